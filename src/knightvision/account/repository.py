@@ -1,0 +1,117 @@
+"""Queries on accounts and API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from knightvision.db.schema import accounts, api_keys
+from knightvision.errors import OperatorError
+from knightvision.kit.ids import hash_api_key, key_display_prefix, new_api_key
+
+
+@dataclass(frozen=True)
+class KeyPrincipal:
+    """Who is calling: the key that authenticated and the account it spends from."""
+
+    key_id: int
+    account_id: int
+    active: bool
+    rate_limits: dict[str, int]
+
+
+async def create_account(conn: AsyncConnection, name: str, now: datetime) -> int:
+    try:
+        result = await conn.execute(accounts.insert().values(name=name, balance=0, created_at=now))
+    except IntegrityError:
+        raise OperatorError(f"account {name!r} already exists") from None
+    return int(result.inserted_primary_key[0])
+
+
+async def get_account_id(conn: AsyncConnection, name: str) -> int:
+    account_id = await conn.scalar(select(accounts.c.id).where(accounts.c.name == name))
+    if account_id is None:
+        raise OperatorError(f"no account named {name!r}")
+    return int(account_id)
+
+
+async def list_accounts(conn: AsyncConnection) -> list[dict[str, Any]]:
+    rows = await conn.execute(select(accounts).order_by(accounts.c.id))
+    return [dict(row._mapping) for row in rows]
+
+
+async def create_key(conn: AsyncConnection, account_id: int, now: datetime) -> tuple[str, str]:
+    """A new live key; the token is returned once and only its hash is kept."""
+    token = new_api_key()
+    prefix = key_display_prefix(token)
+    await conn.execute(
+        api_keys.insert().values(
+            account_id=account_id, key_hash=hash_api_key(token), prefix=prefix, active=True, created_at=now
+        )
+    )
+    return token, prefix
+
+
+async def find_principal(conn: AsyncConnection, token: str) -> KeyPrincipal | None:
+    row = (
+        await conn.execute(
+            select(api_keys.c.id, api_keys.c.account_id, api_keys.c.active, api_keys.c.rate_limits).where(
+                api_keys.c.key_hash == hash_api_key(token)
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return KeyPrincipal(key_id=row.id, account_id=row.account_id, active=row.active, rate_limits=row.rate_limits or {})
+
+
+async def list_keys(conn: AsyncConnection, account_id: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        select(api_keys.c.id, api_keys.c.prefix, api_keys.c.active, api_keys.c.rate_limits,
+               api_keys.c.created_at, api_keys.c.deactivated_at)
+        .where(api_keys.c.account_id == account_id)
+        .order_by(api_keys.c.id)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def resolve_key_id(conn: AsyncConnection, key_or_prefix: str) -> int:
+    """A key named by its full token or by its display prefix; the prefix must be unambiguous."""
+    rows = (
+        await conn.execute(
+            select(api_keys.c.id).where(
+                or_(api_keys.c.key_hash == hash_api_key(key_or_prefix), api_keys.c.prefix == key_or_prefix)
+            )
+        )
+    ).all()
+    if not rows:
+        raise OperatorError(f"no key matches {key_or_prefix!r}")
+    if len(rows) > 1:
+        raise OperatorError(f"{key_or_prefix!r} names {len(rows)} keys; give the full key")
+    return int(rows[0].id)
+
+
+async def deactivate_key(conn: AsyncConnection, key_id: int, now: datetime) -> None:
+    await conn.execute(
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.active.is_(True))
+        .values(active=False, deactivated_at=now)
+    )
+
+
+async def get_key(conn: AsyncConnection, key_id: int) -> dict[str, Any]:
+    row = (await conn.execute(select(api_keys).where(api_keys.c.id == key_id))).one()
+    return {name: value for name, value in row._mapping.items() if name != "key_hash"}
+
+
+async def set_key_limits(conn: AsyncConnection, key_id: int, limits: dict[str, int] | None) -> None:
+    await conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(rate_limits=limits or None))
+
+
+async def count_accounts(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(select(func.count()).select_from(accounts)) or 0)

@@ -1,0 +1,1 @@
+"""The HTTP layer: middleware, guards, routers. Services never import from here."""

@@ -1,0 +1,37 @@
+"""One place that renders every error in the documented shape (D6); never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from knightvision.api.responses import json_response
+from knightvision.errors import BodyTooLargeError, KVError, MethodNotAllowedError, NotFoundError, RateLimitedError
+
+log = logging.getLogger("knightvision.api")
+
+_BY_STATUS: dict[int, type[KVError]] = {404: NotFoundError, 405: MethodNotAllowedError, 413: BodyTooLargeError}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KVError)
+    async def kv_error(request: Request, exc: KVError) -> Response:
+        headers = exc.headers if isinstance(exc, RateLimitedError) else None
+        return json_response(request, exc.body(), exc.status, headers)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        error = _BY_STATUS.get(exc.status_code, KVError)()
+        headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
+        return json_response(request, error.body(), error.status if exc.status_code in _BY_STATUS else exc.status_code, headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        response = json_response(request, KVError().body(), 500)
+        response.headers["Request-Id"] = request.scope["state"]["request_id"]
+        return response

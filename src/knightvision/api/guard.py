@@ -1,0 +1,78 @@
+"""Authenticate (D3), then rate limit (D5): the first two steps of every partner request (D4)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from starlette.requests import Request
+
+from knightvision.account.repository import KeyPrincipal, find_principal
+from knightvision.container import Container
+from knightvision.errors import InvalidApiKeyError, KeyDeactivatedError, KVError, MissingAuthError, RateLimitedError
+from knightvision.kit.ids import API_KEY_PREFIX
+
+
+def client_address(request: Request, trusted_proxies: list[str]) -> str:
+    """The socket peer, or the first untrusted hop of X-Forwarded-For behind a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    if not trusted_proxies or not _is_trusted(peer, trusted_proxies):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted_proxies):
+            return hop
+    return peer
+
+
+def _is_trusted(address: str, trusted: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)
+
+
+class Guard:
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.limits = container.settings.rate_limit_table
+
+    async def __call__(self, request: Request, endpoint: str) -> KeyPrincipal:
+        principal = await self.authenticate(request)
+        per_minute = principal.rate_limits.get(endpoint, self.limits[endpoint])
+        decision = await self.container.limiter.hit(endpoint, str(principal.key_id), per_minute)
+        request.scope["state"]["rate_headers"] = decision.headers()
+        if not decision.allowed:
+            raise RateLimitedError(retry_after=decision.retry_after)
+        return principal
+
+    async def authenticate(self, request: Request) -> KeyPrincipal:
+        try:
+            return await self._principal(request)
+        except KVError:
+            await self._count_failure(request)
+            raise
+
+    async def _principal(self, request: Request) -> KeyPrincipal:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise MissingAuthError()
+        if not token.startswith(API_KEY_PREFIX):
+            raise InvalidApiKeyError()
+        async with self.container.engine.connect() as conn:
+            principal = await find_principal(conn, token)
+        if principal is None:
+            raise InvalidApiKeyError()
+        if not principal.active:
+            raise KeyDeactivatedError()
+        return principal
+
+    async def _count_failure(self, request: Request) -> None:
+        """Failed authentications are throttled per client address, so keys cannot be guessed."""
+        address = client_address(request, self.container.settings.trusted_proxies)
+        decision = await self.container.limiter.hit(
+            "auth_failures", address, self.container.settings.auth_failures_per_minute
+        )
+        if not decision.allowed:
+            raise RateLimitedError(retry_after=decision.retry_after)

@@ -1,0 +1,53 @@
+"""Partner API v1 routes (``/api/v1/partner/…``): guard, parse, call a service, render."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from knightvision.api.bodies import json_object, list_limit
+from knightvision.api.guard import Guard
+from knightvision.api.responses import json_response
+from knightvision.container import Container
+from knightvision.credit import ledger
+
+PREFIX = "/api/v1/partner"
+
+
+def partner_router(container: Container, guard: Guard) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["partner"])
+    videos = container.videos
+    prices = container.settings.price_table
+
+    @router.get("/credits", operation_id="get_credits")
+    async def get_credits(request: Request) -> Response:
+        principal = await guard(request, "credits")
+        async with container.engine.connect() as conn:
+            remaining = await ledger.balance(conn, principal.account_id)
+        return json_response(
+            request,
+            {"credits_remaining": remaining, "credit_cost_per_analysis": prices["analysis"], "costs": prices},
+        )
+
+    @router.post("/generate-video", operation_id="generate_video")
+    async def generate_video(request: Request) -> Response:
+        principal = await guard(request, "generate_video")
+        body = await json_object(request)
+        submitted = await videos.submit(principal, body)
+        container.wake_workers()
+        return json_response(request, submitted)
+
+    @router.get("/video-status/{job_id}", operation_id="get_video_status")
+    async def video_status(request: Request, job_id: str) -> Response:
+        principal = await guard(request, "video_status")
+        return json_response(request, await videos.status(principal, job_id))
+
+    @router.get("/videos", operation_id="list_videos")
+    async def list_videos(request: Request) -> Response:
+        principal = await guard(request, "videos")
+        limit = list_limit(request)
+        return json_response(request, {"videos": await videos.list(principal, limit)})
+
+    return router
+

@@ -1,0 +1,74 @@
+"""Composition root: everything a server or worker process needs, built from settings.
+
+Nothing here exists at import time; tests build their own container with their own settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from knightvision.db.engine import create_engine
+from knightvision.job.queue import JobQueue, QueuePolicy
+from knightvision.providers.storage.local import LocalStorage
+from knightvision.providers.video_model.local_storyboard import LocalStoryboardAdapter
+from knightvision.providers.video_model.port import VideoModelAdapter
+from knightvision.ratelimit.limiter import RateLimiter
+from knightvision.settings import Settings
+from knightvision.video.models import ModelRegistry
+from knightvision.video.pipeline import make_video_handler
+from knightvision.video.service import VIDEO_JOB_KIND, VideoService
+from knightvision.worker.runner import JobHandler, WorkerRunner
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    queue: JobQueue
+    limiter: RateLimiter
+    storage: LocalStorage
+    registry: ModelRegistry
+    adapters: dict[str, VideoModelAdapter]
+    videos: VideoService
+    runner: WorkerRunner | None = None
+
+    @classmethod
+    def build(cls, settings: Settings) -> "Container":
+        engine = create_engine(settings.async_database_url)
+        queue = JobQueue(
+            engine,
+            QueuePolicy(
+                lease_seconds=settings.lease_seconds,
+                max_attempts=settings.max_attempts,
+                timeout_seconds=settings.job_timeout_seconds,
+            ),
+        )
+        registry = ModelRegistry()
+        # Upstream adapters (EvoLink, kie, OpenAI, Kling) register here once they exist; until
+        # then their models answer 500 "Video generation not available" with nothing charged.
+        adapters: dict[str, VideoModelAdapter] = {"local-storyboard": LocalStoryboardAdapter(settings.voice_model)}
+        storage = LocalStorage(settings.media_root)
+        videos = VideoService(engine, queue, registry, adapters, settings.price_table, settings.base_url)
+        return cls(
+            settings=settings, engine=engine, queue=queue, limiter=RateLimiter(settings.redis_url),
+            storage=storage, registry=registry, adapters=adapters, videos=videos,
+        )
+
+    def job_handlers(self) -> dict[str, JobHandler]:
+        return {VIDEO_JOB_KIND: make_video_handler(self.adapters, self.storage)}
+
+    def wake_workers(self) -> None:
+        """Nudge the in-process worker, if any, so a new job starts without waiting for a poll."""
+        if self.runner is not None:
+            self.runner.wake()
+
+    def worker(self, slots: int, worker_id: str | None = None) -> WorkerRunner:
+        return WorkerRunner(
+            self.queue, self.job_handlers(), slots=slots,
+            poll_interval=self.settings.poll_interval_seconds, worker_id=worker_id,
+        )
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,114 @@
+"""Tables, as SQLAlchemy Core. Queries live in each domain's repository module.
+
+Every type and constraint here is portable between SQLite and PostgreSQL; timestamps are naive UTC.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Big integers on PostgreSQL, the rowid alias on SQLite.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    # A cache of the ledger's sum, changed only by guarded updates (D10).
+    Column("balance", BigInteger, nullable=False, default=0),
+    Column("created_at", DateTime, nullable=False),
+    CheckConstraint("balance >= 0", name="balance_not_negative"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("account_id", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(32), nullable=False, index=True),
+    Column("active", Boolean, nullable=False, default=True),
+    # Per-key overrides of the per-endpoint limits: {"video_status": 1000, …} per minute (D5).
+    Column("rate_limits", JSON, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("deactivated_at", DateTime, nullable=True),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("account_id", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("job_id", String(40), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    CheckConstraint("kind IN ('grant', 'debit', 'refund', 'adjustment')", name="known_kind"),
+    # One debit and at most one refund per job (D10); NULL job ids never collide.
+    UniqueConstraint("job_id", "kind"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    # What partners see (D13); "finished_at IS NOT NULL" is what the queue keys on.
+    Column("status", String(24), nullable=False),
+    Column("message", Text, nullable=True),
+    Column("progress", Integer, nullable=False, default=0),
+    Column("params", JSON, nullable=False),
+    Column("result", JSON, nullable=True),
+    Column("checkpoint", JSON, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("error_code", String(40), nullable=True),
+    Column("failed_stage", String(40), nullable=True),
+    Column("retryable", Boolean, nullable=True),
+    Column("credits_used", BigInteger, nullable=False, default=0),
+    Column("credits_refunded", BigInteger, nullable=False, default=0),
+    # Queue bookkeeping: lease, fencing token, attempts, backoff, deadline.
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("run_after", DateTime, nullable=False),
+    Column("lease_owner", String(80), nullable=True),
+    Column("lease_token", String(32), nullable=True),
+    Column("lease_expires_at", DateTime, nullable=True),
+    Column("deadline_at", DateTime, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("started_at", DateTime, nullable=True),
+    Column("updated_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=True),
+    CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+    CheckConstraint("credits_refunded >= 0 AND credits_refunded <= credits_used", name="refund_bounded"),
+    Index(None, "account_id", "kind", "created_at"),
+    Index(None, "finished_at", "run_after"),
+)

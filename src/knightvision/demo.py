@@ -1,0 +1,123 @@
+"""``knightvision demo`` (D22): the whole flow through the HTTP API, as a partner would do it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from rich.console import Console
+
+from knightvision.account import admin
+from knightvision.app import create_app
+from knightvision.db.engine import create_engine
+from knightvision.db.migrate import prepare_schema
+from knightvision.errors import OperatorError
+from knightvision.kit.logs import configure_logging
+from knightvision.settings import load_settings
+
+DEMO_ACCOUNT = "demo"
+DEMO_CREDITS = 1000
+DEMO_PROMPT = (
+    "Meet Brightbrew, the cold brew that wakes you up gently. "
+    "Smooth, never bitter, ready in seconds. "
+    "Try it free for thirty days."
+)
+
+
+def _free_port(preferred: int = 8000) -> int:
+    for candidate in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise OperatorError("no free port on 127.0.0.1")
+
+
+def run_demo(*, data_dir: Path, port: int, keep_serving: bool, quiet: bool) -> dict[str, Any]:
+    console = Console(quiet=quiet)
+    settings = load_settings(data_dir=data_dir, host="127.0.0.1", port=port or _free_port(), log_level="warning")
+    configure_logging("warning")
+    return asyncio.run(_demo(settings, console, keep_serving))
+
+
+async def _demo(settings: Any, console: Console, keep_serving: bool) -> dict[str, Any]:
+    await asyncio.to_thread(prepare_schema, settings.async_database_url)
+    key = await _demo_key(settings)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+            raise OperatorError(f"the server did not start on port {settings.port}")
+        await asyncio.sleep(0.05)
+    base = f"{settings.base_url}/api/v1/partner"
+    console.print(f"[bold]Knightvision[/] running at {settings.base_url} (data in {settings.resolved_data_dir})")
+    try:
+        summary = await _make_video(base, key, console)
+        video_path = settings.media_root / "videos" / f"{summary['job_id']}.mp4"
+        summary.update(api_key=key, base_url=settings.base_url, video_path=str(video_path))
+        _print_next_steps(console, summary, base, key)
+        if keep_serving:
+            console.print("\nServing until Ctrl-C...")
+            await serving
+    finally:
+        server.should_exit = True
+        await serving
+    return summary
+
+
+async def _demo_key(settings: Any) -> str:
+    """A fresh key for the demo account, topped up so every run can pay for its video."""
+    engine = create_engine(settings.async_database_url)
+    try:
+        try:
+            created = await admin.create_account(engine, DEMO_ACCOUNT, DEMO_CREDITS)
+            return created["api_key"]
+        except OperatorError:
+            await admin.change_credits(engine, DEMO_ACCOUNT, DEMO_CREDITS, "demo top-up", kind="grant")
+            return (await admin.create_key(engine, DEMO_ACCOUNT))["api_key"]
+    finally:
+        await engine.dispose()
+
+
+async def _make_video(base: str, key: str, console: Console) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+        console.print(f"\nPOST {base}/generate-video  (model local-storyboard, 10 s, 9:16)")
+        submitted = (await client.post(f"{base}/generate-video", json={
+            "prompt": DEMO_PROMPT, "model": "local-storyboard", "duration": 10, "aspect_ratio": "9:16",
+        })).json()
+        if "job_id" not in submitted:
+            raise OperatorError(f"the API refused the demo video: {submitted}")
+        console.print(f"  job {submitted['job_id']}: {submitted['credits_used']} credits used, {submitted['credits_remaining']} left")
+        started = time.monotonic()
+        while True:
+            status = (await client.get(f"{base}/video-status/{submitted['job_id']}")).json()
+            console.print(f"  {time.monotonic() - started:5.1f}s  {status['status']:<10} {status.get('progress', 0):>3}%  {status.get('message', '')}")
+            if status["status"] in {"complete", "error"}:
+                break
+            await asyncio.sleep(1.0)
+    if status["status"] != "complete":
+        raise OperatorError(f"the demo video failed: {status.get('error')} ({status.get('error_code')})")
+    return {"job_id": status["job_id"], "video_url": status["video_url"], "status": status["status"]}
+
+
+def _print_next_steps(console: Console, summary: dict[str, Any], base: str, key: str) -> None:
+    console.print(f"\n[bold green]Video ready[/]: {summary['video_url']}")
+    console.print(f"File: {summary['video_path']}")
+    console.print("\nTry next (while the server runs, e.g. `knightvision demo --serve`):")
+    console.print(f'  curl {base}/credits -H "Authorization: Bearer {key}"', soft_wrap=True)
+    console.print(f'  curl "{base}/videos?limit=10" -H "Authorization: Bearer {key}"', soft_wrap=True)
+    console.print(
+        f"  curl -X POST {base}/generate-video -H \"Authorization: Bearer {key}\" -H \"Content-Type: application/json\" "
+        "-d '{\"prompt\": \"A person walking through a futuristic city\", \"model\": \"local-storyboard\", \"duration\": 5}'",
+        soft_wrap=True,
+    )
+    console.print(f"  curl -O {summary['video_url']}", soft_wrap=True)

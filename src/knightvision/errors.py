@@ -1,0 +1,117 @@
+"""Errors with a status, a stable code and the partner-facing message (D6).
+
+Services raise these; one handler in the API renders them as
+``{"error": …, "code": …, "request_id": …}`` plus any extra fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KVError(Exception):
+    status = 500
+    code = "internal_error"
+    message = "Internal server error"
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any) -> None:
+        self.message = message or self.message
+        self.code = code or self.code
+        self.extra = extra
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.message, "code": self.code, **self.extra}
+
+
+class BadRequestError(KVError):
+    status = 400
+    code = "bad_request"
+    message = "Bad request"
+
+
+class InvalidJSONError(BadRequestError):
+    code = "invalid_json"
+    message = "Request body must be JSON"
+
+
+class InvalidJobIdError(BadRequestError):
+    code = "invalid_job_id"
+    message = "Invalid job ID"
+
+
+class InvalidLimitError(BadRequestError):
+    code = "invalid_limit"
+    message = "Invalid limit"
+
+
+class MissingAuthError(KVError):
+    status = 401
+    code = "missing_auth"
+    message = "Missing or invalid Authorization header"
+
+
+class InvalidApiKeyError(KVError):
+    status = 401
+    code = "invalid_api_key"
+    message = "Invalid API key"
+
+
+class InsufficientCreditsError(KVError):
+    status = 402
+    code = "insufficient_credits"
+    message = "Insufficient credits"
+
+    def __init__(self, *, credits_remaining: int, credits_required: int) -> None:
+        super().__init__(credits_remaining=credits_remaining, credits_required=credits_required)
+
+
+class KeyDeactivatedError(KVError):
+    status = 403
+    code = "key_deactivated"
+    message = "API key deactivated"
+
+
+class JobNotFoundError(KVError):
+    status = 404
+    code = "job_not_found"
+    message = "Job not found"
+
+
+class NotFoundError(KVError):
+    status = 404
+    code = "not_found"
+    message = "Not found"
+
+
+class MethodNotAllowedError(KVError):
+    status = 405
+    code = "method_not_allowed"
+    message = "Method not allowed"
+
+
+class BodyTooLargeError(KVError):
+    status = 413
+    code = "body_too_large"
+    message = "Request body too large"
+
+
+class RateLimitedError(KVError):
+    status = 429
+    code = "rate_limited"
+    message = "Rate limit exceeded"
+
+    def __init__(self, *, retry_after: int, headers: dict[str, str] | None = None) -> None:
+        super().__init__(retry_after=retry_after)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after), **(headers or {})}
+
+
+class GenerationUnavailableError(KVError):
+    status = 500
+    code = "generation_unavailable"
+    message = "Video generation not available"
+
+
+class OperatorError(Exception):
+    """A mistake in an operator command (CLI): shown as a message, never a traceback."""

@@ -1,0 +1,1 @@
+"""Jobs: the jobs table is the queue (D14, D20)."""

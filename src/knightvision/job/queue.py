@@ -1,0 +1,207 @@
+"""The jobs table as a queue: claim with a lease, heartbeat, fenced writes, retry, reclaim.
+
+Semantics follow Solid Queue / GoodJob / Oban: a worker claims a job by writing a lease (owner,
+random token, expiry) and then extends it by heartbeats. Every later write by that worker is
+fenced on the token, so a worker whose lease expired (paused, partitioned, killed) can never
+overwrite the job once another worker holds it. A job whose lease expires is claimable again; a
+job that exhausted its attempts, or ran past its deadline, ends in ``error`` with a refund.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from knightvision.credit import ledger
+from knightvision.db.engine import write_transaction
+from knightvision.db.schema import jobs
+from knightvision.job.errors import JobFailure
+from knightvision.kit.backoff import retry_delay
+from knightvision.kit.clock import utcnow
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    id: str
+    kind: str
+    account_id: int
+    params: dict[str, Any]
+    checkpoint: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    lease_token: str
+    credits_used: int
+    deadline_at: datetime
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    lease_seconds: float = 30.0
+    max_attempts: int = 3
+    timeout_seconds: int = 1800
+
+
+class JobQueue:
+    def __init__(self, engine: AsyncEngine, policy: QueuePolicy) -> None:
+        self.engine = engine
+        self.policy = policy
+        self._skip_locked = engine.dialect.name == "postgresql"
+
+    # Enqueue: inside the caller's transaction, beside the debit -------------------------------
+
+    async def enqueue(
+        self,
+        conn: AsyncConnection,
+        *,
+        job_id: str,
+        account_id: int,
+        kind: str,
+        status: str,
+        message: str,
+        params: dict[str, Any],
+        credits_used: int,
+        now: datetime,
+    ) -> None:
+        await conn.execute(
+            jobs.insert().values(
+                id=job_id, account_id=account_id, kind=kind, status=status, message=message, progress=0,
+                params=params, credits_used=credits_used, credits_refunded=0, attempts=0,
+                max_attempts=self.policy.max_attempts, run_after=now,
+                deadline_at=now + timedelta(seconds=self.policy.timeout_seconds),
+                created_at=now, updated_at=now,
+            )
+        )
+
+    # Claim -------------------------------------------------------------------------------------
+
+    async def claim(self, worker_id: str, kinds: list[str]) -> ClaimedJob | None:
+        """Lease the next runnable job of one of ``kinds``; None when there is none."""
+        while True:
+            now = utcnow()
+            async with write_transaction(self.engine) as conn:
+                job = await self._claim_one(conn, worker_id, kinds, now)
+            if job is None:
+                return None
+            if job.attempts > job.max_attempts:
+                await self.fail(job, JobFailure("worker_lost", "The job was interrupted too many times", retryable=True))
+            elif now >= job.deadline_at:
+                await self.fail(job, JobFailure("timeout", "The job ran past its time limit", retryable=True))
+            else:
+                return job
+
+    async def _claim_one(self, conn: AsyncConnection, worker_id: str, kinds: list[str], now: datetime) -> ClaimedJob | None:
+        claimable = and_(
+            jobs.c.finished_at.is_(None),
+            jobs.c.run_after <= now,
+            or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now),
+        )
+        candidates = select(jobs.c.id).where(claimable, jobs.c.kind.in_(kinds)).order_by(jobs.c.run_after, jobs.c.id).limit(8)
+        if self._skip_locked:
+            candidates = candidates.with_for_update(skip_locked=True)
+        for job_id in (await conn.scalars(candidates)).all():
+            token = secrets.token_hex(16)
+            row = (
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id, claimable)
+                    .values(
+                        lease_owner=worker_id[:80], lease_token=token,
+                        lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds),
+                        attempts=jobs.c.attempts + 1, started_at=func.coalesce(jobs.c.started_at, now), updated_at=now,
+                    )
+                    .returning(jobs.c.id, jobs.c.kind, jobs.c.account_id, jobs.c.params, jobs.c.checkpoint,
+                               jobs.c.attempts, jobs.c.max_attempts, jobs.c.credits_used, jobs.c.deadline_at)
+                )
+            ).first()
+            if row is not None:
+                return ClaimedJob(
+                    id=row.id, kind=row.kind, account_id=row.account_id, params=row.params,
+                    checkpoint=row.checkpoint or {}, attempts=row.attempts, max_attempts=row.max_attempts,
+                    lease_token=token, credits_used=row.credits_used, deadline_at=row.deadline_at,
+                )
+        return None
+
+    # Fenced writes by the lease holder ---------------------------------------------------------
+
+    def _fenced(self, job: ClaimedJob):  # type: ignore[no-untyped-def]
+        return update(jobs).where(
+            jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.finished_at.is_(None)
+        )
+
+    async def heartbeat(self, job: ClaimedJob, **visible: Any) -> bool:
+        """Extend the lease and publish progress; False once the lease is lost."""
+        now = utcnow()
+        async with write_transaction(self.engine) as conn:
+            result = await conn.execute(
+                self._fenced(job).values(
+                    lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds), updated_at=now, **visible
+                )
+            )
+        return result.rowcount == 1
+
+    async def save_checkpoint(self, job: ClaimedJob, checkpoint: dict[str, Any]) -> bool:
+        async with write_transaction(self.engine) as conn:
+            result = await conn.execute(self._fenced(job).values(checkpoint=checkpoint, updated_at=utcnow()))
+        return result.rowcount == 1
+
+    async def complete(self, job: ClaimedJob, result: dict[str, Any], *, status: str = "complete", message: str | None = None) -> bool:
+        now = utcnow()
+        async with write_transaction(self.engine) as conn:
+            outcome = await conn.execute(
+                self._fenced(job).values(
+                    status=status, message=message, progress=100, result=result, finished_at=now, updated_at=now,
+                    lease_owner=None, lease_token=None, lease_expires_at=None,
+                )
+            )
+        return outcome.rowcount == 1
+
+    async def retry_later(self, job: ClaimedJob, failure: JobFailure) -> bool:
+        """Give the lease back and make the job runnable again after a jittered backoff."""
+        now = utcnow()
+        async with write_transaction(self.engine) as conn:
+            outcome = await conn.execute(
+                self._fenced(job).values(
+                    run_after=now + timedelta(seconds=retry_delay(job.attempts)), last_error=f"{failure.code}: {failure.message}",
+                    lease_owner=None, lease_token=None, lease_expires_at=None, updated_at=now,
+                )
+            )
+        return outcome.rowcount == 1
+
+    async def release(self, job: ClaimedJob) -> bool:
+        """Hand the job back unfinished (shutdown): runnable at once, and the attempt not counted."""
+        now = utcnow()
+        async with write_transaction(self.engine) as conn:
+            outcome = await conn.execute(
+                self._fenced(job).values(
+                    run_after=now, attempts=jobs.c.attempts - 1, lease_owner=None, lease_token=None,
+                    lease_expires_at=None, updated_at=now,
+                )
+            )
+        return outcome.rowcount == 1
+
+    async def fail(self, job: ClaimedJob, failure: JobFailure, *, status: str = "error") -> bool:
+        """End the job in error and refund its charge, in one transaction."""
+        now = utcnow()
+        async with write_transaction(self.engine) as conn:
+            outcome = await conn.execute(
+                self._fenced(job).values(
+                    status=status, message=failure.message, error=failure.message, error_code=failure.code,
+                    failed_stage=failure.stage, retryable=failure.retryable, credits_refunded=job.credits_used,
+                    finished_at=now, updated_at=now, lease_owner=None, lease_token=None, lease_expires_at=None,
+                )
+            )
+            if outcome.rowcount != 1:
+                return False
+            await ledger.refund(conn, job.account_id, job.credits_used, job.id, f"refund: {failure.code}", now)
+        return True
+
+    # Reads for operators and tests ---------------------------------------------------------------
+
+    async def pending_count(self) -> int:
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(jobs).where(jobs.c.finished_at.is_(None))) or 0)

@@ -1,0 +1,1 @@
+"""Domain-free helpers: ids, time, hashing, backoff. Imports nothing else of ours."""

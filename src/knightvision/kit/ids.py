@@ -1,0 +1,51 @@
+"""Identifiers: request ids (D7), job ids (D9) and API keys (D3)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import string
+from datetime import datetime
+
+API_KEY_PREFIX = "kv_partner_"
+_JOB_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+VIDEO_FAMILIES = ("sora", "kling", "local")
+
+ANALYSIS_JOB_ID = re.compile(r"\d{8}_\d{6}_[a-z0-9]{6}")
+VIDEO_JOB_ID = re.compile(r"(?:sora|kling|local)_\d{8}_\d{6}_[a-z0-9]{6}")
+
+
+def new_request_id() -> str:
+    """12 lowercase hex characters."""
+    return secrets.token_hex(6)
+
+
+def new_job_id(created_at: datetime, family: str | None = None) -> str:
+    """``YYYYMMDD_HHMMSS_xxxxxx``, prefixed with the video family when there is one."""
+    suffix = "".join(secrets.choice(_JOB_SUFFIX_ALPHABET) for _ in range(6))
+    stamp = created_at.strftime("%Y%m%d_%H%M%S")
+    return f"{family}_{stamp}_{suffix}" if family else f"{stamp}_{suffix}"
+
+
+def is_analysis_job_id(value: str) -> bool:
+    return ANALYSIS_JOB_ID.fullmatch(value) is not None
+
+
+def is_video_job_id(value: str) -> bool:
+    return VIDEO_JOB_ID.fullmatch(value) is not None
+
+
+def new_api_key() -> str:
+    """``kv_partner_`` + 43 URL-safe characters (32 random bytes)."""
+    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_api_key(token: str) -> str:
+    """Keys are stored and looked up only by their SHA-256."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def key_display_prefix(token: str) -> str:
+    """A short, non-secret handle an operator can name a key by."""
+    return token[: len(API_KEY_PREFIX) + 8]

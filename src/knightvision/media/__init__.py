@@ -1,0 +1,1 @@
+"""Our own media tools: probing, cutting, frame extraction."""

@@ -1,0 +1,37 @@
+"""What a media file really is, read with PyAV (FFmpeg's demuxers), not trusted from its producer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    duration: float
+    width: int
+    height: int
+    video_codec: str
+    audio_codec: str | None
+    size_bytes: int
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio_codec is not None
+
+
+def probe(path: Path) -> MediaInfo:
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        audio = container.streams.audio[0] if container.streams.audio else None
+        duration = float(container.duration / av.time_base) if container.duration else float(video.duration * video.time_base)
+        return MediaInfo(
+            duration=duration,
+            width=video.codec_context.width,
+            height=video.codec_context.height,
+            video_codec=video.codec_context.name,
+            audio_codec=audio.codec_context.name if audio else None,
+            size_bytes=path.stat().st_size,
+        )

@@ -1,0 +1,1 @@
+"""Video model adapters: the offline storyboard renderer now, upstream services later."""

@@ -1,0 +1,29 @@
+"""``local-storyboard``: our own offline renderer, always available (D15)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from knightvision.providers.video_model.port import GenerationSpec
+
+
+class LocalStoryboardAdapter:
+    name = "local-storyboard"
+
+    def __init__(self, voice_model: Path | None = None) -> None:
+        self._voice_model = voice_model
+
+    def available(self) -> bool:
+        return True
+
+    def generate(self, spec: GenerationSpec, output: Path, progress: Callable[[float], None]) -> None:
+        # Imported here so the API process never pays for the renderer's imports.
+        from knightvision.render import RenderSpec, load_voice, render_storyboard
+
+        render_storyboard(
+            RenderSpec(prompt=spec.prompt, duration=spec.duration, width=spec.width, height=spec.height),
+            output,
+            voice=load_voice(self._voice_model),
+            progress=progress,
+        )

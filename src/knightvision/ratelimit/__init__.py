@@ -1,0 +1,1 @@
+"""Moving-window rate limits per (API key, endpoint) and per client address (D5)."""

@@ -1,0 +1,220 @@
+"""One validated settings object (D21).
+
+Precedence, highest first: explicit values (CLI flags), ``KNIGHTVISION_*`` environment variables,
+the TOML file (``KNIGHTVISION_CONFIG``, default ``<data dir>/knightvision.toml``), defaults.
+No configuration at all is the embedded default (D19).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from knightvision.errors import OperatorError
+from knightvision.pricing import DEFAULT_PRICES, DEFAULT_RATE_LIMITS
+
+ENV_PREFIX = "KNIGHTVISION_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", validate_default=True)
+
+    data_dir: Path = Path("./knightvision-data")
+    config: Path | None = None
+    database_url: str | None = None
+    redis_url: str | None = None
+    storage_url: str | None = None
+    public_base_url: str | None = None
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(2, ge=0, le=64, description="in-process job slots; 0 runs no worker")
+    log_level: str = "info"
+
+    lease_seconds: float = Field(30.0, ge=1.0, le=3600.0)
+    max_attempts: int = Field(3, ge=1, le=20)
+    job_timeout_seconds: int = Field(1800, ge=10)
+    poll_interval_seconds: float = Field(0.5, gt=0.0, le=60.0)
+
+    max_body_bytes: int = Field(64 * 1024, ge=1024)
+    auth_failures_per_minute: int = Field(30, ge=1)
+    static_misses_per_minute: int = Field(60, ge=1)
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    prices: dict[str, int] = Field(default_factory=dict)
+    rate_limits: dict[str, int] = Field(default_factory=dict)
+
+    voice_model: Path | None = None
+
+    evolink_api_key: str | None = None
+    evolink_base_url: str = "https://api.evolink.ai"
+    kie_api_key: str | None = None
+    kie_base_url: str = "https://api.kie.ai"
+    openai_api_key: str | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    kling_access_key: str | None = None
+    kling_secret_key: str | None = None
+    kling_base_url: str = "https://api-singapore.klingai.com"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_model: str | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in {"critical", "error", "warning", "info", "debug"}:
+            raise ValueError("must be one of critical, error, warning, info, debug")
+        return value.lower()
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme.split("+")[0] not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"redis", "rediss"}:
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _known_storage(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme != "file":
+            raise ValueError("must be a file:// URL (S3-compatible storage is not in this build yet)")
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("prices")
+    @classmethod
+    def _known_prices(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(DEFAULT_PRICES))
+        if unknown:
+            raise ValueError(f"unknown price names {unknown}; known: {sorted(DEFAULT_PRICES)}")
+        if any(price < 0 for price in value.values()):
+            raise ValueError("prices must be zero or more")
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_limits(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(DEFAULT_RATE_LIMITS))
+        if unknown:
+            raise ValueError(f"unknown endpoint names {unknown}; known: {sorted(DEFAULT_RATE_LIMITS)}")
+        if any(limit < 1 for limit in value.values()):
+            raise ValueError("limits must be at least 1 per minute")
+        return value
+
+    @model_validator(mode="after")
+    def _kling_pair(self) -> "Settings":
+        if bool(self.kling_access_key) != bool(self.kling_secret_key):
+            raise ValueError("KNIGHTVISION_KLING_ACCESS_KEY and KNIGHTVISION_KLING_SECRET_KEY go together")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls, init_settings))
+
+    # Derived values -----------------------------------------------------------------------
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def async_database_url(self) -> str:
+        """The SQLAlchemy URL with the async driver this build uses."""
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{self.resolved_data_dir / 'knightvision.db'}"
+        scheme, rest = self.database_url.split(":", 1)
+        family = scheme.split("+")[0]
+        return ("sqlite+aiosqlite:" if family == "sqlite" else "postgresql+psycopg:") + rest
+
+    @property
+    def media_root(self) -> Path:
+        if self.storage_url is None:
+            return self.resolved_data_dir / "media"
+        return Path(urlsplit(self.storage_url).path).expanduser().resolve()
+
+    @property
+    def base_url(self) -> str:
+        if self.public_base_url:
+            return self.public_base_url
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def price_table(self) -> dict[str, int]:
+        return {**DEFAULT_PRICES, **self.prices}
+
+    @property
+    def rate_limit_table(self) -> dict[str, int]:
+        return {**DEFAULT_RATE_LIMITS, **self.rate_limits}
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML file; its path may itself come from flags or the environment."""
+
+    def __init__(self, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self._init = init_settings
+
+    def _path(self) -> tuple[Path, bool]:
+        explicit = self._init().get("config") or os.environ.get(f"{ENV_PREFIX}CONFIG")
+        if explicit:
+            return Path(explicit).expanduser(), True
+        data_dir = self._init().get("data_dir") or os.environ.get(f"{ENV_PREFIX}DATA_DIR") or "./knightvision-data"
+        return Path(data_dir).expanduser() / "knightvision.toml", False
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path, explicit = self._path()
+        if not path.is_file():
+            if explicit:
+                raise OperatorError(f"KNIGHTVISION_CONFIG: no such file {path}")
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise OperatorError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation failures into one readable message naming each setting."""
+    explicit = {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return Settings(**explicit)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise OperatorError(f"invalid settings: {problems}") from None

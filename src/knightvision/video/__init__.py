@@ -1,0 +1,1 @@
+"""Video generation: models, submission, status, the worker pipeline."""

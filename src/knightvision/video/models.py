@@ -1,0 +1,79 @@
+"""The model registry (D15): public model names, their shapes, prices and the adapter serving each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ASPECT_RATIOS = ("9:16", "16:9", "1:1")
+RESOLUTIONS = ("720p", "1080p")
+
+FRAME_SIZES: dict[tuple[str, str], tuple[int, int]] = {
+    ("720p", "9:16"): (720, 1280),
+    ("720p", "16:9"): (1280, 720),
+    ("720p", "1:1"): (720, 720),
+    ("1080p", "9:16"): (1080, 1920),
+    ("1080p", "16:9"): (1920, 1080),
+    ("1080p", "1:1"): (1080, 1080),
+}
+
+
+@dataclass(frozen=True)
+class VideoModel:
+    name: str
+    family: str  # the job id prefix (D9)
+    adapter: str  # which provider adapter renders it
+    durations: tuple[int, ...]
+    default_duration: int
+    resolutions: tuple[str, ...]
+    # Price rule: a fixed price name per duration, or a per-second price name per resolution.
+    fixed_price_names: dict[int, str] | None = None
+    per_second_price_names: dict[str, str] | None = None
+    upstream_model: str | None = None
+
+    def price(self, duration: int, resolution: str, prices: dict[str, int]) -> int:
+        if self.fixed_price_names is not None:
+            return prices[self.fixed_price_names[duration]]
+        assert self.per_second_price_names is not None
+        return prices[self.per_second_price_names[resolution]] * duration
+
+
+def _kling(name: str) -> VideoModel:
+    return VideoModel(
+        name=name, family="kling", adapter="evolink", durations=tuple(range(3, 16)), default_duration=10,
+        resolutions=RESOLUTIONS, upstream_model=name,
+        per_second_price_names={"720p": "video_kling_per_second_720p", "1080p": "video_kling_per_second_1080p"},
+    )
+
+
+DEFAULT_MODELS: tuple[VideoModel, ...] = (
+    VideoModel(
+        name="sora-2", family="sora", adapter="evolink", durations=(10, 15), default_duration=10,
+        resolutions=("720p",), upstream_model="sora-2",
+        fixed_price_names={10: "video_sora2_10s", 15: "video_sora2_15s"},
+    ),
+    VideoModel(
+        name="sora-2-pro", family="sora", adapter="evolink", durations=(15, 25), default_duration=15,
+        resolutions=("720p",), upstream_model="sora-2-pro",
+        fixed_price_names={15: "video_sora2pro_15s", 25: "video_sora2pro_25s"},
+    ),
+    _kling("kling-v3-text-to-video"),
+    _kling("kling-o3-text-to-video"),
+    VideoModel(
+        name="local-storyboard", family="local", adapter="local-storyboard", durations=tuple(range(1, 61)),
+        default_duration=10, resolutions=RESOLUTIONS,
+        per_second_price_names={"720p": "video_local_storyboard_per_second", "1080p": "video_local_storyboard_per_second"},
+    ),
+)
+
+DEFAULT_MODEL_NAME = "sora-2"
+
+
+class ModelRegistry:
+    def __init__(self, models: tuple[VideoModel, ...] = DEFAULT_MODELS) -> None:
+        self._models = {model.name: model for model in models}
+
+    def get(self, name: str) -> VideoModel | None:
+        return self._models.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._models)

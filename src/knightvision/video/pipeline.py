@@ -1,0 +1,65 @@
+"""The ``video.generate`` job: render on the model's adapter, verify the file, store it permanently."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from knightvision.job.errors import JobFailure
+from knightvision.media.probe import probe
+from knightvision.providers.storage.port import MediaStorage
+from knightvision.providers.video_model.port import GenerationError, GenerationSpec, VideoModelAdapter
+from knightvision.worker.context import JobContext
+from knightvision.worker.runner import JobHandler
+
+DURATION_TOLERANCE = 0.1
+
+
+def video_key(job_id: str) -> str:
+    return f"videos/{job_id}.mp4"
+
+
+def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaStorage) -> JobHandler:
+    async def generate_video(context: JobContext) -> dict[str, Any]:
+        params = context.params
+        if "stored" in context.checkpoint and storage.local_path(video_key(context.job.id)):
+            return context.checkpoint["stored"]
+        await context.report(status="processing", message="Generating video...", progress=5)
+        adapter = adapters.get(params["adapter"])
+        if adapter is None or not adapter.available():
+            raise JobFailure("generation_unavailable", "Video generation not available", stage="generating")
+        spec = GenerationSpec(
+            prompt=params["prompt"], duration=params["duration"], width=params["width"], height=params["height"],
+            upstream_model=params.get("upstream_model"),
+        )
+        with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
+            output = Path(scratch) / f"{context.job.id}.mp4"
+            try:
+                await asyncio.to_thread(adapter.generate, spec, output, context.progress_from_thread)
+            except GenerationError as exc:
+                raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="generating") from exc
+            await context.report(message="Storing video...", progress=96)
+            info = await asyncio.to_thread(probe, output)
+            _verify_shape(info.width, info.height, info.duration, spec)
+            size = await asyncio.to_thread(storage.put_file, video_key(context.job.id), output)
+        result = {
+            "duration": round(info.duration, 3), "width": info.width, "height": info.height,
+            "video_codec": info.video_codec, "audio_codec": info.audio_codec, "size_bytes": size,
+        }
+        await context.save_checkpoint(stored=result)
+        return result
+
+    return generate_video
+
+
+def _verify_shape(width: int, height: int, duration: float, spec: GenerationSpec) -> None:
+    """The partner gets exactly the shape asked for, or nothing and a refund (D15)."""
+    if (width, height) != (spec.width, spec.height) or abs(duration - spec.duration) > DURATION_TOLERANCE:
+        raise JobFailure(
+            "render_mismatch",
+            f"Rendered video is {width}x{height}, {duration:.2f} s; asked for {spec.width}x{spec.height}, {spec.duration} s",
+            retryable=True,
+            stage="verifying",
+        )

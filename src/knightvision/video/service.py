@@ -1,0 +1,146 @@
+"""Video jobs as partners see them: submit (D4 order), status, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from knightvision.account.repository import KeyPrincipal
+from knightvision.credit import ledger
+from knightvision.db.engine import write_transaction
+from knightvision.db.schema import jobs
+from knightvision.errors import GenerationUnavailableError, InvalidJobIdError, JobNotFoundError
+from knightvision.job.queue import JobQueue
+from knightvision.kit.clock import format_wire, utcnow
+from knightvision.kit.ids import is_video_job_id, new_job_id
+from knightvision.providers.video_model.port import VideoModelAdapter
+from knightvision.video.models import ModelRegistry
+from knightvision.video.validation import parse_video_request
+
+VIDEO_JOB_KIND = "video.generate"
+_STATUS_COLUMNS = (
+    jobs.c.id, jobs.c.status, jobs.c.message, jobs.c.progress, jobs.c.params, jobs.c.result, jobs.c.error,
+    jobs.c.error_code, jobs.c.failed_stage, jobs.c.retryable, jobs.c.credits_used, jobs.c.credits_refunded,
+    jobs.c.created_at, jobs.c.finished_at,
+)
+
+
+class VideoService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        queue: JobQueue,
+        registry: ModelRegistry,
+        adapters: dict[str, VideoModelAdapter],
+        prices: dict[str, int],
+        base_url: str,
+    ) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.registry = registry
+        self.adapters = adapters
+        self.prices = prices
+        self.base_url = base_url
+
+    def video_url(self, job_id: str) -> str:
+        return f"{self.base_url}/static/videos/{job_id}.mp4"
+
+    async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+        request = parse_video_request(body, self.registry)
+        adapter = self.adapters.get(request.model.adapter)
+        if adapter is None or not adapter.available():
+            raise GenerationUnavailableError()
+        cost = request.model.price(request.duration, request.resolution, self.prices)
+        width, height = request.frame_size
+        now = utcnow()
+        job_id = new_job_id(now, request.model.family)
+        params = {
+            "prompt": request.prompt, "model": request.model.name, "duration": request.duration,
+            "aspect_ratio": request.aspect_ratio, "resolution": request.resolution, "width": width,
+            "height": height, "adapter": request.model.adapter, "upstream_model": request.model.upstream_model,
+        }
+        async with write_transaction(self.engine) as conn:
+            remaining = await ledger.debit(conn, principal.account_id, cost, job_id, f"video {request.model.name}", now)
+            await self.queue.enqueue(
+                conn, job_id=job_id, account_id=principal.account_id, kind=VIDEO_JOB_KIND, status="queued",
+                message="Waiting for a worker...", params=params, credits_used=cost, now=now,
+            )
+        return {"job_id": job_id, "status": "queued", "credits_used": cost, "credits_remaining": remaining}
+
+    async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
+        if not is_video_job_id(job_id):
+            raise InvalidJobIdError()
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(*_STATUS_COLUMNS).where(
+                        jobs.c.id == job_id, jobs.c.account_id == principal.account_id, jobs.c.kind == VIDEO_JOB_KIND
+                    )
+                )
+            ).first()
+        if row is None:
+            raise JobNotFoundError()
+        return self._status_view(row)
+
+    async def list(self, principal: KeyPrincipal, limit: int) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(*_STATUS_COLUMNS)
+                    .where(jobs.c.account_id == principal.account_id, jobs.c.kind == VIDEO_JOB_KIND)
+                    .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [self._list_view(row) for row in rows]
+
+    def _status_view(self, row: Any) -> dict[str, Any]:
+        params = row.params
+        view: dict[str, Any] = {
+            "job_id": row.id,
+            "status": row.status,
+            "message": row.message,
+            "progress": row.progress,
+            "model": params["model"],
+            "duration": params["duration"],
+            "aspect_ratio": params["aspect_ratio"],
+            "resolution": params["resolution"],
+            "credits_used": row.credits_used,
+            "credits_refunded": row.credits_refunded,
+            "created_at": format_wire(row.created_at),
+        }
+        if row.finished_at is not None:
+            view["finished_at"] = format_wire(row.finished_at)
+        if row.status == "complete":
+            view["video_url"] = self.video_url(row.id)
+            view["width"], view["height"] = params["width"], params["height"]
+        if row.status == "error":
+            view.update(error=row.error, error_code=row.error_code, failed_stage=row.failed_stage, retryable=row.retryable)
+        return _present(view)
+
+    def _list_view(self, row: Any) -> dict[str, Any]:
+        params = row.params
+        item: dict[str, Any] = {
+            "job_id": row.id,
+            "prompt": params["prompt"],
+            "model": params["model"],
+            "duration": params["duration"],
+            "aspect_ratio": params["aspect_ratio"],
+            "resolution": params["resolution"],
+            "credits_used": row.credits_used,
+            "credits_refunded": row.credits_refunded,
+            "status": row.status,
+            "created_at": format_wire(row.created_at),
+        }
+        if row.status == "complete":
+            item["video_url"] = self.video_url(row.id)
+        if row.status == "error":
+            item.update(error=row.error, error_code=row.error_code)
+        return _present(item)
+
+
+def _present(view: dict[str, Any]) -> dict[str, Any]:
+    """Fields that do not apply are absent, not null (D13)."""
+    return {name: value for name, value in view.items() if value is not None}

@@ -1,0 +1,64 @@
+"""Parse a ``generate-video`` body into a request, with the contract's exact error strings (D4a, D6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from knightvision.errors import BadRequestError
+from knightvision.video.models import ASPECT_RATIOS, DEFAULT_MODEL_NAME, FRAME_SIZES, ModelRegistry, VideoModel
+
+MAX_PROMPT_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    prompt: str
+    model: VideoModel
+    duration: int
+    aspect_ratio: str
+    resolution: str
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        return FRAME_SIZES[(self.resolution, self.aspect_ratio)]
+
+
+def is_json_int(value: Any) -> bool:
+    """JSON integers only: not ``"10"``, ``10.5`` or ``true``."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoRequest:
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise BadRequestError("Please provide a prompt", code="missing_prompt")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise BadRequestError("Prompt must be 2000 characters or less", code="prompt_too_long")
+
+    model_name = body.get("model")
+    model = registry.get(DEFAULT_MODEL_NAME if model_name is None else model_name) if (
+        model_name is None or isinstance(model_name, str)
+    ) else None
+    if model is None:
+        raise BadRequestError("Invalid model", code="invalid_model")
+
+    duration = body.get("duration")
+    if duration is None:
+        duration = model.default_duration
+    if not is_json_int(duration) or duration not in model.durations:
+        raise BadRequestError("Invalid duration", code="invalid_duration")
+
+    aspect_ratio = body.get("aspect_ratio")
+    if aspect_ratio is None:
+        aspect_ratio = "9:16"
+    if aspect_ratio not in ASPECT_RATIOS:
+        raise BadRequestError("Invalid aspect_ratio", code="invalid_aspect_ratio")
+
+    resolution = body.get("resolution")
+    if resolution is None:
+        resolution = "720p"
+    if not isinstance(resolution, str) or resolution not in model.resolutions:
+        raise BadRequestError("Invalid resolution", code="invalid_resolution")
+
+    return VideoRequest(prompt=prompt, model=model, duration=duration, aspect_ratio=aspect_ratio, resolution=resolution)

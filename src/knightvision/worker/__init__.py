@@ -1,0 +1,1 @@
+"""The worker runner: claims jobs and runs their pipelines, in-process or as `knightvision worker`."""

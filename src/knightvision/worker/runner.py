@@ -1,0 +1,133 @@
+"""The claim loop: N slots, each claiming one job at a time and running its pipeline.
+
+A heartbeat task extends the lease every third of its length and publishes progress once a
+second. A failure is retried with backoff while attempts remain and the failure is retryable;
+otherwise the job ends in error with a refund. On shutdown a running job's lease is handed
+back at once, so another worker resumes it from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from knightvision.job.errors import JobFailure
+from knightvision.job.queue import ClaimedJob, JobQueue
+from knightvision.kit.clock import utcnow
+from knightvision.worker.context import JobContext, LeaseLostError
+
+log = logging.getLogger("knightvision.worker")
+
+JobHandler = Callable[[JobContext], Awaitable[dict[str, Any]]]
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class WorkerRunner:
+    def __init__(
+        self,
+        queue: JobQueue,
+        handlers: dict[str, JobHandler],
+        *,
+        slots: int,
+        poll_interval: float,
+        worker_id: str | None = None,
+    ) -> None:
+        self.queue = queue
+        self.handlers = handlers
+        self.slots = slots
+        self.poll_interval = poll_interval
+        self.worker_id = worker_id or new_worker_id()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A job was just enqueued in this process: skip the poll wait."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("worker %s started with %d slots", self.worker_id, self.slots)
+        slots = [asyncio.create_task(self._slot(stop), name=f"slot-{n}") for n in range(self.slots)]
+        try:
+            await stop.wait()
+        finally:
+            for slot in slots:
+                slot.cancel()
+            await asyncio.gather(*slots, return_exceptions=True)
+            log.info("worker %s stopped", self.worker_id)
+
+    async def _slot(self, stop: asyncio.Event) -> None:
+        kinds = list(self.handlers)
+        while not stop.is_set():
+            try:
+                job = await self.queue.claim(self.worker_id, kinds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database is briefly unreachable: keep the worker alive
+                log.exception("claim failed")
+                job = None
+            if job is None:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                except asyncio.TimeoutError:
+                    pass
+                continue
+            await self.execute(job)
+
+    async def execute(self, job: ClaimedJob) -> None:
+        context = JobContext(job, self.queue)
+        heartbeat = asyncio.create_task(self._heartbeat(context))
+        log.info("job %s (%s) attempt %d/%d", job.id, job.kind, job.attempts, job.max_attempts)
+        try:
+            remaining = max(0.0, (job.deadline_at - utcnow()).total_seconds())
+            result = await asyncio.wait_for(self.handlers[job.kind](context), timeout=remaining)
+        except asyncio.CancelledError:
+            await asyncio.shield(self.queue.release(context.job))
+            raise
+        except LeaseLostError:
+            log.warning("job %s: lease lost, leaving it to its new owner", job.id)
+            return
+        except asyncio.TimeoutError:
+            await self._settle_failure(context.job, JobFailure("timeout", "The job ran past its time limit", retryable=True))
+        except JobFailure as failure:
+            await self._settle_failure(context.job, failure)
+        except Exception as exc:
+            log.exception("job %s crashed", job.id)
+            await self._settle_failure(
+                context.job, JobFailure("internal_error", f"Internal error while processing the job ({type(exc).__name__})", retryable=True)
+            )
+        else:
+            if await self.queue.complete(context.job, result):
+                log.info("job %s complete", job.id)
+        finally:
+            heartbeat.cancel()
+
+    async def _settle_failure(self, job: ClaimedJob, failure: JobFailure) -> None:
+        if failure.code != "timeout" and failure.retryable and job.attempts < job.max_attempts:
+            log.warning("job %s: %s (%s), retrying later", job.id, failure.message, failure.code)
+            await self.queue.retry_later(job, failure)
+        else:
+            log.warning("job %s failed: %s (%s)", job.id, failure.message, failure.code)
+            await self.queue.fail(job, failure)
+
+    async def _heartbeat(self, context: JobContext) -> None:
+        lease_every = self.queue.policy.lease_seconds / 3
+        since_lease = 0.0
+        while True:
+            await asyncio.sleep(1.0)
+            since_lease += 1.0
+            try:
+                if context.has_unpublished() or since_lease >= lease_every:
+                    await context.beat()
+                    since_lease = 0.0
+            except LeaseLostError:
+                return
+            except Exception:
+                log.exception("heartbeat for %s failed", context.job.id)
