@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from knightvision.account import admin  # noqa: E402
 from knightvision.app import create_app  # noqa: E402
 from knightvision.container import Container  # noqa: E402
 from knightvision.settings import Settings, load_settings  # noqa: E402
+from tests.databases import database_url  # noqa: E402
 
 API = "/api/v1/partner"
 
@@ -39,15 +40,19 @@ class Harness:
         return {"Authorization": f"Bearer {created['api_key']}"}
 
 
-def database_url_for(tmp_path: Path) -> str | None:
-    """Tests run on SQLite unless KNIGHTVISION_TEST_DATABASE_URL names a PostgreSQL server."""
-    return os.environ.get("KNIGHTVISION_TEST_DATABASE_URL")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Tests that take this run once on each real database."""
+    with database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
 def settings_factory(tmp_path: Path):
+    """Settings on a SQLite file under tmp_path (pass database_url= for another database)."""
+
     def make(**overrides: Any) -> Settings:
-        return load_settings(data_dir=tmp_path / "data", database_url=database_url_for(tmp_path), **overrides)
+        return load_settings(**{"data_dir": tmp_path / "data", **overrides})
 
     return make
 

@@ -53,11 +53,11 @@ async def refund(conn: AsyncConnection, account_id: int, amount: int, job_id: st
     """Give a job's charge back; False when it was already refunded."""
     if amount <= 0:
         return False
-    async with conn.begin_nested():
-        try:
+    try:
+        async with conn.begin_nested():  # a savepoint, so a refused duplicate leaves the transaction usable
             await _apply(conn, account_id, amount, "refund", reason, job_id, now)
-        except IntegrityError:
-            return False
+    except IntegrityError:
+        return False
     return True
 
 

@@ -1,0 +1,3 @@
+from knightvision.cli import main
+
+main()
