@@ -149,7 +149,7 @@ class JobQueue:
             result = await conn.execute(self._fenced(job).values(checkpoint=checkpoint, updated_at=utcnow()))
         return result.rowcount == 1
 
-    async def complete(self, job: ClaimedJob, result: dict[str, Any], *, status: str = "complete", message: str | None = None) -> bool:
+    async def complete(self, job: ClaimedJob, result: dict[str, Any], *, status: str = "complete", message: str = "Complete") -> bool:
         now = utcnow()
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(

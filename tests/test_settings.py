@@ -1,0 +1,85 @@
+"""Settings (D21): defaults, environment, TOML file, flags, and clear errors naming the setting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knightvision.errors import OperatorError
+from knightvision.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("KNIGHTVISION_"):
+            monkeypatch.delenv(name)
+
+
+def test_no_configuration_is_the_embedded_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    assert settings.resolved_data_dir == tmp_path / "knightvision-data"
+    assert settings.async_database_url == f"sqlite+aiosqlite:///{tmp_path / 'knightvision-data' / 'knightvision.db'}"
+    assert settings.redis_url is None and settings.media_root == tmp_path / "knightvision-data" / "media"
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.price_table["analysis"] == 50 and settings.rate_limit_table["generate_video"] == 5
+
+
+def test_precedence_flags_over_environment_over_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data_dir = tmp_path / "d"
+    data_dir.mkdir()
+    (data_dir / "knightvision.toml").write_text(
+        'port = 9001\nworkers = 4\n[prices]\nanalysis = 40\n[rate_limits]\nvideo_status = 120\n'
+    )
+    monkeypatch.setenv("KNIGHTVISION_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("KNIGHTVISION_WORKERS", "3")
+    settings = load_settings(port=9100)
+    assert (settings.port, settings.workers) == (9100, 3)
+    assert settings.price_table["analysis"] == 40 and settings.price_table["character_finalize"] == 3
+    assert settings.rate_limit_table["video_status"] == 120
+
+
+def test_database_urls_get_the_async_driver(tmp_path: Path) -> None:
+    assert load_settings(database_url="postgresql://kv@db:5432/kv").async_database_url == "postgresql+psycopg://kv@db:5432/kv"
+    assert load_settings(database_url="sqlite:////tmp/x.db").async_database_url == "sqlite+aiosqlite:////tmp/x.db"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"port": 70000}, "KNIGHTVISION_PORT"),
+        ({"database_url": "mysql://x"}, "KNIGHTVISION_DATABASE_URL"),
+        ({"redis_url": "http://x"}, "KNIGHTVISION_REDIS_URL"),
+        ({"public_base_url": "not a url"}, "KNIGHTVISION_PUBLIC_BASE_URL"),
+        ({"storage_url": "s3://bucket"}, "KNIGHTVISION_STORAGE_URL"),
+        ({"prices": {"videos": 3}}, "KNIGHTVISION_PRICES"),
+        ({"rate_limits": {"status": 0}}, "KNIGHTVISION_RATE_LIMITS"),
+        ({"log_level": "loud"}, "KNIGHTVISION_LOG_LEVEL"),
+        ({"kling_access_key": "only-half"}, "KLING_SECRET_KEY"),
+        ({"nonsense": 1}, "KNIGHTVISION_NONSENSE"),
+    ],
+)
+def test_invalid_settings_name_the_setting(overrides: dict, named: str) -> None:
+    with pytest.raises(OperatorError, match=named):
+        load_settings(**overrides)
+
+
+def test_invalid_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KNIGHTVISION_WORKERS", "many")
+    with pytest.raises(OperatorError, match="KNIGHTVISION_WORKERS"):
+        load_settings()
+
+
+def test_missing_or_broken_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KNIGHTVISION_CONFIG", str(tmp_path / "absent.toml"))
+    with pytest.raises(OperatorError, match="no such file"):
+        load_settings()
+    broken = tmp_path / "broken.toml"
+    broken.write_text("port = = 1")
+    monkeypatch.setenv("KNIGHTVISION_CONFIG", str(broken))
+    with pytest.raises(OperatorError, match="not valid TOML"):
+        load_settings()
