@@ -1,4 +1,4 @@
-"""The operator CLI: ``knightvision`` (also ``kv``). Every command takes ``--json``."""
+"""The operator CLI: ``knightvision`` (also ``kv``). Every command that reports data takes ``--json``."""
 
 from __future__ import annotations
 
@@ -234,7 +234,7 @@ def serve(
 @app.command()
 def worker(
     slots: Annotated[int, typer.Option("--slots", min=1, max=64, help="Jobs run at once.")] = 2,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:
     """Claim and run jobs in this process until SIGINT/SIGTERM."""
     from knightvision.worker.process import run_worker_process

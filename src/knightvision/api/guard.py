@@ -47,10 +47,18 @@ class Guard:
         return principal
 
     async def authenticate(self, request: Request) -> KeyPrincipal:
+        address = client_address(request, self.container.settings.trusted_proxies)
+        # A throttled address gets no verdict on its credentials, right or wrong: otherwise a
+        # 429 would just mean "wrong guess" and the throttle would not slow guessing at all.
+        refused = await self.container.limiter.exceeded(
+            "auth_failures", address, self.container.settings.auth_failures_per_minute
+        )
+        if refused is not None:
+            raise RateLimitedError(retry_after=refused.retry_after)
         try:
             return await self._principal(request)
         except KVError:
-            await self._count_failure(request)
+            await self._count_failure(address)
             raise
 
     async def _principal(self, request: Request) -> KeyPrincipal:
@@ -68,9 +76,8 @@ class Guard:
             raise KeyDeactivatedError()
         return principal
 
-    async def _count_failure(self, request: Request) -> None:
+    async def _count_failure(self, address: str) -> None:
         """Failed authentications are throttled per client address, so keys cannot be guessed."""
-        address = client_address(request, self.container.settings.trusted_proxies)
         decision = await self.container.limiter.hit(
             "auth_failures", address, self.container.settings.auth_failures_per_minute
         )

@@ -20,9 +20,13 @@ def static_router(container: Container) -> APIRouter:
     @router.get("/videos/{filename}")
     async def video_file(request: Request, filename: str) -> Response:
         job_id = filename.removesuffix(".mp4")
+        address = client_address(request, settings.trusted_proxies)
+        # A throttled address learns nothing, not even that a guessed id exists (D9).
+        refused = await container.limiter.exceeded("static_misses", address, settings.static_misses_per_minute)
+        if refused is not None:
+            raise RateLimitedError(retry_after=refused.retry_after)
         path = container.storage.local_path(video_key(job_id)) if filename.endswith(".mp4") and is_video_job_id(job_id) else None
         if path is None:
-            address = client_address(request, settings.trusted_proxies)
             decision = await container.limiter.hit("static_misses", address, settings.static_misses_per_minute)
             if not decision.allowed:
                 raise RateLimitedError(retry_after=decision.retry_after)
