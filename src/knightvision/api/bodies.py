@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from knightvision.errors import InvalidJSONError, InvalidLimitError
 
-_INTEGER = re.compile(r"[+-]?\d{1,12}")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only: \d would accept "１０"
 
 
 async def json_object(request: Request, *, empty_means: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -12,8 +12,8 @@ API_KEY_PREFIX = "kv_partner_"
 _JOB_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 VIDEO_FAMILIES = ("sora", "kling", "local")
 
-ANALYSIS_JOB_ID = re.compile(r"\d{8}_\d{6}_[a-z0-9]{6}")
-VIDEO_JOB_ID = re.compile(r"(?:sora|kling|local)_\d{8}_\d{6}_[a-z0-9]{6}")
+ANALYSIS_JOB_ID = re.compile(r"[0-9]{8}_[0-9]{6}_[a-z0-9]{6}")
+VIDEO_JOB_ID = re.compile(r"(?:sora|kling|local)_[0-9]{8}_[0-9]{6}_[a-z0-9]{6}")  # ASCII digits only: \d matches any Unicode digit
 
 
 def new_request_id() -> str:

@@ -14,6 +14,14 @@ from limits.aio.strategies import MovingWindowRateLimiter
 MIN_RETRY_AFTER = 10  # the contract: wait at least 10 seconds
 
 
+class _PerMinute(RateLimitItemPerMinute):
+    """One hit log per (bucket, identity) whatever the limit, so a changed per-key limit counts
+    the hits already in the window (``limits`` puts the amount in the key by default)."""
+
+    def key_for(self, *identifiers: str) -> str:
+        return "/".join([self.namespace, *(str(part) for part in identifiers), "minute"])
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -44,7 +52,7 @@ class RateLimiter:
     def _item(self, per_minute: int) -> RateLimitItemPerMinute:
         item = self._items.get(per_minute)
         if item is None:
-            item = self._items[per_minute] = RateLimitItemPerMinute(per_minute, namespace="KV")
+            item = self._items[per_minute] = _PerMinute(per_minute, namespace="KV")
         return item
 
     async def hit(self, bucket: str, identity: str, per_minute: int) -> Decision:
@@ -53,7 +61,7 @@ class RateLimiter:
         allowed = await self._strategy.hit(item, bucket, identity)
         stats = await self._strategy.get_window_stats(item, bucket, identity)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return Decision(allowed=allowed, limit=per_minute, remaining=stats.remaining, reset_seconds=reset)
+        return Decision(allowed=allowed, limit=per_minute, remaining=max(0, stats.remaining), reset_seconds=reset)
 
     async def exceeded(self, bucket: str, identity: str, per_minute: int) -> Decision | None:
         """Without counting: the refusal a new hit would get, or None while under the limit."""
