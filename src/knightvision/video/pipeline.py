@@ -32,12 +32,12 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             raise JobFailure("generation_unavailable", "Video generation not available", stage="generating")
         spec = GenerationSpec(
             prompt=params["prompt"], duration=params["duration"], width=params["width"], height=params["height"],
-            upstream_model=params.get("upstream_model"),
+            aspect_ratio=params["aspect_ratio"], resolution=params["resolution"], upstream_model=params.get("upstream_model"),
         )
         with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
             output = Path(scratch) / f"{context.job.id}.mp4"
             try:
-                await asyncio.to_thread(adapter.generate, spec, output, context.progress_from_thread)
+                provenance = await adapter.generate(spec, output, _JobRun(context))
             except GenerationError as exc:
                 raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="generating") from exc
             await context.report(message="Storing video...", progress=96)
@@ -47,11 +47,28 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
         result = {
             "duration": round(info.duration, 3), "width": info.width, "height": info.height,
             "video_codec": info.video_codec, "audio_codec": info.audio_codec, "size_bytes": size,
+            "provenance": provenance,
         }
         await context.save_checkpoint(stored=result)
         return result
 
     return generate_video
+
+
+class _JobRun:
+    """The job as an adapter sees it: progress, and durable memory across attempts."""
+
+    def __init__(self, context: JobContext) -> None:
+        self._context = context
+
+    def progress(self, fraction: float) -> None:
+        self._context.progress_from_thread(fraction)
+
+    def recall(self, name: str) -> Any:
+        return self._context.checkpoint.get(f"adapter.{name}")
+
+    async def remember(self, name: str, value: Any) -> None:
+        await self._context.save_checkpoint(**{f"adapter.{name}": value})
 
 
 def _verify_shape(width: int, height: int, duration: float, spec: GenerationSpec) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 from pathlib import Path
+from typing import Any
 
-from knightvision.providers.video_model.port import GenerationSpec
+from knightvision.providers.video_model.port import GenerationRun, GenerationSpec
 
 
 class LocalStoryboardAdapter:
@@ -17,7 +18,11 @@ class LocalStoryboardAdapter:
     def available(self) -> bool:
         return True
 
-    def generate(self, spec: GenerationSpec, output: Path, progress: Callable[[float], None]) -> None:
+    async def generate(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> dict[str, Any]:
+        await asyncio.to_thread(self._render, spec, output, run)
+        return {"renderer": "local-storyboard"}
+
+    def _render(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> None:
         # Imported here so the API process never pays for the renderer's imports.
         from knightvision.render import RenderSpec, load_voice, render_storyboard
 
@@ -25,5 +30,5 @@ class LocalStoryboardAdapter:
             RenderSpec(prompt=spec.prompt, duration=spec.duration, width=spec.width, height=spec.height),
             output,
             voice=load_voice(self._voice_model),
-            progress=progress,
+            progress=run.progress,
         )

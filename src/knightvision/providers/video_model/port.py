@@ -1,11 +1,15 @@
-"""The port every video model adapter implements."""
+"""The port every video model adapter implements.
+
+Adapters are async: an upstream adapter submits a task, ``remember``s the upstream task id the
+moment it has it (a durable checkpoint, so a retried job polls instead of paying twice, D14),
+polls, and downloads the file to ``output``; the local renderer runs in a thread.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,22 @@ class GenerationSpec:
     duration: int
     width: int
     height: int
+    aspect_ratio: str = "9:16"
+    resolution: str = "720p"
     upstream_model: str | None = None
+
+
+class GenerationRun(Protocol):
+    """The running job, as an adapter sees it."""
+
+    def progress(self, fraction: float) -> None:
+        """Report 0..1; callable from any thread."""
+
+    def recall(self, name: str) -> Any:
+        """A value remembered by an earlier attempt of this job, or None."""
+
+    async def remember(self, name: str, value: Any) -> None:
+        """Durably record ``value`` (e.g. the upstream task id) before doing anything else."""
 
 
 class VideoModelAdapter(Protocol):
@@ -23,8 +42,9 @@ class VideoModelAdapter(Protocol):
     def available(self) -> bool:
         """Whether this adapter can take work now (configured, credentials present)."""
 
-    def generate(self, spec: GenerationSpec, output: Path, progress: Callable[[float], None]) -> None:
-        """Produce the finished MP4 at ``output``; blocking, run in a worker thread. Raises JobFailure."""
+    async def generate(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> dict[str, Any]:
+        """Produce the finished MP4 at ``output``; returns provenance (upstream ids, transforms).
+        Raises GenerationError."""
 
 
 class GenerationError(Exception):
