@@ -9,6 +9,15 @@ from starlette.responses import Response
 from knightvision.api.bodies import json_object, list_limit
 from knightvision.api.guard import Guard
 from knightvision.api.responses import json_response
+from knightvision.api.schemas import (
+    ERROR_RESPONSES,
+    CreditsRead,
+    Submitted,
+    VideoCreate,
+    VideosRead,
+    VideoStatusRead,
+    json_body,
+)
 from knightvision.container import Container
 from knightvision.credit import ledger
 
@@ -20,7 +29,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
     videos = container.videos
     prices = container.settings.price_table
 
-    @router.get("/credits", operation_id="get_credits")
+    @router.get("/credits", operation_id="get_credits", response_model=CreditsRead, responses=ERROR_RESPONSES)
     async def get_credits(request: Request) -> Response:
         principal = await guard(request, "credits")
         async with container.engine.connect() as conn:
@@ -30,7 +39,10 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
             {"credits_remaining": remaining, "credit_cost_per_analysis": prices["analysis"], "costs": prices},
         )
 
-    @router.post("/generate-video", operation_id="generate_video")
+    @router.post(
+        "/generate-video", operation_id="generate_video", response_model=Submitted, responses=ERROR_RESPONSES,
+        openapi_extra=json_body(VideoCreate),
+    )
     async def generate_video(request: Request) -> Response:
         principal = await guard(request, "generate_video")
         body = await json_object(request)
@@ -38,12 +50,12 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         container.wake_workers()
         return json_response(request, submitted)
 
-    @router.get("/video-status/{job_id}", operation_id="get_video_status")
+    @router.get("/video-status/{job_id}", operation_id="get_video_status", response_model=VideoStatusRead, responses=ERROR_RESPONSES)
     async def video_status(request: Request, job_id: str) -> Response:
         principal = await guard(request, "video_status")
         return json_response(request, await videos.status(principal, job_id))
 
-    @router.get("/videos", operation_id="list_videos")
+    @router.get("/videos", operation_id="list_videos", response_model=VideosRead, responses=ERROR_RESPONSES)
     async def list_videos(request: Request) -> Response:
         principal = await guard(request, "videos")
         limit = list_limit(request)
