@@ -1,0 +1,216 @@
+"""An OpenAI-compatible ``/chat/completions`` client: OpenAI, vLLM, Ollama and llama.cpp's server.
+
+Frames go as base64 ``data:`` URLs because local servers (Ollama) refuse remote image URLs.
+Retries are bounded by attempts and by the caller's deadline: 429, 5xx and refused connections
+wait for the server's ``Retry-After`` (or a jittered backoff); anything else, a timeout included,
+fails at once with a clear ``LLMError``.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from knightvision.kit.backoff import retry_delay
+from knightvision.providers.llm.port import ChatMessage, ImagePart, LLMError
+
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+_DETAIL_CHARS = 300  # of an upstream error message, so logs and job errors stay short
+
+
+@dataclass(frozen=True)
+class OpenAICompatConfig:
+    base_url: str  # e.g. https://api.openai.com/v1, http://localhost:11434/v1 (Ollama)
+    model: str
+    api_key: str | None = None  # local servers often need none
+    vision: bool = False  # send frames; only for multimodal models
+    json_mode: bool = True  # send response_format json_object (some servers reject it)
+    image_detail: str = "low"  # low keeps a frame at a fixed small token cost on OpenAI
+    temperature: float | None = None  # None: the server's default (some models refuse any other)
+    max_attempts: int = 3
+    backoff_base: float = 1.0
+    backoff_cap: float = 8.0
+    max_retry_after: float = 30.0  # longer waits give up: the job falls back instead of hanging
+
+
+class OpenAICompatChat:
+    """``ChatModel`` over HTTP. ``transport`` and ``sleep`` are for tests."""
+
+    def __init__(
+        self,
+        config: OpenAICompatConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if config.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.config = config
+        self.model = config.model
+        self.vision = config.vision
+        self._transport = transport
+        self._sleep = sleep
+
+    def complete(self, messages: Sequence[ChatMessage], *, response_format_json: bool, timeout: float) -> str:
+        body = self.request_body(messages, response_format_json=response_format_json)
+        deadline = time.monotonic() + timeout
+        with httpx.Client(transport=self._transport, headers=self._headers()) as client:
+            for attempt in range(1, self.config.max_attempts + 1):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise LLMError("llm_timeout", f"no answer within {timeout:g} s", retryable=True)
+                try:
+                    response = self._post(client, body, remaining, timeout)
+                except LLMError as error:
+                    if error.code != "llm_unreachable" or attempt == self.config.max_attempts:
+                        raise
+                    failure, wait = error, self._backoff(attempt)
+                else:
+                    if response.status_code == 200:
+                        return _reply_text(response)
+                    failure = _http_error(response)
+                    if not failure.retryable or attempt == self.config.max_attempts:
+                        raise failure
+                    wait = self._wait_before_retry(response, attempt)
+                if wait is None or wait >= deadline - time.monotonic():
+                    raise failure  # the server asks for longer than we may wait
+                self._sleep(wait)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def request_body(self, messages: Sequence[ChatMessage], *, response_format_json: bool) -> dict[str, Any]:
+        """The JSON sent to ``/chat/completions``."""
+        body: dict[str, Any] = {"model": self.config.model, "messages": [self._message(m) for m in messages]}
+        if response_format_json and self.config.json_mode:
+            body["response_format"] = {"type": "json_object"}
+        if self.config.temperature is not None:
+            body["temperature"] = self.config.temperature
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.config.api_key:
+            headers["Authorization"] = f"Bearer {self.config.api_key}"
+        return headers
+
+    def _post(self, client: httpx.Client, body: dict[str, Any], remaining: float, timeout: float) -> httpx.Response:
+        url = self.config.base_url.rstrip("/") + "/chat/completions"
+        try:
+            return client.post(url, json=body, timeout=httpx.Timeout(remaining, connect=min(remaining, 10.0)))
+        except httpx.TimeoutException:
+            raise LLMError("llm_timeout", f"no answer within {timeout:g} s", retryable=True) from None
+        except httpx.TransportError as exc:
+            raise LLMError("llm_unreachable", f"{type(exc).__name__} calling {url}", retryable=True) from None
+
+    def _message(self, message: ChatMessage) -> dict[str, Any]:
+        if isinstance(message.content, str):
+            return {"role": message.role, "content": message.content}
+        parts: list[dict[str, Any]] = []
+        for part in message.content:
+            if isinstance(part, ImagePart):
+                if self.config.vision:
+                    image = {"url": _data_url(part), "detail": self.config.image_detail}
+                    parts.append({"type": "image_url", "image_url": image})
+            else:
+                parts.append({"type": "text", "text": part})
+        return {"role": message.role, "content": parts}
+
+    def _wait_before_retry(self, response: httpx.Response, attempt: int) -> float | None:
+        """Seconds to wait: the server's Retry-After when given (None if beyond our cap), else backoff."""
+        asked = _retry_after(response.headers)
+        if asked is None:
+            return self._backoff(attempt)
+        return asked if asked <= self.config.max_retry_after else None
+
+    def _backoff(self, attempt: int) -> float:
+        return retry_delay(attempt, base=self.config.backoff_base, cap=self.config.backoff_cap)
+
+
+def _data_url(image: ImagePart) -> str:
+    try:
+        data = image.path.read_bytes()
+    except OSError as exc:
+        raise LLMError("llm_input", f"cannot read frame {image.path.name}: {exc.strerror}") from None
+    return f"data:{image.mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """``retry-after-ms`` (OpenAI), ``Retry-After`` seconds or HTTP date; None when absent or unreadable."""
+    if (millis := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(millis) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _http_error(response: httpx.Response) -> LLMError:
+    status = response.status_code
+    detail = _upstream_message(response)
+    if status in (401, 403):
+        return LLMError("llm_auth", f"HTTP {status}: {detail}")
+    if status == 429:
+        return LLMError("llm_rate_limited", f"HTTP 429: {detail}", retryable=True)
+    if status in RETRYABLE_STATUS:
+        return LLMError("llm_upstream", f"HTTP {status}: {detail}", retryable=True)
+    if 400 <= status < 500:
+        return LLMError("llm_bad_request", f"HTTP {status}: {detail}")
+    return LLMError("llm_upstream", f"HTTP {status}: {detail}", retryable=status >= 500)
+
+
+def _upstream_message(response: httpx.Response) -> str:
+    """``error.message`` from an OpenAI-style error body, else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:_DETAIL_CHARS] or response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"][:_DETAIL_CHARS]
+    if isinstance(error, str):  # vLLM/llama.cpp variants
+        return error[:_DETAIL_CHARS]
+    return response.text[:_DETAIL_CHARS]
+
+
+def _reply_text(response: httpx.Response) -> str:
+    try:
+        choice = response.json()["choices"][0]
+        message = choice["message"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise LLMError("llm_malformed", "response is not a chat completion") from None
+    if not isinstance(choice, dict) or not isinstance(message, dict):
+        raise LLMError("llm_malformed", "response is not a chat completion")
+    content = message.get("content")
+    if not isinstance(content, str) or not content.strip():
+        refusal = message.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            raise LLMError("llm_refused", refusal[:_DETAIL_CHARS])
+        raise LLMError("llm_malformed", "completion has no text content")
+    if choice.get("finish_reason") == "length":
+        raise LLMError("llm_truncated", "completion stopped at the token limit")
+    return content
+
+
+def chat_model_from_settings(settings: Any, *, vision: bool = False) -> OpenAICompatChat | None:
+    """The configured model (``KNIGHTVISION_LLM_*``), or None: then the deterministic engine writes (D18)."""
+    base_url = getattr(settings, "llm_base_url", None)
+    model = getattr(settings, "llm_model", None)
+    if not base_url or not model:
+        return None
+    api_key = getattr(settings, "llm_api_key", None)
+    return OpenAICompatChat(OpenAICompatConfig(base_url=base_url, model=model, api_key=api_key, vision=vision))
