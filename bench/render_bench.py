@@ -1,0 +1,165 @@
+"""Benchmark: the local-storyboard renderer vs. a moviepy composition of the same video.
+
+Run: python bench/render_bench.py   (needs moviepy 2.2.1 installed with --no-deps,
+see bench/README.md). Renders one 10 s 720x1280 voiced storyboard
+
+  1. with knightvision.render.render_storyboard, in a cold process state
+     (piper voice loading included, interpreter start excluded), then warm;
+  2. with moviepy 2.2.1 the way popular open-source short-video generators
+     compose it: one ImageClip per scene from the same Pillow-drawn scene
+     images and captions, a per-frame zoom via `resized(lambda t: ...)` in a
+     CompositeVideoClip, concatenate_videoclips, the same piper audio as an
+     AudioFileClip, write_videofile(libx264/aac) with the same x264 preset/CRF.
+
+Prints wall times, our ratio to the video duration (target <= 0.5) and the
+speed-up vs moviepy (target >= 5x). Prints numbers only; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import av  # noqa: E402
+import numpy as np  # noqa: E402
+
+from knightvision.render import RenderSpec, load_voice, plan_scenes, render_storyboard  # noqa: E402
+from knightvision.render.captions import render_caption  # noqa: E402
+from knightvision.render.frames import ZOOM, draw_background, scene_palettes  # noqa: E402
+from knightvision.render.speech import synthesize_track  # noqa: E402
+
+PROMPT = (
+    "Meet the new Aurora running shoe. Built for city miles and weekend trails. "
+    "Feather-light foam keeps every step springy. Grab yours today and run further!"
+)
+SPEC = RenderSpec(prompt=PROMPT, duration=10, width=720, height=1280)
+WARM_RUNS = 2
+
+
+def describe(path: Path) -> str:
+    """Size, codecs and durations of an output file, for a sanity line."""
+    with av.open(str(path)) as c:
+        streams = ", ".join(f"{s.codec_context.name} {float(s.duration * s.time_base):.3f}s" for s in c.streams)
+        v = c.streams.video[0].codec_context
+        return f"{v.width}x{v.height} {streams}, {path.stat().st_size / 1024:.0f} KiB"
+
+
+def cpu_seconds() -> float:
+    """User+system CPU of this process and its finished children (ffmpeg for moviepy).
+
+    Unlike wall time this barely moves when other work shares the machine.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_ours(out_dir: Path) -> tuple[float, float, list[float], dict[str, float]]:
+    """Cold render (voice loading included), then warm renders with the cached voice."""
+    cpu = cpu_seconds()
+    started = time.perf_counter()
+    report = render_storyboard(SPEC, out_dir / "ours.mp4")
+    cold = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
+    warm = []
+    for i in range(WARM_RUNS):
+        started = time.perf_counter()
+        render_storyboard(SPEC, out_dir / f"ours-warm{i}.mp4")
+        warm.append(time.perf_counter() - started)
+    return cold, cpu, warm, report.seconds_spent
+
+
+def scene_images(width: int, height: int) -> list[tuple[np.ndarray, float]]:
+    """Full-resolution Pillow scene images (background + caption), one per scene."""
+    scenes = plan_scenes(SPEC.prompt, SPEC.duration, SPEC.fps)
+    images = []
+    for scene, palette in zip(scenes, scene_palettes(scenes)):
+        image = draw_background(palette, (width, height)).convert("RGBA")
+        caption = render_caption(scene.text, width, height)
+        if caption is not None:
+            image.alpha_composite(caption[0], caption[1])
+        images.append((np.asarray(image.convert("RGB")), scene.duration))
+    return images
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
+
+
+def zoom_over(seconds: float) -> Callable[[float], float]:
+    """moviepy resize factor as a function of clip time: the same Ken Burns zoom."""
+    return lambda t: 1.0 + ZOOM * t / seconds
+
+
+def run_moviepy(out_dir: Path) -> tuple[float, float, float]:
+    """The common moviepy pipeline; returns (total, write_videofile only, CPU) seconds."""
+    from moviepy import AudioFileClip, CompositeVideoClip, ImageClip, concatenate_videoclips
+
+    width, height = SPEC.width, SPEC.height
+    cpu = cpu_seconds()
+    started = time.perf_counter()
+    scenes = plan_scenes(SPEC.prompt, SPEC.duration, SPEC.fps)
+    track = synthesize_track(load_voice(), scenes, SPEC.duration)
+    wav = out_dir / "voice.wav"
+    write_wav(wav, track.samples, track.sample_rate)
+    clips = []
+    for array, seconds in scene_images(width, height):
+        moving = ImageClip(array, duration=seconds).resized(zoom_over(seconds)).with_position(("center", "center"))
+        clips.append(CompositeVideoClip([moving], size=(width, height)).with_duration(seconds))
+    video = concatenate_videoclips(clips).with_audio(AudioFileClip(str(wav)))
+    write_started = time.perf_counter()
+    video.write_videofile(
+        str(out_dir / "moviepy.mp4"),
+        fps=SPEC.fps,
+        codec="libx264",
+        audio_codec="aac",
+        preset="veryfast",
+        ffmpeg_params=["-crf", "23", "-pix_fmt", "yuv420p"],
+        threads=os.cpu_count(),
+        logger=None,
+    )
+    done = time.perf_counter()
+    return done - started, done - write_started, cpu_seconds() - cpu
+
+
+def main() -> None:
+    duration = SPEC.duration
+    print(f"cores: {os.cpu_count()}, video: {duration}s {SPEC.width}x{SPEC.height} @ {SPEC.fps} fps, voice-over")
+    print(f"load average before: {os.getloadavg()[0]:.2f} (wall times are only meaningful near 0)")
+    with tempfile.TemporaryDirectory(prefix="kv-render-bench-") as tmp:
+        out = Path(tmp)
+        cold, cold_cpu, warm, phases = run_ours(out)
+        warm_median = statistics.median(warm)
+        print(f"ours     cold, voice load incl.:    {cold:6.2f} s  = {cold / duration:.2f}x duration (target <= 0.50)")
+        print(f"         CPU {cold_cpu:.2f} s; phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in phases.items()))
+        print(f"ours     warm, median of {len(warm)}: {warm_median:6.2f} s  = {warm_median / duration:.2f}x duration")
+        print(f"         -> {describe(out / 'ours.mp4')}")
+        try:
+            total, write, mp_cpu = run_moviepy(out)
+        except ImportError:
+            print("moviepy  not installed: see bench/README.md")
+            return
+        print(f"moviepy  draw+speech+write: {total:6.2f} s  = {total / duration:.2f}x duration, CPU {mp_cpu:.2f} s")
+        print(f"moviepy  write_videofile alone:     {write:6.2f} s")
+        print(f"         -> {describe(out / 'moviepy.mp4')}")
+        print(
+            f"speed-up vs moviepy (target >= 5x): {total / cold:.1f}x wall, "
+            f"{write / cold:.1f}x vs its write step alone, {mp_cpu / cold_cpu:.1f}x CPU"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Voice-over: voice loading, synthesis and fitting speech into the video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knightvision.render import load_voice
+from knightvision.render.speech import (
+    MIN_LENGTH_SCALE,
+    SPEECH_GAP,
+    SPEECH_LEAD,
+    SPEECH_TAIL,
+    choose_length_scale,
+    layout_clips,
+    silent_track,
+    speakable_prefix,
+    synthesize_track,
+)
+from knightvision.render.storyboard import plan_scenes
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples)))) if len(samples) else 0.0
+
+
+def test_voice_is_cached(voice):
+    assert load_voice() is voice
+    assert load_voice(voice.model_path) is voice
+
+
+def test_missing_model_is_an_error_not_a_download(tmp_path: Path):
+    with pytest.raises(FileNotFoundError):
+        load_voice(tmp_path / "nope.onnx")
+
+
+def test_synthesize_gives_audible_speech(voice):
+    audio = voice.synthesize("Hello there, welcome to the show.")
+    assert audio.dtype == np.float32
+    assert 0.8 < len(audio) / voice.sample_rate < 4.0
+    assert rms(audio) > 0.05
+
+
+def test_layout_keeps_clips_with_their_scenes_when_they_fit():
+    starts = layout_clips([0.0, 3.0, 6.0], [1.0, 1.0, 1.0], 10.0)
+    assert starts == pytest.approx([SPEECH_LEAD, 3.0 + SPEECH_LEAD, 6.0 + SPEECH_LEAD])
+
+
+def test_layout_pulls_clips_earlier_to_end_before_the_tail():
+    starts = layout_clips([0.0, 2.0, 4.0], [2.5, 2.5, 2.5], 8.0)
+    ends = [s + 2.5 for s in starts]
+    assert ends[-1] <= 8.0 - SPEECH_TAIL + 1e-9
+    assert all(b >= a + SPEECH_GAP - 1e-9 for a, b in zip(ends, starts[1:]))
+    assert starts[0] >= 0
+
+
+def test_length_scale_is_moderate():
+    assert choose_length_scale(10, 10.0) == 1.0
+    assert choose_length_scale(10_000, 2.0) == MIN_LENGTH_SCALE
+    assert MIN_LENGTH_SCALE < choose_length_scale(200, 11.0) < 1.0
+
+
+def test_speakable_prefix_cuts_at_a_word():
+    text = "alpha beta gamma delta " * 50
+    prefix = speakable_prefix(text, 1.0)
+    assert text.startswith(prefix) and len(prefix) < len(text)
+    assert not prefix.endswith(" ") and text[len(prefix)] == " "
+
+
+def test_track_is_exact_length_and_aligned_to_scenes(voice):
+    scenes = plan_scenes("Fresh coffee every morning. Delivered to your door.", 6, 30)
+    track = synthesize_track(voice, scenes, 6)
+    assert track.has_voice
+    assert len(track.samples) == 6 * track.sample_rate
+    rate = track.sample_rate
+    second = scenes[1].start
+    # Speech starts shortly after each scene starts.
+    assert rms(track.samples[: int(0.5 * rate)]) > 0.01
+    assert rms(track.samples[int(second * rate) : int((second + 0.6) * rate)]) > 0.01
+
+
+def test_speech_longer_than_video_is_sped_up_and_cut(voice):
+    prompt = "This sentence is far too long to be spoken in the time we have, it keeps going. " * 4
+    scenes = plan_scenes(prompt, 3, 30)
+    track = synthesize_track(voice, scenes, 3)
+    rate = track.sample_rate
+    assert len(track.samples) == 3 * rate
+    assert track.has_voice
+    tail = track.samples[-int(SPEECH_TAIL / 2 * rate) :]
+    assert np.all(tail == 0)  # never runs into the very end
+
+
+def test_no_speakable_text_gives_silence(voice):
+    track = synthesize_track(voice, plan_scenes("🚀 🔥 ...", 2, 30), 2)
+    assert not track.has_voice
+    assert len(track.samples) == 2 * track.sample_rate
+    assert not track.samples.any()
+    assert len(silent_track(1.5).samples) == round(1.5 * silent_track(1.5).sample_rate)
