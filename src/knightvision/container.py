@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from knightvision.db.engine import create_engine
 from knightvision.job.queue import JobQueue, QueuePolicy
 from knightvision.providers.storage.local import LocalStorage
-from knightvision.providers.video_model.local_storyboard import LocalStoryboardAdapter
 from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.ratelimit.limiter import RateLimiter
 from knightvision.settings import Settings
 from knightvision.video.models import ModelRegistry
+from knightvision.video.routing import build_model_registry, build_video_adapters
 from knightvision.video.pipeline import make_video_handler
 from knightvision.video.service import VIDEO_JOB_KIND, VideoService
 from knightvision.worker.runner import JobHandler, WorkerRunner
@@ -45,10 +45,10 @@ class Container:
                 timeout_seconds=settings.job_timeout_seconds,
             ),
         )
-        registry = ModelRegistry()
-        # Upstream adapters (EvoLink, kie, OpenAI, Kling) register here once they exist; until
-        # then their models answer 500 "Video generation not available" with nothing charged.
-        adapters: dict[str, VideoModelAdapter] = {"local-storyboard": LocalStoryboardAdapter(settings.voice_model)}
+        registry = build_model_registry(settings)
+        # An adapter without credentials is unavailable: its models answer 500 "Video generation
+        # not available" with nothing charged (D15).
+        adapters = build_video_adapters(settings)
         storage = LocalStorage(settings.media_root)
         videos = VideoService(engine, queue, registry, adapters, settings.price_table, settings.base_url)
         return cls(

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -21,6 +21,19 @@ from knightvision.errors import OperatorError
 from knightvision.pricing import DEFAULT_PRICES, DEFAULT_RATE_LIMITS
 
 ENV_PREFIX = "KNIGHTVISION_"
+
+
+class ModelRoute(BaseModel):
+    """Which adapter serves a public model, and which upstream model it calls (D15, D21).
+
+    ``upstream_model`` may be omitted: the adapter's default for that public model is used.
+    ``disabled`` answers 500 "Video generation not available", with nothing charged.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    adapter: Literal["evolink", "kie", "openai", "kling", "local-storyboard", "disabled"]
+    upstream_model: str | None = None
 
 
 class Settings(BaseSettings):
@@ -62,9 +75,28 @@ class Settings(BaseSettings):
     kling_access_key: str | None = None
     kling_secret_key: str | None = None
     kling_base_url: str = "https://api-singapore.klingai.com"
+
+    # Model routing (D15): public model name -> adapter and upstream model, e.g. in TOML
+    # [models.sora-2]
+    # adapter = "kie"
+    models: dict[str, ModelRoute] = Field(default_factory=dict)
+    upstream_timeout_seconds: float = Field(1200.0, ge=10.0, description="overall cap on one upstream render")
+    upstream_poll_interval_seconds: float = Field(5.0, gt=0.0, le=300.0)
+    upstream_poll_max_interval_seconds: float = Field(30.0, gt=0.0, le=600.0)
+    upstream_request_timeout_seconds: float = Field(60.0, gt=0.0, le=600.0)
     llm_base_url: str | None = None
     llm_api_key: str | None = None
     llm_model: str | None = None
+    llm_vision: bool = Field(False, description="send selected frames to the LLM as images")
+
+    # Ad analysis (D17, D18)
+    ad_cookies_file: Path | None = Field(None, description="Netscape cookies file for yt-dlp")
+    ad_max_bytes: int = Field(200 * 1024 * 1024, ge=1024 * 1024)
+    ad_max_duration_seconds: int = Field(300, ge=5, le=3600)
+    ad_download_timeout_seconds: float = Field(180.0, ge=5.0, le=3600.0)
+    transcription: Literal["local", "openai"] = "local"
+    transcription_model_dir: Path | None = Field(None, description="a CTranslate2 Whisper model; default: bundled tiny.en")
+    openai_transcription_model: str = "whisper-1"
 
     @field_validator("log_level")
     @classmethod
@@ -124,6 +156,16 @@ class Settings(BaseSettings):
             raise ValueError("limits must be at least 1 per minute")
         return value
 
+    @field_validator("models")
+    @classmethod
+    def _known_routes(cls, value: dict[str, ModelRoute]) -> dict[str, ModelRoute]:
+        from knightvision.video.routing import route_problems  # the catalogues live with the adapters
+
+        problems = route_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
     @model_validator(mode="after")
     def _kling_pair(self) -> "Settings":
         if bool(self.kling_access_key) != bool(self.kling_secret_key):
@@ -161,6 +203,11 @@ class Settings(BaseSettings):
         if self.storage_url is None:
             return self.resolved_data_dir / "media"
         return Path(urlsplit(self.storage_url).path).expanduser().resolve()
+
+    @property
+    def ad_cache_root(self) -> Path:
+        """Downloaded ad media, content-addressed; on the shared storage so every worker sees it."""
+        return self.media_root / "ads"
 
     @property
     def base_url(self) -> str:

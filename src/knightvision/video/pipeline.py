@@ -33,6 +33,7 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
         spec = GenerationSpec(
             prompt=params["prompt"], duration=params["duration"], width=params["width"], height=params["height"],
             aspect_ratio=params["aspect_ratio"], resolution=params["resolution"], upstream_model=params.get("upstream_model"),
+            job_id=context.job.id,
         )
         with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
             output = Path(scratch) / f"{context.job.id}.mp4"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from knightvision.account.repository import KeyPrincipal
+from knightvision.account.repository import KeyPrincipal, OneRowQuery
 from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
 from knightvision.db.schema import jobs
@@ -17,6 +17,7 @@ from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import is_video_job_id, new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.video.models import ModelRegistry
+from knightvision.video.routing import route_refusal
 from knightvision.video.validation import parse_video_request
 
 VIDEO_JOB_KIND = "video.generate"
@@ -24,6 +25,12 @@ _STATUS_COLUMNS = (
     jobs.c.id, jobs.c.status, jobs.c.message, jobs.c.progress, jobs.c.params, jobs.c.result, jobs.c.error,
     jobs.c.error_code, jobs.c.failed_stage, jobs.c.retryable, jobs.c.credits_used, jobs.c.credits_refunded,
     jobs.c.created_at, jobs.c.finished_at,
+)
+# The most polled read of the API: one thread hop on SQLite (ADR 0003).
+_STATUS_QUERY = OneRowQuery(
+    select(*_STATUS_COLUMNS).where(
+        jobs.c.id == bindparam("job_id"), jobs.c.account_id == bindparam("account_id"), jobs.c.kind == VIDEO_JOB_KIND
+    )
 )
 
 
@@ -49,6 +56,9 @@ class VideoService:
 
     async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
         request = parse_video_request(body, self.registry)
+        refusal = route_refusal(request.model, request)
+        if refusal is not None:
+            raise refusal
         adapter = self.adapters.get(request.model.adapter)
         if adapter is None or not adapter.available():
             raise GenerationUnavailableError()
@@ -73,13 +83,7 @@ class VideoService:
         if not is_video_job_id(job_id):
             raise InvalidJobIdError()
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(*_STATUS_COLUMNS).where(
-                        jobs.c.id == job_id, jobs.c.account_id == principal.account_id, jobs.c.kind == VIDEO_JOB_KIND
-                    )
-                )
-            ).first()
+            row = await _STATUS_QUERY.first(conn, {"job_id": job_id, "account_id": principal.account_id})
         if row is None:
             raise JobNotFoundError()
         return self._status_view(row)

@@ -21,6 +21,8 @@ class GenerationSpec:
     aspect_ratio: str = "9:16"
     resolution: str = "720p"
     upstream_model: str | None = None
+    # Our job id: upstream adapters derive their idempotency key / external task id from it (D14).
+    job_id: str | None = None
 
 
 class GenerationRun(Protocol):

@@ -1,0 +1,120 @@
+"""Every upstream model our adapters can call, and what each renders natively (D15).
+
+Pure data, cheap to import: settings validation reads it to reject a route naming a model its
+adapter does not know. Sources are the upstream references in ``shared/upstreams`` (see
+``docs/upstreams.md``); the conservative reading wins where they disagree.
+"""
+
+from __future__ import annotations
+
+from knightvision.providers.video_model.capabilities import RouteCapabilities
+
+WIDE_TALL = ("16:9", "9:16")
+ALL_ASPECTS = ("16:9", "9:16", "1:1")
+KLING_SECONDS = tuple(range(3, 16))
+
+# EvoLink (api.evolink.ai): the contract's own model ids, one create endpoint, task polling.
+EVOLINK: dict[str, RouteCapabilities] = {
+    # Live page says prompt "Maximum length: 1000"; an older copy said 5000 tokens. Take 1000.
+    "sora-2": RouteCapabilities(durations=(10, 15), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=1000),
+    # quality is forced by duration (15 s -> high, 25 s -> standard); prompt limit 5000 tokens.
+    "sora-2-pro": RouteCapabilities(durations=(15, 25), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=5000),
+    # The official relay that outlived the beta ids in EvoLink's newest docs: 4/8/12 s only.
+    "sora-2-preview": RouteCapabilities(durations=(4, 8, 12), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=1000),
+    "kling-v3-text-to-video": RouteCapabilities(
+        durations=KLING_SECONDS, aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500
+    ),
+    "kling-o3-text-to-video": RouteCapabilities(
+        durations=KLING_SECONDS, aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500
+    ),
+}
+
+# kie.ai (api.kie.ai): Market tasks (jobs/createTask + jobs/recordInfo).
+_KIE_KLING = RouteCapabilities(durations=KLING_SECONDS, aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500)
+KIE: dict[str, RouteCapabilities] = {
+    "sora-2-text-to-video": RouteCapabilities(
+        durations=(10, 15), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=10000
+    ),
+    # 10/15 s on the text-to-video model (size standard=720p, high=1080p); 25 s only exists as
+    # sora-2-pro-storyboard, which the adapter switches to for that duration (one 25 s shot).
+    "sora-2-pro-text-to-video": RouteCapabilities(
+        durations=(10, 15, 25), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=10000, characters=True
+    ),
+    "sora-2-pro-storyboard": RouteCapabilities(
+        durations=(10, 15, 25), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=10000
+    ),
+    # kie's OpenAPI enum says kling-3.0/video; its English page shows kling-3.0. Both accepted.
+    "kling-3.0/video": _KIE_KLING,
+    "kling-3.0": _KIE_KLING,
+    "kling/v3-turbo-text-to-video": _KIE_KLING,
+}
+
+# OpenAI Videos API (direct Sora). seconds 4/8/12 in the archived spec enum, 16/20 in OpenAI's
+# newer first-party guide; sizes 720x1280/1280x720 (sora-2-pro also 1080p in that guide).
+_OPENAI_SECONDS = (4, 8, 12, 16, 20)
+_OPENAI_SORA = RouteCapabilities(durations=_OPENAI_SECONDS, aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=32000)
+_OPENAI_SORA_PRO = RouteCapabilities(
+    durations=_OPENAI_SECONDS, aspect_ratios=WIDE_TALL, resolutions=("720p", "1080p"), max_prompt_chars=32000
+)
+OPENAI: dict[str, RouteCapabilities] = {
+    "sora-2": _OPENAI_SORA,
+    "sora-2-2025-10-06": _OPENAI_SORA,
+    "sora-2-2025-12-08": _OPENAI_SORA,
+    "sora-2-pro": _OPENAI_SORA_PRO,
+    "sora-2-pro-2025-10-06": _OPENAI_SORA_PRO,
+}
+
+# Kling's own API (text2video). v3: "3".."15" s; older models "5"/"10"; mode std=720p, pro=1080p.
+_KLING_OLD = RouteCapabilities(durations=(5, 10), aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500)
+_KLING_MASTER = RouteCapabilities(durations=(5, 10), aspect_ratios=ALL_ASPECTS, resolutions=("1080p",), max_prompt_chars=2500)
+KLING: dict[str, RouteCapabilities] = {
+    "kling-v3": RouteCapabilities(durations=KLING_SECONDS, aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500),
+    "kling-v2-6": _KLING_OLD,
+    "kling-v2-5-turbo": _KLING_OLD,
+    "kling-v1-6": _KLING_OLD,
+    "kling-v2-1-master": _KLING_MASTER,
+    "kling-v2-master": _KLING_MASTER,
+}
+
+# Our offline renderer renders every contract shape natively.
+LOCAL_STORYBOARD: dict[str, RouteCapabilities] = {
+    "local-storyboard": RouteCapabilities(
+        durations=tuple(range(1, 61)), aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2000
+    ),
+}
+
+CATALOGUES: dict[str, dict[str, RouteCapabilities]] = {
+    "evolink": EVOLINK,
+    "kie": KIE,
+    "openai": OPENAI,
+    "kling": KLING,
+    "local-storyboard": LOCAL_STORYBOARD,
+}
+
+ADAPTER_NAMES = ("evolink", "kie", "openai", "kling", "local-storyboard", "disabled")
+
+# The upstream model a public model calls when a route names only the adapter.
+DEFAULT_UPSTREAM: dict[str, dict[str, str]] = {
+    "evolink": {
+        "sora-2": "sora-2",
+        "sora-2-pro": "sora-2-pro",
+        "kling-v3-text-to-video": "kling-v3-text-to-video",
+        "kling-o3-text-to-video": "kling-o3-text-to-video",
+    },
+    "kie": {
+        "sora-2": "sora-2-text-to-video",
+        "sora-2-pro": "sora-2-pro-text-to-video",
+        "kling-v3-text-to-video": "kling-3.0/video",
+        # kie has no Kling O3: an operator who accepts Kling 3.0 in its place names it explicitly.
+    },
+    "openai": {"sora-2": "sora-2", "sora-2-pro": "sora-2-pro"},
+    "kling": {
+        "kling-v3-text-to-video": "kling-v3",
+        # kling-o3 ("kling-v3-omni" on the omni endpoint) is unverified for video: name one explicitly.
+    },
+    "local-storyboard": {"local-storyboard": "local-storyboard"},
+}
+
+
+def capabilities_for(adapter: str, upstream_model: str | None) -> RouteCapabilities | None:
+    return CATALOGUES.get(adapter, {}).get(upstream_model or "")

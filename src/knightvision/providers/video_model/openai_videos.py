@@ -1,0 +1,135 @@
+"""OpenAI Videos API (direct Sora): ``POST /videos``, ``GET /videos/{id}``, ``GET /videos/{id}/content``.
+
+``seconds`` is a string ("4".."20"), ``size`` a ``WxH`` string; a Video has ``status``
+queued / in_progress / completed / failed and ``progress`` 0-100. Polls honour the
+``openai-poll-after-ms`` hint, 429s their ``Retry-After``. The file is streamed from the content
+endpoint (with our key); assets expire (``expires_at``), so we copy them at once. A 429 whose
+code is ``insufficient_quota`` is OpenAI's way of saying the account is out of credits. The API
+is deprecated (shutdown announced for 2026-09-24); the base URL is configurable so any
+compatible service can stand in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+from knightvision.providers.video_model.capabilities import (
+    RenderPlan,
+    RouteCapabilities,
+)
+from knightvision.providers.video_model.catalogue import OPENAI
+from knightvision.providers.video_model.port import GenerationError, GenerationSpec
+from knightvision.providers.video_model.upstream_http import (
+    MODERATION_BLOCKED,
+    UPSTREAM_CREDITS,
+    UPSTREAM_FAILED,
+    UPSTREAM_QUOTA,
+    TaskGone,
+    TaskState,
+    UpstreamHttp,
+    error_for_status,
+    looks_like_moderation,
+    malformed,
+    retry_after_seconds,
+)
+from knightvision.providers.video_model.upstream_task import (
+    UpstreamTaskAdapter,
+    body_text,
+)
+from knightvision.video.models import FRAME_SIZES
+
+CONTENT = "openai:content"  # the result "link": the content endpoint of the finished video
+RETRYABLE_FAILURES = ("internal", "server_error", "timeout", "unavailable", "overloaded")
+
+
+class OpenAIVideosAdapter(UpstreamTaskAdapter):
+    name = "openai"
+    catalogue: ClassVar[dict[str, RouteCapabilities]] = OPENAI
+    idempotent_create = False
+
+    def __init__(self, api_key: str | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._api_key = api_key
+
+    def available(self) -> bool:
+        return bool(self._api_key)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"}
+
+    def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:
+        width, height = FRAME_SIZES[(plan.resolution, plan.aspect_ratio)]
+        return {"model": spec.upstream_model, "prompt": spec.prompt, "seconds": str(plan.duration), "size": f"{width}x{height}"}
+
+    async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
+        response = await http.request("POST", f"{self.base_url}/videos", json=self.request_body(spec, plan), headers=self._headers())
+        if response.status_code >= 300:
+            raise self._http_error(response)
+        body = http.json(response)
+        video_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(video_id, str) or not video_id:
+            raise malformed(self.name, "create answer has no video id")
+        return video_id
+
+    async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
+        response = await http.request("GET", f"{self.base_url}/videos/{task_id}", headers=self._headers())
+        if response.status_code == 404:
+            raise TaskGone(self.name, task_id)
+        if response.status_code >= 300:
+            raise self._http_error(response)
+        body = http.json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+            raise malformed(self.name, "video has no status")
+        state = self.task_state(body)
+        hint = response.headers.get("openai-poll-after-ms")
+        if hint:
+            try:
+                state.poll_after = max(0.0, float(hint) / 1000.0)
+            except ValueError:
+                pass
+        return state
+
+    def task_state(self, body: dict[str, Any]) -> TaskState:
+        status = body["status"].lower()
+        progress = body.get("progress")
+        fraction = progress / 100.0 if isinstance(progress, (int, float)) and not isinstance(progress, bool) else None
+        if status == "completed":
+            return TaskState("succeeded", 1.0, result_url=CONTENT, raw=body)
+        if status in ("failed", "cancelled"):
+            error = body.get("error") if isinstance(body.get("error"), dict) else {}
+            code = str(error.get("code") or "")
+            message = body_text(error.get("message") or status)
+            text = f"{code}: {message}" if code else message
+            if looks_like_moderation(code, message):
+                return TaskState("failed", fraction, error=GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the video ({text})"), raw=body)
+            retryable = any(word in code.lower() for word in RETRYABLE_FAILURES)
+            return TaskState(
+                "failed", fraction, error=GenerationError(UPSTREAM_FAILED, f"{self.name} video failed ({text})", retryable=retryable), raw=body
+            )
+        return TaskState("running", fraction, raw=body)
+
+    async def _download(self, http: UpstreamHttp, task_id: str, url: str, path: Path) -> None:
+        await http.download(
+            f"{self.base_url}/videos/{task_id}/content", path, params={"variant": "video"},
+            headers={**self._headers(), "Accept": "application/binary"}, max_bytes=self.policy.max_download_bytes,
+        )
+
+    def _http_error(self, response: httpx.Response) -> GenerationError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+        code = str(error.get("code") or "")
+        message = body_text(error.get("message") or (response.text if body is None else ""))
+        detail = f"{code}: {message}" if code else message
+        if code == "insufficient_quota":
+            return GenerationError(UPSTREAM_CREDITS, f"{self.name} account is out of credits ({detail})")
+        if code == "billing_hard_limit_reached":
+            return GenerationError(UPSTREAM_QUOTA, f"{self.name} billing limit reached ({detail})")
+        if response.status_code == 400 and looks_like_moderation(code, message):
+            return GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the request ({detail})")
+        return error_for_status(self.name, response.status_code, detail, retry_after=retry_after_seconds(response.headers))

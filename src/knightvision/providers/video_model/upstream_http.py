@@ -1,0 +1,284 @@
+"""HTTP, polling and download helpers shared by every upstream video adapter.
+
+Failures become ``GenerationError`` with one of the stable codes below, so a job reports the same
+``error_code`` whichever upstream rendered it (D13):
+
+- ``upstream_unavailable``: 5xx, 408, connection trouble, timeouts talking to it, or rate limiting
+  that outlasted our patience. Retryable: the job polls the remembered task again (D14).
+- ``upstream_rejected``: 4xx validation (bad parameter, unknown model). Not retryable.
+- ``upstream_auth``: 401/403, a disabled or wrong key. Not retryable; an operator must act.
+- ``insufficient_upstream_credits``: 402, the operator's upstream balance is spent. Not retryable.
+- ``upstream_quota``: a per-key or per-day cap on the upstream account. Not retryable.
+- ``moderation_blocked``: the upstream's content filter refused the prompt or the render.
+- ``upstream_failed``: the task failed remotely (retryable only where the upstream says so).
+- ``upstream_timeout``: the overall cap passed while the task was still running.
+- ``upstream_malformed``: an answer we cannot read (not JSON, no task id, no result link).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from knightvision.providers.video_model.port import GenerationError
+
+UPSTREAM_UNAVAILABLE = "upstream_unavailable"
+UPSTREAM_REJECTED = "upstream_rejected"
+UPSTREAM_AUTH = "upstream_auth"
+UPSTREAM_CREDITS = "insufficient_upstream_credits"
+UPSTREAM_QUOTA = "upstream_quota"
+MODERATION_BLOCKED = "moderation_blocked"
+UPSTREAM_FAILED = "upstream_failed"
+UPSTREAM_TIMEOUT = "upstream_timeout"
+UPSTREAM_MALFORMED = "upstream_malformed"
+GENERATION_UNAVAILABLE = "generation_unavailable"
+
+# Words in an upstream failure message that mean its content filter said no.
+MODERATION_WORDS = (
+    "moderation", "content policy", "content_policy", "policy violation", "safety", "sensitive", "nsfw",
+    "prohibited", "violat", "not allowed content", "risk control", "inappropriate",
+)
+
+
+@dataclass(frozen=True)
+class UpstreamPolicy:
+    """Timing and limits for talking to an upstream; the defaults suit real services."""
+
+    poll_initial: float = 5.0  # first wait after submitting, and the starting poll interval
+    poll_max: float = 30.0  # the longest wait between polls
+    poll_factor: float = 1.5  # each idle poll waits this much longer than the last
+    timeout: float = 1200.0  # overall cap from submission to a finished task -> upstream_timeout
+    request_timeout: float = 60.0  # one HTTP exchange (used by the default client factory)
+    max_rate_limit_wait: float = 120.0  # never sleep longer than this on one Retry-After
+    transient_poll_errors: int = 5  # consecutive 5xx/connection failures tolerated while polling
+    malformed_polls: int = 3  # consecutive unreadable poll answers tolerated
+    create_rate_limit_retries: int = 3  # 429s on create retried in place (nothing was created)
+    max_download_bytes: int = 2 * 1024**3
+
+
+def default_http_client_factory(policy: UpstreamPolicy | None = None) -> Callable[[], httpx.AsyncClient]:
+    timeout = (policy or UpstreamPolicy()).request_timeout
+
+    def make() -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            follow_redirects=True,
+            headers={"User-Agent": "knightvision"},
+        )
+
+    return make
+
+
+class RateLimited(GenerationError):
+    """429 (or a body code meaning the same): wait ``retry_after`` seconds and try again."""
+
+    def __init__(self, provider: str, retry_after: float | None, detail: str = "") -> None:
+        super().__init__(
+            UPSTREAM_UNAVAILABLE, f"{provider} is rate limiting us{': ' + detail if detail else ''}", retryable=True
+        )
+        self.retry_after = retry_after
+
+
+class TaskGone(GenerationError):
+    """The upstream no longer knows a task we remembered (expired or never stored)."""
+
+    def __init__(self, provider: str, task_id: str) -> None:
+        super().__init__(UPSTREAM_FAILED, f"{provider} no longer knows task {task_id}", retryable=True)
+
+
+class LinkExpired(GenerationError):
+    """The finished file's link answered 403/404/410."""
+
+    def __init__(self, provider: str, status: int) -> None:
+        super().__init__(
+            UPSTREAM_UNAVAILABLE, f"{provider}'s result link is no longer valid (HTTP {status})", retryable=False
+        )
+        self.status = status
+
+
+def looks_like_moderation(*texts: Any) -> bool:
+    joined = " ".join(str(t) for t in texts if t).lower()
+    return any(word in joined for word in MODERATION_WORDS)
+
+
+def error_for_status(provider: str, status: int, detail: str = "", *, retry_after: float | None = None) -> GenerationError:
+    """The stable error for an HTTP status (or an HTTP-like body code) from an upstream."""
+    suffix = f": {detail}" if detail else ""
+    if status == 429:
+        return RateLimited(provider, retry_after, detail)
+    if status in (401, 403):
+        return GenerationError(UPSTREAM_AUTH, f"{provider} refused our credentials (HTTP {status}){suffix}")
+    if status == 402:
+        return GenerationError(UPSTREAM_CREDITS, f"{provider} account is out of credits{suffix}")
+    if status == 408 or status >= 500:
+        return GenerationError(UPSTREAM_UNAVAILABLE, f"{provider} is unavailable (HTTP {status}){suffix}", retryable=True)
+    if looks_like_moderation(detail):
+        return GenerationError(MODERATION_BLOCKED, f"{provider} blocked the request{suffix}")
+    return GenerationError(UPSTREAM_REJECTED, f"{provider} rejected the request (HTTP {status}){suffix}")
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """``retry-after-ms``, ``Retry-After`` (seconds or an HTTP date), or None."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(0.0, float(millis) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+
+class UpstreamHttp:
+    """One upstream's HTTP client: transport failures become ``upstream_unavailable``."""
+
+    def __init__(self, provider: str, client: httpx.AsyncClient) -> None:
+        self.provider = provider
+        self.client = client
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return await self.client.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise GenerationError(
+                UPSTREAM_UNAVAILABLE, f"{self.provider} did not answer in time ({type(exc).__name__})", retryable=True
+            ) from exc
+        except httpx.TransportError as exc:
+            raise GenerationError(
+                UPSTREAM_UNAVAILABLE, f"could not reach {self.provider} ({type(exc).__name__})", retryable=True
+            ) from exc
+
+    def json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise malformed(self.provider, f"HTTP {response.status_code} body is not JSON") from exc
+
+    async def download(
+        self, url: str, path: Path, *, headers: dict[str, str] | None = None, max_bytes: int, params: dict[str, str] | None = None
+    ) -> int:
+        """Stream ``url`` to ``path``. 403/404/410 raise LinkExpired; other failures map as usual."""
+        try:
+            async with self.client.stream("GET", url, headers=headers, params=params) as response:
+                if response.status_code in (403, 404, 410):
+                    raise LinkExpired(self.provider, response.status_code)
+                if response.status_code != 200:
+                    await response.aread()
+                    raise error_for_status(
+                        self.provider, response.status_code, "downloading the result", retry_after=retry_after_seconds(response.headers)
+                    )
+                size = 0
+                with path.open("wb") as sink:
+                    async for chunk in response.aiter_bytes(1 << 20):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise GenerationError(
+                                UPSTREAM_MALFORMED, f"{self.provider}'s result is larger than {max_bytes} bytes"
+                            )
+                        sink.write(chunk)
+        except httpx.TimeoutException as exc:
+            raise GenerationError(
+                UPSTREAM_UNAVAILABLE, f"downloading from {self.provider} timed out", retryable=True
+            ) from exc
+        except httpx.TransportError as exc:
+            raise GenerationError(
+                UPSTREAM_UNAVAILABLE, f"downloading from {self.provider} failed ({type(exc).__name__})", retryable=True
+            ) from exc
+        if size == 0:
+            raise GenerationError(UPSTREAM_MALFORMED, f"{self.provider}'s result file is empty", retryable=True)
+        return size
+
+
+def malformed(provider: str, detail: str) -> GenerationError:
+    return GenerationError(UPSTREAM_MALFORMED, f"{provider} sent an answer we cannot read: {detail}", retryable=True)
+
+
+@dataclass
+class TaskState:
+    """One reading of an upstream task, in our terms."""
+
+    status: Literal["running", "succeeded", "failed"]
+    progress: float | None = None  # 0..1 when the upstream says
+    result_url: str | None = None
+    error: GenerationError | None = None  # set when failed
+    poll_after: float | None = None  # the upstream's hint for the next poll, seconds
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def poll_until_done(
+    fetch: Callable[[], Awaitable[TaskState]],
+    *,
+    provider: str,
+    deadline: float,
+    policy: UpstreamPolicy,
+    on_progress: Callable[[float], None],
+    clock: Callable[[], float] = time.time,
+    sleep: Sleep = asyncio.sleep,
+    first_wait: float = 0.0,
+) -> TaskState:
+    """Poll until the task succeeds or fails, within ``deadline`` (a ``clock`` time).
+
+    Waits grow from ``policy.poll_initial`` to ``policy.poll_max``; an upstream's poll hint or a
+    429's Retry-After takes precedence. A few consecutive transient errors or unreadable answers
+    are tolerated (the task is still running upstream) before giving up with a retryable error,
+    so a later attempt polls the same remembered task again.
+    """
+    interval = policy.poll_initial
+    transient = 0
+    unreadable = 0
+    wait = first_wait
+    while True:
+        if wait > 0:
+            # Never sleep past the deadline; the last look happens at the deadline itself.
+            await sleep(max(0.0, min(wait, deadline - clock())))
+        try:
+            state = await fetch()
+        except RateLimited as limited:
+            wait = min(policy.max_rate_limit_wait, limited.retry_after if limited.retry_after is not None else interval)
+        except GenerationError as exc:
+            if exc.code == UPSTREAM_UNAVAILABLE and exc.retryable:
+                transient += 1
+                if transient > policy.transient_poll_errors:
+                    raise
+            elif exc.code == UPSTREAM_MALFORMED:
+                unreadable += 1
+                if unreadable > policy.malformed_polls:
+                    raise
+            else:
+                raise
+            wait = interval
+        else:
+            transient = unreadable = 0
+            if state.status != "running":
+                return state  # even past the deadline: a task found finished is delivered
+            if state.progress is not None:
+                on_progress(state.progress)
+            wait = min(policy.max_rate_limit_wait, state.poll_after) if state.poll_after is not None else interval
+        if clock() >= deadline:
+            raise _timed_out(provider, policy)
+        interval = min(policy.poll_max, interval * policy.poll_factor)
+
+
+def _timed_out(provider: str, policy: UpstreamPolicy) -> GenerationError:
+    return GenerationError(
+        UPSTREAM_TIMEOUT, f"{provider} did not finish the video within {policy.timeout:g} s", retryable=False
+    )

@@ -1,0 +1,299 @@
+"""The submit / remember / poll / download / conform cycle every upstream adapter shares (D14, D15).
+
+An adapter subclass only speaks its upstream's wire protocol (``_submit``, ``_fetch`` and, where
+the upstream offers them, ``_find``, ``_fresh_link`` and ``_download``). This base:
+
+1. plans the native render for the requested shape from the route's capabilities (or refuses);
+2. remembers a submission key *before* creating the task, and the upstream task id the moment it
+   has it. A retried attempt that recalls a task id polls it instead of submitting again, so
+   there is no second render and no second charge. One that recalls only the key (a crash between
+   the create call and the checkpoint) asks the upstream for the task by that key where it can,
+   or resubmits with the same idempotency key where the upstream replays;
+3. polls with backoff, honouring Retry-After and the upstream's poll hints, within an overall cap
+   counted from submission (across attempts);
+4. downloads the finished file (upstream links expire, ours do not); a dead link is re-fetched
+   once for a fresh one, then the job fails ``upstream_unavailable``;
+5. conforms the file to the exact WxH and duration with the declared transforms, recorded in the
+   returned provenance.
+
+A task that failed remotely with a retryable reason is forgotten, so the next attempt submits a
+new one (with a new key); a non-retryable one ends the job (the partner is refunded, D11).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+
+from knightvision.media.probe import probe
+from knightvision.providers.video_model.capabilities import (
+    RenderPlan,
+    RouteCapabilities,
+    plan_render,
+)
+from knightvision.providers.video_model.port import (
+    GenerationError,
+    GenerationRun,
+    GenerationSpec,
+)
+from knightvision.providers.video_model.transforms import (
+    ShapeError,
+    conform,
+    same_aspect,
+)
+from knightvision.providers.video_model.upstream_http import (
+    GENERATION_UNAVAILABLE,
+    UPSTREAM_FAILED,
+    UPSTREAM_MALFORMED,
+    LinkExpired,
+    RateLimited,
+    Sleep,
+    TaskState,
+    UpstreamHttp,
+    UpstreamPolicy,
+    default_http_client_factory,
+    poll_until_done,
+)
+
+log = logging.getLogger("knightvision.upstream")
+
+# Checkpoint names (the pipeline namespaces them per job).
+TASK = "upstream_task"
+SUBMISSION = "upstream_submission"
+RESUBMITS = "upstream_resubmits"
+
+# A delivered frame must be within this of the planned native aspect ratio before we crop it:
+# a 9:16 render when 16:9 was asked for is a wrong render, not something to crop into shape.
+PLANNED_ASPECT_TOLERANCE = 0.1
+
+HttpClientFactory = Callable[[], httpx.AsyncClient]
+
+
+class UpstreamTaskAdapter(ABC):
+    name: ClassVar[str]
+    # The upstream models this adapter knows, and what each renders natively.
+    catalogue: ClassVar[dict[str, RouteCapabilities]]
+    # Whether a create call repeated with the same key returns the same task (idempotency key or
+    # external task id): then an unreadable create answer is safe to retry.
+    idempotent_create: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        policy: UpstreamPolicy | None = None,
+        http_client_factory: HttpClientFactory | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or UpstreamPolicy()
+        self._client_factory = http_client_factory or default_http_client_factory(self.policy)
+        self._clock = clock
+        self._sleep = sleep
+
+    # What a subclass provides ---------------------------------------------------------------
+
+    @abstractmethod
+    def available(self) -> bool:
+        """Credentials present."""
+
+    @abstractmethod
+    async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
+        """Create the task; return the upstream task id."""
+
+    @abstractmethod
+    async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
+        """Read the task once."""
+
+    async def _find(self, http: UpstreamHttp, key: str) -> str | None:
+        """The task created earlier with this key, where the upstream can look it up."""
+        return None
+
+    async def _fresh_link(self, http: UpstreamHttp, task_id: str, state: TaskState) -> str | None:
+        """A new link for a finished task whose link died: by default, read the task again."""
+        again = await self._fetch(http, task_id)
+        return again.result_url if again.status == "succeeded" else None
+
+    async def _download(self, http: UpstreamHttp, task_id: str, url: str, path: Path) -> None:
+        """Fetch the finished file. Result links are pre-signed CDN URLs: no credentials sent."""
+        await http.download(url, path, max_bytes=self.policy.max_download_bytes)
+
+    # The shared cycle ------------------------------------------------------------------------
+
+    def plan(self, spec: GenerationSpec) -> tuple[str, RenderPlan]:
+        model = spec.upstream_model or ""
+        caps = self.catalogue.get(model)
+        if caps is None:
+            raise GenerationError(GENERATION_UNAVAILABLE, f"{self.name} has no model {model!r}")
+        plan = plan_render(caps, spec.duration, spec.aspect_ratio, spec.resolution)
+        if plan is None:
+            raise GenerationError(
+                GENERATION_UNAVAILABLE,
+                f"{self.name} {model} cannot render {spec.duration} s {spec.aspect_ratio} {spec.resolution}",
+            )
+        return model, plan
+
+    async def generate(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> dict[str, Any]:
+        model, plan = self.plan(spec)
+        raw = output.with_name(f"{output.stem}.upstream.mp4")
+        async with self._client_factory() as client:
+            http = UpstreamHttp(self.name, client)
+            task, resumed = await self._ensure_task(http, spec, plan, run)
+            log.info(
+                "%s task %s for job %s (%s, %s)", self.name, task["task_id"], spec.job_id or "-", model,
+                "resumed" if resumed else "submitted",
+            )
+            run.progress(0.05)
+            state = await self._wait(http, task, run, resumed)
+            if state.status == "failed":
+                await self._give_up_task(run, state.error)
+            run.progress(0.85)
+            await self._fetch_result(http, task["task_id"], state, raw)
+        run.progress(0.9)
+        try:
+            transforms = await asyncio.to_thread(self._conform, raw, output, spec, plan)
+        finally:
+            raw.unlink(missing_ok=True)
+        run.progress(1.0)
+        if transforms:
+            log.info("%s task %s delivered with transforms: %s", self.name, task["task_id"], "; ".join(transforms))
+        return {
+            "adapter": self.name,
+            "upstream_model": model,
+            "upstream_task_id": task["task_id"],
+            "native": {
+                "duration": plan.duration, "aspect_ratio": plan.aspect_ratio, "resolution": plan.resolution,
+            },
+            "planned_transforms": list(plan.transforms),
+            "transforms": transforms,
+            "resumed": resumed,
+        }
+
+    async def _ensure_task(
+        self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, run: GenerationRun
+    ) -> tuple[dict[str, Any], bool]:
+        task = run.recall(TASK)
+        if isinstance(task, dict) and task.get("adapter") == self.name and task.get("task_id"):
+            return task, True
+
+        submission = run.recall(SUBMISSION)
+        if isinstance(submission, dict) and submission.get("adapter") == self.name and submission.get("key"):
+            # An earlier attempt got as far as the create call; it may have created the task.
+            found = await self._find(http, submission["key"])
+            if found:
+                return await self._remember_task(run, submission, found), True
+        else:
+            resubmits = int(run.recall(RESUBMITS) or 0)
+            base = spec.job_id or uuid.uuid4().hex
+            submission = {
+                "adapter": self.name, "key": f"kv-{base}-{resubmits}", "submitted_at": self._clock(),
+                "upstream_model": spec.upstream_model,
+            }
+            await run.remember(SUBMISSION, submission)
+
+        task_id = await self._create(http, spec, plan, submission["key"])
+        return await self._remember_task(run, submission, task_id), False
+
+    async def _create(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
+        """Create, retrying in place only on 429 (the upstream created nothing)."""
+        attempt = 0
+        while True:
+            try:
+                task_id = await self._submit(http, spec, plan, key)
+            except RateLimited as limited:
+                attempt += 1
+                if attempt > self.policy.create_rate_limit_retries:
+                    raise
+                wait = limited.retry_after if limited.retry_after is not None else self.policy.poll_initial * attempt
+                await self._sleep(min(self.policy.max_rate_limit_wait, wait))
+                continue
+            except GenerationError as exc:
+                if exc.code == UPSTREAM_MALFORMED and not self.idempotent_create:
+                    # It may have created a task we cannot see: retrying could render twice.
+                    raise GenerationError(exc.code, exc.message, retryable=False) from exc
+                raise
+            if not isinstance(task_id, str) or not task_id:
+                raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} returned no task id", retryable=self.idempotent_create)
+            return task_id
+
+    async def _remember_task(self, run: GenerationRun, submission: dict[str, Any], task_id: str) -> dict[str, Any]:
+        task = {
+            "adapter": self.name, "task_id": task_id, "key": submission["key"],
+            "submitted_at": submission.get("submitted_at") or self._clock(),
+            "upstream_model": submission.get("upstream_model"),
+        }
+        await run.remember(TASK, task)
+        return task
+
+    async def _wait(self, http: UpstreamHttp, task: dict[str, Any], run: GenerationRun, resumed: bool) -> TaskState:
+        task_id = task["task_id"]
+
+        async def fetch() -> TaskState:
+            return await self._fetch(http, task_id)
+
+        try:
+            return await poll_until_done(
+                fetch, provider=self.name, deadline=float(task["submitted_at"]) + self.policy.timeout,
+                policy=self.policy, on_progress=lambda p: run.progress(0.05 + 0.8 * min(1.0, max(0.0, p))),
+                clock=self._clock, sleep=self._sleep, first_wait=0.0 if resumed else self.policy.poll_initial,
+            )
+        except GenerationError as exc:
+            if exc.code == UPSTREAM_FAILED:  # the task is gone or failed: forget it if retryable
+                await self._give_up_task(run, exc)
+            raise
+
+    async def _give_up_task(self, run: GenerationRun, error: GenerationError | None) -> None:
+        """End this attempt for a task that failed. A retryable failure forgets the task (and its
+        key), so the next attempt submits a new one; otherwise the job ends here."""
+        error = error or GenerationError(UPSTREAM_FAILED, f"{self.name} task failed")
+        if error.retryable:
+            await run.remember(TASK, None)
+            await run.remember(SUBMISSION, None)
+            await run.remember(RESUBMITS, int(run.recall(RESUBMITS) or 0) + 1)
+        raise error
+
+    async def _fetch_result(self, http: UpstreamHttp, task_id: str, state: TaskState, path: Path) -> None:
+        url = state.result_url
+        if not url:
+            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} finished task {task_id} without a result link", retryable=True)
+        try:
+            await self._download(http, task_id, url, path)
+            return
+        except LinkExpired:
+            fresh = await self._fresh_link(http, task_id, state)
+        if not fresh:
+            raise LinkExpired(self.name, 404)
+        # One more try on the fresh link; a second dead link fails the job (a retry would only
+        # find the same dead task, and resubmitting would render twice).
+        await self._download(http, task_id, fresh, path)
+
+    def _conform(self, raw: Path, output: Path, spec: GenerationSpec, plan: RenderPlan) -> list[str]:
+        try:
+            delivered = probe(raw)
+        except Exception as exc:  # PyAV raises several kinds for a file that is not a video
+            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name}'s result is not a readable video") from exc
+        native_w, native_h = plan.frame_size
+        if not same_aspect(delivered.width, delivered.height, native_w, native_h, PLANNED_ASPECT_TOLERANCE):
+            raise GenerationError(
+                UPSTREAM_FAILED,
+                f"{self.name} delivered {delivered.width}x{delivered.height}, not the {plan.aspect_ratio} frame asked for",
+            )
+        try:
+            return conform(raw, output, width=spec.width, height=spec.height, duration=spec.duration)
+        except ShapeError as exc:
+            raise GenerationError(UPSTREAM_FAILED, f"{self.name}'s render cannot be delivered: {exc}") from exc
+
+
+def body_text(value: Any, limit: int = 300) -> str:
+    """A short, single-line rendering of an upstream message for error texts."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text[:limit]

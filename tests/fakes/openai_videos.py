@@ -1,0 +1,103 @@
+"""A fake OpenAI Videos API (Sora 2) under ``/v1``.
+
+``POST /v1/videos`` (JSON or multipart, ``seconds`` as a string, ``size`` as ``WxH``), ``GET
+/v1/videos/{id}`` (queued -> in_progress with ``progress`` -> completed | failed with ``error``; an
+``openai-poll-after-ms`` hint when scripted), ``GET /v1/videos/{id}/content`` streaming the MP4 with
+Bearer auth. Errors use ``{"error": {"message", "type", "param", "code"}}``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tests.fakes.upstream import FakeTask, FakeUpstream, bearer
+
+SECONDS = ("4", "8", "12", "16", "20")
+SIZES = {"sora-2": ("720x1280", "1280x720"), "sora-2-pro": ("720x1280", "1280x720", "1024x1792", "1792x1024", "1080x1920", "1920x1080")}
+
+
+def openai_error(status: int, message: str, type_: str, code: str | None = None, param: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": type_, "param": param, "code": code}}, status_code=status)
+
+
+class FakeOpenAIVideos(FakeUpstream):
+    name = "openai"
+    api_key = "sk-openai-test"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/v1/videos", self.create, methods=["POST"]),
+            Route("/v1/videos/{video_id}", self.retrieve, methods=["GET"]),
+            Route("/v1/videos/{video_id}/content", self.content, methods=["GET"]),
+        ]
+
+    async def create(self, request: Request) -> Response:
+        canned = self.canned_create()
+        if canned is not None:
+            return canned
+        if bearer(request) != self.api_key:
+            return openai_error(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key")
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            form = await request.form()
+            body: dict[str, Any] = {name: value for name, value in form.items() if isinstance(value, str)}
+        else:
+            body = await request.json()
+        model = body.get("model", "sora-2")
+        seconds = body.get("seconds", "4")
+        size = body.get("size", "720x1280")
+        if model not in SIZES:
+            return openai_error(400, f"Invalid model {model}", "invalid_request_error", param="model")
+        if seconds not in SECONDS:
+            return openai_error(400, "Invalid value for seconds", "invalid_request_error", param="seconds")
+        if size not in SIZES[model]:
+            return openai_error(400, "Invalid value for size", "invalid_request_error", param="size")
+        width, height = (int(part) for part in size.split("x"))
+        task = self.new_task(f"video_{secrets.token_hex(12)}", body, width, height, float(seconds))
+        return JSONResponse(self._video(task, "queued", 0))
+
+    def _video(self, task: FakeTask, status: str, progress: int, error: dict[str, Any] | None = None) -> dict[str, Any]:
+        completed = status == "completed"
+        return {
+            "id": task.id, "object": "video", "model": task.body.get("model", "sora-2"), "status": status,
+            "progress": progress, "created_at": int(task.created), "completed_at": int(time.time()) if completed else None,
+            "expires_at": int(time.time()) + 3600 if completed else None, "prompt": task.body.get("prompt"),
+            "size": task.body.get("size", "720x1280"), "seconds": task.body.get("seconds", "4"),
+            "remixed_from_video_id": None, "error": error,
+        }
+
+    async def retrieve(self, request: Request) -> Response:
+        canned = await self.canned_poll()
+        if canned is not None:
+            return canned
+        if bearer(request) != self.api_key:
+            return openai_error(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key")
+        task = self.tasks.get(request.path_params["video_id"])
+        if task is None:
+            return openai_error(404, "Video not found", "invalid_request_error", param="video_id")
+        state, progress = self.advance(task)
+        if state == "running":
+            return JSONResponse(self._video(task, "in_progress", progress), headers=self.script.poll_headers)
+        if state == "failed":
+            error = {"code": self.script.failure.get("code", "internal_error"), "message": self.script.failure.get("message", "Video generation failed")}
+            return JSONResponse(self._video(task, "failed", progress, error))
+        return JSONResponse(self._video(task, "completed", 100))
+
+    async def content(self, request: Request) -> Response:
+        if bearer(request) != self.api_key:
+            self.download_calls += 1
+            return openai_error(401, "Incorrect API key provided", "invalid_request_error", "invalid_api_key")
+        task = self.tasks.get(request.path_params["video_id"])
+        if task is None or task.polls <= self.script.polls_to_finish:
+            self.download_calls += 1
+            return openai_error(404, "Video content not found", "invalid_request_error")
+        return await self.serve_result(task)
