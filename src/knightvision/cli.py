@@ -24,7 +24,10 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 credits_app = typer.Typer(help="Credit pools and the ledger.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Jobs in the queue.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-for sub, name in ((accounts_app, "accounts"), (keys_app, "keys"), (credits_app, "credits"), (jobs_app, "jobs"), (db_app, "db")):
+ads_app = typer.Typer(help="The ad media cache.", no_args_is_help=True)
+for sub, name in (
+    (accounts_app, "accounts"), (keys_app, "keys"), (credits_app, "credits"), (jobs_app, "jobs"), (db_app, "db"), (ads_app, "ads"),
+):
     app.add_typer(sub, name=name)
 
 console = Console(stderr=False)
@@ -203,6 +206,24 @@ def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_js
     settings = _settings(data_dir, database_url)
     upgrade(settings.async_database_url)
     _emit({"revision": current_revision(settings.async_database_url)}, as_json, lambda r: f"database at revision {r['revision']}")
+
+
+@ads_app.command("import")
+def ads_import(
+    url: Annotated[str, typer.Argument(help="The ad's URL (or numeric Ad Library id) as partners will submit it.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    data_dir: DataDir = None, as_json: JsonFlag = False,
+) -> None:
+    """Seed the media cache with a file you already hold, so analysing URL never downloads."""
+    from knightvision.providers.ad_source.cache import ImportRefused, MediaCache, import_ad_media
+
+    settings = _settings(data_dir, None)
+    try:
+        cached = import_ad_media(MediaCache(settings.ad_cache_root), url, file)
+    except ImportRefused as exc:
+        raise OperatorError(str(exc)) from None
+    _emit({"canonical_key": cached.canonical_key, "sha256": cached.sha256, "size_bytes": cached.size}, as_json,
+          lambda r: f"cached {r['canonical_key']} ({r['size_bytes']} bytes, sha256 {r['sha256'][:12]}…)")
 
 
 # Processes ----------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from knightvision.analysis.service import ANALYSIS_JOB_KIND, AnalysisService
 from knightvision.db.engine import create_engine
 from knightvision.job.queue import JobQueue, QueuePolicy
 from knightvision.providers.storage.local import LocalStorage
@@ -32,6 +33,7 @@ class Container:
     registry: ModelRegistry
     adapters: dict[str, VideoModelAdapter]
     videos: VideoService
+    analyses: AnalysisService
     runner: WorkerRunner | None = None
 
     @classmethod
@@ -54,10 +56,18 @@ class Container:
         return cls(
             settings=settings, engine=engine, queue=queue, limiter=RateLimiter(settings.redis_url),
             storage=storage, registry=registry, adapters=adapters, videos=videos,
+            analyses=AnalysisService(engine, queue, settings.price_table),
         )
 
     def job_handlers(self) -> dict[str, JobHandler]:
-        return {VIDEO_JOB_KIND: make_video_handler(self.adapters, self.storage)}
+        """Built only where jobs run: the analysis providers load yt-dlp, Whisper and OpenCV."""
+        from knightvision.analysis.pipeline import make_analysis_handler
+        from knightvision.analysis.providers import build_analysis_providers
+
+        return {
+            VIDEO_JOB_KIND: make_video_handler(self.adapters, self.storage),
+            ANALYSIS_JOB_KIND: make_analysis_handler(build_analysis_providers(self.settings)),
+        }
 
     def wake_workers(self) -> None:
         """Nudge the in-process worker, if any, so a new job starts without waiting for a poll."""

@@ -63,6 +63,7 @@ async def _demo(settings: Any, console: Console, keep_serving: bool) -> dict[str
         summary = await _make_video(base, key, console)
         video_path = settings.media_root / "videos" / f"{summary['job_id']}.mp4"
         summary.update(api_key=key, base_url=settings.base_url, video_path=str(video_path))
+        summary["analysis"] = await _analyze_sample_ad(settings, base, key, console)
         _print_next_steps(console, summary, base, key)
         if keep_serving:
             console.print("\nServing until Ctrl-C...")
@@ -97,16 +98,46 @@ async def _make_video(base: str, key: str, console: Console) -> dict[str, Any]:
         if "job_id" not in submitted:
             raise OperatorError(f"the API refused the demo video: {submitted}")
         console.print(f"  job {submitted['job_id']}: {submitted['credits_used']} credits used, {submitted['credits_remaining']} left")
-        started = time.monotonic()
-        while True:
-            status = (await client.get(f"{base}/video-status/{submitted['job_id']}")).json()
-            console.print(f"  {time.monotonic() - started:5.1f}s  {status['status']:<10} {status.get('progress', 0):>3}%  {status.get('message', '')}")
-            if status["status"] in {"complete", "error"}:
-                break
-            await asyncio.sleep(1.0)
+        status = await _follow(client, f"{base}/video-status/{submitted['job_id']}", console)
     if status["status"] != "complete":
         raise OperatorError(f"the demo video failed: {status.get('error')} ({status.get('error_code')})")
     return {"job_id": status["job_id"], "video_url": status["video_url"], "status": status["status"]}
+
+
+async def _analyze_sample_ad(settings: Any, base: str, key: str, console: Console) -> dict[str, Any]:
+    """Seed the cache with our own sample ad under the contract's example id, then analyse it."""
+    from knightvision.analysis.sample_ad import SAMPLE_AD_URL, seed_sample_ad
+
+    console.print(f"\nSeeding the ad cache with a sample ad for {SAMPLE_AD_URL} (rendered here, offline)")
+    await asyncio.to_thread(seed_sample_ad, settings.ad_cache_root)
+    console.print(f"POST {base}/analyze  {{\"url\": \"{SAMPLE_AD_URL}\"}}")
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
+        submitted = (await client.post(f"{base}/analyze", json={"url": SAMPLE_AD_URL})).json()
+        if "job_id" not in submitted:
+            raise OperatorError(f"the API refused the demo analysis: {submitted}")
+        status = await _follow(client, f"{base}/status/{submitted['job_id']}", console)
+    if status["status"] != "complete":
+        raise OperatorError(f"the demo analysis failed: {status.get('error')} ({status.get('error_code')})")
+    result = status["result"]
+    console.print(f"\n[bold green]Analysis ready[/] ({submitted['job_id']})")
+    console.print(f"[bold]Summary:[/] {result['summary']}")
+    console.print(f"[bold]Transcription:[/] {result['transcription']}")
+    console.print(f"[bold]UGC script:[/]\n{result['ugc_script']}")
+    return {"job_id": submitted["job_id"], "status": status["status"], "summary": result["summary"]}
+
+
+async def _follow(client: httpx.AsyncClient, url: str, console: Console) -> dict[str, Any]:
+    """Poll a job until it finishes, printing each change of stage and progress."""
+    started, last = time.monotonic(), None
+    while True:
+        status = (await client.get(url)).json()
+        line = f"{status['status']:<17} {status.get('progress', 0):>3}%  {status.get('message', '')}"
+        if line != last:
+            console.print(f"  {time.monotonic() - started:5.1f}s  {line}")
+            last = line
+        if status["status"] in {"complete", "error"}:
+            return status
+        await asyncio.sleep(1.0)
 
 
 def _print_next_steps(console: Console, summary: dict[str, Any], base: str, key: str) -> None:
@@ -121,3 +152,4 @@ def _print_next_steps(console: Console, summary: dict[str, Any], base: str, key:
         soft_wrap=True,
     )
     console.print(f"  curl -O {summary['video_url']}", soft_wrap=True)
+    console.print(f"  curl {base}/status/{summary['analysis']['job_id']} -H \"Authorization: Bearer {key}\"", soft_wrap=True)

@@ -24,6 +24,7 @@ def test_demo_makes_a_real_video_in_its_own_directory(tmp_path: Path) -> None:
     info = probe(Path(summary["video_path"]))
     assert (info.width, info.height, info.video_codec, info.audio_codec) == (720, 1280, "h264", "aac")
     assert abs(info.duration - 10) <= 0.1
+    assert summary["analysis"]["status"] == "complete" and summary["analysis"]["summary"]
     assert not (tmp_path / "knightvision-data").exists()  # never the operator's data directory
 
     again = subprocess.run(

@@ -11,6 +11,8 @@ from knightvision.api.guard import Guard
 from knightvision.api.responses import json_response
 from knightvision.api.schemas import (
     ERROR_RESPONSES,
+    AnalysisStatusRead,
+    AnalyzeCreate,
     CreditsRead,
     Submitted,
     VideoCreate,
@@ -27,7 +29,23 @@ PREFIX = "/api/v1/partner"
 def partner_router(container: Container, guard: Guard) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["partner"])
     videos = container.videos
+    analyses = container.analyses
     prices = container.settings.price_table
+
+    @router.post(
+        "/analyze", operation_id="analyze_ad", response_model=Submitted, responses=ERROR_RESPONSES,
+        openapi_extra=json_body(AnalyzeCreate),
+    )
+    async def analyze(request: Request) -> Response:
+        principal = await guard(request, "analyze")
+        submitted = await analyses.submit(principal, await json_object(request))
+        container.wake_workers()
+        return json_response(request, submitted)
+
+    @router.get("/status/{job_id}", operation_id="get_analysis_status", response_model=AnalysisStatusRead, responses=ERROR_RESPONSES)
+    async def analysis_status(request: Request, job_id: str) -> Response:
+        principal = await guard(request, "status")
+        return json_response(request, await analyses.status(principal, job_id))
 
     @router.get("/credits", operation_id="get_credits", response_model=CreditsRead, responses=ERROR_RESPONSES)
     async def get_credits(request: Request) -> Response:

@@ -77,6 +77,20 @@ class JobQueue:
             )
         )
 
+    async def submit_paid(
+        self, *, job_id: str, account_id: int, kind: str, params: dict[str, Any], cost: int, reason: str
+    ) -> int:
+        """Debit and enqueue in one transaction (D10): a job exists exactly when it was paid for.
+        Returns the balance left; raises 402 when it cannot be covered."""
+        now = utcnow()
+        async with write_transaction(self.engine) as conn:
+            remaining = await ledger.debit(conn, account_id, cost, job_id, reason, now)
+            await self.enqueue(
+                conn, job_id=job_id, account_id=account_id, kind=kind, status="queued",
+                message="Waiting for a worker...", params=params, credits_used=cost, now=now,
+            )
+        return remaining
+
     # Claim -------------------------------------------------------------------------------------
 
     async def claim(self, worker_id: str, kinds: list[str]) -> ClaimedJob | None:

@@ -16,6 +16,9 @@ class MediaInfo:
     video_codec: str
     audio_codec: str | None
     size_bytes: int
+    fps: float = 0.0  # average frame rate; 0 when the container does not say
+    audio_sample_rate: int = 0
+    audio_channels: int = 0
 
     @property
     def has_audio(self) -> bool:
@@ -26,7 +29,10 @@ def probe(path: Path) -> MediaInfo:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
-        duration = float(container.duration / av.time_base) if container.duration else float(video.duration * video.time_base)
+        duration = (
+            float(container.duration / av.time_base) if container.duration else float(video.duration * video.time_base)
+        )
+        rate = video.average_rate or video.guessed_rate
         return MediaInfo(
             duration=duration,
             width=video.codec_context.width,
@@ -34,4 +40,7 @@ def probe(path: Path) -> MediaInfo:
             video_codec=video.codec_context.name,
             audio_codec=audio.codec_context.name if audio else None,
             size_bytes=path.stat().st_size,
+            fps=float(rate) if rate else 0.0,
+            audio_sample_rate=audio.codec_context.sample_rate if audio else 0,
+            audio_channels=audio.codec_context.channels if audio else 0,
         )

@@ -8,8 +8,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.account.repository import KeyPrincipal, OneRowQuery
-from knightvision.credit import ledger
-from knightvision.db.engine import write_transaction
 from knightvision.db.schema import jobs
 from knightvision.errors import GenerationUnavailableError, InvalidJobIdError, JobNotFoundError
 from knightvision.job.queue import JobQueue
@@ -71,12 +69,10 @@ class VideoService:
             "aspect_ratio": request.aspect_ratio, "resolution": request.resolution, "width": width,
             "height": height, "adapter": request.model.adapter, "upstream_model": request.model.upstream_model,
         }
-        async with write_transaction(self.engine) as conn:
-            remaining = await ledger.debit(conn, principal.account_id, cost, job_id, f"video {request.model.name}", now)
-            await self.queue.enqueue(
-                conn, job_id=job_id, account_id=principal.account_id, kind=VIDEO_JOB_KIND, status="queued",
-                message="Waiting for a worker...", params=params, credits_used=cost, now=now,
-            )
+        remaining = await self.queue.submit_paid(
+            job_id=job_id, account_id=principal.account_id, kind=VIDEO_JOB_KIND, params=params, cost=cost,
+            reason=f"video {request.model.name}",
+        )
         return {"job_id": job_id, "status": "queued", "credits_used": cost, "credits_remaining": remaining}
 
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:

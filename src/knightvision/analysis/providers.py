@@ -1,0 +1,50 @@
+"""The analysis pipeline's providers, chosen by settings (D17, D18, D21)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from knightvision.providers.ad_source import AdMediaFetcher, MediaCache
+from knightvision.providers.llm.port import ChatModel
+from knightvision.providers.transcription.port import Transcriber
+from knightvision.settings import Settings
+
+
+@dataclass(frozen=True)
+class AnalysisProviders:
+    fetcher: AdMediaFetcher
+    transcriber: Transcriber
+    chat_model: ChatModel | None
+    work_root: Path  # frames and other stage outputs, on the shared storage
+
+
+def build_analysis_providers(settings: Settings) -> AnalysisProviders:
+    # Imported here: the API process never loads yt-dlp, Whisper or OpenCV.
+    from knightvision.providers.ad_source.ytdlp import YtDlpSource
+    from knightvision.providers.llm.openai_compat import chat_model_from_settings
+
+    source = YtDlpSource(
+        cookies_file=settings.ad_cookies_file,
+        max_bytes=settings.ad_max_bytes,
+        max_duration_s=settings.ad_max_duration_seconds,
+        timeout_s=settings.ad_download_timeout_seconds,
+    )
+    return AnalysisProviders(
+        fetcher=AdMediaFetcher(MediaCache(settings.ad_cache_root), source),
+        transcriber=_transcriber(settings),
+        chat_model=chat_model_from_settings(settings, vision=settings.llm_vision),
+        work_root=settings.media_root / "analysis",
+    )
+
+
+def _transcriber(settings: Settings) -> Transcriber:
+    if settings.transcription == "openai":
+        from knightvision.providers.transcription.openai_api import OpenAITranscriber, OpenAITranscriptionConfig
+
+        return OpenAITranscriber(OpenAITranscriptionConfig(
+            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.openai_transcription_model,
+        ))
+    from knightvision.providers.transcription.local_whisper import LocalWhisperConfig, LocalWhisperTranscriber
+
+    return LocalWhisperTranscriber(LocalWhisperConfig(model_dir=settings.transcription_model_dir))

