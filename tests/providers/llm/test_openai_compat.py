@@ -5,17 +5,13 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from knightvision.providers.llm.openai_compat import (
     OpenAICompatChat,
     OpenAICompatConfig,
-    _retry_after,
     chat_model_from_settings,
 )
 from knightvision.providers.llm.port import ChatMessage, ImagePart, LLMError
@@ -176,15 +172,6 @@ def test_an_unreachable_server_is_retryable_and_bounded() -> None:
         ask(chat)
     assert caught.value.code == "llm_unreachable" and caught.value.retryable
     assert len(sleeps) == 1  # one retry after a backoff, then it gives up
-
-
-def test_retry_after_forms() -> None:
-    assert _retry_after(httpx.Headers({"Retry-After": "7"})) == 7.0
-    assert _retry_after(httpx.Headers({"retry-after-ms": "1500", "Retry-After": "7"})) == 1.5
-    future = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
-    assert 25 <= (_retry_after(httpx.Headers({"Retry-After": future})) or 0) <= 31
-    assert _retry_after(httpx.Headers({"Retry-After": "soon"})) is None
-    assert _retry_after(httpx.Headers({})) is None
 
 
 def test_chat_model_from_settings_needs_a_base_url_and_a_model() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import httpx
 import pytest
 
 from knightvision.media.probe import probe
@@ -23,7 +22,6 @@ from knightvision.providers.video_model.upstream_http import (
     TaskState,
     UpstreamPolicy,
     poll_until_done,
-    retry_after_seconds,
 )
 from tests.fakes.media import sample_mp4
 
@@ -109,13 +107,6 @@ def test_catalogue_covers_the_contract_natively_where_the_upstream_does() -> Non
     assert plan_render(KIE["sora-2-pro-text-to-video"], 25, "9:16", "720p").transforms == ()  # type: ignore[union-attr]
     assert plan_render(OPENAI["sora-2"], 15, "16:9", "720p").duration == 16  # type: ignore[union-attr]
     assert plan_render(KLING["kling-v2-master"], 5, "16:9", "720p").transforms == ("scale",)  # type: ignore[union-attr]
-
-
-def test_retry_after_forms() -> None:
-    assert retry_after_seconds(httpx.Headers({"Retry-After": "7"})) == 7.0
-    assert retry_after_seconds(httpx.Headers({"retry-after-ms": "1500", "Retry-After": "7"})) == 1.5
-    assert 0 <= retry_after_seconds(httpx.Headers({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0  # type: ignore[operator]
-    assert retry_after_seconds(httpx.Headers({})) is None
 
 
 async def test_poll_waits_grow_and_hints_win() -> None:

@@ -12,12 +12,12 @@ import base64
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from knightvision.kit.backoff import retry_delay
+from knightvision.kit.http import error_message, retry_after_seconds
 from knightvision.providers.llm.port import ChatMessage, ImagePart, LLMError
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -122,7 +122,7 @@ class OpenAICompatChat:
 
     def _wait_before_retry(self, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait: the server's Retry-After when given (None if beyond our cap), else backoff."""
-        asked = _retry_after(response.headers)
+        asked = retry_after_seconds(response.headers)
         if asked is None:
             return self._backoff(attempt)
         return asked if asked <= self.config.max_retry_after else None
@@ -139,29 +139,11 @@ def _data_url(image: ImagePart) -> str:
     return f"data:{image.mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """``retry-after-ms`` (OpenAI), ``Retry-After`` seconds or HTTP date; None when absent or unreadable."""
-    if (millis := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _http_error(response: httpx.Response) -> LLMError:
     status = response.status_code
-    detail = _upstream_message(response)
+    detail = error_message(response, _DETAIL_CHARS)
     if status in (401, 403):
         return LLMError("llm_auth", f"HTTP {status}: {detail}")
     if status == 429:
@@ -173,18 +155,6 @@ def _http_error(response: httpx.Response) -> LLMError:
     return LLMError("llm_upstream", f"HTTP {status}: {detail}", retryable=status >= 500)
 
 
-def _upstream_message(response: httpx.Response) -> str:
-    """``error.message`` from an OpenAI-style error body, else the start of the body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:_DETAIL_CHARS] or response.reason_phrase
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"][:_DETAIL_CHARS]
-    if isinstance(error, str):  # vLLM/llama.cpp variants
-        return error[:_DETAIL_CHARS]
-    return response.text[:_DETAIL_CHARS]
 
 
 def _reply_text(response: httpx.Response) -> str:

@@ -17,7 +17,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import httpx
 import numpy as np
 
 from knightvision.kit.backoff import retry_delay
+from knightvision.kit.http import error_message, retry_after_seconds
 from knightvision.providers.transcription import vad
 from knightvision.providers.transcription.port import (
     Transcript,
@@ -204,7 +204,7 @@ class OpenAITranscriber:
                 error = _http_error(response)
                 if not error.retryable or attempt == self.config.max_attempts:
                     raise error
-                asked = _retry_after(response.headers)
+                asked = retry_after_seconds(response.headers)
                 wait = (
                     retry_delay(attempt, base=self.config.backoff_base, cap=self.config.backoff_cap)
                     if asked is None
@@ -308,29 +308,11 @@ def _language_code(value: Any) -> str | None:
     return LANGUAGE_CODES.get(value, value)
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
-    """``retry-after-ms`` (OpenAI), ``Retry-After`` seconds or HTTP date; None when absent or unreadable."""
-    if (millis := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _http_error(response: httpx.Response) -> TranscriptionError:
     status = response.status_code
-    detail = _upstream_message(response)
+    detail = error_message(response, _DETAIL_CHARS)
     if status in (401, 403):
         return TranscriptionError("transcription_auth", f"HTTP {status} from the transcription API: {detail}")
     if status == 429:
@@ -345,15 +327,3 @@ def _http_error(response: httpx.Response) -> TranscriptionError:
         )
     return TranscriptionError("transcription_bad_request", f"HTTP {status} from the transcription API: {detail}")
 
-
-def _upstream_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:_DETAIL_CHARS] or response.reason_phrase
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"][:_DETAIL_CHARS]
-    if isinstance(error, str):
-        return error[:_DETAIL_CHARS]
-    return response.text[:_DETAIL_CHARS]

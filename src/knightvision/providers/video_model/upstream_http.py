@@ -18,7 +18,6 @@ Failures become ``GenerationError`` with one of the stable codes below, so a job
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any, Literal
 
 import httpx
 
+from knightvision.kit.http import retry_after_seconds
 from knightvision.providers.video_model.port import GenerationError
 
 UPSTREAM_UNAVAILABLE = "upstream_unavailable"
@@ -124,25 +124,6 @@ def error_for_status(provider: str, status: int, detail: str = "", *, retry_afte
     return GenerationError(UPSTREAM_REJECTED, f"{provider} rejected the request (HTTP {status}){suffix}")
 
 
-def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """``retry-after-ms``, ``Retry-After`` (seconds or an HTTP date), or None."""
-    millis = headers.get("retry-after-ms")
-    if millis:
-        try:
-            return max(0.0, float(millis) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, when.timestamp() - time.time())
 
 
 class UpstreamHttp:
