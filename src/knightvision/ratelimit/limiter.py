@@ -1,9 +1,11 @@
-"""A thin layer over the ``limits`` library's exact moving window: in memory, or Redis when shared."""
+"""The exact moving window (D5): in this process's memory, or on Redis through the ``limits``
+library when several API processes share it."""
 
 from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerMinute
@@ -20,6 +22,60 @@ class _PerMinute(RateLimitItemPerMinute):
 
     def key_for(self, *identifiers: str) -> str:
         return "/".join([self.namespace, *(str(part) for part in identifiers), "minute"])
+
+
+WINDOW_SECONDS = 60.0
+
+
+class _MemoryWindows:
+    """The exact moving window in this process's memory: per (bucket, identity) the times of the
+    hits of the last 60 s, oldest first; a hit is refused when ``limit`` of them are in the window
+    (and is then not logged), exactly as ``limits``' moving window counts.
+
+    Why not ``limits``' own MemoryStorage (ADR 0003): every hit inserts at the front of a Python
+    list (O(hits in window)) under an asyncio lock, and schedules a background expiry that takes
+    the lock and hops to a worker thread; on the request hot path that was a thread hop per hit.
+    Here a hit is a few deque operations with no await; stale windows are swept once a minute.
+    """
+
+    def __init__(self) -> None:
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._next_sweep = time.time() + WINDOW_SECONDS
+
+    def _current(self, key: tuple[str, str], now: float) -> deque[float] | None:
+        hits = self._hits.get(key)
+        if hits is not None:
+            cutoff = now - WINDOW_SECONDS
+            while hits and hits[0] < cutoff:
+                hits.popleft()
+        return hits
+
+    def hit(self, key: tuple[str, str], limit: int) -> tuple[bool, float, int]:
+        """(allowed, time of the oldest hit in the window, hits in the window)."""
+        now = time.time()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        hits = self._current(key, now)
+        if hits is None:
+            hits = self._hits[key] = deque()
+        allowed = len(hits) < limit
+        if allowed:
+            hits.append(now)
+        return allowed, hits[0] if hits else now, len(hits)
+
+    def peek(self, key: tuple[str, str]) -> tuple[float, int]:
+        now = time.time()
+        hits = self._current(key, now)
+        return (hits[0], len(hits)) if hits else (now, 0)
+
+    def _sweep(self, now: float) -> None:
+        for key in list(self._hits):
+            if not self._current(key, now):
+                del self._hits[key]
+        self._next_sweep = now + WINDOW_SECONDS
+
+    def reset(self) -> None:
+        self._hits.clear()
 
 
 @dataclass(frozen=True)
@@ -48,6 +104,8 @@ class RateLimiter:
         )
         self._strategy = MovingWindowRateLimiter(self.storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
+        # In memory (one API process) the windows are kept here; ``limits`` serves the shared Redis.
+        self._memory = None if redis_url else _MemoryWindows()
 
     def _item(self, per_minute: int) -> RateLimitItemPerMinute:
         item = self._items.get(per_minute)
@@ -57,6 +115,12 @@ class RateLimiter:
 
     async def hit(self, bucket: str, identity: str, per_minute: int) -> Decision:
         """Count one request; refused when the last 60 s already hold ``per_minute`` of them."""
+        if self._memory is not None:
+            allowed, oldest, count = self._memory.hit((bucket, identity), per_minute)
+            return Decision(
+                allowed=allowed, limit=per_minute, remaining=max(0, per_minute - count),
+                reset_seconds=_reset_seconds(oldest),
+            )
         item = self._item(per_minute)
         allowed = await self._strategy.hit(item, bucket, identity)
         stats = await self._strategy.get_window_stats(item, bucket, identity)
@@ -65,6 +129,11 @@ class RateLimiter:
 
     async def exceeded(self, bucket: str, identity: str, per_minute: int) -> Decision | None:
         """Without counting: the refusal a new hit would get, or None while under the limit."""
+        if self._memory is not None:
+            oldest, count = self._memory.peek((bucket, identity))
+            if count < per_minute:
+                return None
+            return Decision(allowed=False, limit=per_minute, remaining=0, reset_seconds=_reset_seconds(oldest))
         item = self._item(per_minute)
         if await self._strategy.test(item, bucket, identity):
             return None
@@ -73,4 +142,11 @@ class RateLimiter:
         return Decision(allowed=False, limit=per_minute, remaining=0, reset_seconds=reset)
 
     async def reset(self) -> None:
+        if self._memory is not None:
+            self._memory.reset()
         await self.storage.reset()
+
+
+def _reset_seconds(oldest_hit: float) -> int:
+    """Whole seconds until the oldest hit in the window leaves it."""
+    return max(0, math.ceil(oldest_hit + WINDOW_SECONDS - time.time()))
