@@ -75,4 +75,4 @@ def test_operator_mistakes_are_messages_not_tracebacks(cli, args, message) -> No
 
 
 def test_db_upgrade_reports_the_head(cli) -> None:
-    assert cli("db", "upgrade", "--json")["revision"] == "0001"
+    assert cli("db", "upgrade", "--json")["revision"] == "0002"

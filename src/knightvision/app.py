@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from knightvision import __version__
+from knightvision.api.characters import characters_router
 from knightvision.api.errors import install_error_handlers
 from knightvision.api.guard import Guard
 from knightvision.api.middleware import RequestContextMiddleware
@@ -57,6 +58,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(partner_router(container, Guard(container)))
+    app.include_router(characters_router(container, Guard(container)))
     app.include_router(static_router(container))
 
     @app.get("/healthz", include_in_schema=False)

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.analysis.service import ANALYSIS_JOB_KIND, AnalysisService
+from knightvision.character.pipeline import make_character_create_handler, make_character_finalize_handler
+from knightvision.character.routes import character_route
+from knightvision.character.service import CHARACTER_CREATE, CHARACTER_FINALIZE, CharacterDirectory, CharacterService
 from knightvision.db.engine import create_engine
 from knightvision.job.queue import JobQueue, QueuePolicy
 from knightvision.providers.storage.local import LocalStorage
@@ -34,6 +37,7 @@ class Container:
     adapters: dict[str, VideoModelAdapter]
     videos: VideoService
     analyses: AnalysisService
+    characters: CharacterService
     runner: WorkerRunner | None = None
 
     @classmethod
@@ -52,10 +56,15 @@ class Container:
         # not available" with nothing charged (D15).
         adapters = build_video_adapters(settings)
         storage = LocalStorage(settings.media_root)
-        videos = VideoService(engine, queue, registry, adapters, settings.price_table, settings.base_url)
+        videos = VideoService(
+            engine, queue, registry, adapters, settings.price_table, settings.base_url, characters=CharacterDirectory(engine)
+        )
+        characters = CharacterService(
+            engine, queue, adapters, settings.price_table, settings.base_url, character_route(settings.character_route)
+        )
         return cls(
             settings=settings, engine=engine, queue=queue, limiter=RateLimiter(settings.redis_url),
-            storage=storage, registry=registry, adapters=adapters, videos=videos,
+            storage=storage, registry=registry, adapters=adapters, videos=videos, characters=characters,
             analyses=AnalysisService(engine, queue, settings.price_table),
         )
 
@@ -66,6 +75,8 @@ class Container:
 
         return {
             VIDEO_JOB_KIND: make_video_handler(self.adapters, self.storage),
+            CHARACTER_CREATE: make_character_create_handler(self.adapters, self.storage),
+            CHARACTER_FINALIZE: make_character_finalize_handler(self.adapters, self.storage),
             ANALYSIS_JOB_KIND: make_analysis_handler(build_analysis_providers(self.settings)),
         }
 

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     # [models.sora-2]
     # adapter = "kie"
     models: dict[str, ModelRoute] = Field(default_factory=dict)
+    # Where characters are rendered and registered (D16), e.g. in TOML [character_route] adapter = "kie".
+    character_route: ModelRoute = Field(default_factory=lambda: ModelRoute(adapter="local-storyboard"))
     upstream_timeout_seconds: float = Field(1200.0, ge=10.0, description="overall cap on one upstream render")
     upstream_poll_interval_seconds: float = Field(5.0, gt=0.0, le=300.0)
     upstream_poll_max_interval_seconds: float = Field(30.0, gt=0.0, le=600.0)
@@ -162,6 +164,16 @@ class Settings(BaseSettings):
         from knightvision.video.routing import route_problems  # the catalogues live with the adapters
 
         problems = route_problems(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @field_validator("character_route")
+    @classmethod
+    def _known_character_route(cls, value: ModelRoute) -> ModelRoute:
+        from knightvision.character.routes import character_route_problems
+
+        problems = character_route_problems(value)
         if problems:
             raise ValueError("; ".join(problems))
         return value

@@ -5,6 +5,10 @@
 processing -> completed with ``results[0]``, or failed with ``error: {code, message}``). HTTP errors
 use ``{"error": {"code", "message", "type", "param"}}``; ``script.options["int_codes"]`` makes the
 fake send ``error.code`` as an integer as older docs show, otherwise strings.
+
+``sora-character`` takes ``video_url`` (http/https) and ``timestamps`` "start,end" spanning at most
+2 s (else 400 "Invalid timestamps parameter"); ``result_data: {character_name,
+profile_picture_url}`` is in the create answer already and in the completed task.
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ class FakeEvoLink(FakeUpstream):
             task = self.tasks[self.idempotency[key]]
             return JSONResponse(self._task_object(task, "pending", 0), headers={"idempotency-replayed": "true"})
         model = body.get("model")
+        if model == "sora-character":
+            return self._character(body, key)
         duration = body.get("duration")
         aspect = body.get("aspect_ratio", "16:9")
         if model in SORA:
@@ -86,6 +92,23 @@ class FakeEvoLink(FakeUpstream):
             self.idempotency[key] = task.id
         return JSONResponse(self._task_object(task, "pending", 0))
 
+    def _character(self, body: dict[str, Any], key: str | None) -> Response:
+        url = body.get("video_url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid video_url parameter", "invalid_request_error", "video_url")
+        try:
+            start, end = (float(part) for part in str(body.get("timestamps", "0,2")).split(","))
+        except ValueError:
+            start, end = -1.0, -1.0
+        if not (0 <= start < end and end - start <= 2):
+            return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid timestamps parameter", "invalid_request_error", "timestamps")
+        now = int(time.time())
+        suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=8))
+        task = self.new_task(f"task-unified-{now}-{suffix}", body, 0, 0, 0.0, key)
+        if key:
+            self.idempotency[key] = task.id
+        return JSONResponse(self._task_object(task, "pending", 0))
+
     def _task_object(self, task: FakeTask, status: str, progress: int) -> dict[str, Any]:
         model = task.body.get("model", "")
         return {
@@ -93,6 +116,9 @@ class FakeEvoLink(FakeUpstream):
             "progress": progress, "status": status, "task_info": {"can_cancel": status in ("pending", "processing")},
             "type": "video",
             "usage": {"billing_rule": "per_second" if model.startswith("kling") else "per_call", "credits_reserved": 7},
+            **({"result_data": {
+                "character_name": f"chr_{task.id[-8:]}", "profile_picture_url": f"{self.url}/files/{task.id}.jpg",
+            }} if model == "sora-character" else {}),
         }
 
     async def task(self, request: Request) -> Response:
@@ -118,6 +144,8 @@ class FakeEvoLink(FakeUpstream):
             }
             return JSONResponse(body)
         body = self._task_object(task, "completed", 100)
+        if task.body.get("model") == "sora-character":
+            return JSONResponse(body)
         if self.script.options.get("result_data"):
             body["result_data"] = {"video_url": self.file_url(task)}
         else:

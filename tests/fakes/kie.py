@@ -5,6 +5,12 @@
 show), with errors as HTTP 200 and an error ``code`` in the body. ``resultJson`` is a JSON-encoded
 string; states go waiting -> queuing -> generating -> success | fail. ``POST
 /api/v1/common/download-url`` renews a result link.
+
+Characters: ``sora-2-characters-pro`` takes ``origin_task_id`` (a finished Sora task of this fake),
+``timestamps`` "start,end" (1-4 s inside that video), ``character_prompt`` (required, at most 1000)
+and ``character_user_name`` (at most 40); its ``resultJson`` comes in the shape
+``script.options["character_result"]`` names: ``resultObject`` (default), ``top`` or ``list``, as
+kie's pages disagree. Sora videos accept ``character_id_list`` naming characters made here.
 """
 
 from __future__ import annotations
@@ -26,6 +32,44 @@ class FakeKie(FakeUpstream):
     name = "kie"
     api_key = "kie-test-key"
 
+    def reset(self) -> None:
+        super().reset()
+        self.characters: dict[str, str] = {}  # character_id -> character_user_name
+        self.succeeded: set[str] = set()  # tasks a poll has reported as success
+
+    def _character(self, body: dict[str, Any], params: dict[str, Any]) -> Response:
+        origin = self.tasks.get(str(params.get("origin_task_id", "")))
+        if origin is None or not str(origin.body.get("model", "")).startswith("sora-2") or origin.id not in self.succeeded:
+            return self.envelope(422, "origin_task_id must be a finished Sora task")
+        try:
+            start, end = (float(part) for part in str(params.get("timestamps", "")).split(","))
+        except ValueError:
+            return self.envelope(422, "timestamps must be 'start,end'")
+        if not (0 <= start and end <= origin.seconds and 1 <= end - start <= 4):
+            return self.envelope(422, "timestamps must span 1-4 s inside the source video")
+        prompt = params.get("character_prompt")
+        if not isinstance(prompt, str) or not prompt or len(prompt) > 1000:
+            return self.envelope(422, "character_prompt is required (max 1000 characters)")
+        handle = params.get("character_user_name")
+        if handle is not None and (not isinstance(handle, str) or len(handle) > 40):
+            return self.envelope(422, "character_user_name must be at most 40 characters")
+        task = self.new_task(secrets.token_hex(16), body, 0, 0, 0.0)
+        return self.envelope(200, "success", {"taskId": task.id})
+
+    def _character_result(self, task: Any) -> str:
+        character_id = f"char_{task.id[:12]}"
+        handle = task.body["input"].get("character_user_name") or f"kie{task.id[:6]}.ab"
+        self.characters[character_id] = handle
+        shape = self.script.options.get("character_result", "resultObject")
+        if shape == "top":
+            return json.dumps({"character_id": character_id})
+        if shape == "list":
+            return json.dumps({"character_id_list": character_id})
+        return json.dumps({"resultObject": {
+            "character_id": character_id, "character_user_name": handle,
+            "remark": "insert this username directly into your prompt.(@character_user_name).",
+        }})
+
     def routes(self) -> list[Route]:
         return [
             Route("/api/v1/jobs/createTask", self.create, methods=["POST"]),
@@ -45,6 +89,11 @@ class FakeKie(FakeUpstream):
             return self.envelope(401, "You do not have access permissions")
         body = await request.json()
         model, params = body.get("model"), body.get("input") or {}
+        if model == "sora-2-characters-pro":
+            return self._character(body, params)
+        unknown = [c for c in params.get("character_id_list") or [] if c not in self.characters]
+        if unknown or len(params.get("character_id_list") or []) > 5:
+            return self.envelope(422, f"unknown characters {unknown}")
         if model in ("sora-2-text-to-video", "sora-2-pro-text-to-video"):
             if params.get("n_frames") not in ("10", "15") or params.get("aspect_ratio") not in SORA_ASPECT:
                 return self.envelope(422, "n_frames or aspect_ratio is invalid")
@@ -95,6 +144,10 @@ class FakeKie(FakeUpstream):
                 state="fail", failCode=self.script.failure.get("code", "500"),
                 failMsg=self.script.failure.get("message", "Internal server error"), resultJson=None,
             )
+            return self.envelope(200, "success", data)
+        self.succeeded.add(task.id)
+        if task.body.get("model") == "sora-2-characters-pro":
+            data.update(state="success", resultJson=self._character_result(task), costTime=8)
             return self.envelope(200, "success", data)
         data.update(state="success", resultJson=json.dumps({"resultUrls": [self.file_url(task)]}), costTime=8)
         return self.envelope(200, "success", data)

@@ -33,11 +33,25 @@ class ErrorBody(Wire):
 
 
 class VideoCreate(BaseModel):
-    prompt: str = Field(max_length=2000)
+    prompt: str = Field(max_length=2000, description="@<name> or @<id> puts a finalized character in the video")
     model: str = "sora-2"
     duration: int | None = Field(None, description="Seconds; valid values depend on the model")
     aspect_ratio: Literal["9:16", "16:9", "1:1"] = "9:16"
     resolution: Literal["720p", "1080p"] = "720p"
+    character_ids: list[int] | None = Field(None, max_length=2, description="Finalized characters to appear in the video")
+
+
+class CharacterCreate(BaseModel):
+    name: str = Field(max_length=50)
+    prompt: str = Field(max_length=1000)
+    duration: int = Field(10, description="Video duration in seconds")
+    aspect_ratio: Literal["9:16", "16:9", "1:1"] = "9:16"
+
+
+class CharacterFinalize(BaseModel):
+    timestamp_start: int = Field(1, description="Start of the segment, whole seconds")
+    timestamp_end: int = Field(4, description="End of the segment, whole seconds (at most 4 s after the start)")
+    character_prompt: str = Field("Person looking into the camera", max_length=1000, description="Pose description")
 
 
 class AnalyzeCreate(BaseModel):
@@ -101,6 +115,70 @@ class VideoListItem(Wire):
 class VideosRead(Wire):
     request_id: str = RequestId
     videos: list[VideoListItem]
+
+
+CharacterStatus = Literal["processing", "ready", "failed", "finalizing", "finalized"]
+
+
+class CharacterSubmitted(Wire):
+    request_id: str = RequestId
+    character_id: int
+    status: Literal["processing"]
+    credits_used: int
+    credits_remaining: int
+
+
+class FinalizeSubmitted(Wire):
+    request_id: str = RequestId
+    status: Literal["finalizing"]
+    credits_used: int
+    credits_remaining: int
+
+
+class CharacterSummary(Wire):
+    id: int
+    name: str
+    status: CharacterStatus
+    aspect_ratio: str
+    created_at: str = Timestamp
+    duration: int | None = None  # once ready (D13)
+    video_url: str | None = None  # once ready (D13)
+    error: str | None = None  # failed, or the last finalize failed
+    error_code: str | None = None
+    failed_stage: str | None = None
+    retryable: bool | None = None
+
+
+class CharacterFinalizeState(Wire):
+    status: Literal["finalizing", "finalized", "failed"]
+    timestamp_start: int
+    timestamp_end: int
+    character_prompt: str
+    credits_used: int
+    credits_refunded: int
+    created_at: str = Timestamp
+    finished_at: str | None = LaterTimestamp
+    error: str | None = None
+    error_code: str | None = None
+
+
+class CharacterDetail(CharacterSummary):
+    prompt: str
+    credits_used: int
+    credits_refunded: int
+    width: int | None = None
+    height: int | None = None
+    finalize: CharacterFinalizeState | None = None
+
+
+class CharactersRead(Wire):
+    request_id: str = RequestId
+    characters: list[CharacterSummary]
+
+
+class CharacterRead(Wire):
+    request_id: str = RequestId
+    character: CharacterDetail
 
 
 class CreditsRead(Wire):

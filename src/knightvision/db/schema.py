@@ -112,3 +112,27 @@ jobs = Table(
     Index(None, "account_id", "kind", "created_at"),
     Index(None, "finished_at", "run_after"),
 )
+
+# Characters (issue 4, D13, D16). What a character *is* lives here; what happened to it lives in
+# its jobs: the creation job and the latest finalize job, whose statuses and results are the
+# character's state (so a refund, a retry or a lost worker can never leave the two disagreeing).
+characters = Table(
+    "characters",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("account_id", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("prompt", Text, nullable=False),
+    Column("duration", Integer, nullable=False),
+    Column("aspect_ratio", String(8), nullable=False),
+    # The unguessable part of the character video's public URL (ids are small integers, D9).
+    Column("public_token", String(32), nullable=False, unique=True),
+    # The character route it was created on: its videos render there and it registers there.
+    Column("adapter", String(40), nullable=False),
+    Column("upstream_model", String(80), nullable=True),
+    Column("create_job_id", String(40), nullable=False, unique=True),
+    Column("finalize_job_id", String(40), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index(None, "account_id", "created_at"),
+)

@@ -2,7 +2,8 @@
 
 A pure library used by the video worker: plan scenes from the prompt
 (:mod:`.storyboard`), draw them (:mod:`.frames`), speak them (:mod:`.speech`)
-and mux H.264 + AAC (:mod:`.encode`). Three threads overlap: speech synthesis,
+and mux H.264 + AAC (:mod:`.encode`). Character videos are a presenter figure
+built from the prompt (:mod:`.presenter`). Three threads overlap: speech synthesis,
 frame composition and encoding, all CPU-bound in native code that releases
 the GIL. Design and measurements: docs/adr/0002-renderer.md.
 """
@@ -20,17 +21,23 @@ from typing import TypeVar
 
 from .encode import Mp4Writer
 from .frames import FrameComposer
+from .presenter import PresenterLook, PresenterReport, PresenterSpec, presenter_look, render_presenter
 from .speech import SpeechTrack, Voice, load_voice, silent_track, synthesize_track
 from .storyboard import Scene, plan_scenes
 
 __all__ = [
     "SUPPORTED_SIZES",
+    "PresenterLook",
+    "PresenterReport",
+    "PresenterSpec",
     "RenderReport",
     "RenderSpec",
     "Scene",
     "Voice",
     "load_voice",
     "plan_scenes",
+    "presenter_look",
+    "render_presenter",
     "render_storyboard",
 ]
 

@@ -10,11 +10,12 @@ from typing import Any
 from knightvision.job.errors import JobFailure
 from knightvision.media.probe import probe
 from knightvision.providers.storage.port import MediaStorage
-from knightvision.providers.video_model.port import GenerationError, GenerationSpec, VideoModelAdapter
+from knightvision.providers.video_model.port import CharacterRef, GenerationError, GenerationSpec, VideoModelAdapter
 from knightvision.worker.context import JobContext
 from knightvision.worker.runner import JobHandler
 
 DURATION_TOLERANCE = 0.1
+LOCAL_ADAPTER = "local-storyboard"
 
 
 def video_key(job_id: str) -> str:
@@ -30,15 +31,21 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
         adapter = adapters.get(params["adapter"])
         if adapter is None or not adapter.available():
             raise JobFailure("generation_unavailable", "Video generation not available", stage="generating")
+        characters = params.get("characters") or []
         spec = GenerationSpec(
-            prompt=params["prompt"], duration=params["duration"], width=params["width"], height=params["height"],
-            aspect_ratio=params["aspect_ratio"], resolution=params["resolution"], upstream_model=params.get("upstream_model"),
-            job_id=context.job.id,
+            prompt=params.get("render_prompt") or params["prompt"], duration=params["duration"], width=params["width"],
+            height=params["height"], aspect_ratio=params["aspect_ratio"], resolution=params["resolution"],
+            upstream_model=params.get("upstream_model"), job_id=context.job.id,
+            reference_images=_reference_images(characters, storage) if params["adapter"] == LOCAL_ADAPTER else (),
+            characters=tuple(
+                CharacterRef(upstream_id=c["upstream_id"], handle=c.get("handle"), name=c["name"])
+                for c in characters if c.get("upstream_id") and params["adapter"] != LOCAL_ADAPTER
+            ),
         )
         with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
             output = Path(scratch) / f"{context.job.id}.mp4"
             try:
-                provenance = await adapter.generate(spec, output, _JobRun(context))
+                provenance = await adapter.generate(spec, output, JobRun(context))
             except GenerationError as exc:
                 raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="generating") from exc
             await context.report(message="Storing video...", progress=96)
@@ -56,7 +63,7 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
     return generate_video
 
 
-class _JobRun:
+class JobRun:
     """The job as an adapter sees it: progress, and durable memory across attempts."""
 
     def __init__(self, context: JobContext) -> None:
@@ -70,6 +77,21 @@ class _JobRun:
 
     async def remember(self, name: str, value: Any) -> None:
         await self._context.save_checkpoint(**{f"adapter.{name}": value})
+
+
+def _reference_images(characters: list[dict[str, Any]], storage: MediaStorage) -> tuple[Path, ...]:
+    """The characters' reference stills on this host, interleaved so scenes alternate characters (D16)."""
+    per_character: list[list[Path]] = []
+    for character in characters:
+        paths = [storage.local_path(key) for key in character.get("reference_keys") or []]
+        if not paths or any(path is None for path in paths):
+            raise JobFailure(
+                "character_unavailable", f"The reference images of character {character.get('id')} are missing",
+                stage="generating",
+            )
+        per_character.append([path for path in paths if path is not None])
+    longest = max((len(paths) for paths in per_character), default=0)
+    return tuple(paths[i % len(paths)] for i in range(longest) for paths in per_character)
 
 
 def _verify_shape(width: int, height: int, duration: float, spec: GenerationSpec) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +16,7 @@ from knightvision.kit.ids import is_video_job_id, new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.video.models import ModelRegistry
 from knightvision.video.routing import route_refusal
-from knightvision.video.validation import parse_video_request
+from knightvision.video.validation import VideoRequest, parse_video_request
 
 VIDEO_JOB_KIND = "video.generate"
 _STATUS_COLUMNS = (
@@ -32,6 +32,11 @@ _STATUS_QUERY = OneRowQuery(
 )
 
 
+class CharacterResolver(Protocol):
+    async def for_video(self, account_id: int, request: VideoRequest) -> dict[str, Any]:
+        """The job params a request's characters add (D16): resolved at submit, or a 400."""
+
+
 class VideoService:
     def __init__(
         self,
@@ -41,6 +46,7 @@ class VideoService:
         adapters: dict[str, VideoModelAdapter],
         prices: dict[str, int],
         base_url: str,
+        characters: CharacterResolver | None = None,
     ) -> None:
         self.engine = engine
         self.queue = queue
@@ -48,12 +54,16 @@ class VideoService:
         self.adapters = adapters
         self.prices = prices
         self.base_url = base_url
+        self.characters = characters
 
     def video_url(self, job_id: str) -> str:
         return f"{self.base_url}/static/videos/{job_id}.mp4"
 
     async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
         request = parse_video_request(body, self.registry)
+        with_characters: dict[str, Any] = {}
+        if self.characters is not None and (request.character_ids or "@" in request.prompt):
+            with_characters = await self.characters.for_video(principal.account_id, request)
         refusal = route_refusal(request.model, request)
         if refusal is not None:
             raise refusal
@@ -68,6 +78,7 @@ class VideoService:
             "prompt": request.prompt, "model": request.model.name, "duration": request.duration,
             "aspect_ratio": request.aspect_ratio, "resolution": request.resolution, "width": width,
             "height": height, "adapter": request.model.adapter, "upstream_model": request.model.upstream_model,
+            **with_characters,
         }
         remaining = await self.queue.submit_paid(
             job_id=job_id, account_id=principal.account_id, kind=VIDEO_JOB_KIND, params=params, cost=cost,

@@ -9,6 +9,7 @@ from knightvision.errors import BadRequestError
 from knightvision.video.models import ASPECT_RATIOS, DEFAULT_MODEL_NAME, FRAME_SIZES, ModelRegistry, VideoModel
 
 MAX_PROMPT_CHARS = 2000
+MAX_CHARACTERS = 2  # D16
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class VideoRequest:
     duration: int
     aspect_ratio: str
     resolution: str
+    character_ids: tuple[int, ...] = ()  # explicitly named characters (D16); shape checked, not yet resolved
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -61,4 +63,15 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
     if not isinstance(resolution, str) or resolution not in model.resolutions:
         raise BadRequestError("Invalid resolution", code="invalid_resolution")
 
-    return VideoRequest(prompt=prompt, model=model, duration=duration, aspect_ratio=aspect_ratio, resolution=resolution)
+    character_ids = body.get("character_ids")
+    if character_ids is None:
+        character_ids = []
+    if not isinstance(character_ids, list) or not all(is_json_int(item) for item in character_ids):
+        raise BadRequestError("Invalid character_ids", code="invalid_character_ids")
+    unique = tuple(dict.fromkeys(character_ids))
+    if len(unique) > MAX_CHARACTERS:
+        raise BadRequestError("At most 2 characters per video", code="too_many_characters")
+
+    return VideoRequest(
+        prompt=prompt, model=model, duration=duration, aspect_ratio=aspect_ratio, resolution=resolution, character_ids=unique
+    )

@@ -52,9 +52,12 @@ KIE: dict[str, RouteCapabilities] = {
 # OpenAI Videos API (direct Sora). seconds 4/8/12 in the archived spec enum, 16/20 in OpenAI's
 # newer first-party guide; sizes 720x1280/1280x720 (sora-2-pro also 1080p in that guide).
 _OPENAI_SECONDS = (4, 8, 12, 16, 20)
-_OPENAI_SORA = RouteCapabilities(durations=_OPENAI_SECONDS, aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=32000)
+# Characters: ``characters: [{"id"}]`` (at most 2), per OpenAI's first-party Sora guide.
+_OPENAI_SORA = RouteCapabilities(
+    durations=_OPENAI_SECONDS, aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=32000, characters=True
+)
 _OPENAI_SORA_PRO = RouteCapabilities(
-    durations=_OPENAI_SECONDS, aspect_ratios=WIDE_TALL, resolutions=("720p", "1080p"), max_prompt_chars=32000
+    durations=_OPENAI_SECONDS, aspect_ratios=WIDE_TALL, resolutions=("720p", "1080p"), max_prompt_chars=32000, characters=True
 )
 OPENAI: dict[str, RouteCapabilities] = {
     "sora-2": _OPENAI_SORA,
@@ -76,10 +79,11 @@ KLING: dict[str, RouteCapabilities] = {
     "kling-v2-master": _KLING_MASTER,
 }
 
-# Our offline renderer renders every contract shape natively.
+# Our offline renderer renders every contract shape natively, and composites characters' reference stills.
 LOCAL_STORYBOARD: dict[str, RouteCapabilities] = {
     "local-storyboard": RouteCapabilities(
-        durations=tuple(range(1, 61)), aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2000
+        durations=tuple(range(1, 61)), aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2000,
+        characters=True,
     ),
 }
 

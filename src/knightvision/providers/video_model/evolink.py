@@ -7,6 +7,11 @@ HTTP non-2xx with ``{"error": {"code": int|str, "message", "type"}}``; a failed 
 ``error.code`` as a string business code. We send an ``Idempotency-Key`` (a UUID derived from our job id),
 so a create repeated after a crash replays the same task instead of rendering twice (D14).
 Result links live 24 h; we copy the file at once.
+
+Characters (D16): ``sora-character`` (beta) extracts one from a fetchable ``video_url`` (our public
+URL of the character video) and ``timestamps`` "start,end" spanning at most 2 s; the task's
+``result_data.character_name`` is the handle. How a later prompt uses it is undocumented, so no
+EvoLink video route declares character support yet (``catalogue.EVOLINK``).
 """
 
 from __future__ import annotations
@@ -21,12 +26,18 @@ from knightvision.providers.video_model.capabilities import (
     RouteCapabilities,
 )
 from knightvision.providers.video_model.catalogue import EVOLINK
-from knightvision.providers.video_model.port import GenerationError, GenerationSpec
+from knightvision.providers.video_model.port import (
+    CharacterRegistration,
+    GenerationError,
+    GenerationRun,
+    GenerationSpec,
+)
 from knightvision.providers.video_model.upstream_http import (
     MODERATION_BLOCKED,
     UPSTREAM_AUTH,
     UPSTREAM_CREDITS,
     UPSTREAM_FAILED,
+    UPSTREAM_MALFORMED,
     UPSTREAM_QUOTA,
     UPSTREAM_REJECTED,
     UPSTREAM_UNAVAILABLE,
@@ -54,7 +65,8 @@ AUTH_CODES = {"key_disabled", "key_expired", "key_model_not_allowed", "user_disa
 UNAVAILABLE_CODES = {"no_available_channel", "model_unavailable", "channel_selection_failed", "service_unavailable"}
 # Task failure codes (docs' error-code page; retry column from EvoLink's own client).
 TASK_REJECTED = {"invalid_parameters", "image_processing_error", "image_dimension_mismatch"}
-TASK_FINAL = {"generation_failed_no_content"}  # "change the prompt": resubmitting the same one is futile
+TASK_FINAL = {"generation_failed_no_content"}
+CHARACTER_MODEL = "sora-character"  # "change the prompt": resubmitting the same one is futile
 
 
 class EvoLinkAdapter(UpstreamTaskAdapter):
@@ -84,9 +96,12 @@ class EvoLinkAdapter(UpstreamTaskAdapter):
         return body
 
     async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
+        return await self._create_task(http, self.request_body(spec, plan), key)
+
+    async def _create_task(self, http: UpstreamHttp, body: dict[str, Any], key: str) -> str:
         response = await http.request(
             "POST", f"{self.base_url}/v1/videos/generations",
-            json=self.request_body(spec, plan), headers={**self._headers(), "Idempotency-Key": idempotency_key(key)},
+            json=body, headers={**self._headers(), "Idempotency-Key": idempotency_key(key)},
         )
         if response.status_code >= 300:
             raise self._http_error(response)
@@ -95,6 +110,27 @@ class EvoLinkAdapter(UpstreamTaskAdapter):
         if not isinstance(task_id, str) or not task_id:
             raise malformed(self.name, "create answer has no task id")
         return task_id
+
+    def character_body(self, registration: CharacterRegistration) -> dict[str, Any]:
+        return {
+            "model": CHARACTER_MODEL, "video_url": registration.video_url,
+            "timestamps": f"{registration.timestamp_start},{registration.timestamp_end}",
+        }
+
+    async def register_character(self, registration: CharacterRegistration, run: GenerationRun) -> dict[str, Any]:
+        """``sora-character`` from our public URL of the character video (EvoLink fetches it)."""
+        if not registration.video_url:
+            raise GenerationError(UPSTREAM_REJECTED, f"{self.name} characters need a public URL of the character video")
+        body = self.character_body(registration)
+        key = f"kv-{registration.job_id or uuid.uuid4().hex}-character"
+        async with self._client_factory() as client:
+            http = UpstreamHttp(self.name, client)
+            task_id, state = await self._character_task(http, run, lambda: self._create_task(http, body, key))
+        data = state.raw.get("result_data")
+        name = data.get("character_name") if isinstance(data, dict) else None
+        if not isinstance(name, str) or not name:
+            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} character task {task_id} finished without a character_name")
+        return {"adapter": self.name, "character_id": name, "handle": name, "task_id": task_id}
 
     async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
         response = await http.request("GET", f"{self.base_url}/v1/tasks/{task_id}", headers=self._headers())

@@ -7,6 +7,11 @@ HTTP 200 with an error ``code`` in the body: success is ``code == 200`` and noth
 ``mode`` std (720p) / pro (1080p). kie offers no idempotency key or external id, so the rare
 crash between its create call and our checkpoint may cost the operator a duplicate render (D14).
 A dead result link is renewed through ``/api/v1/common/download-url`` (a 20-minute link).
+
+Characters (D16): ``sora-2-characters-pro`` registers one from the Sora task that rendered the
+character video, ``timestamps`` "start,end" (1-4 s) and a ``character_prompt``; the result
+(``resultJson``, whose shape differs between kie's pages) carries ``character_id`` and the
+``character_user_name`` handle. Videos then send ``character_id_list`` and write ``@handle``.
 """
 
 from __future__ import annotations
@@ -21,11 +26,17 @@ from knightvision.providers.video_model.capabilities import (
     RouteCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KIE
-from knightvision.providers.video_model.port import GenerationError, GenerationSpec
+from knightvision.providers.video_model.port import (
+    CharacterRegistration,
+    GenerationError,
+    GenerationRun,
+    GenerationSpec,
+)
 from knightvision.providers.video_model.upstream_http import (
     GENERATION_UNAVAILABLE,
     MODERATION_BLOCKED,
     UPSTREAM_FAILED,
+    UPSTREAM_MALFORMED,
     UPSTREAM_QUOTA,
     UPSTREAM_REJECTED,
     UPSTREAM_UNAVAILABLE,
@@ -46,6 +57,9 @@ RUNNING_STATES = {"waiting", "queuing", "generating", "pending", "processing", "
 SORA_ASPECT = {"16:9": "landscape", "9:16": "portrait"}
 # failCode values that mean kie's own trouble: failed tasks are not charged, so resubmit.
 RETRYABLE_FAIL_CODES = {"500", "501", "455", "503", "504"}
+CHARACTER_MODEL = "sora-2-characters-pro"
+MAX_CHARACTER_PROMPT = 1000
+MAX_HANDLE = 40
 
 
 class KieAdapter(UpstreamTaskAdapter):
@@ -67,6 +81,8 @@ class KieAdapter(UpstreamTaskAdapter):
         model = spec.upstream_model or ""
         seconds = str(plan.duration)
         if model == "sora-2-pro-storyboard" or (model == "sora-2-pro-text-to-video" and plan.duration == 25):
+            if spec.characters:  # kie does not say the storyboard takes characters: never drop them silently
+                raise GenerationError(GENERATION_UNAVAILABLE, f"{self.name} sora-2-pro-storyboard does not take characters")
             return {
                 "model": "sora-2-pro-storyboard",
                 "input": {
@@ -81,6 +97,8 @@ class KieAdapter(UpstreamTaskAdapter):
             }
             if model.startswith("sora-2-pro"):
                 sora["size"] = "high" if plan.resolution == "1080p" else "standard"
+            if spec.characters:
+                sora["character_id_list"] = [character.upstream_id for character in spec.characters]
             return {"model": model, "input": sora}
         if model == "kling/v3-turbo-text-to-video":
             return {
@@ -98,14 +116,42 @@ class KieAdapter(UpstreamTaskAdapter):
         raise GenerationError(GENERATION_UNAVAILABLE, f"{self.name} has no model {model!r}")
 
     async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
-        response = await http.request(
-            "POST", f"{self.base_url}/api/v1/jobs/createTask", json=self.request_body(spec, plan), headers=self._headers()
-        )
+        return await self._create_task(http, self.request_body(spec, plan))
+
+    async def _create_task(self, http: UpstreamHttp, body: dict[str, Any]) -> str:
+        response = await http.request("POST", f"{self.base_url}/api/v1/jobs/createTask", json=body, headers=self._headers())
         data = self._data(http, response)
         task_id = data.get("taskId") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id:
             raise malformed(self.name, "createTask answer has no taskId")
         return task_id
+
+    def character_body(self, registration: CharacterRegistration) -> dict[str, Any]:
+        # kie wants "one short line of stable traits"; the partner's character_prompt is a pose.
+        traits = " ".join(registration.traits.split())
+        prompt = f"{traits} ({registration.character_prompt})" if traits else registration.character_prompt
+        return {
+            "model": CHARACTER_MODEL,
+            "input": {
+                "origin_task_id": registration.origin_task_id,
+                "timestamps": f"{registration.timestamp_start},{registration.timestamp_end}",
+                "character_prompt": prompt[:MAX_CHARACTER_PROMPT],
+                "character_user_name": registration.handle[:MAX_HANDLE],
+            },
+        }
+
+    async def register_character(self, registration: CharacterRegistration, run: GenerationRun) -> dict[str, Any]:
+        """``sora-2-characters-pro`` from the character video's own Sora task and the timestamps."""
+        if not registration.origin_task_id:
+            raise GenerationError(UPSTREAM_REJECTED, f"{self.name} needs the Sora task the character video came from")
+        body = self.character_body(registration)
+        async with self._client_factory() as client:
+            http = UpstreamHttp(self.name, client)
+            task_id, state = await self._character_task(http, run, lambda: self._create_task(http, body))
+        character_id, handle = character_result(state.raw.get("resultJson"))
+        if not character_id:
+            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} character task {task_id} finished without a character_id")
+        return {"adapter": self.name, "character_id": character_id, "handle": handle or body["input"]["character_user_name"], "task_id": task_id}
 
     async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
         response = await http.request(
@@ -207,3 +253,35 @@ def _result_url(result_json: Any) -> str | None:
                 if isinstance(url, str) and url:
                     return url
     return None
+
+
+def character_result(result_json: Any) -> tuple[str | None, str | None]:
+    """``character_id`` and ``character_user_name`` from a character task's ``resultJson``: at the
+    top level, under ``resultObject``, or as ``character_id_list`` (kie's pages disagree)."""
+    if isinstance(result_json, str):
+        try:
+            result_json = json.loads(result_json)
+        except ValueError:
+            return None, None
+    if not isinstance(result_json, dict):
+        return None, None
+    places = [result_json]
+    if isinstance(result_json.get("resultObject"), dict):
+        places.append(result_json["resultObject"])
+    character_id = handle = None
+    for place in places:
+        value = place.get("character_id")
+        if character_id is None and isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+            character_id = str(value)
+        name = place.get("character_user_name")
+        if handle is None and isinstance(name, str) and name:
+            handle = name
+    if character_id is None:
+        for place in places:
+            listed = place.get("character_id_list")
+            if isinstance(listed, list):
+                listed = next((item for item in listed if isinstance(item, str) and item), None)
+            if isinstance(listed, str) and listed:
+                character_id = listed
+                break
+    return character_id, handle

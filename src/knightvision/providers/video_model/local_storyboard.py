@@ -27,7 +27,10 @@ class LocalStoryboardAdapter:
         from knightvision.render import RenderSpec, load_voice, render_storyboard
 
         render_storyboard(
-            RenderSpec(prompt=spec.prompt, duration=spec.duration, width=spec.width, height=spec.height),
+            RenderSpec(
+                prompt=spec.prompt, duration=spec.duration, width=spec.width, height=spec.height,
+                reference_images=spec.reference_images,
+            ),
             output,
             voice=load_voice(self._voice_model),
             progress=run.progress,

@@ -7,6 +7,10 @@ endpoint (with our key); assets expire (``expires_at``), so we copy them at once
 code is ``insufficient_quota`` is OpenAI's way of saying the account is out of credits. The API
 is deprecated (shutdown announced for 2026-09-24); the base URL is configurable so any
 compatible service can stand in.
+
+Characters (D16): ``POST /videos/characters`` (multipart ``name`` + ``video``, the 2-4 s segment we
+cut) answers ``{"id": "char_…", "name"}`` at once; videos then send ``characters: [{"id"}]`` (at
+most 2) and must say the character's name word for word in the prompt.
 """
 
 from __future__ import annotations
@@ -21,12 +25,19 @@ from knightvision.providers.video_model.capabilities import (
     RouteCapabilities,
 )
 from knightvision.providers.video_model.catalogue import OPENAI
-from knightvision.providers.video_model.port import GenerationError, GenerationSpec
+from knightvision.providers.video_model.port import (
+    CharacterRegistration,
+    GenerationError,
+    GenerationRun,
+    GenerationSpec,
+)
 from knightvision.providers.video_model.upstream_http import (
     MODERATION_BLOCKED,
     UPSTREAM_CREDITS,
     UPSTREAM_FAILED,
+    UPSTREAM_MALFORMED,
     UPSTREAM_QUOTA,
+    UPSTREAM_REJECTED,
     TaskGone,
     TaskState,
     UpstreamHttp,
@@ -41,6 +52,7 @@ from knightvision.providers.video_model.upstream_task import (
 )
 from knightvision.video.models import FRAME_SIZES
 
+CHARACTER = "character"  # the registered character, remembered for a retried job
 CONTENT = "openai:content"  # the result "link": the content endpoint of the finished video
 RETRYABLE_FAILURES = ("internal", "server_error", "timeout", "unavailable", "overloaded")
 
@@ -62,7 +74,39 @@ class OpenAIVideosAdapter(UpstreamTaskAdapter):
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:
         width, height = FRAME_SIZES[(plan.resolution, plan.aspect_ratio)]
-        return {"model": spec.upstream_model, "prompt": spec.prompt, "seconds": str(plan.duration), "size": f"{width}x{height}"}
+        body: dict[str, Any] = {
+            "model": spec.upstream_model, "prompt": spec.prompt, "seconds": str(plan.duration), "size": f"{width}x{height}",
+        }
+        if spec.characters:
+            body["characters"] = [{"id": character.upstream_id} for character in spec.characters]
+        return body
+
+    async def register_character(self, registration: CharacterRegistration, run: GenerationRun) -> dict[str, Any]:
+        """Upload the cut segment as a character. OpenAI offers no idempotency key here: a crash
+        between its answer and our checkpoint may register twice (the operator's cost, D14)."""
+        known = run.recall(CHARACTER)
+        if isinstance(known, dict) and known.get("character_id"):
+            return known
+        if registration.segment is None:
+            raise GenerationError(UPSTREAM_REJECTED, f"{self.name} characters need the cut segment")
+        video = registration.segment.read_bytes()
+        async with self._client_factory() as client:
+            http = UpstreamHttp(self.name, client)
+            response = await http.request(
+                "POST", f"{self.base_url}/videos/characters", headers=self._headers(),
+                data={"name": registration.name}, files={"video": (f"{registration.handle}.mp4", video, "video/mp4")},
+            )
+            if response.status_code >= 300:
+                raise self._http_error(response)
+            body = http.json(response)
+        character_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(character_id, str) or not character_id:
+            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} created a character without an id")
+        name = body.get("name") if isinstance(body.get("name"), str) and body.get("name") else registration.name
+        result = {"adapter": self.name, "character_id": character_id, "handle": name}
+        await run.remember(CHARACTER, result)
+        run.progress(1.0)
+        return result
 
     async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
         response = await http.request("POST", f"{self.base_url}/videos", json=self.request_body(spec, plan), headers=self._headers())

@@ -13,6 +13,15 @@ from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
+class CharacterRef:
+    """A finalized character as an upstream knows it (D16): its id there and the handle to write."""
+
+    upstream_id: str
+    handle: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class GenerationSpec:
     prompt: str
     duration: int
@@ -23,6 +32,11 @@ class GenerationSpec:
     upstream_model: str | None = None
     # Our job id: upstream adapters derive their idempotency key / external task id from it (D14).
     job_id: str | None = None
+    # Characters (D16): reference stills our own renderer composites into its scenes, and the
+    # characters an upstream route was registered with (passed as its ids; the prompt already
+    # names them the way that upstream expects).
+    reference_images: tuple[Path, ...] = ()
+    characters: tuple[CharacterRef, ...] = ()
 
 
 class GenerationRun(Protocol):
@@ -47,6 +61,30 @@ class VideoModelAdapter(Protocol):
     async def generate(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> dict[str, Any]:
         """Produce the finished MP4 at ``output``; returns provenance (upstream ids, transforms).
         Raises GenerationError."""
+
+
+@dataclass(frozen=True)
+class CharacterRegistration:
+    """Register a finalized character with an upstream (D16), from the segment the partner chose."""
+
+    name: str  # the partner's name for it
+    handle: str  # the handle we ask for, where an upstream takes one (kie character_user_name)
+    character_prompt: str  # the partner's description of the pose
+    traits: str  # the prompt the character was created from
+    timestamp_start: int
+    timestamp_end: int
+    origin_task_id: str | None = None  # the upstream task that rendered the character video
+    segment: Path | None = None  # the cut segment, for upstreams that take an upload
+    video_url: str | None = None  # our public URL of the whole character video, for upstreams that fetch
+    job_id: str | None = None
+
+
+class CharacterRegistrar(Protocol):
+    """An adapter that can register characters (kie, OpenAI, EvoLink)."""
+
+    async def register_character(self, registration: CharacterRegistration, run: GenerationRun) -> dict[str, Any]:
+        """``{"adapter", "character_id", "handle", …}``; raises GenerationError. Remembers any upstream
+        task id through ``run`` first, so a retried job polls instead of registering twice (D14)."""
 
 
 class GenerationError(Exception):

@@ -27,7 +27,7 @@ import logging
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -69,6 +69,7 @@ log = logging.getLogger("knightvision.upstream")
 TASK = "upstream_task"
 SUBMISSION = "upstream_submission"
 RESUBMITS = "upstream_resubmits"
+CHARACTER_TASK = "character_task"
 
 # A delivered frame must be within this of the planned native aspect ratio before we crop it:
 # a 9:16 render when 16:9 was asked for is a wrong render, not something to crop into shape.
@@ -275,6 +276,48 @@ class UpstreamTaskAdapter(ABC):
         # One more try on the fresh link; a second dead link fails the job (a retry would only
         # find the same dead task, and resubmitting would render twice).
         await self._download(http, task_id, fresh, path)
+
+    async def _character_task(
+        self, http: UpstreamHttp, run: GenerationRun, create: Callable[[], Awaitable[str]]
+    ) -> tuple[str, TaskState]:
+        """A character registration task (D16): create it (once: its id is remembered the moment
+        it is known, D14), then poll it to the end. A retryable failure forgets the task, so the
+        job's next attempt registers anew; the upstream does not charge failed tasks."""
+        task = run.recall(CHARACTER_TASK)
+        resumed = isinstance(task, dict) and task.get("adapter") == self.name and bool(task.get("task_id"))
+        if not resumed:
+            try:
+                task_id = await create()
+            except GenerationError as exc:
+                if exc.code == UPSTREAM_MALFORMED and not self.idempotent_create:
+                    # It may have created a task we cannot see: registering again could do it twice.
+                    raise GenerationError(exc.code, exc.message, retryable=False) from exc
+                raise
+            task = {"adapter": self.name, "task_id": task_id, "submitted_at": self._clock()}
+            await run.remember(CHARACTER_TASK, task)
+        assert isinstance(task, dict)
+        task_id = str(task["task_id"])
+
+        async def fetch() -> TaskState:
+            return await self._fetch(http, task_id)
+
+        try:
+            state = await poll_until_done(
+                fetch, provider=self.name, deadline=float(task.get("submitted_at") or self._clock()) + self.policy.timeout,
+                policy=self.policy, on_progress=lambda p: run.progress(min(1.0, max(0.0, p))), clock=self._clock,
+                sleep=self._sleep, first_wait=0.0 if resumed else self.policy.poll_initial,
+            )
+        except GenerationError as exc:
+            if exc.code == UPSTREAM_FAILED and exc.retryable:
+                await run.remember(CHARACTER_TASK, None)
+            raise
+        if state.status == "failed":
+            error = state.error or GenerationError(UPSTREAM_FAILED, f"{self.name} character task failed")
+            if error.retryable:
+                await run.remember(CHARACTER_TASK, None)
+            raise error
+        log.info("%s character task %s done", self.name, task_id)
+        return task_id, state
 
     def _conform(self, raw: Path, output: Path, spec: GenerationSpec, plan: RenderPlan) -> list[str]:
         try:

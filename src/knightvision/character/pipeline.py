@@ -1,0 +1,176 @@
+"""The ``character.create`` and ``character.finalize`` jobs.
+
+``character.create`` renders the character video on the character's route (our presenter figure
+offline, or an upstream Sora model through its video adapter), verifies its exact shape and stores
+it at its permanent key. ``character.finalize`` cuts the chosen seconds out of that stored video
+with our own media tools, keeps reference stills of them (what our renderer composites into later
+videos), and registers the character with the route's upstream, if any. A failure ends the job in
+error and the queue refunds it in the same transaction (D11); the character's status follows its
+jobs (``failed``, or back to ``ready`` after a failed finalize, D13).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from knightvision.character.routes import LOCAL
+from knightvision.character.service import character_video_key
+from knightvision.job.errors import JobFailure
+from knightvision.media.probe import probe
+from knightvision.media.segment import SegmentError, cut_segment, extract_stills
+from knightvision.providers.storage.port import MediaStorage
+from knightvision.providers.video_model.port import (
+    CharacterRegistration,
+    GenerationError,
+    GenerationSpec,
+    VideoModelAdapter,
+)
+from knightvision.worker.context import JobContext
+from knightvision.worker.runner import JobHandler
+
+DURATION_TOLERANCE = 0.1
+REFERENCE_STILLS = 3
+
+
+def finalize_key(public_token: str, job_id: str, name: str) -> str:
+    """Where one finalize job keeps its segment and stills (a failed one never touches the last good)."""
+    return f"characters/{public_token}/{job_id}/{name}"
+
+
+class _Run:
+    """The job as an adapter sees it, its progress mapped into a slice of the job's."""
+
+    def __init__(self, context: JobContext, start: int, end: int) -> None:
+        self._context = context
+        self._range = (start, end)
+
+    def progress(self, fraction: float) -> None:
+        self._context.progress_from_thread(fraction, start=self._range[0], end=self._range[1])
+
+    def recall(self, name: str) -> Any:
+        return self._context.checkpoint.get(f"adapter.{name}")
+
+    async def remember(self, name: str, value: Any) -> None:
+        await self._context.save_checkpoint(**{f"adapter.{name}": value})
+
+
+def _upstream(adapters: dict[str, VideoModelAdapter], name: str) -> Any:
+    adapter = adapters.get(name)
+    if adapter is None or not adapter.available():
+        raise JobFailure("generation_unavailable", "Video generation not available", stage="generating")
+    return adapter
+
+
+def make_character_create_handler(adapters: dict[str, VideoModelAdapter], storage: MediaStorage) -> JobHandler:
+    async def create_character(context: JobContext) -> dict[str, Any]:
+        params = context.params
+        key = character_video_key(params["public_token"])
+        if "stored" in context.checkpoint and storage.local_path(key):
+            return context.checkpoint["stored"]
+        await context.report(status="processing", message="Creating the character video...", progress=5)
+        with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
+            output = Path(scratch) / "character.mp4"
+            if params["adapter"] == LOCAL:
+                from knightvision.render import (  # the API process never pays for it
+                    PresenterSpec,
+                    render_presenter,
+                )
+
+                spec = PresenterSpec(prompt=params["prompt"], duration=params["duration"], width=params["width"], height=params["height"])
+                await asyncio.to_thread(render_presenter, spec, output, progress=context.progress_from_thread)
+                provenance: dict[str, Any] = {"renderer": "local-storyboard", "figure": "presenter"}
+            else:
+                adapter = _upstream(adapters, params["adapter"])
+                spec = GenerationSpec(
+                    prompt=params["prompt"], duration=params["duration"], width=params["width"], height=params["height"],
+                    aspect_ratio=params["aspect_ratio"], resolution="720p", upstream_model=params.get("upstream_model"),
+                    job_id=context.job.id,
+                )
+                try:
+                    provenance = await adapter.generate(spec, output, _Run(context, 5, 90))
+                except GenerationError as exc:
+                    raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="generating") from exc
+            await context.report(message="Storing the character video...", progress=96)
+            info = await asyncio.to_thread(probe, output)
+            if (info.width, info.height) != (params["width"], params["height"]) or abs(info.duration - params["duration"]) > DURATION_TOLERANCE:
+                raise JobFailure(
+                    "render_mismatch",
+                    f"Rendered video is {info.width}x{info.height}, {info.duration:.2f} s; asked for "
+                    f"{params['width']}x{params['height']}, {params['duration']} s",
+                    retryable=True, stage="verifying",
+                )
+            size = await asyncio.to_thread(storage.put_file, key, output)
+        result = {
+            "video_key": key, "duration": round(info.duration, 3), "width": info.width, "height": info.height,
+            "size_bytes": size, "origin_task_id": provenance.get("upstream_task_id"), "provenance": provenance,
+        }
+        await context.save_checkpoint(stored=result)
+        return result
+
+    return create_character
+
+
+def make_character_finalize_handler(adapters: dict[str, VideoModelAdapter], storage: MediaStorage) -> JobHandler:
+    async def finalize_character(context: JobContext) -> dict[str, Any]:
+        params = context.params
+        start, end = params["timestamp_start"], params["timestamp_end"]
+        await context.report(status="finalizing", message="Cutting the character segment...", progress=5)
+        cut = context.checkpoint.get("cut")
+        if not cut or any(storage.local_path(k) is None for k in [cut["segment_key"], *cut["reference_keys"]]):
+            cut = await _cut(context, storage, start, end)
+            await context.save_checkpoint(cut=cut)
+
+        upstream = None
+        if params["adapter"] != LOCAL:
+            await context.report(message="Registering the character...", progress=40)
+            adapter = _upstream(adapters, params["adapter"])
+            if not hasattr(adapter, "register_character"):
+                raise JobFailure("generation_unavailable", "Video generation not available", stage="registering")
+            registration = CharacterRegistration(
+                name=params["name"], handle=params["handle"], character_prompt=params["character_prompt"],
+                traits=params["prompt"], timestamp_start=start, timestamp_end=end,
+                origin_task_id=params.get("origin_task_id"), segment=storage.local_path(cut["segment_key"]),
+                video_url=params.get("video_url"), job_id=context.job.id,
+            )
+            try:
+                upstream = await adapter.register_character(registration, _Run(context, 40, 95))
+            except GenerationError as exc:
+                raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="registering") from exc
+        result = {
+            "timestamp_start": start, "timestamp_end": end, "character_prompt": params["character_prompt"], **cut,
+        }
+        if upstream is not None:
+            result["upstream"] = upstream
+        return result
+
+    return finalize_character
+
+
+async def _cut(context: JobContext, storage: MediaStorage, start: int, end: int) -> dict[str, Any]:
+    """Cut the segment out of the stored character video and keep stills of it."""
+    params = context.params
+    source = storage.local_path(character_video_key(params["public_token"]))
+    if source is None:
+        raise JobFailure("character_video_missing", "The character video is no longer available", stage="extracting")
+    with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
+        segment = Path(scratch) / "segment.mp4"
+        try:
+            info = await asyncio.to_thread(cut_segment, source, segment, start, end)
+            stills = await asyncio.to_thread(extract_stills, segment, Path(scratch) / "stills", REFERENCE_STILLS, stem="reference")
+        except SegmentError as exc:
+            raise JobFailure(
+                "segment_failed", f"Could not cut seconds {start}-{end} out of the character video", stage="extracting"
+            ) from exc
+        if abs(info.duration - (end - start)) > DURATION_TOLERANCE:
+            raise JobFailure("segment_failed", f"Could not cut seconds {start}-{end} out of the character video", stage="extracting")
+        segment_key = finalize_key(params["public_token"], context.job.id, "segment.mp4")
+        await asyncio.to_thread(storage.put_file, segment_key, segment)
+        reference_keys = []
+        for index, still in enumerate(stills):
+            key = finalize_key(params["public_token"], context.job.id, f"reference_{index}.png")
+            await asyncio.to_thread(storage.put_file, key, still)
+            reference_keys.append(key)
+    return {"segment_key": segment_key, "segment_seconds": round(info.duration, 3), "reference_keys": reference_keys}
