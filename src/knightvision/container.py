@@ -14,6 +14,7 @@ from knightvision.character.pipeline import make_character_create_handler, make_
 from knightvision.character.routes import character_route
 from knightvision.character.service import CHARACTER_CREATE, CHARACTER_FINALIZE, CharacterDirectory, CharacterService
 from knightvision.db.engine import create_engine
+from knightvision.db.hot_reads import HotReads
 from knightvision.job.queue import JobQueue, QueuePolicy
 from knightvision.providers.storage.local import LocalStorage
 from knightvision.providers.video_model.port import VideoModelAdapter
@@ -38,6 +39,7 @@ class Container:
     videos: VideoService
     analyses: AnalysisService
     characters: CharacterService
+    reads: HotReads
     runner: WorkerRunner | None = None
 
     @classmethod
@@ -56,8 +58,10 @@ class Container:
         # not available" with nothing charged (D15).
         adapters = build_video_adapters(settings)
         storage = LocalStorage(settings.media_root)
+        reads = HotReads(engine)
         videos = VideoService(
-            engine, queue, registry, adapters, settings.price_table, settings.base_url, characters=CharacterDirectory(engine)
+            engine, reads, queue, registry, adapters, settings.price_table, settings.base_url,
+            characters=CharacterDirectory(engine),
         )
         characters = CharacterService(
             engine, queue, adapters, settings.price_table, settings.base_url, character_route(settings.character_route)
@@ -65,7 +69,7 @@ class Container:
         return cls(
             settings=settings, engine=engine, queue=queue, limiter=RateLimiter(settings.redis_url),
             storage=storage, registry=registry, adapters=adapters, videos=videos, characters=characters,
-            analyses=AnalysisService(engine, queue, settings.price_table),
+            analyses=AnalysisService(engine, queue, settings.price_table), reads=reads,
         )
 
     def job_handlers(self) -> dict[str, JobHandler]:
@@ -92,4 +96,5 @@ class Container:
         )
 
     async def close(self) -> None:
+        self.reads.close()
         await self.engine.dispose()

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections import namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.schema import accounts, api_keys
 from knightvision.errors import OperatorError
 from knightvision.kit.ids import hash_api_key, key_display_prefix, new_api_key
@@ -60,51 +58,6 @@ async def create_key(conn: AsyncConnection, account_id: int, now: datetime) -> t
     return token, prefix
 
 
-class OneRowQuery:
-    """A read on the request hot path (ADR 0003): its first row, as ``(await conn.execute(q)).first()``
-    would give it, but on aiosqlite in ONE trip to the connection's thread instead of about seven
-    (BEGIN, cursor, execute, fetchall, close, each a thread hop and a GIL hand-off).
-
-    Same SQL (compiled once by SQLAlchemy for the dialect), same bind and result type processing
-    (the columns' own processors: JSON, Boolean, DateTime); other drivers take the ordinary path.
-    Rows are named tuples. SQLAlchemy cursor events do not fire on the fast path.
-    """
-
-    def __init__(self, statement: Select[Any]) -> None:
-        self.statement = statement
-        self._prepared: WeakKeyDictionary[Dialect, tuple[Any, ...]] = WeakKeyDictionary()
-
-    async def first(self, conn: AsyncConnection, params: dict[str, Any]) -> Any | None:
-        dialect = conn.dialect
-        if dialect.driver != "aiosqlite":
-            return (await conn.execute(self.statement, params)).first()
-        compiled, sql, binds, results, row_type = self._prepare(dialect)
-        values = compiled.construct_params(params)
-        positional = tuple(
-            value if process is None else process(value)
-            for value, process in ((values[name], process) for name, process in binds)
-        )
-        raw = await conn.get_raw_connection()
-        rows = await raw.driver_connection.execute_fetchall(sql, positional)
-        if not rows:
-            return None
-        return row_type._make(value if process is None else process(value) for value, process in zip(rows[0], results))
-
-    def _prepare(self, dialect: Dialect) -> tuple[Any, ...]:
-        prepared = self._prepared.get(dialect)
-        if prepared is None:
-            compiled = self.statement.compile(dialect=dialect)
-            binds = tuple(
-                (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for name in compiled.positiontup or ()
-            )
-            columns = list(self.statement.selected_columns)
-            results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-            row_type = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
-            prepared = self._prepared[dialect] = (compiled, compiled.string, binds, results, row_type)
-        return prepared
-
-
 _PRINCIPAL = OneRowQuery(
     select(api_keys.c.id, api_keys.c.account_id, api_keys.c.active, api_keys.c.rate_limits).where(
         api_keys.c.key_hash == bindparam("key_hash")
@@ -112,8 +65,8 @@ _PRINCIPAL = OneRowQuery(
 )
 
 
-async def find_principal(conn: AsyncConnection, token: str) -> KeyPrincipal | None:
-    row = await _PRINCIPAL.first(conn, {"key_hash": hash_api_key(token)})
+async def find_principal(reads: HotReads, token: str) -> KeyPrincipal | None:
+    row = await reads.first(_PRINCIPAL, {"key_hash": hash_api_key(token)})
     if row is None:
         return None
     return KeyPrincipal(key_id=row.id, account_id=row.account_id, active=row.active, rate_limits=row.rate_limits or {})

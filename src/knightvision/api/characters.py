@@ -15,6 +15,7 @@ from starlette.responses import FileResponse, Response
 from knightvision.api.bodies import json_object, list_limit
 from knightvision.api.guard import Guard, client_address
 from knightvision.api.responses import json_response
+from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
     ERROR_RESPONSES,
     CharacterCreate,
@@ -35,8 +36,8 @@ LIST_DEFAULT = 50  # a partner's characters usually fit one page; ?limit= as on 
 
 
 def characters_router(container: Container, guard: Guard) -> APIRouter:
-    router = APIRouter()
-    api = APIRouter(prefix=PREFIX, tags=["characters"])
+    router = APIRouter(route_class=DirectRoute)
+    api = APIRouter(prefix=PREFIX, tags=["characters"], route_class=DirectRoute)
     characters = container.characters
     settings = container.settings
 

@@ -68,8 +68,7 @@ class Guard:
             raise MissingAuthError()
         if not token.startswith(API_KEY_PREFIX):
             raise InvalidApiKeyError()
-        async with self.container.engine.connect() as conn:
-            principal = await find_principal(conn, token)
+        principal = await find_principal(self.container.reads, token)
         if principal is None:
             raise InvalidApiKeyError()
         if not principal.active:

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from knightvision.api.bodies import json_object, list_limit
 from knightvision.api.guard import Guard
 from knightvision.api.responses import json_response
+from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
     ERROR_RESPONSES,
     AnalysisStatusRead,
@@ -27,7 +28,7 @@ PREFIX = "/api/v1/partner"
 
 
 def partner_router(container: Container, guard: Guard) -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["partner"])
+    router = APIRouter(prefix=PREFIX, tags=["partner"], route_class=DirectRoute)
     videos = container.videos
     analyses = container.analyses
     prices = container.settings.price_table

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from knightvision.api.guard import client_address
+from knightvision.api.routing import DirectRoute
 from knightvision.container import Container
 from knightvision.errors import NotFoundError, RateLimitedError
 from knightvision.kit.ids import is_video_job_id
@@ -14,7 +15,7 @@ from knightvision.video.pipeline import video_key
 
 
 def static_router(container: Container) -> APIRouter:
-    router = APIRouter(prefix="/static", include_in_schema=False)
+    router = APIRouter(prefix="/static", include_in_schema=False, route_class=DirectRoute)
     settings = container.settings
 
     @router.get("/videos/{filename}")

@@ -7,7 +7,8 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from knightvision.account.repository import KeyPrincipal, OneRowQuery
+from knightvision.account.repository import KeyPrincipal
+from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.schema import jobs
 from knightvision.errors import GenerationUnavailableError, InvalidJobIdError, JobNotFoundError
 from knightvision.job.queue import JobQueue
@@ -41,6 +42,7 @@ class VideoService:
     def __init__(
         self,
         engine: AsyncEngine,
+        reads: HotReads,
         queue: JobQueue,
         registry: ModelRegistry,
         adapters: dict[str, VideoModelAdapter],
@@ -49,6 +51,7 @@ class VideoService:
         characters: CharacterResolver | None = None,
     ) -> None:
         self.engine = engine
+        self.reads = reads
         self.queue = queue
         self.registry = registry
         self.adapters = adapters
@@ -89,8 +92,7 @@ class VideoService:
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
         if not is_video_job_id(job_id):
             raise InvalidJobIdError()
-        async with self.engine.connect() as conn:
-            row = await _STATUS_QUERY.first(conn, {"job_id": job_id, "account_id": principal.account_id})
+        row = await self.reads.first(_STATUS_QUERY, {"job_id": job_id, "account_id": principal.account_id})
         if row is None:
             raise JobNotFoundError()
         return self._status_view(row)
