@@ -18,8 +18,10 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.providers.ad_source.media_check import NotAVideo, check_video
@@ -153,28 +155,27 @@ def _digest(file: Path) -> tuple[str, int]:
 
 
 def _atomic_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    try:
-        with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.chmod(partial, 0o644)
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    def copy(sink: BinaryIO) -> None:
+        with open(source, "rb") as src:
+            shutil.copyfileobj(src, sink, 1 << 20)
+
+    _atomic_fill(target, copy)
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
+    _atomic_fill(target, lambda sink: sink.write(data))
+
+
+def _atomic_fill(target: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Write ``target`` through ``fill`` into a synced temporary file, then rename it into place:
+    a reader sees the whole old file or the whole new one, never a half-written one."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(fd, "wb") as sink:
+            fill(sink)
+            sink.flush()
+            os.fsync(sink.fileno())
         os.chmod(partial, 0o644)
         os.replace(partial, target)
     except BaseException:

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from knightvision.kit.backoff import retry_delay
 from knightvision.kit.http import error_message, retry_after_seconds
+from knightvision.kit.retry import RetryLater, call_with_retries, check_retry_settings
 from knightvision.providers.llm.port import ChatMessage, ImagePart, LLMError
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -49,8 +49,7 @@ class OpenAICompatChat:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if config.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        check_retry_settings(config)
         self.config = config
         self.model = config.model
         self.vision = config.vision
@@ -61,27 +60,25 @@ class OpenAICompatChat:
         body = self.request_body(messages, response_format_json=response_format_json)
         deadline = time.monotonic() + timeout
         with httpx.Client(transport=self._transport, headers=self._headers()) as client:
-            for attempt in range(1, self.config.max_attempts + 1):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise LLMError("llm_timeout", f"no answer within {timeout:g} s", retryable=True)
+
+            def try_once(remaining: float) -> str:
                 try:
                     response = self._post(client, body, remaining, timeout)
                 except LLMError as error:
-                    if error.code != "llm_unreachable" or attempt == self.config.max_attempts:
+                    if error.code != "llm_unreachable":
                         raise
-                    failure, wait = error, self._backoff(attempt)
-                else:
-                    if response.status_code == 200:
-                        return _reply_text(response)
-                    failure = _http_error(response)
-                    if not failure.retryable or attempt == self.config.max_attempts:
-                        raise failure
-                    wait = self._wait_before_retry(response, attempt)
-                if wait is None or wait >= deadline - time.monotonic():
-                    raise failure  # the server asks for longer than we may wait
-                self._sleep(wait)
-        raise AssertionError("unreachable")  # the loop returns or raises
+                    raise RetryLater(error) from None  # a refused connection: back off and try again
+                if response.status_code == 200:
+                    return _reply_text(response)
+                failure = _http_error(response)
+                if not failure.retryable:
+                    raise failure
+                raise RetryLater(failure, retry_after_seconds(response.headers))
+
+            return call_with_retries(
+                try_once, settings=self.config, deadline=deadline, sleep=self._sleep,
+                timed_out=lambda: LLMError("llm_timeout", f"no answer within {timeout:g} s", retryable=True),
+            )
 
     def request_body(self, messages: Sequence[ChatMessage], *, response_format_json: bool) -> dict[str, Any]:
         """The JSON sent to ``/chat/completions``."""
@@ -119,16 +116,6 @@ class OpenAICompatChat:
             else:
                 parts.append({"type": "text", "text": part})
         return {"role": message.role, "content": parts}
-
-    def _wait_before_retry(self, response: httpx.Response, attempt: int) -> float | None:
-        """Seconds to wait: the server's Retry-After when given (None if beyond our cap), else backoff."""
-        asked = retry_after_seconds(response.headers)
-        if asked is None:
-            return self._backoff(attempt)
-        return asked if asked <= self.config.max_retry_after else None
-
-    def _backoff(self, attempt: int) -> float:
-        return retry_delay(attempt, base=self.config.backoff_base, cap=self.config.backoff_cap)
 
 
 def _data_url(image: ImagePart) -> str:

@@ -24,8 +24,8 @@ import av
 import httpx
 import numpy as np
 
-from knightvision.kit.backoff import retry_delay
 from knightvision.kit.http import error_message, retry_after_seconds
+from knightvision.kit.retry import RetryLater, call_with_retries, check_retry_settings
 from knightvision.providers.transcription import vad
 from knightvision.providers.transcription.port import (
     Transcript,
@@ -112,8 +112,7 @@ class OpenAITranscriber:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if config.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        check_retry_settings(config)
         self.config = config
         self.engine = f"openai {config.model}"
         self._transport = transport
@@ -172,12 +171,8 @@ class OpenAITranscriber:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
         deadline = time.monotonic() + self.config.timeout
         with httpx.Client(transport=self._transport, headers=headers) as client:
-            for attempt in range(1, self.config.max_attempts + 1):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TranscriptionError(
-                        "transcription_timeout", f"no answer within {self.config.timeout:g} s", retryable=True
-                    )
+
+            def try_once(remaining: float) -> dict[str, Any]:
                 try:
                     response = client.post(
                         url,
@@ -186,34 +181,25 @@ class OpenAITranscriber:
                         timeout=httpx.Timeout(remaining, connect=min(remaining, 10.0)),
                     )
                 except httpx.TimeoutException:
-                    raise TranscriptionError(
-                        "transcription_timeout", f"no answer within {self.config.timeout:g} s", retryable=True
-                    ) from None
+                    raise self._timed_out() from None
                 except httpx.TransportError as exc:
                     raise TranscriptionError(
                         "transcription_unreachable", f"{type(exc).__name__} calling {url}", retryable=True
                     ) from None
                 if response.status_code == 200:
-                    try:
-                        body = response.json()
-                    except ValueError:
-                        raise TranscriptionError("transcription_malformed", "response is not JSON") from None
-                    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-                        raise TranscriptionError("transcription_malformed", "response has no text")
-                    return body
+                    return _json_body(response)
                 error = _http_error(response)
-                if not error.retryable or attempt == self.config.max_attempts:
+                if not error.retryable:
                     raise error
-                asked = retry_after_seconds(response.headers)
-                wait = (
-                    retry_delay(attempt, base=self.config.backoff_base, cap=self.config.backoff_cap)
-                    if asked is None
-                    else asked
-                )
-                if (asked is not None and asked > self.config.max_retry_after) or wait >= deadline - time.monotonic():
-                    raise error
-                self._sleep(wait)
-        raise AssertionError("unreachable")
+                raise RetryLater(error, retry_after_seconds(response.headers))
+
+            return call_with_retries(
+                try_once, settings=self.config, deadline=deadline, timed_out=self._timed_out, sleep=self._sleep
+            )
+
+    def _timed_out(self) -> TranscriptionError:
+        timeout = self.config.timeout
+        return TranscriptionError("transcription_timeout", f"no answer within {timeout:g} s", retryable=True)
 
     def _parse(self, body: dict[str, Any], duration: float | None, spans: list[dict[str, float]]) -> Transcript:
         language = _language_code(body.get("language"))
@@ -289,6 +275,16 @@ def _form_data(fields: list[tuple[str, str]]) -> dict[str, str | list[str]]:
         else:
             data[name] = value
     return data
+
+
+def _json_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        raise TranscriptionError("transcription_malformed", "response is not JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        raise TranscriptionError("transcription_malformed", "response has no text")
+    return body
 
 
 def _float(value: Any) -> float | None:

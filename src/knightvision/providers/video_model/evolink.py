@@ -44,15 +44,15 @@ from knightvision.providers.video_model.upstream_http import (
     TaskGone,
     TaskState,
     UpstreamHttp,
-    error_for_status,
+    error_for_response,
+    error_parts,
     looks_like_moderation,
     malformed,
-    retry_after_seconds,
+    percent,
+    required_text,
+    response_error_parts,
 )
-from knightvision.providers.video_model.upstream_task import (
-    UpstreamTaskAdapter,
-    body_text,
-)
+from knightvision.providers.video_model.upstream_task import ApiKeyAdapter
 
 CONTENT_CODES = {
     "content_policy_violation", "content_filter", "sensitive_content", "moderation_blocked", "input_moderation_failed",
@@ -69,20 +69,10 @@ TASK_FINAL = {"generation_failed_no_content"}
 CHARACTER_MODEL = "sora-character"  # "change the prompt": resubmitting the same one is futile
 
 
-class EvoLinkAdapter(UpstreamTaskAdapter):
+class EvoLinkAdapter(ApiKeyAdapter):
     name = "evolink"
     catalogue: ClassVar[dict[str, RouteCapabilities]] = EVOLINK
     idempotent_create = True
-
-    def __init__(self, api_key: str | None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._api_key = api_key
-
-    def available(self) -> bool:
-        return bool(self._api_key)
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}"}
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:
         model = spec.upstream_model or ""
@@ -103,13 +93,8 @@ class EvoLinkAdapter(UpstreamTaskAdapter):
             "POST", f"{self.base_url}/v1/videos/generations",
             json=body, headers={**self._headers(), "Idempotency-Key": idempotency_key(key)},
         )
-        if response.status_code >= 300:
-            raise self._http_error(response)
-        body = http.json(response)
-        task_id = body.get("id") if isinstance(body, dict) else None
-        if not isinstance(task_id, str) or not task_id:
-            raise malformed(self.name, "create answer has no task id")
-        return task_id
+        answer = http.json_or_error(response, self._http_error)
+        return required_text(self.name, answer, "id", "create answer has no task id")
 
     def character_body(self, registration: CharacterRegistration) -> dict[str, Any]:
         return {
@@ -136,17 +121,14 @@ class EvoLinkAdapter(UpstreamTaskAdapter):
         response = await http.request("GET", f"{self.base_url}/v1/tasks/{task_id}", headers=self._headers())
         if response.status_code in (400, 404):  # invalid id / "Task not found or expired"
             raise TaskGone(self.name, task_id)
-        if response.status_code >= 300:
-            raise self._http_error(response)
-        body = http.json(response)
+        body = http.json_or_error(response, self._http_error)
         if not isinstance(body, dict) or not isinstance(body.get("status"), str):
             raise malformed(self.name, "task has no status")
         return self.task_state(body)
 
     def task_state(self, body: dict[str, Any]) -> TaskState:
         status = body["status"].lower()
-        progress = body.get("progress")
-        fraction = progress / 100.0 if isinstance(progress, (int, float)) and not isinstance(progress, bool) else None
+        fraction = percent(body.get("progress"))
         if status == "completed":
             return TaskState("succeeded", 1.0, result_url=_result_url(body), raw=body)
         if status in ("failed", "cancelled", "canceled"):
@@ -154,9 +136,8 @@ class EvoLinkAdapter(UpstreamTaskAdapter):
         return TaskState("running", fraction, raw=body)  # pending, processing, or a new word for them
 
     def _task_error(self, body: dict[str, Any], status: str) -> GenerationError:
-        error = body.get("error") if isinstance(body.get("error"), dict) else {}
-        code = str(error.get("code") or "").lower()
-        message = body_text(error.get("message") or status)
+        code, message = error_parts(body, status)
+        code = code.lower()
         text = f"{code}: {message}" if code else message
         if code in CONTENT_CODES or looks_like_moderation(code, message):
             return GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the video ({text})")
@@ -170,15 +151,9 @@ class EvoLinkAdapter(UpstreamTaskAdapter):
         return GenerationError(UPSTREAM_FAILED, f"{self.name} task {status} ({text})", retryable=True)
 
     def _http_error(self, response: httpx.Response) -> GenerationError:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
-        code = str(error.get("code") or "").lower()  # an int (= HTTP status) in older docs, a string in newer
-        message = body_text(error.get("message") or (response.text if body is None else ""))
+        code, message = response_error_parts(response)
+        code = code.lower()  # an int (= HTTP status) in older docs, a string in newer
         detail = f"{code}: {message}" if code and not code.isdigit() else message
-        status = response.status_code
         if code in CONTENT_CODES:
             return GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the request ({detail})")
         if code in KEY_QUOTA_CODES:
@@ -189,7 +164,7 @@ class EvoLinkAdapter(UpstreamTaskAdapter):
             return GenerationError(UPSTREAM_AUTH, f"{self.name} refused our key ({detail})")
         if code in UNAVAILABLE_CODES or code.startswith("channel"):
             return GenerationError(UPSTREAM_UNAVAILABLE, f"{self.name} cannot serve the model now ({detail})", retryable=True)
-        return error_for_status(self.name, status, detail, retry_after=retry_after_seconds(response.headers))
+        return error_for_response(self.name, response, detail)
 
 
 def idempotency_key(submission_key: str) -> str:

@@ -43,15 +43,13 @@ from knightvision.providers.video_model.upstream_http import (
     TaskGone,
     TaskState,
     UpstreamHttp,
-    error_for_status,
+    body_text,
+    error_for_response,
     looks_like_moderation,
     malformed,
-    retry_after_seconds,
+    required_text,
 )
-from knightvision.providers.video_model.upstream_task import (
-    UpstreamTaskAdapter,
-    body_text,
-)
+from knightvision.providers.video_model.upstream_task import ApiKeyAdapter
 
 RUNNING_STATES = {"waiting", "queuing", "generating", "pending", "processing", "running", "created"}
 SORA_ASPECT = {"16:9": "landscape", "9:16": "portrait"}
@@ -62,20 +60,10 @@ MAX_CHARACTER_PROMPT = 1000
 MAX_HANDLE = 40
 
 
-class KieAdapter(UpstreamTaskAdapter):
+class KieAdapter(ApiKeyAdapter):
     name = "kie"
     catalogue: ClassVar[dict[str, RouteCapabilities]] = KIE
     idempotent_create = False
-
-    def __init__(self, api_key: str | None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._api_key = api_key
-
-    def available(self) -> bool:
-        return bool(self._api_key)
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}"}
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:
         model = spec.upstream_model or ""
@@ -120,11 +108,7 @@ class KieAdapter(UpstreamTaskAdapter):
 
     async def _create_task(self, http: UpstreamHttp, body: dict[str, Any]) -> str:
         response = await http.request("POST", f"{self.base_url}/api/v1/jobs/createTask", json=body, headers=self._headers())
-        data = self._data(http, response)
-        task_id = data.get("taskId") if isinstance(data, dict) else None
-        if not isinstance(task_id, str) or not task_id:
-            raise malformed(self.name, "createTask answer has no taskId")
-        return task_id
+        return required_text(self.name, self._data(http, response), "taskId", "createTask answer has no taskId")
 
     def character_body(self, registration: CharacterRegistration) -> dict[str, Any]:
         # kie wants "one short line of stable traits"; the partner's character_prompt is a pose.
@@ -210,9 +194,7 @@ class KieAdapter(UpstreamTaskAdapter):
         except ValueError:
             body = None
         if response.status_code != 200 and not (isinstance(body, dict) and "code" in body):
-            raise error_for_status(
-                self.name, response.status_code, body_text(response.text, 200), retry_after=retry_after_seconds(response.headers)
-            )
+            raise error_for_response(self.name, response, body_text(response.text, 200))
         if not isinstance(body, dict):
             raise malformed(self.name, f"HTTP {response.status_code} body is not a JSON object")
         code = body.get("code")
@@ -223,7 +205,6 @@ class KieAdapter(UpstreamTaskAdapter):
             raise malformed(self.name, f"envelope code {code!r}") from None
         if code == 200:
             return body.get("data")
-        retry_after = retry_after_seconds(response.headers)
         if code == 433:
             error = GenerationError(UPSTREAM_QUOTA, f"{self.name} key usage limit reached ({message})")
         elif code == 455:
@@ -233,7 +214,7 @@ class KieAdapter(UpstreamTaskAdapter):
         elif code == 505:
             error = GenerationError(UPSTREAM_REJECTED, f"{self.name} has disabled this feature ({message})")
         else:
-            error = error_for_status(self.name, code, message, retry_after=retry_after)
+            error = error_for_response(self.name, response, message, status=code)
         raise error
 
 

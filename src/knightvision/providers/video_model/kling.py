@@ -34,15 +34,14 @@ from knightvision.providers.video_model.upstream_http import (
     TaskGone,
     TaskState,
     UpstreamHttp,
-    error_for_status,
+    body_text,
+    error_for_response,
     looks_like_moderation,
     malformed,
+    required_text,
     retry_after_seconds,
 )
-from knightvision.providers.video_model.upstream_task import (
-    UpstreamTaskAdapter,
-    body_text,
-)
+from knightvision.providers.video_model.upstream_task import UpstreamTaskAdapter
 
 TOKEN_LIFETIME = 1800
 TOKEN_RENEW_BEFORE = 300
@@ -91,11 +90,7 @@ class KlingAdapter(UpstreamTaskAdapter):
         response = await http.request(
             "POST", f"{self.base_url}/v1/videos/text2video", json=self.request_body(spec, plan, key), headers=self._headers()
         )
-        data = self._data(http, response)
-        task_id = data.get("task_id") if isinstance(data, dict) else None
-        if not isinstance(task_id, str) or not task_id:
-            raise malformed(self.name, "create answer has no task_id")
-        return task_id
+        return required_text(self.name, self._data(http, response), "task_id", "create answer has no task_id")
 
     async def _find(self, http: UpstreamHttp, key: str) -> str | None:
         """The task we created with this external id before a crash, from the newest tasks."""
@@ -139,9 +134,7 @@ class KlingAdapter(UpstreamTaskAdapter):
             body = None
         if not isinstance(body, dict) or "code" not in body:
             if response.status_code >= 300:
-                raise error_for_status(
-                    self.name, response.status_code, body_text(response.text, 200), retry_after=retry_after_seconds(response.headers)
-                )
+                raise error_for_response(self.name, response, body_text(response.text, 200))
             raise malformed(self.name, f"HTTP {response.status_code} body is not Kling's envelope")
         code = body.get("code")
         if code == 0 and response.status_code < 300:
@@ -165,8 +158,8 @@ class KlingAdapter(UpstreamTaskAdapter):
             return GenerationError(UPSTREAM_REJECTED, f"{self.name} rejected the request ({detail})")
         if number >= 5000:
             return GenerationError(UPSTREAM_UNAVAILABLE, f"{self.name} is unavailable ({detail})", retryable=True)
-        status = response.status_code if response.status_code >= 300 else 400
-        return error_for_status(self.name, status, detail, retry_after=retry_after_seconds(response.headers))
+        status = response.status_code if response.status_code >= 300 else 400  # a body error on a 2xx answer
+        return error_for_response(self.name, response, detail, status=status)
 
 
 def _result_url(data: dict[str, Any]) -> str | None:

@@ -41,15 +41,15 @@ from knightvision.providers.video_model.upstream_http import (
     TaskGone,
     TaskState,
     UpstreamHttp,
-    error_for_status,
+    error_for_response,
+    error_parts,
     looks_like_moderation,
     malformed,
-    retry_after_seconds,
+    percent,
+    required_text,
+    response_error_parts,
 )
-from knightvision.providers.video_model.upstream_task import (
-    UpstreamTaskAdapter,
-    body_text,
-)
+from knightvision.providers.video_model.upstream_task import ApiKeyAdapter
 from knightvision.video.models import FRAME_SIZES
 
 CHARACTER = "character"  # the registered character, remembered for a retried job
@@ -57,20 +57,10 @@ CONTENT = "openai:content"  # the result "link": the content endpoint of the fin
 RETRYABLE_FAILURES = ("internal", "server_error", "timeout", "unavailable", "overloaded")
 
 
-class OpenAIVideosAdapter(UpstreamTaskAdapter):
+class OpenAIVideosAdapter(ApiKeyAdapter):
     name = "openai"
     catalogue: ClassVar[dict[str, RouteCapabilities]] = OPENAI
     idempotent_create = False
-
-    def __init__(self, api_key: str | None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._api_key = api_key
-
-    def available(self) -> bool:
-        return bool(self._api_key)
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}"}
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:
         width, height = FRAME_SIZES[(plan.resolution, plan.aspect_ratio)]
@@ -96,9 +86,7 @@ class OpenAIVideosAdapter(UpstreamTaskAdapter):
                 "POST", f"{self.base_url}/videos/characters", headers=self._headers(),
                 data={"name": registration.name}, files={"video": (f"{registration.handle}.mp4", video, "video/mp4")},
             )
-            if response.status_code >= 300:
-                raise self._http_error(response)
-            body = http.json(response)
+            body = http.json_or_error(response, self._http_error)
         character_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(character_id, str) or not character_id:
             raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} created a character without an id")
@@ -110,21 +98,14 @@ class OpenAIVideosAdapter(UpstreamTaskAdapter):
 
     async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
         response = await http.request("POST", f"{self.base_url}/videos", json=self.request_body(spec, plan), headers=self._headers())
-        if response.status_code >= 300:
-            raise self._http_error(response)
-        body = http.json(response)
-        video_id = body.get("id") if isinstance(body, dict) else None
-        if not isinstance(video_id, str) or not video_id:
-            raise malformed(self.name, "create answer has no video id")
-        return video_id
+        answer = http.json_or_error(response, self._http_error)
+        return required_text(self.name, answer, "id", "create answer has no video id")
 
     async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
         response = await http.request("GET", f"{self.base_url}/videos/{task_id}", headers=self._headers())
         if response.status_code == 404:
             raise TaskGone(self.name, task_id)
-        if response.status_code >= 300:
-            raise self._http_error(response)
-        body = http.json(response)
+        body = http.json_or_error(response, self._http_error)
         if not isinstance(body, dict) or not isinstance(body.get("status"), str):
             raise malformed(self.name, "video has no status")
         state = self.task_state(body)
@@ -138,14 +119,11 @@ class OpenAIVideosAdapter(UpstreamTaskAdapter):
 
     def task_state(self, body: dict[str, Any]) -> TaskState:
         status = body["status"].lower()
-        progress = body.get("progress")
-        fraction = progress / 100.0 if isinstance(progress, (int, float)) and not isinstance(progress, bool) else None
+        fraction = percent(body.get("progress"))
         if status == "completed":
             return TaskState("succeeded", 1.0, result_url=CONTENT, raw=body)
         if status in ("failed", "cancelled"):
-            error = body.get("error") if isinstance(body.get("error"), dict) else {}
-            code = str(error.get("code") or "")
-            message = body_text(error.get("message") or status)
+            code, message = error_parts(body, status)
             text = f"{code}: {message}" if code else message
             if looks_like_moderation(code, message):
                 return TaskState("failed", fraction, error=GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the video ({text})"), raw=body)
@@ -162,13 +140,7 @@ class OpenAIVideosAdapter(UpstreamTaskAdapter):
         )
 
     def _http_error(self, response: httpx.Response) -> GenerationError:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
-        code = str(error.get("code") or "")
-        message = body_text(error.get("message") or (response.text if body is None else ""))
+        code, message = response_error_parts(response)
         detail = f"{code}: {message}" if code else message
         if code == "insufficient_quota":
             return GenerationError(UPSTREAM_CREDITS, f"{self.name} account is out of credits ({detail})")
@@ -176,4 +148,4 @@ class OpenAIVideosAdapter(UpstreamTaskAdapter):
             return GenerationError(UPSTREAM_QUOTA, f"{self.name} billing limit reached ({detail})")
         if response.status_code == 400 and looks_like_moderation(code, message):
             return GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the request ({detail})")
-        return error_for_status(self.name, response.status_code, detail, retry_after=retry_after_seconds(response.headers))
+        return error_for_response(self.name, response, detail)

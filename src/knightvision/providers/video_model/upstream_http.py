@@ -18,8 +18,9 @@ Failures become ``GenerationError`` with one of the stable codes below, so a job
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -124,6 +125,60 @@ def error_for_status(provider: str, status: int, detail: str = "", *, retry_afte
     return GenerationError(UPSTREAM_REJECTED, f"{provider} rejected the request (HTTP {status}){suffix}")
 
 
+def error_for_response(
+    provider: str, response: httpx.Response, detail: str = "", *, status: int | None = None
+) -> GenerationError:
+    """``error_for_status`` for an answer, honouring its Retry-After; ``status`` stands in for a body code."""
+    status = response.status_code if status is None else status
+    return error_for_status(provider, status, detail, retry_after=retry_after_seconds(response.headers))
+
+
+def error_parts(answer: Any, fallback: str = "") -> tuple[str, str]:
+    """``code`` and short ``message`` of the ``{"error": {"code", "message"}}`` object in an answer."""
+    error = answer.get("error") if isinstance(answer, dict) and isinstance(answer.get("error"), dict) else {}
+    return str(error.get("code") or ""), body_text(error.get("message") or fallback)
+
+
+def response_error_parts(response: httpx.Response) -> tuple[str, str]:
+    """``error_parts`` of an error answer; a body that is not JSON is its own message."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return error_parts(body, response.text if body is None else "")
+
+
+def required_text(provider: str, answer: Any, field: str, missing: str) -> str:
+    """A non-empty string field of an answer object, or ``upstream_malformed`` saying what is ``missing``."""
+    value = answer.get(field) if isinstance(answer, dict) else None
+    if not isinstance(value, str) or not value:
+        raise malformed(provider, missing)
+    return value
+
+
+def percent(value: Any) -> float | None:
+    """A 0-100 progress number as a fraction; None when it is not a number."""
+    return value / 100.0 if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def body_text(value: Any, limit: int = 300) -> str:
+    """A short, single-line rendering of an upstream message for error texts."""
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text[:limit]
+
+
+@contextlib.contextmanager
+def _unavailable_on_transport_error(
+    timed_out: Callable[[str], str], failed: Callable[[str], str]
+) -> Iterator[None]:
+    """httpx timeouts and connection failures as retryable ``upstream_unavailable``; each text is
+    made from the exception's class name."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise GenerationError(UPSTREAM_UNAVAILABLE, timed_out(type(exc).__name__), retryable=True) from exc
+    except httpx.TransportError as exc:
+        raise GenerationError(UPSTREAM_UNAVAILABLE, failed(type(exc).__name__), retryable=True) from exc
 
 
 class UpstreamHttp:
@@ -134,16 +189,11 @@ class UpstreamHttp:
         self.client = client
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
+        with _unavailable_on_transport_error(
+            lambda kind: f"{self.provider} did not answer in time ({kind})",
+            lambda kind: f"could not reach {self.provider} ({kind})",
+        ):
             return await self.client.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise GenerationError(
-                UPSTREAM_UNAVAILABLE, f"{self.provider} did not answer in time ({type(exc).__name__})", retryable=True
-            ) from exc
-        except httpx.TransportError as exc:
-            raise GenerationError(
-                UPSTREAM_UNAVAILABLE, f"could not reach {self.provider} ({type(exc).__name__})", retryable=True
-            ) from exc
 
     def json(self, response: httpx.Response) -> Any:
         try:
@@ -151,19 +201,26 @@ class UpstreamHttp:
         except ValueError as exc:
             raise malformed(self.provider, f"HTTP {response.status_code} body is not JSON") from exc
 
+    def json_or_error(self, response: httpx.Response, error_for: Callable[[httpx.Response], GenerationError]) -> Any:
+        """The JSON of a 2xx answer; any other status raises the error ``error_for`` reads from it."""
+        if response.status_code >= 300:
+            raise error_for(response)
+        return self.json(response)
+
     async def download(
         self, url: str, path: Path, *, headers: dict[str, str] | None = None, max_bytes: int, params: dict[str, str] | None = None
     ) -> int:
         """Stream ``url`` to ``path``. 403/404/410 raise LinkExpired; other failures map as usual."""
-        try:
+        with _unavailable_on_transport_error(
+            lambda kind: f"downloading from {self.provider} timed out",
+            lambda kind: f"downloading from {self.provider} failed ({kind})",
+        ):
             async with self.client.stream("GET", url, headers=headers, params=params) as response:
                 if response.status_code in (403, 404, 410):
                     raise LinkExpired(self.provider, response.status_code)
                 if response.status_code != 200:
                     await response.aread()
-                    raise error_for_status(
-                        self.provider, response.status_code, "downloading the result", retry_after=retry_after_seconds(response.headers)
-                    )
+                    raise error_for_response(self.provider, response, "downloading the result")
                 size = 0
                 with path.open("wb") as sink:
                     async for chunk in response.aiter_bytes(1 << 20):
@@ -173,14 +230,6 @@ class UpstreamHttp:
                                 UPSTREAM_MALFORMED, f"{self.provider}'s result is larger than {max_bytes} bytes"
                             )
                         sink.write(chunk)
-        except httpx.TimeoutException as exc:
-            raise GenerationError(
-                UPSTREAM_UNAVAILABLE, f"downloading from {self.provider} timed out", retryable=True
-            ) from exc
-        except httpx.TransportError as exc:
-            raise GenerationError(
-                UPSTREAM_UNAVAILABLE, f"downloading from {self.provider} failed ({type(exc).__name__})", retryable=True
-            ) from exc
         if size == 0:
             raise GenerationError(UPSTREAM_MALFORMED, f"{self.provider}'s result file is empty", retryable=True)
         return size

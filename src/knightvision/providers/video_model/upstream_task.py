@@ -336,7 +336,15 @@ class UpstreamTaskAdapter(ABC):
             raise GenerationError(UPSTREAM_FAILED, f"{self.name}'s render cannot be delivered: {exc}") from exc
 
 
-def body_text(value: Any, limit: int = 300) -> str:
-    """A short, single-line rendering of an upstream message for error texts."""
-    text = " ".join(str(value).split()) if value is not None else ""
-    return text[:limit]
+class ApiKeyAdapter(UpstreamTaskAdapter):
+    """An upstream reached with one API key, sent as a Bearer token (EvoLink, kie, OpenAI)."""
+
+    def __init__(self, api_key: str | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._api_key = api_key
+
+    def available(self) -> bool:
+        return bool(self._api_key)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"}
