@@ -6,14 +6,12 @@ Rate-limit endpoints (D5): ``characters`` (GET and POST /characters share it), `
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from knightvision.api.bodies import json_object, list_limit
-from knightvision.api.guard import Guard, client_address
+from knightvision.api.guard import Guard
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
@@ -26,20 +24,15 @@ from knightvision.api.schemas import (
     FinalizeSubmitted,
     json_body,
 )
-from knightvision.character.service import character_video_key
 from knightvision.container import Container
-from knightvision.errors import NotFoundError, RateLimitedError
 
 PREFIX = "/api/v1/partner"
-_PUBLIC_TOKEN = re.compile(r"[0-9a-f]{24}")
 LIST_DEFAULT = 50  # a partner's characters usually fit one page; ?limit= as on /videos (D4a)
 
 
 def characters_router(container: Container, guard: Guard) -> APIRouter:
-    router = APIRouter(route_class=DirectRoute)
     api = APIRouter(prefix=PREFIX, tags=["characters"], route_class=DirectRoute)
     characters = container.characters
-    settings = container.settings
 
     @api.get("/characters", operation_id="list_characters", response_model=CharactersRead, responses=ERROR_RESPONSES)
     async def list_characters(request: Request) -> Response:
@@ -74,23 +67,4 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         container.wake_workers()
         return json_response(request, submitted)
 
-    @router.get("/static/characters/{filename}", include_in_schema=False)
-    async def character_video(request: Request, filename: str) -> Response:
-        token = filename.removesuffix(".mp4")
-        address = client_address(request, settings.trusted_proxies)
-        # Misses share the throttle of /static/videos/ (D9): a throttled address learns nothing.
-        refused = await container.limiter.exceeded("static_misses", address, settings.static_misses_per_minute)
-        if refused is not None:
-            raise RateLimitedError(retry_after=refused.retry_after)
-        path = None
-        if filename.endswith(".mp4") and _PUBLIC_TOKEN.fullmatch(token):
-            path = container.storage.local_path(character_video_key(token))
-        if path is None:
-            decision = await container.limiter.hit("static_misses", address, settings.static_misses_per_minute)
-            if not decision.allowed:
-                raise RateLimitedError(retry_after=decision.retry_after)
-            raise NotFoundError()
-        return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": "public, max-age=31536000, immutable"})
-
-    router.include_router(api)
-    return router
+    return api
