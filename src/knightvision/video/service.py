@@ -12,6 +12,7 @@ from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.schema import jobs
 from knightvision.errors import GenerationUnavailableError, InvalidJobIdError, JobNotFoundError
 from knightvision.job.queue import JobQueue
+from knightvision.job.views import lifecycle_fields, present
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import is_video_job_id, new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
@@ -110,38 +111,16 @@ class VideoService:
         return [self._list_view(row) for row in rows]
 
     def _status_view(self, row: Any) -> dict[str, Any]:
-        params = row.params
-        view: dict[str, Any] = {
-            "job_id": row.id,
-            "status": row.status,
-            "message": row.message,
-            "progress": row.progress,
-            "model": params["model"],
-            "duration": params["duration"],
-            "aspect_ratio": params["aspect_ratio"],
-            "resolution": params["resolution"],
-            "credits_used": row.credits_used,
-            "credits_refunded": row.credits_refunded,
-            "created_at": format_wire(row.created_at),
-        }
-        if row.finished_at is not None:
-            view["finished_at"] = format_wire(row.finished_at)
+        view = {**lifecycle_fields(row), **_shape(row.params)}
         if row.status == "complete":
-            view["video_url"] = self.video_url(row.id)
-            view["width"], view["height"] = params["width"], params["height"]
-        if row.status == "error":
-            view.update(error=row.error, error_code=row.error_code, failed_stage=row.failed_stage, retryable=row.retryable)
-        return _present(view)
+            view.update(video_url=self.video_url(row.id), width=row.params["width"], height=row.params["height"])
+        return present(view)
 
     def _list_view(self, row: Any) -> dict[str, Any]:
-        params = row.params
         item: dict[str, Any] = {
             "job_id": row.id,
-            "prompt": params["prompt"],
-            "model": params["model"],
-            "duration": params["duration"],
-            "aspect_ratio": params["aspect_ratio"],
-            "resolution": params["resolution"],
+            "prompt": row.params["prompt"],
+            **_shape(row.params),
             "credits_used": row.credits_used,
             "credits_refunded": row.credits_refunded,
             "status": row.status,
@@ -151,9 +130,9 @@ class VideoService:
             item["video_url"] = self.video_url(row.id)
         if row.status == "error":
             item.update(error=row.error, error_code=row.error_code)
-        return _present(item)
+        return present(item)
 
 
-def _present(view: dict[str, Any]) -> dict[str, Any]:
-    """Fields that do not apply are absent, not null (D13)."""
-    return {name: value for name, value in view.items() if value is not None}
+def _shape(params: dict[str, Any]) -> dict[str, Any]:
+    """What was asked for, as every view of a video job shows it."""
+    return {name: params[name] for name in ("model", "duration", "aspect_ratio", "resolution")}
