@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +20,7 @@ from knightvision.analysis.metrics import (
 from knightvision.media.frames import extract_frames
 from knightvision.providers.transcription.port import Transcript
 from tests.media import clips
-
-
-def similar(a: str, b: str) -> float:
-    words = lambda text: re.findall(r"[a-z0-9]+", text.lower())
-    return difflib.SequenceMatcher(None, words(a), words(b)).ratio()
-
-
-@pytest.fixture(scope="module")
-def ad() -> clips.MeasuredAd:
-    return clips.measured_ad()
+from tests.media.clips import similar
 
 
 @pytest.fixture(scope="module")

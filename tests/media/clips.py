@@ -7,8 +7,10 @@ so the media, transcription and analysis tests share the same clips.
 from __future__ import annotations
 
 import atexit
+import difflib
 import functools
 import importlib.util
+import re
 import shutil
 import tempfile
 import wave
@@ -25,6 +27,12 @@ ROOT = Path(tempfile.mkdtemp(prefix="kv-test-media-"))
 atexit.register(shutil.rmtree, ROOT, ignore_errors=True)
 
 # ----------------------------------------------------------------------------- encoding
+
+
+def similar(a: str, b: str) -> float:
+    """How alike two texts read, word by word (OCR and speech are never letter-perfect)."""
+    words = lambda text: re.findall(r"[a-z0-9]+", text.lower())  # noqa: E731
+    return difflib.SequenceMatcher(None, words(a), words(b)).ratio()
 
 
 def encode_clip(

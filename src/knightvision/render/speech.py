@@ -63,7 +63,9 @@ class Voice:
         """Mono float32 speech for text (all its sentences, back to back)."""
         from piper import SynthesisConfig
 
-        config = SynthesisConfig(length_scale=length_scale, volume=PEAK)
+        # No sampling noise: the same prompt always speaks the same way, so a render is
+        # reproducible (and so is anything measured from it).
+        config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0, volume=PEAK)
         chunks = [chunk.audio_float_array for chunk in self._piper.synthesize(text, syn_config=config)]
         if not chunks:
             return np.zeros(0, dtype=np.float32)
