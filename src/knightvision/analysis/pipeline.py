@@ -40,7 +40,9 @@ async def _download(context: JobContext, providers: AnalysisProviders) -> dict[s
     scratch = providers.work_root / context.job.id / "download"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
-        cached = await asyncio.to_thread(providers.fetcher.obtain, parse_ad_url(context.params["url"]), scratch)
+        cached = await asyncio.to_thread(
+            providers.fetcher.obtain, parse_ad_url(context.params["url"], hosts=providers.allowed_hosts), scratch
+        )
     except SourceError as exc:
         raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="downloading") from exc
     media = {

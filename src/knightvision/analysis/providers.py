@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from knightvision.providers.ad_source import AdMediaFetcher, MediaCache
+from knightvision.providers.ad_source import ALLOWED_HOSTS, AdMediaFetcher, MediaCache
+from knightvision.providers.ad_source.urls import Platform
 from knightvision.providers.llm.port import ChatModel
 from knightvision.providers.transcription.port import Transcriber
 from knightvision.settings import Settings
@@ -17,6 +19,8 @@ class AnalysisProviders:
     transcriber: Transcriber
     chat_model: ChatModel | None
     work_root: Path  # frames and other stage outputs, on the shared storage
+    # The job's URL is re-checked against this allowlist; tests widen it to a loopback server.
+    allowed_hosts: Mapping[str, Platform] = field(default_factory=lambda: ALLOWED_HOSTS)
 
 
 def build_analysis_providers(settings: Settings) -> AnalysisProviders:
