@@ -76,3 +76,26 @@ def test_operator_mistakes_are_messages_not_tracebacks(cli, args, message) -> No
 
 def test_db_upgrade_reports_the_head(cli) -> None:
     assert cli("db", "upgrade", "--json")["revision"] == "0002"
+
+
+def test_ads_import_seeds_the_cache_and_refuses_what_it_cannot_key(cli, tmp_path: Path) -> None:
+    import av
+    import numpy as np
+
+    clip = tmp_path / "ad.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for shade in range(10):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), shade * 20, np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    cached = cli("ads", "import", "https://www.facebook.com/ads/library/?id=42", str(clip), "--json")
+    assert cached["canonical_key"] == "facebook:42" and cached["size_bytes"] == clip.stat().st_size
+    assert cli("ads", "import", "42", str(clip), "--json")["sha256"] == cached["sha256"]  # same ad, stored once
+    assert "short links" in cli("ads", "import", "https://vm.tiktok.com/ZMabc/", str(clip), expect=2)
+    not_video = tmp_path / "notes.txt"
+    not_video.write_text("not a video")
+    assert "Traceback" not in cli("ads", "import", "43", str(not_video), expect=2)
