@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from knightvision.account import admin  # noqa: E402
 from knightvision.app import create_app  # noqa: E402
 from knightvision.container import Container  # noqa: E402
+from knightvision.db.migrate import upgrade  # noqa: E402
 from knightvision.settings import Settings, load_settings  # noqa: E402
 from tests.databases import database_url  # noqa: E402
 
@@ -48,13 +50,21 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 
 @pytest.fixture
-def settings_factory(tmp_path: Path):
-    """Settings on a SQLite file under tmp_path (pass database_url= for another database)."""
+def settings_factory(tmp_path: Path) -> Iterator[Any]:
+    """Settings on a SQLite file under tmp_path, or, with KNIGHTVISION_TEST_BACKEND=postgresql, on a
+    fresh migrated PostgreSQL database (pass database_url= for another database)."""
+    with ExitStack() as stack:
+        urls: list[str] = []
 
-    def make(**overrides: Any) -> Settings:
-        return load_settings(**{"data_dir": tmp_path / "data", **overrides})
+        def make(**overrides: Any) -> Settings:
+            if os.environ.get("KNIGHTVISION_TEST_BACKEND") == "postgresql" and "database_url" not in overrides:
+                if not urls:
+                    urls.append(stack.enter_context(database_url("postgresql", tmp_path)))
+                    upgrade(Settings(database_url=urls[0]).async_database_url)
+                overrides["database_url"] = urls[0]
+            return load_settings(**{"data_dir": tmp_path / "data", **overrides})
 
-    return make
+        yield make
 
 
 async def _harness(settings: Settings, run_workers: bool) -> AsyncIterator[Harness]:
