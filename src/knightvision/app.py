@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from knightvision import __version__
 from knightvision.api.characters import characters_router
+from knightvision.api.direct import PartnerApp
 from knightvision.api.errors import install_error_handlers
 from knightvision.api.guard import Guard
 from knightvision.api.middleware import RequestContextMiddleware
@@ -47,7 +48,7 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
                 await worker_task
             await container.close()
 
-    app = FastAPI(
+    app = PartnerApp(
         title="Knightvision Partner API",
         version=__version__,
         lifespan=lifespan,
@@ -57,9 +58,10 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
-    app.include_router(partner_router(container, Guard(container)))
-    app.include_router(characters_router(container, Guard(container)))
-    app.include_router(static_router(container))
+    routers = (partner_router(container, Guard(container)), characters_router(container, Guard(container)), static_router(container))
+    for router in routers:
+        app.include_router(router)
+    app.serve_directly([route for router in routers for route in router.routes], settings.max_body_bytes)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> Response:

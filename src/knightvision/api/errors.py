@@ -17,11 +17,21 @@ log = logging.getLogger("knightvision.api")
 _BY_STATUS: dict[int, type[KVError]] = {404: NotFoundError, 405: MethodNotAllowedError, 413: BodyTooLargeError}
 
 
+def error_response(request: Request, exc: KVError) -> Response:
+    headers = exc.headers if isinstance(exc, RateLimitedError) else None
+    return json_response(request, exc.body(), exc.status, headers)
+
+
+def unexpected_error_response(request: Request) -> Response:
+    """Logged with its traceback; the partner sees the documented 500 and the request id only."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json_response(request, KVError().body(), 500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KVError)
     async def kv_error(request: Request, exc: KVError) -> Response:
-        headers = exc.headers if isinstance(exc, RateLimitedError) else None
-        return json_response(request, exc.body(), exc.status, headers)
+        return error_response(request, exc)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -31,7 +41,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        response = json_response(request, KVError().body(), 500)
+        # Starlette sends this from outside our middleware: add the request id header here.
+        response = unexpected_error_response(request)
         response.headers["Request-Id"] = request.scope["state"]["request_id"]
         return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import secrets
 import string
@@ -17,8 +18,9 @@ VIDEO_JOB_ID = re.compile(r"(?:sora|kling|local)_[0-9]{8}_[0-9]{6}_[a-z0-9]{6}")
 
 
 def new_request_id() -> str:
-    """12 lowercase hex characters."""
-    return secrets.token_hex(6)
+    """12 lowercase hex characters. A label for logs, not a secret: the Mersenne Twister is
+    plenty unique at 48 bits and skips a system call per request (ADR 0003)."""
+    return f"{random.getrandbits(48):012x}"
 
 
 def new_job_id(created_at: datetime, family: str | None = None) -> str:
