@@ -58,7 +58,8 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
-    routers = (partner_router(container, Guard(container)), characters_router(container, Guard(container)), static_router(container))
+    guard = Guard(container)
+    routers = (partner_router(container, guard), characters_router(container, guard), static_router(container))
     for router in routers:
         app.include_router(router)
     app.serve_directly([route for router in routers for route in router.routes], settings.max_body_bytes)

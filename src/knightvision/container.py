@@ -21,8 +21,8 @@ from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.ratelimit.limiter import RateLimiter
 from knightvision.settings import Settings
 from knightvision.video.models import ModelRegistry
-from knightvision.video.routing import build_model_registry, build_video_adapters
 from knightvision.video.pipeline import make_video_handler
+from knightvision.video.routing import build_model_registry, build_video_adapters
 from knightvision.video.service import VIDEO_JOB_KIND, VideoService
 from knightvision.worker.runner import JobHandler, WorkerRunner
 
@@ -69,7 +69,7 @@ class Container:
         return cls(
             settings=settings, engine=engine, queue=queue, limiter=RateLimiter(settings.redis_url),
             storage=storage, registry=registry, adapters=adapters, videos=videos, characters=characters,
-            analyses=AnalysisService(engine, queue, settings.price_table), reads=reads,
+            analyses=AnalysisService(reads, queue, settings.price_table), reads=reads,
         )
 
     def job_handlers(self) -> dict[str, JobHandler]:

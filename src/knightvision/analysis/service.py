@@ -4,30 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import bindparam, select
 
 from knightvision.account.repository import KeyPrincipal
+from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.schema import jobs
 from knightvision.errors import BadRequestError, InvalidJobIdError, JobNotFoundError
 from knightvision.job.queue import JobQueue
-from knightvision.job.views import lifecycle_fields, present
+from knightvision.job.views import VIEW_COLUMNS, lifecycle_fields, present
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import is_analysis_job_id, new_job_id
 from knightvision.providers.ad_source.urls import InvalidAdUrl, parse_ad_url
 
 ANALYSIS_JOB_KIND = "analysis.run"
 
-_STATUS_COLUMNS = (
-    jobs.c.id, jobs.c.status, jobs.c.message, jobs.c.progress, jobs.c.params, jobs.c.result, jobs.c.error,
-    jobs.c.error_code, jobs.c.failed_stage, jobs.c.retryable, jobs.c.credits_used, jobs.c.credits_refunded,
-    jobs.c.created_at, jobs.c.finished_at,
+# Polled every few seconds by every partner with a job in flight: a hot-path read (ADR 0003).
+_STATUS_QUERY = OneRowQuery(
+    select(*VIEW_COLUMNS).where(
+        jobs.c.id == bindparam("job_id"), jobs.c.account_id == bindparam("account_id"), jobs.c.kind == ANALYSIS_JOB_KIND
+    )
 )
 
 
 class AnalysisService:
-    def __init__(self, engine: AsyncEngine, queue: JobQueue, prices: dict[str, int]) -> None:
-        self.engine = engine
+    def __init__(self, reads: HotReads, queue: JobQueue, prices: dict[str, int]) -> None:
+        self.reads = reads
         self.queue = queue
         self.prices = prices
 
@@ -53,14 +54,7 @@ class AnalysisService:
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
         if not is_analysis_job_id(job_id):
             raise InvalidJobIdError()
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(*_STATUS_COLUMNS).where(
-                        jobs.c.id == job_id, jobs.c.account_id == principal.account_id, jobs.c.kind == ANALYSIS_JOB_KIND
-                    )
-                )
-            ).first()
+        row = await self.reads.first(_STATUS_QUERY, {"job_id": job_id, "account_id": principal.account_id})
         if row is None:
             raise JobNotFoundError()
         view = lifecycle_fields(row)

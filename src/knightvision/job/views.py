@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from knightvision.db.schema import jobs
 from knightvision.kit.clock import format_wire
+
+# What a partner-facing job view reads (``lifecycle_fields`` plus the kind's params and result).
+VIEW_COLUMNS = (
+    jobs.c.id, jobs.c.status, jobs.c.message, jobs.c.progress, jobs.c.params, jobs.c.result, jobs.c.error,
+    jobs.c.error_code, jobs.c.failed_stage, jobs.c.retryable, jobs.c.credits_used, jobs.c.credits_refunded,
+    jobs.c.created_at, jobs.c.finished_at,
+)
 
 
 def present(view: dict[str, Any]) -> dict[str, Any]:

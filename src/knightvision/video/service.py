@@ -12,7 +12,7 @@ from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.schema import jobs
 from knightvision.errors import GenerationUnavailableError, InvalidJobIdError, JobNotFoundError
 from knightvision.job.queue import JobQueue
-from knightvision.job.views import lifecycle_fields, present
+from knightvision.job.views import VIEW_COLUMNS, lifecycle_fields, present
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import is_video_job_id, new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
@@ -21,14 +21,9 @@ from knightvision.video.routing import route_refusal
 from knightvision.video.validation import VideoRequest, parse_video_request
 
 VIDEO_JOB_KIND = "video.generate"
-_STATUS_COLUMNS = (
-    jobs.c.id, jobs.c.status, jobs.c.message, jobs.c.progress, jobs.c.params, jobs.c.result, jobs.c.error,
-    jobs.c.error_code, jobs.c.failed_stage, jobs.c.retryable, jobs.c.credits_used, jobs.c.credits_refunded,
-    jobs.c.created_at, jobs.c.finished_at,
-)
 # The most polled read of the API: one thread hop on SQLite (ADR 0003).
 _STATUS_QUERY = OneRowQuery(
-    select(*_STATUS_COLUMNS).where(
+    select(*VIEW_COLUMNS).where(
         jobs.c.id == bindparam("job_id"), jobs.c.account_id == bindparam("account_id"), jobs.c.kind == VIDEO_JOB_KIND
     )
 )
@@ -102,7 +97,7 @@ class VideoService:
         async with self.engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(*_STATUS_COLUMNS)
+                    select(*VIEW_COLUMNS)
                     .where(jobs.c.account_id == principal.account_id, jobs.c.kind == VIDEO_JOB_KIND)
                     .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
                     .limit(limit)
