@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,6 +232,40 @@ def exhaust(url: str, headers: dict[str, str]) -> None:
     sys.exit("the limited key is not being refused: is the limiter working?")
 
 
+class BackgroundCommits:
+    """Touches the bench job's ``updated_at`` ``per_second`` times a second from this process, as a
+    worker's heartbeat would, so the server's reads cannot all come from its row cache."""
+
+    def __init__(self, database: Path, job_id: str, per_second: float) -> None:
+        self.database, self.job_id, self.per_second = database, job_id, per_second
+        self.count, self.elapsed = 0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        if self.per_second > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        import sqlite3
+
+        connection = sqlite3.connect(self.database, isolation_level=None, timeout=30)
+        started = time.monotonic()
+        try:
+            while not self._stop.wait(1.0 / self.per_second):
+                connection.execute("UPDATE jobs SET updated_at = ? WHERE id = ?",
+                                   (time.strftime("%Y-%m-%d %H:%M:%S"), self.job_id))
+                self.count += 1
+        finally:
+            self.elapsed = time.monotonic() - started
+            connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
@@ -241,6 +276,11 @@ def main() -> None:
     parser.add_argument("--pin", action="store_true", help="pin servers to CPU 0 and wrk to CPU 1 (taskset)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory and server logs")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--commits-per-second", type=float, default=0.0,
+        help="meanwhile commit this often to the server's database, as a busy worker's heartbeats do; "
+             "every commit empties the server's row cache (default 0: the cache's best case)",
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -307,6 +347,8 @@ def main() -> None:
             if target.headers is limited:
                 exhaust(status_url, limited)
             wrk(target.url, target.headers, args, args.warmup, wrk_cpu)
+        commits = BackgroundCommits(data_dir / "knightvision.db", job_id, args.commits_per_second)
+        commits.start()
         for round_no in range(1, args.rounds + 1):
             for target in targets:
                 if target.headers is limited:
@@ -316,6 +358,9 @@ def main() -> None:
                 print(f"  round {round_no} {target.name:<20} {run.rps:>9.0f} req/s  p50 {run.p50_ms:7.2f} ms  "
                       f"p99 {run.p99_ms:7.2f} ms  non-2xx {run.non_2xx}/{run.requests}  socket errors {run.socket_errors}",
                       flush=True)
+        commits.stop()
+        if args.commits_per_second:
+            print(f"background commits: {commits.count} ({commits.count / commits.elapsed:.0f}/s)")
         print(f"load average at end: {_load()}")
         report(targets, args)
     finally:

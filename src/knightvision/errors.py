@@ -13,6 +13,7 @@ class KVError(Exception):
     status = 500
     code = "internal_error"
     message = "Internal server error"
+    headers: dict[str, str] | None = None  # extra response headers, e.g. Retry-After
 
     def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any) -> None:
         self.message = message or self.message
@@ -101,10 +102,10 @@ class RateLimitedError(KVError):
     code = "rate_limited"
     message = "Rate limit exceeded"
 
-    def __init__(self, *, retry_after: int, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, *, retry_after: int) -> None:
         super().__init__(retry_after=retry_after)
         self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after), **(headers or {})}
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class GenerationUnavailableError(KVError):

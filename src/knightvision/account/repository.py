@@ -25,6 +25,10 @@ class KeyPrincipal:
     active: bool
     rate_limits: dict[str, int]
 
+    @classmethod
+    def from_row(cls, row: Any) -> KeyPrincipal:
+        return cls(key_id=row.id, account_id=row.account_id, active=row.active, rate_limits=row.rate_limits or {})
+
 
 async def create_account(conn: AsyncConnection, name: str, now: datetime) -> int:
     try:
@@ -61,15 +65,13 @@ async def create_key(conn: AsyncConnection, account_id: int, now: datetime) -> t
 _PRINCIPAL = OneRowQuery(
     select(api_keys.c.id, api_keys.c.account_id, api_keys.c.active, api_keys.c.rate_limits).where(
         api_keys.c.key_hash == bindparam("key_hash")
-    )
+    ),
+    build=KeyPrincipal.from_row,
 )
 
 
 async def find_principal(reads: HotReads, token: str) -> KeyPrincipal | None:
-    row = await reads.first(_PRINCIPAL, {"key_hash": hash_api_key(token)})
-    if row is None:
-        return None
-    return KeyPrincipal(key_id=row.id, account_id=row.account_id, active=row.active, rate_limits=row.rate_limits or {})
+    return await reads.first(_PRINCIPAL, {"key_hash": hash_api_key(token)})
 
 
 async def list_keys(conn: AsyncConnection, account_id: int) -> list[dict[str, Any]]:

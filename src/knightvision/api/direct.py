@@ -1,8 +1,8 @@
 """The partner routes' fast lane (ADR 0003): served without FastAPI's per-request machinery.
 
 Our route handlers take the ``Request`` and build their own responses and errors, so for a request
-that fully matches one of them the application calls it directly, inside our request-id
-middleware, and renders errors itself. Everything else (the OpenAPI document, /healthz, unknown
+that fully matches one of them the application calls it directly, gives the request its id and
+refuses an oversized body as our middleware would, and renders errors itself. Everything else (the OpenAPI document, /healthz, unknown
 paths, wrong methods) goes through FastAPI as usual; the same routes stay registered there, so the
 OpenAPI document describes exactly what the fast lane serves.
 """
@@ -18,37 +18,55 @@ from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 
 from knightvision.api.errors import error_response, unexpected_error_response
-from knightvision.api.middleware import RequestContextMiddleware
-from knightvision.errors import KVError
-
-_ROUTE = "knightvision.direct_route"
+from knightvision.api.middleware import begin_request, capped, declared_too_large, with_request_id
+from knightvision.api.responses import JSONBytesResponse
+from knightvision.errors import BodyTooLargeError, KVError
 
 
 class PartnerApp(FastAPI):
     """A FastAPI application whose ``DirectRoute``s are dispatched straight to their handlers."""
 
+    _direct_routes: tuple[tuple[str, str, APIRoute], ...] = ()
+
     def serve_directly(self, routes: Sequence[APIRoute], max_body_bytes: int) -> None:
-        self._direct_routes = tuple(routes)
-        self._direct_lane = RequestContextMiddleware(_call_route, max_body_bytes=max_body_bytes)
+        # (method, literal path prefix, route): two string checks rule a route out before its
+        # regular expression runs.
+        self._direct_routes = tuple(
+            (method, route.path_format.partition("{")[0], route) for route in routes for method in route.methods
+        )
+        self._max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            for route in getattr(self, "_direct_routes", ()):
+            method, path = scope["method"], _route_path(scope)
+            for route_method, prefix, route in self._direct_routes:
+                if route_method != method or not path.startswith(prefix):
+                    continue
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
                     scope.update(child_scope)
-                    scope[_ROUTE] = route
-                    await self._direct_lane(scope, receive, send)
+                    await self._serve(route, scope, receive, send)
                     return
         await super().__call__(scope, receive, send)
 
+    async def _serve(self, route: APIRoute, scope: Scope, receive: Receive, send: Send) -> None:
+        """What ``RequestContextMiddleware`` and FastAPI's handlers do, in one frame."""
+        request_id = begin_request(scope)
+        request = Request(scope, capped(receive, self._max_body_bytes))
+        try:
+            if declared_too_large(scope, self._max_body_bytes):
+                raise BodyTooLargeError()
+            response = await route.endpoint(request, **scope["path_params"])
+        except KVError as exc:
+            response = error_response(request, exc)
+        except Exception:
+            response = unexpected_error_response(request)
+        if not isinstance(response, JSONBytesResponse):  # files: Starlette may answer 206/416 itself
+            send = with_request_id(send, request_id)
+        await response(scope, receive, send)
 
-async def _call_route(scope: Scope, receive: Receive, send: Send) -> None:
-    request = Request(scope, receive)
-    try:
-        response = await scope[_ROUTE].endpoint(request, **scope["path_params"])
-    except KVError as exc:
-        response = error_response(request, exc)
-    except Exception:
-        response = unexpected_error_response(request)
-    await response(scope, receive, send)
+
+def _route_path(scope: Scope) -> str:
+    """The path the routes see: behind a proxy's ``root_path`` (as Starlette's routing strips it)."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root):] if root and path.startswith(root) else path

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from knightvision.api.responses import json_response
-from knightvision.errors import BodyTooLargeError, KVError, MethodNotAllowedError, NotFoundError, RateLimitedError
+from knightvision.errors import BodyTooLargeError, KVError, MethodNotAllowedError, NotFoundError
 
 log = logging.getLogger("knightvision.api")
 
@@ -18,8 +18,7 @@ _BY_STATUS: dict[int, type[KVError]] = {404: NotFoundError, 405: MethodNotAllowe
 
 
 def error_response(request: Request, exc: KVError) -> Response:
-    headers = exc.headers if isinstance(exc, RateLimitedError) else None
-    return json_response(request, exc.body(), exc.status, headers)
+    return json_response(request, exc.body(), exc.status, exc.headers)
 
 
 def unexpected_error_response(request: Request) -> Response:
@@ -41,7 +40,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        # Starlette sends this from outside our middleware: add the request id header here.
-        response = unexpected_error_response(request)
-        response.headers["Request-Id"] = request.scope["state"]["request_id"]
-        return response
+        # Starlette sends this from outside our middleware; json_response carries the id header.
+        return unexpected_error_response(request)

@@ -14,7 +14,8 @@ from knightvision.kit.ids import API_KEY_PREFIX
 
 def client_address(request: Request, trusted_proxies: list[str]) -> str:
     """The socket peer, or the first untrusted hop of X-Forwarded-For behind a trusted proxy."""
-    peer = request.client.host if request.client else "unknown"
+    client = request.scope.get("client")
+    peer = client[0] if client else "unknown"
     if not trusted_proxies or not _is_trusted(peer, trusted_proxies):
         return peer
     hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
@@ -32,6 +33,14 @@ def _is_trusted(address: str, trusted: list[str]) -> bool:
     return any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)
 
 
+def _authorization(request: Request) -> str:
+    """The Authorization header, read straight off the ASGI scope (hot path: no Headers object)."""
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return ""
+
+
 class Guard:
     def __init__(self, container: Container) -> None:
         self.container = container
@@ -41,7 +50,7 @@ class Guard:
         principal = await self.authenticate(request)
         per_minute = principal.rate_limits.get(endpoint, self.limits[endpoint])
         decision = await self.container.limiter.hit(endpoint, str(principal.key_id), per_minute)
-        request.scope["state"]["rate_headers"] = decision.headers()
+        request.scope["state"]["rate_headers"] = decision.raw_headers()
         if not decision.allowed:
             raise RateLimitedError(retry_after=decision.retry_after)
         return principal
@@ -62,7 +71,7 @@ class Guard:
             raise
 
     async def _principal(self, request: Request) -> KeyPrincipal:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        scheme, _, token = _authorization(request).partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             raise MissingAuthError()

@@ -9,6 +9,8 @@ from knightvision.errors import BodyTooLargeError
 from knightvision.kit.ids import new_request_id
 from knightvision.kit.logs import current_request_id
 
+REQUEST_ID_HEADER = b"request-id"
+
 
 class RequestContextMiddleware:
     """Gives every request its id (body and ``Request-Id`` header) and refuses oversized bodies early."""
@@ -21,35 +23,48 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        current_request_id.set(request_id)
-        header_value = request_id.encode()
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"request-id", header_value)]
-            await send(message)
-
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_body_bytes:
-            await _send_error(send_with_id, request_id, BodyTooLargeError())
+        request_id = begin_request(scope)
+        send = with_request_id(send, request_id)
+        if declared_too_large(scope, self.max_body_bytes):
+            await _send_error(send, request_id, BodyTooLargeError())
             return
-        await self.app(scope, _capped(receive, self.max_body_bytes), send_with_id)
+        await self.app(scope, capped(receive, self.max_body_bytes), send)
 
 
-def _content_length(scope: Scope) -> int | None:
+def begin_request(scope: Scope) -> str:
+    """A new request id, where handlers (``scope["state"]``) and log lines will find it."""
+    request_id = new_request_id()
+    scope.setdefault("state", {})["request_id"] = request_id
+    current_request_id.set(request_id)
+    return request_id
+
+
+def with_request_id(send: Send, request_id: str) -> Send:
+    """Adds the ``Request-Id`` header to a response that does not carry it yet."""
+    header = (REQUEST_ID_HEADER, request_id.encode())
+
+    async def send_with_id(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            if all(name != REQUEST_ID_HEADER for name, _ in headers):
+                headers.append(header)
+            message["headers"] = headers
+        await send(message)
+
+    return send_with_id
+
+
+def declared_too_large(scope: Scope, limit: int) -> bool:
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:
-                return int(value)
+                return int(value) > limit
             except ValueError:
-                return None
-    return None
+                return False
+    return False
 
 
-def _capped(receive: Receive, limit: int) -> Receive:
+def capped(receive: Receive, limit: int) -> Receive:
     """Chunked bodies have no declared length: count them as they arrive."""
     seen = 0
 

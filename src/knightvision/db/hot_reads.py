@@ -14,8 +14,10 @@ columns' own processors: JSON, Boolean, DateTime), so a row equals what
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select
@@ -24,49 +26,122 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class OneRowQuery:
-    """A SELECT whose first row is all a hot-path caller needs."""
+    """A SELECT whose first row is all a hot-path caller needs, optionally built into the object
+    the caller wants (built once per read, so a cached row is not rebuilt per request)."""
 
-    def __init__(self, statement: Select[Any]) -> None:
+    def __init__(self, statement: Select[Any], build: Callable[[Any], Any] | None = None) -> None:
         self.statement = statement
+        self.build = build
         self._prepared: dict[str, tuple[Any, ...]] = {}
 
+    def built(self, row: Any | None) -> Any | None:
+        return row if row is None or self.build is None else self.build(row)
+
     def run_sqlite(self, connection: sqlite3.Connection, dialect: Dialect, params: dict[str, Any]) -> Any | None:
-        compiled, sql, binds, results, row_type = self._prepare(dialect)
-        values = compiled.construct_params(params)
-        positional = tuple(values[name] if process is None else process(values[name]) for name, process in binds)
-        row = connection.execute(sql, positional).fetchone()
-        if row is None:
-            return None
-        return row_type._make(value if process is None else process(value) for value, process in zip(row, results))
+        sql, positional_of, row_of = self._prepare(dialect)
+        row = connection.execute(sql, positional_of(params)).fetchone()
+        return self.built(None if row is None else row_of(row))
 
     def _prepare(self, dialect: Dialect) -> tuple[Any, ...]:
         prepared = self._prepared.get(dialect.name)
         if prepared is None:
             compiled = self.statement.compile(dialect=dialect)
-            binds = tuple(
-                (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for name in compiled.positiontup or ()
+            prepared = self._prepared[dialect.name] = (
+                compiled.string, _positional_binds(compiled, dialect), _row_builder(self.statement, dialect)
             )
-            columns = list(self.statement.selected_columns)
-            results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-            row_type = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
-            prepared = self._prepared[dialect.name] = (compiled, compiled.string, binds, results, row_type)
         return prepared
 
 
-class HotReads:
-    """Runs ``OneRowQuery``s against one database, by the fastest path its driver allows."""
+def _positional_binds(compiled: Any, dialect: Dialect) -> Any:
+    """params -> the positional tuple the driver takes, literals and bind processors applied."""
+    # The statement's own literal values (``kind == "video"``); the caller gives the rest.
+    defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+    binds = tuple(
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in compiled.positiontup or ()
+    )
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def positional_of(params: dict[str, Any]) -> tuple[Any, ...]:
+        values = {**defaults, **params}
+        return tuple(values[name] if process is None else process(values[name]) for name, process in binds)
+
+    return positional_of
+
+
+def _row_builder(statement: Select[Any], dialect: Dialect) -> Any:
+    """A driver row -> a named tuple of the columns' Python values (their result processors applied)."""
+    columns = list(statement.selected_columns)
+    row_type = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
+    processed = tuple(
+        (index, process)
+        for index, column in enumerate(columns)
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+    )
+    make = tuple.__new__
+
+    def row_of(row: tuple[Any, ...]) -> Any:
+        if not processed:
+            return make(row_type, row)
+        values = list(row)
+        for index, process in processed:
+            values[index] = process(values[index])
+        return make(row_type, values)
+
+    return row_of
+
+
+class HotReads:
+    """Runs ``OneRowQuery``s against one database, by the fastest path its driver allows.
+
+    On SQLite, rows read are kept until any connection commits a write: ``PRAGMA data_version``
+    changes on every commit by another connection, in this process or any other, so a cached row
+    is what the SELECT would return now. Rows are shared between callers: never mutate one.
+
+    The pragma takes a read lock (two system calls), so one check serves every read until the
+    event loop gets back to the callbacks queued after it. That is still exact: a callback that
+    runs before then was queued before the check, so its request arrived before the check and
+    may see the database as of the check; a commit that ends after the check can reach this
+    loop (a socket, an executor thread, ``call_soon_threadsafe``) only through a callback
+    queued behind the re-check. A key deactivated before a request is sent is refused (D3).
+    """
+
+    def __init__(self, engine: AsyncEngine, max_cached_rows: int = 10_000) -> None:
         self.engine = engine
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
         self._connection: sqlite3.Connection | None = None
+        self._rows: dict[tuple[Any, ...], Any] = {}
+        self._data_version: int | None = None
+        self._version_checked = False
+        self._max_cached_rows = max_cached_rows
 
     async def first(self, query: OneRowQuery, params: dict[str, Any]) -> Any | None:
         if self._sqlite_path is None:
             async with self.engine.connect() as conn:
-                return (await conn.execute(query.statement, params)).first()
-        return query.run_sqlite(self._sqlite(), self.engine.dialect, params)
+                return query.built((await conn.execute(query.statement, params)).first())
+        connection = self._sqlite()
+        if not self._version_checked:
+            self._check_version(connection)
+        key = (query, *params.items())
+        try:
+            return self._rows[key]
+        except KeyError:
+            pass
+        row = query.run_sqlite(connection, self.engine.dialect, params)
+        if len(self._rows) >= self._max_cached_rows:
+            self._rows.clear()
+        self._rows[key] = row
+        return row
+
+    def _check_version(self, connection: sqlite3.Connection) -> None:
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._rows.clear()
+            self._data_version = version
+        self._version_checked = True
+        asyncio.get_running_loop().call_soon(self._recheck)
+
+    def _recheck(self) -> None:
+        self._version_checked = False
 
     def _sqlite(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -78,6 +153,9 @@ class HotReads:
         return self._connection
 
     def close(self) -> None:
+        # data_version numbers belong to one connection: the next one starts afresh.
+        self._rows.clear()
+        self._data_version = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
@@ -50,8 +50,8 @@ class _MemoryWindows:
                 hits.popleft()
         return hits
 
-    def hit(self, key: tuple[str, str], limit: int) -> tuple[bool, float, int]:
-        """(allowed, time of the oldest hit in the window, hits in the window)."""
+    def hit(self, key: tuple[str, str], limit: int) -> tuple[bool, float, int, float]:
+        """(allowed, time of the oldest hit in the window, hits in the window, now)."""
         now = time.time()
         if now >= self._next_sweep:
             self._sweep(now)
@@ -61,12 +61,13 @@ class _MemoryWindows:
         allowed = len(hits) < limit
         if allowed:
             hits.append(now)
-        return allowed, hits[0] if hits else now, len(hits)
+        return allowed, hits[0] if hits else now, len(hits), now
 
-    def peek(self, key: tuple[str, str]) -> tuple[float, int]:
+    def peek(self, key: tuple[str, str]) -> tuple[float, int, float]:
+        """(time of the oldest hit in the window, hits in the window, now)."""
         now = time.time()
         hits = self._current(key, now)
-        return (hits[0], len(hits)) if hits else (now, 0)
+        return (hits[0], len(hits), now) if hits else (now, 0, now)
 
     def _sweep(self, now: float) -> None:
         for key in list(self._hits):
@@ -78,8 +79,7 @@ class _MemoryWindows:
         self._hits.clear()
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     allowed: bool
     limit: int
     remaining: int
@@ -89,12 +89,13 @@ class Decision:
     def retry_after(self) -> int:
         return max(MIN_RETRY_AFTER, self.reset_seconds)
 
-    def headers(self) -> dict[str, str]:
-        return {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset_seconds),
-        }
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (D5), encoded for the ASGI response."""
+        return [
+            (b"ratelimit-limit", b"%d" % self.limit),
+            (b"ratelimit-remaining", b"%d" % self.remaining),
+            (b"ratelimit-reset", b"%d" % self.reset_seconds),
+        ]
 
 
 class RateLimiter:
@@ -116,11 +117,8 @@ class RateLimiter:
     async def hit(self, bucket: str, identity: str, per_minute: int) -> Decision:
         """Count one request; refused when the last 60 s already hold ``per_minute`` of them."""
         if self._memory is not None:
-            allowed, oldest, count = self._memory.hit((bucket, identity), per_minute)
-            return Decision(
-                allowed=allowed, limit=per_minute, remaining=max(0, per_minute - count),
-                reset_seconds=_reset_seconds(oldest),
-            )
+            allowed, oldest, count, now = self._memory.hit((bucket, identity), per_minute)
+            return Decision(allowed, per_minute, max(0, per_minute - count), _reset_seconds(oldest, now))
         item = self._item(per_minute)
         allowed = await self._strategy.hit(item, bucket, identity)
         stats = await self._strategy.get_window_stats(item, bucket, identity)
@@ -130,10 +128,10 @@ class RateLimiter:
     async def exceeded(self, bucket: str, identity: str, per_minute: int) -> Decision | None:
         """Without counting: the refusal a new hit would get, or None while under the limit."""
         if self._memory is not None:
-            oldest, count = self._memory.peek((bucket, identity))
+            oldest, count, now = self._memory.peek((bucket, identity))
             if count < per_minute:
                 return None
-            return Decision(allowed=False, limit=per_minute, remaining=0, reset_seconds=_reset_seconds(oldest))
+            return Decision(False, per_minute, 0, _reset_seconds(oldest, now))
         item = self._item(per_minute)
         if await self._strategy.test(item, bucket, identity):
             return None
@@ -147,6 +145,6 @@ class RateLimiter:
         await self.storage.reset()
 
 
-def _reset_seconds(oldest_hit: float) -> int:
+def _reset_seconds(oldest_hit: float, now: float) -> int:
     """Whole seconds until the oldest hit in the window leaves it."""
-    return max(0, math.ceil(oldest_hit + WINDOW_SECONDS - time.time()))
+    return max(0, math.ceil(oldest_hit + WINDOW_SECONDS - now))
