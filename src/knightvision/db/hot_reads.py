@@ -4,8 +4,9 @@ On SQLite (the embedded default) they run on the event loop's own thread through
 read-only ``sqlite3`` connection: a primary-key or unique-index lookup in a WAL database takes
 tens of microseconds, far less than one hand-off to aiosqlite's thread (a queue put, a thread
 wake-up and a GIL hand-back, about seven of them per SQLAlchemy execute). Each SELECT runs in
-autocommit mode, so it sees every committed write at once (a deactivated key is refused on its
-very next request, D3). On PostgreSQL they take SQLAlchemy's ordinary async path.
+autocommit mode and its row is kept only until the next commit anywhere (``HotReads``), so a
+deactivated key is refused on its very next request (D3). On PostgreSQL they take SQLAlchemy's
+ordinary async path.
 
 Same SQL (compiled once by SQLAlchemy for the dialect), same bind and result processing (the
 columns' own processors: JSON, Boolean, DateTime), so a row equals what
@@ -103,6 +104,7 @@ class HotReads:
     may see the database as of the check; a commit that ends after the check can reach this
     loop (a socket, an executor thread, ``call_soon_threadsafe``) only through a callback
     queued behind the re-check. A key deactivated before a request is sent is refused (D3).
+    One instance serves one event loop (the server's), as its connection serves one thread.
     """
 
     def __init__(self, engine: AsyncEngine, max_cached_rows: int = 10_000) -> None:
