@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
 
 from sqlalchemy import bindparam, select
 
@@ -51,67 +55,72 @@ async def test_rows_equal_the_ordinary_path_and_commits_are_seen_at_once(backend
         await engine.dispose()
 
 
-async def _sqlite_reads(tmp_path) -> tuple[HotReads, object, dict]:
+@dataclass
+class CachedKey:
+    """Hot reads on a fresh SQLite database holding one live key."""
+
+    reads: HotReads
+    database: str
+    params: dict[str, str]
+
+
+@pytest.fixture
+async def cached_key(tmp_path) -> AsyncIterator[CachedKey]:
     url = Settings(database_url=f"sqlite:///{tmp_path}/kv.db").async_database_url
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
-    created = await admin.create_account(engine, "acme", 100)
-    return HotReads(engine), engine, {"key_hash": hash_api_key(created["api_key"])}
+    reads = HotReads(engine)
+    try:
+        created = await admin.create_account(engine, "acme", 100)
+        yield CachedKey(reads, engine.url.database, {"key_hash": hash_api_key(created["api_key"])})
+    finally:
+        reads.close()
+        await engine.dispose()
+
+
+# A commit by a plain sqlite3 connection that the hot reads know nothing about.
+_DEACTIVATE = "UPDATE api_keys SET active = 0 WHERE key_hash = ?"
 
 
 def _deactivate_elsewhere(database: str, key_hash: str) -> None:
-    """A commit by a plain sqlite3 connection that the hot reads know nothing about."""
     connection = sqlite3.connect(database, isolation_level=None)
     try:
-        connection.execute("UPDATE api_keys SET active = 0 WHERE key_hash = ?", (key_hash,))
+        connection.execute(_DEACTIVATE, (key_hash,))
     finally:
         connection.close()
 
 
-async def test_a_commit_that_ends_before_the_next_read_is_seen_even_when_the_row_was_cached(tmp_path) -> None:
-    reads, engine, params = await _sqlite_reads(tmp_path)
-    try:
-        assert (await reads.first(KEY, params)).active is True
-        assert (await reads.first(KEY, params)).active is True  # served from the cache
-        # The commit's end reaches this coroutine through the loop's queue (a thread's callback).
-        await asyncio.to_thread(_deactivate_elsewhere, engine.url.database, params["key_hash"])
-        assert (await reads.first(KEY, params)).active is False
-    finally:
-        reads.close()
-        await engine.dispose()
+async def test_a_commit_that_ends_before_the_next_read_is_seen_even_when_the_row_was_cached(cached_key) -> None:
+    reads, params = cached_key.reads, cached_key.params
+    assert (await reads.first(KEY, params)).active is True
+    assert (await reads.first(KEY, params)).active is True  # served from the cache
+    # The commit's end reaches this coroutine through the loop's queue (a thread's callback).
+    await asyncio.to_thread(_deactivate_elsewhere, cached_key.database, params["key_hash"])
+    assert (await reads.first(KEY, params)).active is False
 
 
-async def test_a_commit_by_another_process_is_seen_on_the_next_loop_turn(tmp_path) -> None:
-    reads, engine, params = await _sqlite_reads(tmp_path)
-    try:
-        assert (await reads.first(KEY, params)).active is True
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c",
-            "import sqlite3, sys; sqlite3.connect(sys.argv[1], isolation_level=None)"
-            ".execute('UPDATE api_keys SET active = 0 WHERE key_hash = ?', (sys.argv[2],))",
-            engine.url.database, params["key_hash"],
-        )
-        assert await process.wait() == 0
-        assert (await reads.first(KEY, params)).active is False
-    finally:
-        reads.close()
-        await engine.dispose()
+async def test_a_commit_by_another_process_is_seen_on_the_next_loop_turn(cached_key) -> None:
+    reads, params = cached_key.reads, cached_key.params
+    assert (await reads.first(KEY, params)).active is True
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c",
+        "import sqlite3, sys; sqlite3.connect(sys.argv[1], isolation_level=None).execute(sys.argv[2], (sys.argv[3],))",
+        cached_key.database, _DEACTIVATE, params["key_hash"],
+    )
+    assert await process.wait() == 0
+    assert (await reads.first(KEY, params)).active is False
 
 
-async def test_reads_in_one_loop_turn_share_one_version_check(tmp_path) -> None:
+async def test_reads_in_one_loop_turn_share_one_version_check(cached_key) -> None:
     """The amortisation the hot path relies on: a burst of reads costs one ``PRAGMA data_version``."""
-    reads, engine, params = await _sqlite_reads(tmp_path)
-    try:
+    reads, params = cached_key.reads, cached_key.params
+    await reads.first(KEY, params)
+    await asyncio.sleep(0)  # let the first check expire
+    statements: list[str] = []
+    reads._sqlite().set_trace_callback(statements.append)
+    for _ in range(5):
         await reads.first(KEY, params)
-        await asyncio.sleep(0)  # let the first check expire
-        statements: list[str] = []
-        reads._sqlite().set_trace_callback(statements.append)
-        for _ in range(5):
-            await reads.first(KEY, params)
-        assert statements == ["PRAGMA data_version"]
-        await asyncio.sleep(0)
-        await reads.first(KEY, params)
-        assert statements == ["PRAGMA data_version"] * 2
-    finally:
-        reads.close()
-        await engine.dispose()
+    assert statements == ["PRAGMA data_version"]
+    await asyncio.sleep(0)
+    await reads.first(KEY, params)
+    assert statements == ["PRAGMA data_version"] * 2

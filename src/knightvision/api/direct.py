@@ -2,9 +2,10 @@
 
 Our route handlers take the ``Request`` and build their own responses and errors, so for a request
 that fully matches one of them the application calls it directly, gives the request its id and
-refuses an oversized body as our middleware would, and renders errors itself. Everything else (the OpenAPI document, /healthz, unknown
-paths, wrong methods) goes through FastAPI as usual; the same routes stay registered there, so the
-OpenAPI document describes exactly what the fast lane serves.
+refuses an oversized body as our middleware would, and renders errors itself. Everything else
+(the OpenAPI document, /healthz, unknown paths, wrong methods) goes through FastAPI as usual; the
+same routes stay registered there, so the OpenAPI document describes exactly what the fast lane
+serves.
 """
 
 from __future__ import annotations

@@ -28,10 +28,6 @@ class JSONBytesResponse(Response):
         ]
 
 
-def request_id_of(request: Request) -> str:
-    return request.scope["state"]["request_id"]
-
-
 def json_response(request: Request, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
     state = request.scope["state"]
     request_id = state["request_id"]
