@@ -42,7 +42,9 @@ def timed(label: str, action: Callable[[], Any], split: dict[str, tuple[float, f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2, help="analysis runs after the models are loaded")
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="analysis runs after the models are loaded"
+    )
     args = parser.parse_args()
 
     from knightvision.analysis import metrics
@@ -54,34 +56,60 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="kv-analysis-bench-"))
     ad = work / "ad.mp4"
-    render_storyboard(RenderSpec(prompt=AD_SCRIPT, duration=AD_SECONDS, width=720, height=1280), ad, voice=load_voice())
+    render_storyboard(
+        RenderSpec(prompt=AD_SCRIPT, duration=AD_SECONDS, width=720, height=1280),
+        ad,
+        voice=load_voice(),
+    )
 
     loading: dict[str, tuple[float, float]] = {}
     transcriber = LocalWhisperTranscriber()
     timed("whisper tiny.en", transcriber.warm_up, loading)
     timed("OCR + face engines", metrics.warm_up, loading)
-    print(f"ad: {AD_SECONDS} s 720x1280 with voice-over and captions ({ad.stat().st_size // 1024} KiB)")
+    print(
+        f"ad: {AD_SECONDS} s 720x1280 with voice-over and captions ({ad.stat().st_size // 1024} KiB)"
+    )
     print("model loading (once per worker process, excluded below):")
     for label, (wall, cpu) in loading.items():
         print(f"  {label:<22} wall {wall:5.2f} s  cpu {cpu:5.2f} s")
 
     for run in range(1, args.repeat + 1):
         split: dict[str, tuple[float, float]] = {}
-        frames = timed("extracting_frames", lambda: extract_frames(ad, work / f"frames-{run}"), split)
+        frames = timed(
+            "extracting_frames", lambda: extract_frames(ad, work / f"frames-{run}"), split
+        )
         transcript = timed("transcribing", lambda: transcriber.transcribe(ad), split)
-        measured = timed("analyzing: metrics", lambda: metrics.measure(ad, frames, transcript), split)
-        breakdown = timed("analyzing: breakdown", lambda: build_breakdown(measured, transcript, frames), split)
-        timed("analyzing: report", lambda: write_report(ReportInputs(
-            transcript=transcript.to_dict(), metrics=measured, breakdown=breakdown), None), split)
+        measured = timed(
+            "analyzing: metrics", lambda: metrics.measure(ad, frames, transcript), split
+        )
+        breakdown = timed(
+            "analyzing: breakdown", lambda: build_breakdown(measured, transcript, frames), split
+        )
+        timed(
+            "analyzing: report",
+            lambda: write_report(
+                ReportInputs(
+                    transcript=transcript.to_dict(), metrics=measured, breakdown=breakdown
+                ),
+                None,
+            ),
+            split,
+        )
         total = sum(wall for wall, _ in split.values())
         print(f"\nrun {run}:")
         for label, (wall, cpu) in split.items():
             print(f"  {label:<22} wall {wall:5.2f} s  cpu {cpu:5.2f} s  ({wall / total:4.0%})")
-        print(f"  {'total':<22} wall {total:5.2f} s  = {total / AD_SECONDS:.2f}x the ad's duration (target <= 0.50)")
+        print(
+            f"  {'total':<22} wall {total:5.2f} s  = {total / AD_SECONDS:.2f}x the ad's duration (target <= 0.50)"
+        )
         print(f"  metrics split: {measured.get('timings')}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak memory (RSS, whole process incl. rendering): {peak_mb:.0f} MB (target <= 1536 MB)")
-    print(f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work skews wall times)")
+    print(
+        f"\npeak memory (RSS, whole process incl. rendering): {peak_mb:.0f} MB (target <= 1536 MB)"
+    )
+    print(
+        f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work skews wall times)"
+    )
 
 
 if __name__ == "__main__":

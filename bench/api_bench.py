@@ -75,7 +75,9 @@ def bare_app() -> Any:
     async def limited(request: Request) -> JSONResponse:
         return JSONResponse(limited_content, status_code=429)
 
-    return Starlette(routes=[Route("/bare/status/{job_id}", status), Route("/bare/429/{job_id}", limited)])
+    return Starlette(
+        routes=[Route("/bare/status/{job_id}", status), Route("/bare/429/{job_id}", limited)]
+    )
 
 
 # Processes -----------------------------------------------------------------------------------------
@@ -93,21 +95,51 @@ def pinned(cmd: list[str], cpu: int | None) -> list[str]:
 
 def start_ours(data_dir: Path, port: int, log: Path, cpu: int | None) -> subprocess.Popen[bytes]:
     cmd = [
-        sys.executable, "-c", "import sys; from knightvision.cli import main; sys.argv[0] = 'knightvision'; main()",
-        "serve", "--data-dir", str(data_dir), "--port", str(port), "--host", "127.0.0.1", "--no-workers",
+        sys.executable,
+        "-c",
+        "import sys; from knightvision.cli import main; sys.argv[0] = 'knightvision'; main()",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+        "--host",
+        "127.0.0.1",
+        "--no-workers",
     ]
     env = {**os.environ, "KNIGHTVISION_LOG_LEVEL": "warning", "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen(pinned(cmd, cpu), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        pinned(cmd, cpu), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
 
 
-def start_bare(port: int, status_bytes: int, limited_bytes: int, log: Path, cpu: int | None) -> subprocess.Popen[bytes]:
+def start_bare(
+    port: int, status_bytes: int, limited_bytes: int, log: Path, cpu: int | None
+) -> subprocess.Popen[bytes]:
     cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(Path(__file__).resolve().parent),
-        "api_bench:bare_app", "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "warning", "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "--app-dir",
+        str(Path(__file__).resolve().parent),
+        "api_bench:bare_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
-    env = {**os.environ, "KV_BENCH_STATUS_BYTES": str(status_bytes), "KV_BENCH_429_BYTES": str(limited_bytes)}
-    return subprocess.Popen(pinned(cmd, cpu), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "KV_BENCH_STATUS_BYTES": str(status_bytes),
+        "KV_BENCH_429_BYTES": str(limited_bytes),
+    }
+    return subprocess.Popen(
+        pinned(cmd, cpu), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
 
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
@@ -116,13 +148,17 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            sys.exit(f"server exited with {proc.returncode}; its log:\n{log.read_text(errors='replace')}")
+            sys.exit(
+                f"server exited with {proc.returncode}; its log:\n{log.read_text(errors='replace')}"
+            )
         try:
             httpx.get(url, timeout=1.0)
             return
         except httpx.HTTPError:
             time.sleep(0.2)
-    sys.exit(f"server at {url} not ready after {timeout:.0f}s; its log:\n{log.read_text(errors='replace')}")
+    sys.exit(
+        f"server at {url} not ready after {timeout:.0f}s; its log:\n{log.read_text(errors='replace')}"
+    )
 
 
 def stop(proc: subprocess.Popen[bytes] | None) -> None:
@@ -189,15 +225,22 @@ def parse_wrk(output: str) -> Run:
     if not (rps and p50 and p99 and total):
         raise RuntimeError(f"could not parse wrk output:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    sock = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     return Run(
-        rps=float(rps.group(1)), p50_ms=_ms(p50.group(1)), p99_ms=_ms(p99.group(1)), requests=int(total.group(1)),
+        rps=float(rps.group(1)),
+        p50_ms=_ms(p50.group(1)),
+        p99_ms=_ms(p99.group(1)),
+        requests=int(total.group(1)),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in sock.groups()) if sock else 0,
     )
 
 
-def wrk(url: str, headers: dict[str, str], args: argparse.Namespace, duration: float, cpu: int | None) -> Run:
+def wrk(
+    url: str, headers: dict[str, str], args: argparse.Namespace, duration: float, cpu: int | None
+) -> Run:
     cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration:g}s", "--latency"]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
@@ -258,8 +301,10 @@ class BackgroundCommits:
         started = time.monotonic()
         try:
             while not self._stop.wait(1.0 / self.per_second):
-                connection.execute("UPDATE jobs SET updated_at = ? WHERE id = ?",
-                                   (time.strftime("%Y-%m-%d %H:%M:%S"), self.job_id))
+                connection.execute(
+                    "UPDATE jobs SET updated_at = ? WHERE id = ?",
+                    (time.strftime("%Y-%m-%d %H:%M:%S"), self.job_id),
+                )
                 self.count += 1
         finally:
             self.elapsed = time.monotonic() - started
@@ -268,18 +313,30 @@ class BackgroundCommits:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of wrk warm-up per target (default 3)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating bare/ours rounds (default 3)")
+    parser.add_argument(
+        "--duration", type=float, default=10.0, help="seconds per measured wrk run (default 10)"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of wrk warm-up per target (default 3)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating bare/ours rounds (default 3)"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--pin", action="store_true", help="pin servers to CPU 0 and wrk to CPU 1 (taskset)")
-    parser.add_argument("--keep", action="store_true", help="keep the data directory and server logs")
+    parser.add_argument(
+        "--pin", action="store_true", help="pin servers to CPU 0 and wrk to CPU 1 (taskset)"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the data directory and server logs"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument(
-        "--commits-per-second", type=float, default=0.0,
+        "--commits-per-second",
+        type=float,
+        default=0.0,
         help="meanwhile commit this often to the server's database, as a busy worker's heartbeats do; "
-             "every commit empties the server's row cache (default 0: the cache's best case)",
+        "every commit empties the server's row cache (default 0: the cache's best case)",
     )
     args = parser.parse_args()
 
@@ -306,8 +363,14 @@ def main() -> None:
         wait_ready(f"{base}/healthz", ours, work / "ours.log")
 
         submitted = httpx.post(
-            f"{base}{API}/generate-video", headers=ok, timeout=30,
-            json={"prompt": "A knight crosses a misty bridge at dawn", "model": "local-storyboard", "duration": 1},
+            f"{base}{API}/generate-video",
+            headers=ok,
+            timeout=30,
+            json={
+                "prompt": "A knight crosses a misty bridge at dawn",
+                "model": "local-storyboard",
+                "duration": 1,
+            },
         )
         if submitted.status_code != 200:
             sys.exit(f"generate-video answered {submitted.status_code}: {submitted.text}")
@@ -336,12 +399,22 @@ def main() -> None:
             Target("video-status 429", status_url, limited, "429"),
         ]
         cores = os.cpu_count()
-        print(f"job {job_id} ({sample.json()['status']}); body bytes: status {status_bytes}, 429 {limited_bytes}, "
-              f"bare {bare_sizes[0]}/{bare_sizes[1]}")
-        print(f"{cores} CPU cores; wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency; "
-              + ("servers pinned to CPU 0, wrk to CPU 1" if args.pin else "wrk and the server share all cores (unpinned)"))
+        print(
+            f"job {job_id} ({sample.json()['status']}); body bytes: status {status_bytes}, 429 {limited_bytes}, "
+            f"bare {bare_sizes[0]}/{bare_sizes[1]}"
+        )
+        print(
+            f"{cores} CPU cores; wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency; "
+            + (
+                "servers pinned to CPU 0, wrk to CPU 1"
+                if args.pin
+                else "wrk and the server share all cores (unpinned)"
+            )
+        )
         print(f"python {platform.python_version()}, {_versions()}")
-        print(f"load average at start: {_load()} (other processes on the machine skew absolute numbers)")
+        print(
+            f"load average at start: {_load()} (other processes on the machine skew absolute numbers)"
+        )
 
         for target in targets:
             if target.headers is limited:
@@ -355,9 +428,11 @@ def main() -> None:
                     exhaust(status_url, limited)
                 run = wrk(target.url, target.headers, args, args.duration, wrk_cpu)
                 target.runs.append(run)
-                print(f"  round {round_no} {target.name:<20} {run.rps:>9.0f} req/s  p50 {run.p50_ms:7.2f} ms  "
-                      f"p99 {run.p99_ms:7.2f} ms  non-2xx {run.non_2xx}/{run.requests}  socket errors {run.socket_errors}",
-                      flush=True)
+                print(
+                    f"  round {round_no} {target.name:<20} {run.rps:>9.0f} req/s  p50 {run.p50_ms:7.2f} ms  "
+                    f"p99 {run.p99_ms:7.2f} ms  non-2xx {run.non_2xx}/{run.requests}  socket errors {run.socket_errors}",
+                    flush=True,
+                )
         commits.stop()
         if args.commits_per_second:
             print(f"background commits: {commits.count} ({commits.count / commits.elapsed:.0f}/s)")
@@ -376,7 +451,16 @@ def _versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     parts = []
-    for name in ("uvicorn", "starlette", "fastapi", "uvloop", "httptools", "limits", "aiosqlite", "sqlalchemy"):
+    for name in (
+        "uvicorn",
+        "starlette",
+        "fastapi",
+        "uvloop",
+        "httptools",
+        "limits",
+        "aiosqlite",
+        "sqlalchemy",
+    ):
         try:
             parts.append(f"{name} {version(name)}")
         except PackageNotFoundError:
@@ -397,11 +481,14 @@ def report(targets: list[Target], args: argparse.Namespace) -> None:
     print(f"  {'':<22}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}   responses")
     for target in targets:
         wrong = sum(
-            (run.non_2xx if target.expect == "2xx" else run.requests - run.non_2xx) for run in target.runs
+            (run.non_2xx if target.expect == "2xx" else run.requests - run.non_2xx)
+            for run in target.runs
         )
         note = f"all {target.expect}" if wrong == 0 else f"{wrong} not {target.expect}"
-        print(f"  {target.name:<22}{target.median('rps'):>10.0f}{target.median('p50_ms'):>10.2f}"
-              f"{target.median('p99_ms'):>10.2f}   {note}")
+        print(
+            f"  {target.name:<22}{target.median('rps'):>10.0f}{target.median('p50_ms'):>10.2f}"
+            f"{target.median('p99_ms'):>10.2f}   {note}"
+        )
     ratios = {
         "status/bare throughput": status.median("rps") / bare_status.median("rps"),
         "status/bare p99": status.median("p99_ms") / bare_status.median("p99_ms"),
@@ -414,12 +501,19 @@ def report(targets: list[Target], args: argparse.Namespace) -> None:
         sign = "<=" if name.endswith("p99") else ">="
         print(f"  {name:<24}{value:>6.2f}   ({sign} {goal:.2f}: {'met' if meets else 'NOT met'})")
     if args.json:
-        args.json.write_text(json.dumps({
-            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "cpu_count": os.cpu_count(),
-            "targets": {t.name: [run.__dict__ for run in t.runs] for t in targets},
-            "ratios": ratios,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "settings": {
+                        k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                    },
+                    "cpu_count": os.cpu_count(),
+                    "targets": {t.name: [run.__dict__ for run in t.runs] for t in targets},
+                    "ratios": ratios,
+                },
+                indent=2,
+            )
+        )
         print(f"\nwrote {args.json}")
 
 

@@ -29,13 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import av  # noqa: E402
-import numpy as np  # noqa: E402
+import av
+import numpy as np
 
-from knightvision.render import RenderSpec, load_voice, plan_scenes, render_storyboard  # noqa: E402
-from knightvision.render.captions import render_caption  # noqa: E402
-from knightvision.render.frames import ZOOM, draw_background, scene_palettes  # noqa: E402
-from knightvision.render.speech import synthesize_track  # noqa: E402
+from knightvision.render import RenderSpec, load_voice, plan_scenes, render_storyboard
+from knightvision.render.captions import render_caption
+from knightvision.render.frames import ZOOM, draw_background, scene_palettes
+from knightvision.render.speech import synthesize_track
 
 PROMPT = (
     "Meet the new Aurora running shoe. Built for city miles and weekend trails. "
@@ -48,7 +48,9 @@ WARM_RUNS = 2
 def describe(path: Path) -> str:
     """Size, codecs and durations of an output file, for a sanity line."""
     with av.open(str(path)) as c:
-        streams = ", ".join(f"{s.codec_context.name} {float(s.duration * s.time_base):.3f}s" for s in c.streams)
+        streams = ", ".join(
+            f"{s.codec_context.name} {float(s.duration * s.time_base):.3f}s" for s in c.streams
+        )
         v = c.streams.video[0].codec_context
         return f"{v.width}x{v.height} {streams}, {path.stat().st_size / 1024:.0f} KiB"
 
@@ -117,7 +119,11 @@ def run_moviepy(out_dir: Path) -> tuple[float, float, float]:
     write_wav(wav, track.samples, track.sample_rate)
     clips = []
     for array, seconds in scene_images(width, height):
-        moving = ImageClip(array, duration=seconds).resized(zoom_over(seconds)).with_position(("center", "center"))
+        moving = (
+            ImageClip(array, duration=seconds)
+            .resized(zoom_over(seconds))
+            .with_position(("center", "center"))
+        )
         clips.append(CompositeVideoClip([moving], size=(width, height)).with_duration(seconds))
     video = concatenate_videoclips(clips).with_audio(AudioFileClip(str(wav)))
     write_started = time.perf_counter()
@@ -137,22 +143,33 @@ def run_moviepy(out_dir: Path) -> tuple[float, float, float]:
 
 def main() -> None:
     duration = SPEC.duration
-    print(f"cores: {os.cpu_count()}, video: {duration}s {SPEC.width}x{SPEC.height} @ {SPEC.fps} fps, voice-over")
+    print(
+        f"cores: {os.cpu_count()}, video: {duration}s {SPEC.width}x{SPEC.height} @ {SPEC.fps} fps, voice-over"
+    )
     print(f"load average before: {os.getloadavg()[0]:.2f} (wall times are only meaningful near 0)")
     with tempfile.TemporaryDirectory(prefix="kv-render-bench-") as tmp:
         out = Path(tmp)
         cold, cold_cpu, warm, phases = run_ours(out)
         warm_median = statistics.median(warm)
-        print(f"ours     cold, voice load incl.:    {cold:6.2f} s  = {cold / duration:.2f}x duration (target <= 0.50)")
-        print(f"         CPU {cold_cpu:.2f} s; phases: " + ", ".join(f"{k} {v:.2f}s" for k, v in phases.items()))
-        print(f"ours     warm, median of {len(warm)}: {warm_median:6.2f} s  = {warm_median / duration:.2f}x duration")
+        print(
+            f"ours     cold, voice load incl.:    {cold:6.2f} s  = {cold / duration:.2f}x duration (target <= 0.50)"
+        )
+        print(
+            f"         CPU {cold_cpu:.2f} s; phases: "
+            + ", ".join(f"{k} {v:.2f}s" for k, v in phases.items())
+        )
+        print(
+            f"ours     warm, median of {len(warm)}: {warm_median:6.2f} s  = {warm_median / duration:.2f}x duration"
+        )
         print(f"         -> {describe(out / 'ours.mp4')}")
         try:
             total, write, mp_cpu = run_moviepy(out)
         except ImportError:
             print("moviepy  not installed: see bench/README.md")
             return
-        print(f"moviepy  draw+speech+write: {total:6.2f} s  = {total / duration:.2f}x duration, CPU {mp_cpu:.2f} s")
+        print(
+            f"moviepy  draw+speech+write: {total:6.2f} s  = {total / duration:.2f}x duration, CPU {mp_cpu:.2f} s"
+        )
         print(f"moviepy  write_videofile alone:     {write:6.2f} s")
         print(f"         -> {describe(out / 'moviepy.mp4')}")
         print(

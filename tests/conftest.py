@@ -14,12 +14,12 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from knightvision.account import admin  # noqa: E402
-from knightvision.app import create_app  # noqa: E402
-from knightvision.container import Container  # noqa: E402
-from knightvision.db.migrate import upgrade  # noqa: E402
-from knightvision.settings import Settings, load_settings  # noqa: E402
-from tests.databases import database_url  # noqa: E402
+from knightvision.account import admin
+from knightvision.app import create_app
+from knightvision.container import Container
+from knightvision.db.migrate import upgrade
+from knightvision.settings import Settings, load_settings
+from tests.databases import database_url
 
 API = "/api/v1/partner"
 
@@ -57,7 +57,10 @@ def settings_factory(tmp_path: Path) -> Iterator[Any]:
         urls: list[str] = []
 
         def make(**overrides: Any) -> Settings:
-            if os.environ.get("KNIGHTVISION_TEST_BACKEND") == "postgresql" and "database_url" not in overrides:
+            if (
+                os.environ.get("KNIGHTVISION_TEST_BACKEND") == "postgresql"
+                and "database_url" not in overrides
+            ):
                 if not urls:
                     urls.append(stack.enter_context(database_url("postgresql", tmp_path)))
                     upgrade(Settings(database_url=urls[0]).async_database_url)

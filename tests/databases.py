@@ -11,7 +11,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-PG_ADMIN_DSN = os.environ.get("KNIGHTVISION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+PG_ADMIN_DSN = os.environ.get(
+    "KNIGHTVISION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 def postgres_required() -> bool:

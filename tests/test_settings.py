@@ -19,33 +19,53 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-def test_no_configuration_is_the_embedded_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_configuration_is_the_embedded_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     settings = load_settings()
     assert settings.resolved_data_dir == tmp_path / "knightvision-data"
-    assert settings.async_database_url == f"sqlite+aiosqlite:///{tmp_path / 'knightvision-data' / 'knightvision.db'}"
-    assert settings.redis_url is None and settings.media_root == tmp_path / "knightvision-data" / "media"
+    assert (
+        settings.async_database_url
+        == f"sqlite+aiosqlite:///{tmp_path / 'knightvision-data' / 'knightvision.db'}"
+    )
+    assert (
+        settings.redis_url is None
+        and settings.media_root == tmp_path / "knightvision-data" / "media"
+    )
     assert settings.base_url == "http://127.0.0.1:8000"
-    assert settings.price_table["analysis"] == 50 and settings.rate_limit_table["generate_video"] == 5
+    assert (
+        settings.price_table["analysis"] == 50 and settings.rate_limit_table["generate_video"] == 5
+    )
 
 
-def test_precedence_flags_over_environment_over_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_precedence_flags_over_environment_over_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data_dir = tmp_path / "d"
     data_dir.mkdir()
     (data_dir / "knightvision.toml").write_text(
-        'port = 9001\nworkers = 4\n[prices]\nanalysis = 40\n[rate_limits]\nvideo_status = 120\n'
+        "port = 9001\nworkers = 4\n[prices]\nanalysis = 40\n[rate_limits]\nvideo_status = 120\n"
     )
     monkeypatch.setenv("KNIGHTVISION_DATA_DIR", str(data_dir))
     monkeypatch.setenv("KNIGHTVISION_WORKERS", "3")
     settings = load_settings(port=9100)
     assert (settings.port, settings.workers) == (9100, 3)
-    assert settings.price_table["analysis"] == 40 and settings.price_table["character_finalize"] == 3
+    assert (
+        settings.price_table["analysis"] == 40 and settings.price_table["character_finalize"] == 3
+    )
     assert settings.rate_limit_table["video_status"] == 120
 
 
 def test_database_urls_get_the_async_driver(tmp_path: Path) -> None:
-    assert load_settings(database_url="postgresql://kv@db:5432/kv").async_database_url == "postgresql+psycopg://kv@db:5432/kv"
-    assert load_settings(database_url="sqlite:////tmp/x.db").async_database_url == "sqlite+aiosqlite:////tmp/x.db"
+    assert (
+        load_settings(database_url="postgresql://kv@db:5432/kv").async_database_url
+        == "postgresql+psycopg://kv@db:5432/kv"
+    )
+    assert (
+        load_settings(database_url="sqlite:////tmp/x.db").async_database_url
+        == "sqlite+aiosqlite:////tmp/x.db"
+    )
 
 
 @pytest.mark.parametrize(

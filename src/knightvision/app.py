@@ -59,10 +59,16 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     guard = Guard(container)
-    routers = (partner_router(container, guard), characters_router(container, guard), static_router(container))
+    routers = (
+        partner_router(container, guard),
+        characters_router(container, guard),
+        static_router(container),
+    )
     for router in routers:
         app.include_router(router)
-    app.serve_directly([route for router in routers for route in router.routes], settings.max_body_bytes)
+    app.serve_directly(
+        [route for router in routers for route in router.routes], settings.max_body_bytes
+    )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> Response:

@@ -18,7 +18,9 @@ from knightvision.settings import Settings, load_settings
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Knightvision: AI ad analysis and video generation (Partner API v1).", no_args_is_help=True)
+app = typer.Typer(
+    help="Knightvision: AI ad analysis and video generation (Partner API v1).", no_args_is_help=True
+)
 accounts_app = typer.Typer(help="Partner accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 credits_app = typer.Typer(help="Credit pools and the ledger.", no_args_is_help=True)
@@ -26,14 +28,23 @@ jobs_app = typer.Typer(help="Jobs in the queue.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 ads_app = typer.Typer(help="The ad media cache.", no_args_is_help=True)
 for sub, name in (
-    (accounts_app, "accounts"), (keys_app, "keys"), (credits_app, "credits"), (jobs_app, "jobs"), (db_app, "db"), (ads_app, "ads"),
+    (accounts_app, "accounts"),
+    (keys_app, "keys"),
+    (credits_app, "credits"),
+    (jobs_app, "jobs"),
+    (db_app, "db"),
+    (ads_app, "ads"),
 ):
     app.add_typer(sub, name=name)
 
 console = Console(stderr=False)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data directory [env: KNIGHTVISION_DATA_DIR]")]
-DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="[env: KNIGHTVISION_DATABASE_URL]")]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory [env: KNIGHTVISION_DATA_DIR]")
+]
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", help="[env: KNIGHTVISION_DATABASE_URL]")
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -75,15 +86,28 @@ def _emit(data: Any, as_json: bool, human: Callable[[Any], str] | None = None) -
 def accounts_create(
     name: str,
     credits: Annotated[int, typer.Option("--credits", help="Initial credits.")] = 0,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Create an account and its first API key (shown once)."""
-    result = _run(_settings(data_dir, database_url), lambda engine: admin.create_account(engine, name, credits))
-    _emit(result, as_json, lambda r: f"account {r['account']} with {r['credits']} credits\nAPI key (shown once): {r['api_key']}")
+    result = _run(
+        _settings(data_dir, database_url),
+        lambda engine: admin.create_account(engine, name, credits),
+    )
+    _emit(
+        result,
+        as_json,
+        lambda r: (
+            f"account {r['account']} with {r['credits']} credits\nAPI key (shown once): {r['api_key']}"
+        ),
+    )
 
 
 @accounts_app.command("list")
-def accounts_list(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
+def accounts_list(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False
+) -> None:
     """List accounts and their balances."""
     _emit(_run(_settings(data_dir, database_url), admin.list_accounts), as_json)
 
@@ -91,29 +115,43 @@ def accounts_list(data_dir: DataDir = None, database_url: DatabaseUrl = None, as
 @keys_app.command("create")
 def keys_create(
     account: Annotated[str, typer.Option("--account")],
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Create another API key for an account (shown once)."""
-    result = _run(_settings(data_dir, database_url), lambda engine: admin.create_key(engine, account))
+    result = _run(
+        _settings(data_dir, database_url), lambda engine: admin.create_key(engine, account)
+    )
     _emit(result, as_json, lambda r: f"API key for {r['account']} (shown once): {r['api_key']}")
 
 
 @keys_app.command("list")
 def keys_list(
     account: Annotated[str, typer.Option("--account")],
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """List an account's keys by their display prefix."""
-    _emit(_run(_settings(data_dir, database_url), lambda engine: admin.list_keys(engine, account)), as_json)
+    _emit(
+        _run(_settings(data_dir, database_url), lambda engine: admin.list_keys(engine, account)),
+        as_json,
+    )
 
 
 @keys_app.command("deactivate")
 def keys_deactivate(
     key: Annotated[str, typer.Argument(metavar="KEY_OR_PREFIX")],
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Deactivate a key; it is refused from its very next request."""
-    _emit(_run(_settings(data_dir, database_url), lambda engine: admin.deactivate_key(engine, key)), as_json)
+    _emit(
+        _run(_settings(data_dir, database_url), lambda engine: admin.deactivate_key(engine, key)),
+        as_json,
+    )
 
 
 def _parse_limit_updates(pairs: list[str]) -> dict[str, int | None]:
@@ -127,20 +165,32 @@ def _parse_limit_updates(pairs: list[str]) -> dict[str, int | None]:
         elif value.isdigit():
             updates[endpoint] = int(value)
         else:
-            raise OperatorError(f"{pair!r}: the limit must be a whole number of requests per minute, or 'default'")
+            raise OperatorError(
+                f"{pair!r}: the limit must be a whole number of requests per minute, or 'default'"
+            )
     return updates
 
 
 @keys_app.command("limits")
 def keys_limits(
     key: Annotated[str, typer.Argument(metavar="KEY_OR_PREFIX")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="ENDPOINT=N per minute, or ENDPOINT=default.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="ENDPOINT=N per minute, or ENDPOINT=default.")
+    ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove every override.")] = False,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show or change a key's per-endpoint rate-limit overrides (D5)."""
     updates = _parse_limit_updates(set_ or [])
-    _emit(_run(_settings(data_dir, database_url), lambda engine: admin.key_limits(engine, key, updates, clear)), as_json)
+    _emit(
+        _run(
+            _settings(data_dir, database_url),
+            lambda engine: admin.key_limits(engine, key, updates, clear),
+        ),
+        as_json,
+    )
 
 
 @credits_app.command("add")
@@ -148,10 +198,15 @@ def credits_add(
     amount: int,
     account: Annotated[str, typer.Option("--account")],
     reason: Annotated[str, typer.Option("--reason")] = "credits added by operator",
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Add credits to an account's pool."""
-    result = _run(_settings(data_dir, database_url), lambda engine: admin.change_credits(engine, account, amount, reason, kind="grant"))
+    result = _run(
+        _settings(data_dir, database_url),
+        lambda engine: admin.change_credits(engine, account, amount, reason, kind="grant"),
+    )
     _emit(result, as_json, lambda r: f"{r['account']}: {r['credits']} credits")
 
 
@@ -160,22 +215,40 @@ def credits_adjust(
     account: Annotated[str, typer.Option("--account")],
     amount: Annotated[int, typer.Option("--amount", help="Signed change, e.g. -20.")],
     reason: Annotated[str, typer.Option("--reason")],
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Correct a balance up or down, with a reason recorded in the ledger."""
-    result = _run(_settings(data_dir, database_url), lambda engine: admin.change_credits(engine, account, amount, reason, kind="adjustment"))
+    result = _run(
+        _settings(data_dir, database_url),
+        lambda engine: admin.change_credits(engine, account, amount, reason, kind="adjustment"),
+    )
     _emit(result, as_json, lambda r: f"{r['account']}: {r['credits']} credits")
 
 
 @credits_app.command("show")
 def credits_show(
     account: Annotated[str, typer.Option("--account")],
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show a balance and the latest ledger entries."""
-    result = _run(_settings(data_dir, database_url), lambda engine: admin.show_credits(engine, account))
-    _emit(result, as_json, lambda r: f"{r['account']}: {r['credits']} credits (ledger sum {r['ledger_sum']})\n"
-          + "\n".join(f"  {e['created_at']}  {e['amount']:+d}  {e['kind']}  {e['reason']}  {e['job_id'] or ''}" for e in r["recent"]))
+    result = _run(
+        _settings(data_dir, database_url), lambda engine: admin.show_credits(engine, account)
+    )
+    _emit(
+        result,
+        as_json,
+        lambda r: (
+            f"{r['account']}: {r['credits']} credits (ledger sum {r['ledger_sum']})\n"
+            + "\n".join(
+                f"  {e['created_at']}  {e['amount']:+d}  {e['kind']}  {e['reason']}  {e['job_id'] or ''}"
+                for e in r["recent"]
+            )
+        ),
+    )
 
 
 # Jobs and the database --------------------------------------------------------------------------
@@ -186,33 +259,59 @@ def jobs_list(
     account: Annotated[str | None, typer.Option("--account")] = None,
     status: Annotated[str | None, typer.Option("--status")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """List recent jobs, newest first."""
-    _emit(_run(_settings(data_dir, database_url), lambda engine: admin.list_jobs(engine, account, status, limit)), as_json)
+    _emit(
+        _run(
+            _settings(data_dir, database_url),
+            lambda engine: admin.list_jobs(engine, account, status, limit),
+        ),
+        as_json,
+    )
 
 
 @jobs_app.command("show")
-def jobs_show(job_id: str, data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
+def jobs_show(
+    job_id: str,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Show one job with its queue bookkeeping."""
-    _emit(_run(_settings(data_dir, database_url), lambda engine: admin.show_job(engine, job_id)), as_json)
+    _emit(
+        _run(_settings(data_dir, database_url), lambda engine: admin.show_job(engine, job_id)),
+        as_json,
+    )
 
 
 @db_app.command("upgrade")
-def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
+def db_upgrade(
+    data_dir: DataDir = None, database_url: DatabaseUrl = None, as_json: JsonFlag = False
+) -> None:
     """Migrate the database schema to this build's head."""
     from knightvision.db.migrate import current_revision, upgrade
 
     settings = _settings(data_dir, database_url)
     upgrade(settings.async_database_url)
-    _emit({"revision": current_revision(settings.async_database_url)}, as_json, lambda r: f"database at revision {r['revision']}")
+    _emit(
+        {"revision": current_revision(settings.async_database_url)},
+        as_json,
+        lambda r: f"database at revision {r['revision']}",
+    )
 
 
 @ads_app.command("import")
 def ads_import(
-    url: Annotated[str, typer.Argument(help="The ad's URL (or numeric Ad Library id) as partners will submit it.")],
+    url: Annotated[
+        str,
+        typer.Argument(help="The ad's URL (or numeric Ad Library id) as partners will submit it."),
+    ],
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
-    data_dir: DataDir = None, as_json: JsonFlag = False,
+    data_dir: DataDir = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Seed the media cache with a file you already hold, so analysing URL never downloads."""
     from knightvision.providers.ad_source.cache import ImportRefused, MediaCache, import_ad_media
@@ -222,8 +321,13 @@ def ads_import(
         cached = import_ad_media(MediaCache(settings.ad_cache_root), url, file)
     except ImportRefused as exc:
         raise OperatorError(str(exc)) from None
-    _emit({"canonical_key": cached.canonical_key, "sha256": cached.sha256, "size_bytes": cached.size}, as_json,
-          lambda r: f"cached {r['canonical_key']} ({r['size_bytes']} bytes, sha256 {r['sha256'][:12]}…)")
+    _emit(
+        {"canonical_key": cached.canonical_key, "sha256": cached.sha256, "size_bytes": cached.size},
+        as_json,
+        lambda r: (
+            f"cached {r['canonical_key']} ({r['size_bytes']} bytes, sha256 {r['sha256'][:12]}…)"
+        ),
+    )
 
 
 # Processes ----------------------------------------------------------------------------------------
@@ -233,11 +337,17 @@ def ads_import(
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="[env: KNIGHTVISION_HOST]")] = None,
     port: Annotated[int | None, typer.Option("--port", help="[env: KNIGHTVISION_PORT]")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="In-process job slots [env: KNIGHTVISION_WORKERS].")] = None,
-    no_workers: Annotated[bool, typer.Option("--no-workers", help="Run no jobs here (API hosts when scaled out).")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="In-process job slots [env: KNIGHTVISION_WORKERS]."),
+    ] = None,
+    no_workers: Annotated[
+        bool, typer.Option("--no-workers", help="Run no jobs here (API hosts when scaled out).")
+    ] = False,
     public_base_url: Annotated[str | None, typer.Option("--public-base-url")] = None,
     redis_url: Annotated[str | None, typer.Option("--redis-url")] = None,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Run the Partner API (and, unless --no-workers, in-process workers)."""
     import uvicorn
@@ -245,17 +355,31 @@ def serve(
     from knightvision.app import create_app
     from knightvision.kit.logs import configure_logging
 
-    settings = _settings(data_dir, database_url, host=host, port=port, workers=workers,
-                         public_base_url=public_base_url, redis_url=redis_url)
+    settings = _settings(
+        data_dir,
+        database_url,
+        host=host,
+        port=port,
+        workers=workers,
+        public_base_url=public_base_url,
+        redis_url=redis_url,
+    )
     configure_logging(settings.log_level)
     application = create_app(settings, run_workers=not no_workers)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
 
 
 @app.command()
 def worker(
     slots: Annotated[int, typer.Option("--slots", min=1, max=64, help="Jobs run at once.")] = 2,
-    data_dir: DataDir = None, database_url: DatabaseUrl = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Claim and run jobs in this process until SIGINT/SIGTERM."""
     from knightvision.worker.process import run_worker_process
@@ -266,9 +390,13 @@ def worker(
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option("--data-dir", help="The demo's own data directory.")] = Path("./knightvision-demo"),
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="The demo's own data directory.")
+    ] = Path("./knightvision-demo"),
     port: Annotated[int, typer.Option("--port", help="0: 8000 if free, else any free port.")] = 0,
-    serve_after: Annotated[bool, typer.Option("--serve", help="Keep the server up afterwards.")] = False,
+    serve_after: Annotated[
+        bool, typer.Option("--serve", help="Keep the server up afterwards.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Start the embedded server, make a video through the API as a partner would, print what it made."""

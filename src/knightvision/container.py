@@ -10,9 +10,17 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.analysis.service import ANALYSIS_JOB_KIND, AnalysisService
-from knightvision.character.pipeline import make_character_create_handler, make_character_finalize_handler
+from knightvision.character.pipeline import (
+    make_character_create_handler,
+    make_character_finalize_handler,
+)
 from knightvision.character.routes import character_route
-from knightvision.character.service import CHARACTER_CREATE, CHARACTER_FINALIZE, CharacterDirectory, CharacterService
+from knightvision.character.service import (
+    CHARACTER_CREATE,
+    CHARACTER_FINALIZE,
+    CharacterDirectory,
+    CharacterService,
+)
 from knightvision.db.engine import create_engine
 from knightvision.db.hot_reads import HotReads
 from knightvision.job.queue import JobQueue, QueuePolicy
@@ -43,7 +51,7 @@ class Container:
     runner: WorkerRunner | None = None
 
     @classmethod
-    def build(cls, settings: Settings) -> "Container":
+    def build(cls, settings: Settings) -> Container:
         engine = create_engine(settings.async_database_url)
         queue = JobQueue(
             engine,
@@ -60,16 +68,35 @@ class Container:
         storage = LocalStorage(settings.media_root)
         reads = HotReads(engine)
         videos = VideoService(
-            engine, reads, queue, registry, adapters, settings.price_table, settings.base_url,
+            engine,
+            reads,
+            queue,
+            registry,
+            adapters,
+            settings.price_table,
+            settings.base_url,
             characters=CharacterDirectory(engine),
         )
         characters = CharacterService(
-            engine, queue, adapters, settings.price_table, settings.base_url, character_route(settings.character_route)
+            engine,
+            queue,
+            adapters,
+            settings.price_table,
+            settings.base_url,
+            character_route(settings.character_route),
         )
         return cls(
-            settings=settings, engine=engine, queue=queue, limiter=RateLimiter(settings.redis_url),
-            storage=storage, registry=registry, adapters=adapters, videos=videos, characters=characters,
-            analyses=AnalysisService(reads, queue, settings.price_table), reads=reads,
+            settings=settings,
+            engine=engine,
+            queue=queue,
+            limiter=RateLimiter(settings.redis_url),
+            storage=storage,
+            registry=registry,
+            adapters=adapters,
+            videos=videos,
+            characters=characters,
+            analyses=AnalysisService(reads, queue, settings.price_table),
+            reads=reads,
         )
 
     def job_handlers(self) -> dict[str, JobHandler]:
@@ -91,8 +118,11 @@ class Container:
 
     def worker(self, slots: int, worker_id: str | None = None) -> WorkerRunner:
         return WorkerRunner(
-            self.queue, self.job_handlers(), slots=slots,
-            poll_interval=self.settings.poll_interval_seconds, worker_id=worker_id,
+            self.queue,
+            self.job_handlers(),
+            slots=slots,
+            poll_interval=self.settings.poll_interval_seconds,
+            worker_id=worker_id,
         )
 
     async def close(self) -> None:

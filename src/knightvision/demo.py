@@ -42,7 +42,9 @@ def _free_port(preferred: int = 8000) -> int:
 
 def run_demo(*, data_dir: Path, port: int, keep_serving: bool, quiet: bool) -> dict[str, Any]:
     console = Console(quiet=quiet)
-    settings = load_settings(data_dir=data_dir, host="127.0.0.1", port=port or _free_port(), log_level="warning")
+    settings = load_settings(
+        data_dir=data_dir, host="127.0.0.1", port=port or _free_port(), log_level="warning"
+    )
     configure_logging("warning")
     return asyncio.run(_demo(settings, console, keep_serving))
 
@@ -50,7 +52,11 @@ def run_demo(*, data_dir: Path, port: int, keep_serving: bool, quiet: bool) -> d
 async def _demo(settings: Any, console: Console, keep_serving: bool) -> dict[str, Any]:
     await asyncio.to_thread(prepare_schema, settings.async_database_url)
     key = await _demo_key(settings)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+        )
+    )
     serving = asyncio.create_task(server.serve())
     while not server.started:
         if serving.done():
@@ -58,7 +64,9 @@ async def _demo(settings: Any, console: Console, keep_serving: bool) -> dict[str
             raise OperatorError(f"the server did not start on port {settings.port}")
         await asyncio.sleep(0.05)
     base = f"{settings.base_url}/api/v1/partner"
-    console.print(f"[bold]Knightvision[/] running at {settings.base_url} (data in {settings.resolved_data_dir})")
+    console.print(
+        f"[bold]Knightvision[/] running at {settings.base_url} (data in {settings.resolved_data_dir})"
+    )
     try:
         summary = await _make_video(base, key, console)
         video_path = settings.media_root / "videos" / f"{summary['job_id']}.mp4"
@@ -82,7 +90,9 @@ async def _demo_key(settings: Any) -> str:
             created = await admin.create_account(engine, DEMO_ACCOUNT, DEMO_CREDITS)
             return created["api_key"]
         except OperatorError:
-            await admin.change_credits(engine, DEMO_ACCOUNT, DEMO_CREDITS, "demo top-up", kind="grant")
+            await admin.change_credits(
+                engine, DEMO_ACCOUNT, DEMO_CREDITS, "demo top-up", kind="grant"
+            )
             return (await admin.create_key(engine, DEMO_ACCOUNT))["api_key"]
     finally:
         await engine.dispose()
@@ -92,32 +102,54 @@ async def _make_video(base: str, key: str, console: Console) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
         console.print(f"\nPOST {base}/generate-video  (model local-storyboard, 10 s, 9:16)")
-        submitted = (await client.post(f"{base}/generate-video", json={
-            "prompt": DEMO_PROMPT, "model": "local-storyboard", "duration": 10, "aspect_ratio": "9:16",
-        })).json()
+        submitted = (
+            await client.post(
+                f"{base}/generate-video",
+                json={
+                    "prompt": DEMO_PROMPT,
+                    "model": "local-storyboard",
+                    "duration": 10,
+                    "aspect_ratio": "9:16",
+                },
+            )
+        ).json()
         if "job_id" not in submitted:
             raise OperatorError(f"the API refused the demo video: {submitted}")
-        console.print(f"  job {submitted['job_id']}: {submitted['credits_used']} credits used, {submitted['credits_remaining']} left")
+        console.print(
+            f"  job {submitted['job_id']}: {submitted['credits_used']} credits used, {submitted['credits_remaining']} left"
+        )
         status = await _follow(client, f"{base}/video-status/{submitted['job_id']}", console)
     if status["status"] != "complete":
-        raise OperatorError(f"the demo video failed: {status.get('error')} ({status.get('error_code')})")
-    return {"job_id": status["job_id"], "video_url": status["video_url"], "status": status["status"]}
+        raise OperatorError(
+            f"the demo video failed: {status.get('error')} ({status.get('error_code')})"
+        )
+    return {
+        "job_id": status["job_id"],
+        "video_url": status["video_url"],
+        "status": status["status"],
+    }
 
 
-async def _analyze_sample_ad(settings: Any, base: str, key: str, console: Console) -> dict[str, Any]:
+async def _analyze_sample_ad(
+    settings: Any, base: str, key: str, console: Console
+) -> dict[str, Any]:
     """Seed the cache with our own sample ad under the contract's example id, then analyse it."""
     from knightvision.analysis.sample_ad import SAMPLE_AD_URL, seed_sample_ad
 
-    console.print(f"\nSeeding the ad cache with a sample ad for {SAMPLE_AD_URL} (rendered here, offline)")
+    console.print(
+        f"\nSeeding the ad cache with a sample ad for {SAMPLE_AD_URL} (rendered here, offline)"
+    )
     await asyncio.to_thread(seed_sample_ad, settings.ad_cache_root)
-    console.print(f"POST {base}/analyze  {{\"url\": \"{SAMPLE_AD_URL}\"}}")
+    console.print(f'POST {base}/analyze  {{"url": "{SAMPLE_AD_URL}"}}')
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=30) as client:
         submitted = (await client.post(f"{base}/analyze", json={"url": SAMPLE_AD_URL})).json()
         if "job_id" not in submitted:
             raise OperatorError(f"the API refused the demo analysis: {submitted}")
         status = await _follow(client, f"{base}/status/{submitted['job_id']}", console)
     if status["status"] != "complete":
-        raise OperatorError(f"the demo analysis failed: {status.get('error')} ({status.get('error_code')})")
+        raise OperatorError(
+            f"the demo analysis failed: {status.get('error')} ({status.get('error_code')})"
+        )
     result = status["result"]
     console.print(f"\n[bold green]Analysis ready[/] ({submitted['job_id']})")
     console.print(f"[bold]Summary:[/] {result['summary']}")
@@ -131,7 +163,9 @@ async def _follow(client: httpx.AsyncClient, url: str, console: Console) -> dict
     started, last = time.monotonic(), None
     while True:
         status = (await client.get(url)).json()
-        line = f"{status['status']:<17} {status.get('progress', 0):>3}%  {status.get('message', '')}"
+        line = (
+            f"{status['status']:<17} {status.get('progress', 0):>3}%  {status.get('message', '')}"
+        )
         if line != last:
             console.print(f"  {time.monotonic() - started:5.1f}s  {line}")
             last = line
@@ -145,11 +179,16 @@ def _print_next_steps(console: Console, summary: dict[str, Any], base: str, key:
     console.print(f"File: {summary['video_path']}")
     console.print("\nTry next (while the server runs, e.g. `knightvision demo --serve`):")
     console.print(f'  curl {base}/credits -H "Authorization: Bearer {key}"', soft_wrap=True)
-    console.print(f'  curl "{base}/videos?limit=10" -H "Authorization: Bearer {key}"', soft_wrap=True)
     console.print(
-        f"  curl -X POST {base}/generate-video -H \"Authorization: Bearer {key}\" -H \"Content-Type: application/json\" "
-        "-d '{\"prompt\": \"A person walking through a futuristic city\", \"model\": \"local-storyboard\", \"duration\": 5}'",
+        f'  curl "{base}/videos?limit=10" -H "Authorization: Bearer {key}"', soft_wrap=True
+    )
+    console.print(
+        f'  curl -X POST {base}/generate-video -H "Authorization: Bearer {key}" -H "Content-Type: application/json" '
+        '-d \'{"prompt": "A person walking through a futuristic city", "model": "local-storyboard", "duration": 5}\'',
         soft_wrap=True,
     )
     console.print(f"  curl -O {summary['video_url']}", soft_wrap=True)
-    console.print(f"  curl {base}/status/{summary['analysis']['job_id']} -H \"Authorization: Bearer {key}\"", soft_wrap=True)
+    console.print(
+        f'  curl {base}/status/{summary["analysis"]["job_id"]} -H "Authorization: Bearer {key}"',
+        soft_wrap=True,
+    )

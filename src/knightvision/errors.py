@@ -15,7 +15,9 @@ class KVError(Exception):
     message = "Internal server error"
     headers: dict[str, str] | None = None  # extra response headers, e.g. Retry-After
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, **extra: Any
+    ) -> None:
         self.message = message or self.message
         self.code = code or self.code
         self.extra = extra

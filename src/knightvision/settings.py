@@ -81,8 +81,12 @@ class Settings(BaseSettings):
     # adapter = "kie"
     models: dict[str, ModelRoute] = Field(default_factory=dict)
     # Where characters are rendered and registered (D16), e.g. in TOML [character_route] adapter = "kie".
-    character_route: ModelRoute = Field(default_factory=lambda: ModelRoute(adapter="local-storyboard"))
-    upstream_timeout_seconds: float = Field(1200.0, ge=10.0, description="overall cap on one upstream render")
+    character_route: ModelRoute = Field(
+        default_factory=lambda: ModelRoute(adapter="local-storyboard")
+    )
+    upstream_timeout_seconds: float = Field(
+        1200.0, ge=10.0, description="overall cap on one upstream render"
+    )
     upstream_poll_interval_seconds: float = Field(5.0, gt=0.0, le=300.0)
     upstream_poll_max_interval_seconds: float = Field(30.0, gt=0.0, le=600.0)
     upstream_request_timeout_seconds: float = Field(60.0, gt=0.0, le=600.0)
@@ -97,7 +101,9 @@ class Settings(BaseSettings):
     ad_max_duration_seconds: int = Field(300, ge=5, le=3600)
     ad_download_timeout_seconds: float = Field(180.0, ge=5.0, le=3600.0)
     transcription: Literal["local", "openai"] = "local"
-    transcription_model_dir: Path | None = Field(None, description="a CTranslate2 Whisper model; default: bundled tiny.en")
+    transcription_model_dir: Path | None = Field(
+        None, description="a CTranslate2 Whisper model; default: bundled tiny.en"
+    )
     openai_transcription_model: str = "whisper-1"
 
     @field_validator("log_level")
@@ -110,7 +116,11 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme.split("+")[0] not in {"sqlite", "postgresql", "postgres"}:
+        if value is not None and urlsplit(value).scheme.split("+")[0] not in {
+            "sqlite",
+            "postgresql",
+            "postgres",
+        }:
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
 
@@ -125,7 +135,9 @@ class Settings(BaseSettings):
     @classmethod
     def _known_storage(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).scheme != "file":
-            raise ValueError("must be a file:// URL (S3-compatible storage is not in this build yet)")
+            raise ValueError(
+                "must be a file:// URL (S3-compatible storage is not in this build yet)"
+            )
         return value
 
     @field_validator("public_base_url")
@@ -153,7 +165,9 @@ class Settings(BaseSettings):
     def _known_limits(cls, value: dict[str, int]) -> dict[str, int]:
         unknown = sorted(set(value) - set(DEFAULT_RATE_LIMITS))
         if unknown:
-            raise ValueError(f"unknown endpoint names {unknown}; known: {sorted(DEFAULT_RATE_LIMITS)}")
+            raise ValueError(
+                f"unknown endpoint names {unknown}; known: {sorted(DEFAULT_RATE_LIMITS)}"
+            )
         if any(limit < 1 for limit in value.values()):
             raise ValueError("limits must be at least 1 per minute")
         return value
@@ -161,7 +175,9 @@ class Settings(BaseSettings):
     @field_validator("models")
     @classmethod
     def _known_routes(cls, value: dict[str, ModelRoute]) -> dict[str, ModelRoute]:
-        from knightvision.video.routing import route_problems  # the catalogues live with the adapters
+        from knightvision.video.routing import (
+            route_problems,
+        )  # the catalogues live with the adapters
 
         problems = route_problems(value)
         if problems:
@@ -179,9 +195,11 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _kling_pair(self) -> "Settings":
+    def _kling_pair(self) -> Settings:
         if bool(self.kling_access_key) != bool(self.kling_secret_key):
-            raise ValueError("KNIGHTVISION_KLING_ACCESS_KEY and KNIGHTVISION_KLING_SECRET_KEY go together")
+            raise ValueError(
+                "KNIGHTVISION_KLING_ACCESS_KEY and KNIGHTVISION_KLING_SECRET_KEY go together"
+            )
         return self
 
     @classmethod
@@ -240,7 +258,9 @@ class Settings(BaseSettings):
 class _TomlFileSource(PydanticBaseSettingsSource):
     """Reads the optional TOML file; its path may itself come from flags or the environment."""
 
-    def __init__(self, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource) -> None:
+    def __init__(
+        self, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource
+    ) -> None:
         super().__init__(settings_cls)
         self._init = init_settings
 
@@ -248,7 +268,11 @@ class _TomlFileSource(PydanticBaseSettingsSource):
         explicit = self._init().get("config") or os.environ.get(f"{ENV_PREFIX}CONFIG")
         if explicit:
             return Path(explicit).expanduser(), True
-        data_dir = self._init().get("data_dir") or os.environ.get(f"{ENV_PREFIX}DATA_DIR") or "./knightvision-data"
+        data_dir = (
+            self._init().get("data_dir")
+            or os.environ.get(f"{ENV_PREFIX}DATA_DIR")
+            or "./knightvision-data"
+        )
         return Path(data_dir).expanduser() / "knightvision.toml", False
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:

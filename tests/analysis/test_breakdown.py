@@ -18,7 +18,9 @@ def breakdown(ad: clips.MeasuredAd) -> dict:
     return build_breakdown(ad.metrics, ad.transcript, ad.frames)
 
 
-def test_hook_is_what_the_first_three_seconds_show_and_say(ad: clips.MeasuredAd, breakdown: dict) -> None:
+def test_hook_is_what_the_first_three_seconds_show_and_say(
+    ad: clips.MeasuredAd, breakdown: dict
+) -> None:
     hook = breakdown["hook"]
     first, second = ad.ad.scenes[0], ad.ad.scenes[1]
     assert (hook["start_s"], hook["end_s"]) == (0.0, 3.0)
@@ -33,13 +35,18 @@ def test_hook_is_what_the_first_three_seconds_show_and_say(ad: clips.MeasuredAd,
     assert all(Path(shot["keyframe"]).is_file() for shot in hook["shown"]["shots"])
 
 
-def test_scenes_follow_the_cuts_with_their_text_and_speech(ad: clips.MeasuredAd, breakdown: dict) -> None:
+def test_scenes_follow_the_cuts_with_their_text_and_speech(
+    ad: clips.MeasuredAd, breakdown: dict
+) -> None:
     scenes = breakdown["scenes"]
     assert len(scenes) == len(ad.ad.scenes)
     assert scenes[0]["start_s"] == 0.0 and scenes[-1]["end_s"] == ad.metrics["duration_s"]
     for scene, truth in zip(scenes, ad.ad.scenes, strict=True):
         assert scene["duration_s"] == pytest.approx(scene["end_s"] - scene["start_s"], abs=0.002)
-        assert any(similar(truth.text, text) >= 0.9 for text in scene["on_screen_text"]), (truth.text, scene)
+        assert any(similar(truth.text, text) >= 0.9 for text in scene["on_screen_text"]), (
+            truth.text,
+            scene,
+        )
         assert similar(truth.text, scene["speech"]) >= 0.6, (truth.text, scene["speech"])
         assert scene["speech_heard"] is True and scene["face"] is False
         assert Path(scene["keyframe"]).is_file()
@@ -100,7 +107,10 @@ def test_segments_stand_in_for_missing_word_times() -> None:
         text="Buy now. Thanks.",
         language="en",
         language_probability=None,
-        segments=[{"start": 1.0, "end": 2.0, "text": "Buy now."}, {"start": 5.0, "end": 6.0, "text": "Thanks."}],
+        segments=[
+            {"start": 1.0, "end": 2.0, "text": "Buy now."},
+            {"start": 5.0, "end": 6.0, "text": "Thanks."},
+        ],
         words=[],
         engine="openai gpt-4o-transcribe",
     )

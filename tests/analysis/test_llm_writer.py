@@ -42,24 +42,38 @@ def ad(tmp_path: Path) -> ReportInputs:
 
 
 def chat(server: FakeOpenAIChat, **config: Any) -> OpenAICompatChat:
-    settings = {"base_url": server.base_url, "model": MODEL, "api_key": "sk-test", "vision": True, **config}
+    settings = {
+        "base_url": server.base_url,
+        "model": MODEL,
+        "api_key": "sk-test",
+        "vision": True,
+        **config,
+    }
     return OpenAICompatChat(OpenAICompatConfig(**settings), sleep=lambda seconds: None)
 
 
-def beat(kind: str, start: float, end: float, voiceover: str, on_screen: str = "") -> dict[str, Any]:
-    return {"beat": kind, "start_s": start, "end_s": end, "voiceover": voiceover, "on_screen": on_screen,
-            "direction": "Handheld close-up."}
+def beat(
+    kind: str, start: float, end: float, voiceover: str, on_screen: str = ""
+) -> dict[str, Any]:
+    return {
+        "beat": kind,
+        "start_s": start,
+        "end_s": end,
+        "voiceover": voiceover,
+        "on_screen": on_screen,
+        "direction": "Handheld close-up.",
+    }
 
 
 def good_reply(**changes: Any) -> dict[str, Any]:
     reply = {
         "summary": "A 22.4 s vertical TikTok ad for GlowWash shampoo that opens on greasy hair and closes on 50% off.",
         "analysis": "Hook: first cut at 1.2 s, inside the 2 s benchmark (measured)\n"
-                    "Speech: 152 wpm, within the 130-170 wpm range (measured)\n"
-                    "Audio: -15.2 LUFS, close to the -14 LUFS target (opinion)\n"
-                    "Pacing: 11 shots keep it moving (opinion)",
+        "Speech: 152 wpm, within the 130-170 wpm range (measured)\n"
+        "Audio: -15.2 LUFS, close to the -14 LUFS target (opinion)\n"
+        "Pacing: 11 shots keep it moving (opinion)",
         "ugc_script": "UGC-style vertical video, 20 seconds. 0-3 s: a creator asks 'Tired of greasy hair by noon?' "
-                      "3-17 s: shows GlowWash in use. 17-20 s: says 'Tap shop now'.",
+        "3-17 s: shows GlowWash in use. 17-20 s: says 'Tap shop now'.",
         "ugc_script_beats": [
             beat("hook", 0, 3, "Tired of greasy hair by noon?", "Greasy by noon?"),
             beat("problem", 3, 7, "I was too."),
@@ -73,29 +87,46 @@ def good_reply(**changes: Any) -> dict[str, Any]:
 
 
 def reply_with(content: str | dict[str, Any]) -> Reply:
-    return Reply(body=completion(content if isinstance(content, str) else json.dumps(content), model=MODEL))
+    return Reply(
+        body=completion(content if isinstance(content, str) else json.dumps(content), model=MODEL)
+    )
 
 
 def deterministic_report(inputs: ReportInputs) -> Report:
     return deterministic.write(inputs)
 
 
-def test_success_uses_the_models_text_for_every_part(server: FakeOpenAIChat, ad: ReportInputs) -> None:
+def test_success_uses_the_models_text_for_every_part(
+    server: FakeOpenAIChat, ad: ReportInputs
+) -> None:
     server.script(reply_with(good_reply()))
     report = write_report(ad, chat(server))
     result = assert_well_formed(report)
     assert report.summary.startswith("A 22.4 s vertical TikTok ad for GlowWash")
     assert report.ugc_script.startswith("UGC-style vertical video, 20 seconds")
-    assert [b.beat for b in report.ugc_script_beats] == ["hook", "problem", "solution", "proof", "cta"]
+    assert [b.beat for b in report.ugc_script_beats] == [
+        "hook",
+        "problem",
+        "solution",
+        "proof",
+        "cta",
+    ]
     assert report.ugc_script_beats[-1].end_s == 20
-    assert result["engine"]["summary"] == result["engine"]["analysis"] == result["engine"]["ugc_script"] == LLM
+    assert (
+        result["engine"]["summary"]
+        == result["engine"]["analysis"]
+        == result["engine"]["ugc_script"]
+        == LLM
+    )
     assert result["engine"]["analysis_points"] == "deterministic-v1"
     # Measured points and the transcription stay ours.
     assert report.analysis_points == deterministic_report(ad).analysis_points
     assert result["transcription"].startswith("Tired of greasy hair")
 
 
-def test_the_request_carries_model_transcript_metrics_and_frames(server: FakeOpenAIChat, ad: ReportInputs) -> None:
+def test_the_request_carries_model_transcript_metrics_and_frames(
+    server: FakeOpenAIChat, ad: ReportInputs
+) -> None:
     server.script(reply_with(good_reply()))
     write_report(ad, chat(server))
     [request] = server.requests
@@ -103,7 +134,11 @@ def test_the_request_carries_model_transcript_metrics_and_frames(server: FakeOpe
     assert body["model"] == MODEL
     assert body["response_format"] == {"type": "json_object"}
     system, user = body["messages"]
-    assert system["role"] == "system" and "JSON" in system["content"] and "ugc_script_beats" in system["content"]
+    assert (
+        system["role"] == "system"
+        and "JSON" in system["content"]
+        and "ugc_script_beats" in system["content"]
+    )
     texts = [part["text"] for part in user["content"] if part["type"] == "text"]
     images = [part["image_url"]["url"] for part in user["content"] if part["type"] == "image_url"]
     context = json.loads(texts[0].split("\n", 1)[1])
@@ -142,26 +177,55 @@ def test_wrong_schema_falls_back_part_by_part(server: FakeOpenAIChat, ad: Report
     report = write_report(ad, chat(server))
     expected = deterministic_report(ad)
     assert report.summary == expected.summary
-    assert report.engine["summary"] == "deterministic-v1 (llm output invalid: summary: Input should be a valid string)"
-    assert report.ugc_script == expected.ugc_script and report.ugc_script_beats == expected.ugc_script_beats
-    assert report.engine["ugc_script"].startswith("deterministic-v1 (llm output invalid: ugc_script_beats.2.beat:")
+    assert (
+        report.engine["summary"]
+        == "deterministic-v1 (llm output invalid: summary: Input should be a valid string)"
+    )
+    assert (
+        report.ugc_script == expected.ugc_script
+        and report.ugc_script_beats == expected.ugc_script_beats
+    )
+    assert report.engine["ugc_script"].startswith(
+        "deterministic-v1 (llm output invalid: ugc_script_beats.2.beat:"
+    )
     assert report.engine["analysis"] == LLM and "(measured)" in report.analysis
 
 
 @pytest.mark.parametrize(
     ("changes", "part", "reason"),
     [
-        ({"ugc_script": "x" * 2001}, "ugc_script", "ugc_script: String should have at most 2000 characters"),
-        ({"analysis": "Hook is fine. Pacing is fine. Captions are fine. Sound is fine."},
-         "analysis", "no (measured)/(opinion) labels (D18)"),
-        ({"summary": "This 45-second ad for GlowWash walks through greasy hair and ends on an offer."},
-         "summary", "says the ad is 45 s long; measured 22.4 s"),
-        ({"analysis": "Speech: 210 wpm, fast (measured)\nHook: fine (opinion)"},
-         "analysis", "says 210 words per minute; measured 152"),
-        ({"analysis": "Audio: -9 LUFS, loud (measured)\nHook: fine (opinion)"},
-         "analysis", "says -9 LUFS; measured -15.2"),
-        ({"analysis": "Pacing: 25 shots in 22 s (measured)\nHook: fine (opinion)"},
-         "analysis", "says 25 shots/cuts; measured [10, 11]"),
+        (
+            {"ugc_script": "x" * 2001},
+            "ugc_script",
+            "ugc_script: String should have at most 2000 characters",
+        ),
+        (
+            {"analysis": "Hook is fine. Pacing is fine. Captions are fine. Sound is fine."},
+            "analysis",
+            "no (measured)/(opinion) labels (D18)",
+        ),
+        (
+            {
+                "summary": "This 45-second ad for GlowWash walks through greasy hair and ends on an offer."
+            },
+            "summary",
+            "says the ad is 45 s long; measured 22.4 s",
+        ),
+        (
+            {"analysis": "Speech: 210 wpm, fast (measured)\nHook: fine (opinion)"},
+            "analysis",
+            "says 210 words per minute; measured 152",
+        ),
+        (
+            {"analysis": "Audio: -9 LUFS, loud (measured)\nHook: fine (opinion)"},
+            "analysis",
+            "says -9 LUFS; measured -15.2",
+        ),
+        (
+            {"analysis": "Pacing: 25 shots in 22 s (measured)\nHook: fine (opinion)"},
+            "analysis",
+            "says 25 shots/cuts; measured [10, 11]",
+        ),
     ],
 )
 def test_outputs_that_break_limits_or_contradict_metrics_fall_back(
@@ -171,22 +235,34 @@ def test_outputs_that_break_limits_or_contradict_metrics_fall_back(
     report = write_report(ad, chat(server))
     assert report.engine[part] == f"deterministic-v1 (llm output invalid: {reason})"
     assert getattr(report, part) == getattr(deterministic_report(ad), part)
-    assert all(report.engine[other] == LLM for other in ("summary", "analysis", "ugc_script") if other != part)
+    assert all(
+        report.engine[other] == LLM
+        for other in ("summary", "analysis", "ugc_script")
+        if other != part
+    )
 
 
 @pytest.mark.parametrize(
     ("beats_change", "reason"),
     [
         (lambda b: [b[1], b[0], *b[2:]], "beats must open with hook and close with cta"),
-        (lambda b: [b[0], {**b[1], "start_s": 1.0}, *b[2:]], "problem at 1 s overlaps hook ending at 3 s"),
+        (
+            lambda b: [b[0], {**b[1], "start_s": 1.0}, *b[2:]],
+            "problem at 1 s overlaps hook ending at 3 s",
+        ),
         (lambda b: [*b[:4], {**b[4], "end_s": 16.0}], "cta ends at 16 s, not after its start 17 s"),
-        (lambda b: [*b[:4], {**b[4], "end_s": "20"}], "ugc_script_beats.4.end_s: Input should be a valid number"),
+        (
+            lambda b: [*b[:4], {**b[4], "end_s": "20"}],
+            "ugc_script_beats.4.end_s: Input should be a valid number",
+        ),
     ],
 )
 def test_beats_need_the_allowed_kinds_and_sane_timings(
     server: FakeOpenAIChat, ad: ReportInputs, beats_change: Any, reason: str
 ) -> None:
-    server.script(reply_with(good_reply(ugc_script_beats=beats_change(good_reply()["ugc_script_beats"]))))
+    server.script(
+        reply_with(good_reply(ugc_script_beats=beats_change(good_reply()["ugc_script_beats"])))
+    )
     report = write_report(ad, chat(server))
     assert reason in report.engine["ugc_script"]
     assert report.ugc_script_beats == deterministic_report(ad).ugc_script_beats
@@ -194,10 +270,14 @@ def test_beats_need_the_allowed_kinds_and_sane_timings(
 
 def test_speech_claims_about_an_ad_without_speech_are_rejected(server: FakeOpenAIChat) -> None:
     silent = slow_silent_ad()
-    server.script(reply_with(good_reply(
-        summary="A 40-second landscape Facebook ad for Oakline handmade oak desks, told in on-screen text.",
-        analysis="Speech: 150 wpm (measured)\nHook: first cut at 9.5 s (measured)",
-    )))
+    server.script(
+        reply_with(
+            good_reply(
+                summary="A 40-second landscape Facebook ad for Oakline handmade oak desks, told in on-screen text.",
+                analysis="Speech: 150 wpm (measured)\nHook: first cut at 9.5 s (measured)",
+            )
+        )
+    )
     report = write_report(silent, chat(server))
     assert report.engine["summary"] == LLM
     assert report.engine["analysis"] == (
@@ -205,7 +285,9 @@ def test_speech_claims_about_an_ad_without_speech_are_rejected(server: FakeOpenA
     )
 
 
-def test_401_falls_back_without_leaking_the_upstream_message(server: FakeOpenAIChat, ad: ReportInputs) -> None:
+def test_401_falls_back_without_leaking_the_upstream_message(
+    server: FakeOpenAIChat, ad: ReportInputs
+) -> None:
     server.script(Reply(401, error_body("Incorrect API key provided: sk-te****test")))
     report = write_report(ad, chat(server))
     assert len(server.requests) == 1
@@ -216,9 +298,13 @@ def test_401_falls_back_without_leaking_the_upstream_message(server: FakeOpenAIC
 
 
 def test_429_then_success_honours_retry_after(server: FakeOpenAIChat, ad: ReportInputs) -> None:
-    server.script(Reply(429, error_body("Rate limit reached"), {"Retry-After": "1"}), reply_with(good_reply()))
+    server.script(
+        Reply(429, error_body("Rate limit reached"), {"Retry-After": "1"}), reply_with(good_reply())
+    )
     waits: list[float] = []
-    model = OpenAICompatChat(OpenAICompatConfig(base_url=server.base_url, model=MODEL, vision=True), sleep=waits.append)
+    model = OpenAICompatChat(
+        OpenAICompatConfig(base_url=server.base_url, model=MODEL, vision=True), sleep=waits.append
+    )
     report = write_report(ad, model)
     assert waits == [1.0] and len(server.requests) == 2
     assert report.engine["summary"] == LLM
@@ -244,7 +330,10 @@ def test_timeout_falls_back_within_the_deadline(server: FakeOpenAIChat, ad: Repo
 def test_replies_wrapped_in_a_code_fence_or_prose_are_read() -> None:
     body = json.dumps(good_reply())
     assert parse_reply(f"```json\n{body}\n```")["summary"].startswith("A 22.4 s")
-    assert parse_reply(f"Here you go:\n{body}\nHope that helps.")["ugc_script_beats"][0]["beat"] == "hook"
+    assert (
+        parse_reply(f"Here you go:\n{body}\nHope that helps.")["ugc_script_beats"][0]["beat"]
+        == "hook"
+    )
     with pytest.raises(ValueError, match="not a JSON object"):
         parse_reply("[1, 2]")
 

@@ -41,7 +41,11 @@ def test_file_facts(ad: clips.MeasuredAd) -> None:
     assert m["duration_s"] == pytest.approx(12.0, abs=0.05)
     assert m["size_bytes"] == ad.ad.path.stat().st_size
     assert (m["width"], m["height"], m["fps"], m["has_audio"]) == (720, 1280, 30.0, True)
-    assert (m["aspect_ratio"], m["aspect_ratio_exact"], m["aspect_ratio_value"]) == ("9:16", "9:16", 0.5625)
+    assert (m["aspect_ratio"], m["aspect_ratio_exact"], m["aspect_ratio_value"]) == (
+        "9:16",
+        "9:16",
+        0.5625,
+    )
     json.dumps(m)  # plain JSON data, checkpointable
 
 
@@ -61,8 +65,12 @@ def test_captions_are_read_with_their_times(ad: clips.MeasuredAd) -> None:
     for scene in ad.ad.scenes:
         match = max(spans, key=lambda span: similar(scene.text, span["text"]))
         assert similar(scene.text, match["text"]) >= 0.9, (scene.text, spans)
-        assert match["start_s"] == pytest.approx(scene.start if scene.start == 0 else scene.start + 0.15, abs=0.3)
-        assert match["end_s"] == pytest.approx(scene.end if scene.end == 12.0 else scene.end + 0.15, abs=0.3)
+        assert match["start_s"] == pytest.approx(
+            scene.start if scene.start == 0 else scene.start + 0.15, abs=0.3
+        )
+        assert match["end_s"] == pytest.approx(
+            scene.end if scene.end == 12.0 else scene.end + 0.15, abs=0.3
+        )
     assert len(spans) == len(ad.ad.scenes)  # one span per caption, nothing invented
 
 
@@ -109,7 +117,9 @@ def test_timings_and_engines_are_reported(ad: clips.MeasuredAd) -> None:
 # --- faces, loudness and silence on a generated clip -----------------------------------------
 
 
-def test_a_face_is_found_from_when_it_appears(face_metrics: tuple[clips.FaceClip, dict[str, Any]]) -> None:
+def test_a_face_is_found_from_when_it_appears(
+    face_metrics: tuple[clips.FaceClip, dict[str, Any]],
+) -> None:
     clip, m = face_metrics
     assert m["first_face_s"] == pytest.approx(clip.face_from, abs=0.3)
     sampled = m["sampled_frame_times_s"]
@@ -118,7 +128,9 @@ def test_a_face_is_found_from_when_it_appears(face_metrics: tuple[clips.FaceClip
     assert all(t >= clip.face_from - 0.05 for t in m["face_times_s"])  # no face before the photo
 
 
-def test_tone_loudness_and_half_silence(face_metrics: tuple[clips.FaceClip, dict[str, Any]]) -> None:
+def test_tone_loudness_and_half_silence(
+    face_metrics: tuple[clips.FaceClip, dict[str, Any]],
+) -> None:
     _, m = face_metrics
     # 997 Hz sine at amplitude 0.1 (mono): 20*log10(0.1) - 3.01 = -23.0 LUFS; the silent half is gated out
     assert m["loudness_lufs"] == pytest.approx(-23.0, abs=0.5)
@@ -128,13 +140,17 @@ def test_tone_loudness_and_half_silence(face_metrics: tuple[clips.FaceClip, dict
 
 def test_audio_levels_on_exact_signals() -> None:
     rate = 48_000
-    assert audio_levels(clips.tone(4.0, 0.1, rate), rate)["loudness_lufs"] == pytest.approx(-23.0, abs=0.1)
+    assert audio_levels(clips.tone(4.0, 0.1, rate), rate)["loudness_lufs"] == pytest.approx(
+        -23.0, abs=0.1
+    )
     half = np.concatenate([clips.tone(2.0, 0.1, rate), np.zeros(2 * rate, np.float32)])
     assert audio_levels(half, rate)["silence_ratio"] == pytest.approx(0.5, abs=0.01)
     quiet = audio_levels(np.zeros(3 * rate, np.float32), rate)
     assert quiet == {"loudness_lufs": None, "silence_ratio": 1.0}
     stereo = np.stack([clips.tone(4.0, 0.1, rate)] * 2, axis=1)
-    assert audio_levels(stereo, rate)["loudness_lufs"] == pytest.approx(-20.0, abs=0.1)  # two channels sum
+    assert audio_levels(stereo, rate)["loudness_lufs"] == pytest.approx(
+        -20.0, abs=0.1
+    )  # two channels sum
 
 
 def test_decode_audio_keeps_rate_and_mono(tmp_path: Path) -> None:
@@ -153,7 +169,9 @@ def test_video_without_audio(tmp_path: Path) -> None:
     m = measure(clip.path, frames, transcript)
     assert m["has_audio"] is False and m["loudness_lufs"] is None and m["silence_ratio"] is None
     assert m["speech_start_s"] is None and m["word_count"] == 0 and m["words_per_minute"] is None
-    assert m["on_screen_text"] == [] and m["call_to_action"] is None and m["face_frame_share"] == 0.0
+    assert (
+        m["on_screen_text"] == [] and m["call_to_action"] is None and m["face_frame_share"] == 0.0
+    )
     assert m["aspect_ratio_exact"] == "4:3"
     assert m["shot_count"] == 5
 
@@ -177,17 +195,29 @@ def test_aspect_ratio(size: tuple[int, int], nearest: str, exact: str) -> None:
     assert (facts["aspect_ratio"], facts["aspect_ratio_exact"]) == (nearest, exact)
 
 
-def _transcript(words: list[tuple[float, str]], *, low: bool = False, transcribable: bool = True) -> Transcript:
+def _transcript(
+    words: list[tuple[float, str]], *, low: bool = False, transcribable: bool = True
+) -> Transcript:
     text = " ".join(w for _, w in words)
     end = words[-1][0] + 0.3 if words else 0.0
     return Transcript(
         text=text if transcribable else "",
         language="en",
         language_probability=None,
-        segments=[{"start": words[0][0], "end": end, "text": text, "avg_logprob": -0.2, "low_confidence": low}]
+        segments=[
+            {
+                "start": words[0][0],
+                "end": end,
+                "text": text,
+                "avg_logprob": -0.2,
+                "low_confidence": low,
+            }
+        ]
         if words and transcribable
         else [],
-        words=[{"start": t, "end": t + 0.3, "word": w, "probability": 0.9} for t, w in words] if transcribable else [],
+        words=[{"start": t, "end": t + 0.3, "word": w, "probability": 0.9} for t, w in words]
+        if transcribable
+        else [],
         engine="test",
         transcribable=transcribable,
     )
@@ -199,14 +229,18 @@ def _said(start: float, sentence: str) -> list[tuple[float, str]]:
 
 def test_cta_prefers_the_last_third_and_strong_phrases() -> None:
     transcript = _transcript(
-        _said(1.0, "Sign up for our newsletter.") + _said(25.0, "Download the app and try it free today.")
+        _said(1.0, "Sign up for our newsletter.")
+        + _said(25.0, "Download the app and try it free today.")
     )
     spans = [{"start_s": 12.0, "end_s": 14.0, "text": "Order yours"}]
     cta = find_call_to_action(transcript, spans, 30.0)
     assert (cta["phrase"], cta["time_s"], cta["source"]) == ("download the app", 25.0, "speech")
     assert cta["text"] == "Download the app and try it free today."
     early_only = find_call_to_action(_transcript(_said(1.0, "Sign up now.")), [], 30.0)
-    assert (early_only["phrase"], early_only["time_s"]) == ("sign up", 1.0)  # nothing late: the earliest
+    assert (early_only["phrase"], early_only["time_s"]) == (
+        "sign up",
+        1.0,
+    )  # nothing late: the earliest
     weak = find_call_to_action(_transcript(_said(2.0, "We deliver every order fast.")), [], 30.0)
     assert (weak["phrase"], weak["strength"]) == ("order", "weak")
 

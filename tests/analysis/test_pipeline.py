@@ -68,7 +68,9 @@ def ads(tmp_path_factory: pytest.TempPathFactory) -> dict[int, bytes]:
     rendered = {}
     for ad_id, (script, _) in ADS.items():
         path = folder / f"{ad_id}.mp4"
-        render_storyboard(RenderSpec(prompt=script, duration=3, width=720, height=720, fps=10), path, voice=voice)
+        render_storyboard(
+            RenderSpec(prompt=script, duration=3, width=720, height=720, fps=10), path, voice=voice
+        )
         rendered[ad_id] = path.read_bytes()
     return rendered
 
@@ -86,7 +88,9 @@ def hosts(server: AdServer) -> dict[str, Platform]:
 
 @pytest.fixture
 async def queue(tmp_path: Path) -> AsyncIterator[JobQueue]:
-    async_url = Settings(database_url=f"sqlite:///{tmp_path / 'knightvision.db'}").async_database_url
+    async_url = Settings(
+        database_url=f"sqlite:///{tmp_path / 'knightvision.db'}"
+    ).async_database_url
     await asyncio.to_thread(upgrade, async_url)
     engine = create_engine(async_url)
     yield JobQueue(engine, QueuePolicy(lease_seconds=30, max_attempts=3, timeout_seconds=120))
@@ -99,10 +103,20 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _providers(
-    tmp_path: Path, hosts: dict[str, Platform], transcriber: Transcriber | None = None, **source: Any
+    tmp_path: Path,
+    hosts: dict[str, Platform],
+    transcriber: Transcriber | None = None,
+    **source: Any,
 ) -> AnalysisProviders:
-    options: dict[str, Any] = {"max_bytes": MAX_BYTES, "max_duration_s": 30, "timeout_s": 10.0, **source}
-    ytdlp = YtDlpSource(cookies_file=None, allowed_hosts=hosts, extractors=("generic", "html5"), **options)
+    options: dict[str, Any] = {
+        "max_bytes": MAX_BYTES,
+        "max_duration_s": 30,
+        "timeout_s": 10.0,
+        **source,
+    }
+    ytdlp = YtDlpSource(
+        cookies_file=None, allowed_hosts=hosts, extractors=("generic", "html5"), **options
+    )
     return AnalysisProviders(
         fetcher=AdMediaFetcher(MediaCache(tmp_path / "cache"), ytdlp),
         transcriber=transcriber or LocalWhisperTranscriber(),
@@ -113,7 +127,9 @@ def _providers(
 
 
 def _video_page(src: str, title: str = "An ad") -> Reply:
-    return Reply.page(f'<html><head><title>{title}</title></head><body><video src="{src}"></video></body></html>')
+    return Reply.page(
+        f'<html><head><title>{title}</title></head><body><video src="{src}"></video></body></html>'
+    )
 
 
 def _mp4(body: bytes, **options: Any) -> Reply:
@@ -121,23 +137,42 @@ def _mp4(body: bytes, **options: Any) -> Reply:
 
 
 async def _account(queue: JobQueue, credits: int = CREDITS) -> int:
-    return (await admin.create_account(queue.engine, f"acct-{os.urandom(4).hex()}", credits))["account_id"]
+    return (await admin.create_account(queue.engine, f"acct-{os.urandom(4).hex()}", credits))[
+        "account_id"
+    ]
 
 
 async def _submit(queue: JobQueue, account_id: int, url: str, hosts: dict[str, Platform]) -> str:
     """What ``AnalysisService.submit`` enqueues, for a URL on the loopback platform."""
     ref = parse_ad_url(url, hosts=hosts)
     job_id = new_job_id(utcnow())
-    params = {"url": ref.url, "platform": ref.platform, "canonical_key": ref.canonical_key, "submitted_url": url}
+    params = {
+        "url": ref.url,
+        "platform": ref.platform,
+        "canonical_key": ref.canonical_key,
+        "submitted_url": url,
+    }
     await queue.submit_paid(
-        job_id=job_id, account_id=account_id, kind=ANALYSIS_JOB_KIND, params=params, cost=COST, reason="ad analysis"
+        job_id=job_id,
+        account_id=account_id,
+        kind=ANALYSIS_JOB_KIND,
+        params=params,
+        cost=COST,
+        reason="ad analysis",
     )
     return job_id
 
 
-async def _run(queue: JobQueue, providers: AnalysisProviders, job_ids: list[str], *, slots: int = 2) -> list[Any]:
+async def _run(
+    queue: JobQueue, providers: AnalysisProviders, job_ids: list[str], *, slots: int = 2
+) -> list[Any]:
     """Run a real worker on the analysis handler until every job has finished; their rows."""
-    runner = WorkerRunner(queue, {ANALYSIS_JOB_KIND: make_analysis_handler(providers)}, slots=slots, poll_interval=0.05)
+    runner = WorkerRunner(
+        queue,
+        {ANALYSIS_JOB_KIND: make_analysis_handler(providers)},
+        slots=slots,
+        poll_interval=0.05,
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(runner.run(stop))
     try:
@@ -171,16 +206,43 @@ FAILURES = [
     ("403", Reply.page("forbidden", status=403), {}, "source_unavailable", False),
     ("401", Reply.page("log in", status=401), {}, "source_login_required", False),
     ("503", Reply.page("busy", status=503), {}, "source_unavailable", True),
-    ("no-video", Reply.page("<html><head><title>Text ad</title></head><body><img src='/a.jpg'></body></html>"),
-     {}, "source_unsupported", False),
-    ("audio-only", Reply.page('<html><body><audio src="/media/voice.m4a"></audio></body></html>'),
-     {"/media/voice.m4a": Reply(body=b"\0" * 2048, content_type="audio/mp4")}, "source_not_video", False),
-    ("not-a-video", _video_page("/media/garbage.mp4"),
-     {"/media/garbage.mp4": _mp4(b"<html>this is no video</html>" * 50)}, "source_not_video", False),
-    ("too-large", _video_page("/media/big.mp4"),
-     {"/media/big.mp4": _mp4(os.urandom(MAX_BYTES + 200_000))}, "source_too_large", False),
-    ("too-large-unsized", _video_page("/media/big-chunked.mp4"),
-     {"/media/big-chunked.mp4": _mp4(os.urandom(MAX_BYTES + 200_000), content_length=False)}, "source_too_large", False),
+    (
+        "no-video",
+        Reply.page(
+            "<html><head><title>Text ad</title></head><body><img src='/a.jpg'></body></html>"
+        ),
+        {},
+        "source_unsupported",
+        False,
+    ),
+    (
+        "audio-only",
+        Reply.page('<html><body><audio src="/media/voice.m4a"></audio></body></html>'),
+        {"/media/voice.m4a": Reply(body=b"\0" * 2048, content_type="audio/mp4")},
+        "source_not_video",
+        False,
+    ),
+    (
+        "not-a-video",
+        _video_page("/media/garbage.mp4"),
+        {"/media/garbage.mp4": _mp4(b"<html>this is no video</html>" * 50)},
+        "source_not_video",
+        False,
+    ),
+    (
+        "too-large",
+        _video_page("/media/big.mp4"),
+        {"/media/big.mp4": _mp4(os.urandom(MAX_BYTES + 200_000))},
+        "source_too_large",
+        False,
+    ),
+    (
+        "too-large-unsized",
+        _video_page("/media/big-chunked.mp4"),
+        {"/media/big-chunked.mp4": _mp4(os.urandom(MAX_BYTES + 200_000), content_length=False)},
+        "source_too_large",
+        False,
+    ),
 ]
 
 
@@ -199,7 +261,10 @@ async def test_download_failures_end_the_job_with_their_code_and_a_full_refund(
     server.route("/share/v/Login/", Reply.redirect("/login/?next=%2Fads"))
     server.route("/login/", Reply.page("please log in"))
     account = await _account(queue)
-    submitted["login-redirect"] = (await _submit(queue, account, server.url("/share/v/Login/"), hosts), account)
+    submitted["login-redirect"] = (
+        await _submit(queue, account, server.url("/share/v/Login/"), hosts),
+        account,
+    )
     expected = {name: (code, retryable) for name, _, _, code, retryable in FAILURES}
     expected["login-redirect"] = ("source_login_required", False)
 
@@ -208,14 +273,22 @@ async def test_download_failures_end_the_job_with_their_code_and_a_full_refund(
 
     for (name, (job_id, account)), row in zip(submitted.items(), rows, strict=True):
         code, retryable = expected[name]
-        assert (row.status, row.error_code, row.failed_stage, row.retryable) == ("error", code, "downloading", retryable), (
-            name, row.error, row.last_error)
-        assert row.attempts == (3 if retryable else 1), name  # a retryable failure used up its attempts
+        assert (row.status, row.error_code, row.failed_stage, row.retryable) == (
+            "error",
+            code,
+            "downloading",
+            retryable,
+        ), (name, row.error, row.last_error)
+        assert row.attempts == (3 if retryable else 1), (
+            name
+        )  # a retryable failure used up its attempts
         assert row.credits_refunded == COST and row.result is None, name
         assert await _balance(queue, account) == (CREDITS, CREDITS), name
         assert "http" not in row.error and "ERROR" not in row.error, name  # partner-safe text
         scratch = providers.work_root / job_id / "download"
-        assert not scratch.exists() or os.listdir(scratch) == [], name  # nothing half-downloaded left behind
+        assert not scratch.exists() or os.listdir(scratch) == [], (
+            name
+        )  # nothing half-downloaded left behind
     assert not any(p.is_file() for p in (tmp_path / "cache").rglob("*"))  # nothing was cached
 
 
@@ -229,7 +302,12 @@ async def test_a_platform_that_never_answers_times_out_after_every_attempt(
     [row] = await _run(queue, _providers(tmp_path, hosts, timeout_s=0.5), [job_id])
 
     assert (row.status, row.error_code, row.failed_stage, row.retryable, row.attempts) == (
-        "error", "source_timeout", "downloading", True, 3)
+        "error",
+        "source_timeout",
+        "downloading",
+        True,
+        3,
+    )
     assert row.credits_refunded == COST and await _balance(queue, account) == (CREDITS, CREDITS)
     assert server.count("/ads/library/?id=4100") >= 3  # asked once per attempt, at least
 
@@ -249,12 +327,18 @@ class FlakyUpstream:
         self.calls += 1
         if self.calls == 1:
             self.on_failure()
-            raise TranscriptionError("transcription_upstream", "The transcription service is busy.", retryable=True)
+            raise TranscriptionError(
+                "transcription_upstream", "The transcription service is busy.", retryable=True
+            )
         return self.real.transcribe(audio_or_video)
 
 
 async def test_a_retried_job_skips_the_stages_it_already_finished(
-    queue: JobQueue, server: AdServer, hosts: dict[str, Platform], tmp_path: Path, ads: dict[int, bytes],
+    queue: JobQueue,
+    server: AdServer,
+    hosts: dict[str, Platform],
+    tmp_path: Path,
+    ads: dict[int, bytes],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import knightvision.media.frames as frames_module
@@ -284,13 +368,19 @@ async def test_a_retried_job_skips_the_stages_it_already_finished(
     flaky = FlakyUpstream(LocalWhisperTranscriber(), snapshot)
     [row] = await _run(queue, _providers(tmp_path, hosts, transcriber=flaky), [job_id])
 
-    assert (row.status, row.attempts, row.credits_refunded) == ("complete", 2, 0), (row.error, row.last_error)
+    assert (row.status, row.attempts, row.credits_refunded) == ("complete", 2, 0), (
+        row.error,
+        row.last_error,
+    )
     assert row.last_error.startswith("transcription_upstream")
     assert await _balance(queue, account) == (CREDITS - COST, CREDITS - COST)
     assert server.count("/media/3001.mp4") == 1 and server.count("/share/v/Bread/") == 1
     assert server.calls == at_failure["calls"]  # the second attempt made no request at all
     assert len(extractions) == 1 and flaky.calls == 2
-    assert at_failure["frames"] and {p.name: p.stat().st_mtime_ns for p in frames_dir.iterdir()} == at_failure["frames"]
+    assert (
+        at_failure["frames"]
+        and {p.name: p.stat().st_mtime_ns for p in frames_dir.iterdir()} == at_failure["frames"]
+    )
     assert set(row.checkpoint) == {"media", "frames", "transcript"}
     assert row.result["source"]["canonical_key"] == "facebook:3001"
     assert "bread" in row.result["transcription"].lower()
@@ -300,27 +390,48 @@ async def test_a_retried_job_skips_the_stages_it_already_finished(
 
 
 async def test_concurrent_analyses_each_get_their_own_result_and_one_charge(
-    queue: JobQueue, server: AdServer, hosts: dict[str, Platform], tmp_path: Path, ads: dict[int, bytes]
+    queue: JobQueue,
+    server: AdServer,
+    hosts: dict[str, Platform],
+    tmp_path: Path,
+    ads: dict[int, bytes],
 ) -> None:
     account = await _account(queue)
     job_ids = {}
     for ad_id, body in ads.items():
-        server.route(f"/ads/library/?id={ad_id}", _video_page(f"/media/{ad_id}.mp4", title=f"Ad {ad_id}"))
+        server.route(
+            f"/ads/library/?id={ad_id}", _video_page(f"/media/{ad_id}.mp4", title=f"Ad {ad_id}")
+        )
         server.route(f"/media/{ad_id}.mp4", _mp4(body))
-        job_ids[ad_id] = await _submit(queue, account, server.url(f"/ads/library/?id={ad_id}"), hosts)
+        job_ids[ad_id] = await _submit(
+            queue, account, server.url(f"/ads/library/?id={ad_id}"), hosts
+        )
 
     rows = await _run(queue, _providers(tmp_path, hosts), list(job_ids.values()), slots=2)
 
     for (ad_id, job_id), row in zip(job_ids.items(), rows, strict=True):
-        assert (row.status, row.attempts, row.credits_refunded) == ("complete", 1, 0), (ad_id, row.error)
+        assert (row.status, row.attempts, row.credits_refunded) == ("complete", 1, 0), (
+            ad_id,
+            row.error,
+        )
         result = row.result
-        assert result["source"]["canonical_key"] == f"facebook:{ad_id}" and result["source"]["title"].startswith(f"Ad {ad_id}"), result["source"]
+        assert result["source"]["canonical_key"] == f"facebook:{ad_id}" and result["source"][
+            "title"
+        ].startswith(f"Ad {ad_id}"), result["source"]
         word = ADS[ad_id][1]
         assert word in result["transcription"].lower(), (ad_id, result["transcription"])
-        assert all(other not in result["transcription"].lower() for _, other in ADS.values() if other != word), ad_id
+        assert all(
+            other not in result["transcription"].lower()
+            for _, other in ADS.values()
+            if other != word
+        ), ad_id
         assert abs(result["metrics"]["duration_s"] - 3) < 0.3, result["metrics"]["duration_s"]
-        assert all(f"/{job_id}/frames/" in frame["path"] for frame in row.checkpoint["frames"]["frames"])
+        assert all(
+            f"/{job_id}/frames/" in frame["path"] for frame in row.checkpoint["frames"]["frames"]
+        )
         assert server.count(f"/media/{ad_id}.mp4") == 1, server.calls
     assert await _balance(queue, account) == (CREDITS - 3 * COST, CREDITS - 3 * COST)
     spans = sorted((row.started_at, row.finished_at) for row in rows)
-    assert any(spans[i + 1][0] < spans[i][1] for i in range(len(spans) - 1)), spans  # two slots ran at once
+    assert any(spans[i + 1][0] < spans[i][1] for i in range(len(spans) - 1)), (
+        spans
+    )  # two slots ran at once

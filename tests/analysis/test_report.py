@@ -22,88 +22,186 @@ from knightvision.analysis.report import (
 # --- hand-built ads (also used by test_llm_writer) ------------------------------------------
 
 
-def _transcript(segments: list[tuple[float, float, str]], *, language: str = "en", **extra: Any) -> dict[str, Any]:
+def _transcript(
+    segments: list[tuple[float, float, str]], *, language: str = "en", **extra: Any
+) -> dict[str, Any]:
     return {
-        "text": " ".join(text for _, _, text in segments), "language": language, "language_probability": 0.97,
+        "text": " ".join(text for _, _, text in segments),
+        "language": language,
+        "language_probability": 0.97,
         "segments": [{"start": s, "end": e, "text": t} for s, e, t in segments],
-        "words": [], "engine": "faster-whisper:small", "transcribable": True, "note": None, **extra,
+        "words": [],
+        "engine": "faster-whisper:small",
+        "transcribable": True,
+        "note": None,
+        **extra,
     }
 
 
 def fast_cut_ad() -> ReportInputs:
     """A 22.4 s vertical TikTok ad: quick cuts, a voiceover, captions, a late spoken+shown CTA."""
-    transcript = _transcript([
-        (0.3, 2.4, "Tired of greasy hair by noon? I was too."),
-        (2.6, 6.0, "Then I found GlowWash."),
-        (6.2, 11.0, "It's made with tea tree oil and works in one wash."),
-        (11.5, 15.0, "Over 20,000 five-star reviews."),
-        (15.2, 19.0, "Get 50% off your first order today."),
-        (19.5, 21.0, "Tap shop now."),
-    ])
+    transcript = _transcript(
+        [
+            (0.3, 2.4, "Tired of greasy hair by noon? I was too."),
+            (2.6, 6.0, "Then I found GlowWash."),
+            (6.2, 11.0, "It's made with tea tree oil and works in one wash."),
+            (11.5, 15.0, "Over 20,000 five-star reviews."),
+            (15.2, 19.0, "Get 50% off your first order today."),
+            (19.5, 21.0, "Tap shop now."),
+        ]
+    )
     metrics = {
-        "duration_s": 22.4, "size_bytes": 5_400_000, "width": 1080, "height": 1920, "aspect_ratio": "9:16", "fps": 30,
-        "has_audio": True, "scene_cuts": [1.2, 2.5, 4.0, 6.1, 8.0, 10.2, 12.4, 15.1, 17.3, 19.4], "shot_count": 11,
-        "average_shot_length_s": 2.04, "cuts_per_10s": 4.46, "first_cut_s": 1.2, "speech_start_s": 0.3,
-        "word_count": 41, "words_per_minute": 152.0,
+        "duration_s": 22.4,
+        "size_bytes": 5_400_000,
+        "width": 1080,
+        "height": 1920,
+        "aspect_ratio": "9:16",
+        "fps": 30,
+        "has_audio": True,
+        "scene_cuts": [1.2, 2.5, 4.0, 6.1, 8.0, 10.2, 12.4, 15.1, 17.3, 19.4],
+        "shot_count": 11,
+        "average_shot_length_s": 2.04,
+        "cuts_per_10s": 4.46,
+        "first_cut_s": 1.2,
+        "speech_start_s": 0.3,
+        "word_count": 41,
+        "words_per_minute": 152.0,
         "on_screen_text": [
             {"start_s": 0.0, "end_s": 2.5, "text": "Greasy by noon?"},
             {"start_s": 15.0, "end_s": 19.0, "text": "50% OFF"},
             {"start_s": 19.4, "end_s": 22.4, "text": "Shop now"},
         ],
-        "face_frame_share": 0.62, "first_face_s": 0.0, "loudness_lufs": -15.2, "silence_ratio": 0.08,
-        "call_to_action": {"text": "Tap shop now.", "phrase": "shop now", "time_s": 19.5, "source": "speech",
-                           "sources": ["speech", "overlay"], "strength": "strong"},
+        "face_frame_share": 0.62,
+        "first_face_s": 0.0,
+        "loudness_lufs": -15.2,
+        "silence_ratio": 0.08,
+        "call_to_action": {
+            "text": "Tap shop now.",
+            "phrase": "shop now",
+            "time_s": 19.5,
+            "source": "speech",
+            "sources": ["speech", "overlay"],
+            "strength": "strong",
+        },
     }
     breakdown = {
-        "hook": {"start_s": 0, "end_s": 3, "seen": {"on_screen_text": ["Greasy by noon?"], "face": True},
-                 "said": "Tired of greasy hair by noon? I was too."},
-        "scenes": [{"index": i, "start_s": 0, "end_s": 1, "on_screen_text": [], "speech": ""} for i in range(11)],
+        "hook": {
+            "start_s": 0,
+            "end_s": 3,
+            "seen": {"on_screen_text": ["Greasy by noon?"], "face": True},
+            "said": "Tired of greasy hair by noon? I was too.",
+        },
+        "scenes": [
+            {"index": i, "start_s": 0, "end_s": 1, "on_screen_text": [], "speech": ""}
+            for i in range(11)
+        ],
         "call_to_action": metrics["call_to_action"],
     }
-    source = {"platform": "tiktok", "url": "https://www.tiktok.com/@glow/video/1", "canonical_key": "tiktok:1",
-              "title": None, "carousel": False}
+    source = {
+        "platform": "tiktok",
+        "url": "https://www.tiktok.com/@glow/video/1",
+        "canonical_key": "tiktok:1",
+        "title": None,
+        "carousel": False,
+    }
     return ReportInputs(transcript, metrics, breakdown, [], source)
 
 
 def slow_silent_ad() -> ReportInputs:
     """A 40 s landscape Facebook ad with music but no speech, one long shot, text-only message, early CTA."""
-    transcript = {"text": "", "language": None, "language_probability": None, "segments": [], "words": [],
-                  "engine": "faster-whisper:small", "transcribable": True, "note": None}
+    transcript = {
+        "text": "",
+        "language": None,
+        "language_probability": None,
+        "segments": [],
+        "words": [],
+        "engine": "faster-whisper:small",
+        "transcribable": True,
+        "note": None,
+    }
     metrics = {
-        "duration_s": 40.0, "size_bytes": 9_000_000, "width": 1920, "height": 1080, "aspect_ratio": "16:9", "fps": 25,
-        "has_audio": True, "scene_cuts": [9.5, 21.0, 33.0], "shot_count": 4, "average_shot_length_s": 10.0,
-        "cuts_per_10s": 0.75, "first_cut_s": 9.5, "speech_start_s": None, "word_count": 0, "words_per_minute": 0.0,
+        "duration_s": 40.0,
+        "size_bytes": 9_000_000,
+        "width": 1920,
+        "height": 1080,
+        "aspect_ratio": "16:9",
+        "fps": 25,
+        "has_audio": True,
+        "scene_cuts": [9.5, 21.0, 33.0],
+        "shot_count": 4,
+        "average_shot_length_s": 10.0,
+        "cuts_per_10s": 0.75,
+        "first_cut_s": 9.5,
+        "speech_start_s": None,
+        "word_count": 0,
+        "words_per_minute": 0.0,
         "on_screen_text": [
             {"start_s": 1.0, "end_s": 6.0, "text": "Handmade oak desks"},
             {"start_s": 8.0, "end_s": 14.0, "text": "Order yours today"},
             {"start_s": 22.0, "end_s": 30.0, "text": "Built to last 30 years"},
         ],
-        "face_frame_share": 0.0, "first_face_s": None, "loudness_lufs": -21.5, "silence_ratio": 0.05,
-        "call_to_action": {"text": "Order yours today", "phrase": "order", "time_s": 8.0, "source": "overlay",
-                           "sources": ["overlay"], "strength": "weak"},
+        "face_frame_share": 0.0,
+        "first_face_s": None,
+        "loudness_lufs": -21.5,
+        "silence_ratio": 0.05,
+        "call_to_action": {
+            "text": "Order yours today",
+            "phrase": "order",
+            "time_s": 8.0,
+            "source": "overlay",
+            "sources": ["overlay"],
+            "strength": "weak",
+        },
     }
-    breakdown = {"hook": hook(["Handmade oak desks"], face=False), "scenes": [],
-                 "call_to_action": metrics["call_to_action"]}
-    source = {"platform": "facebook", "url": "https://www.facebook.com/ads/library/?id=1",
-              "canonical_key": "facebook:1",
-              "title": "Oakline Desks", "carousel": True}
+    breakdown = {
+        "hook": hook(["Handmade oak desks"], face=False),
+        "scenes": [],
+        "call_to_action": metrics["call_to_action"],
+    }
+    source = {
+        "platform": "facebook",
+        "url": "https://www.facebook.com/ads/library/?id=1",
+        "canonical_key": "facebook:1",
+        "title": "Oakline Desks",
+        "carousel": True,
+    }
     return ReportInputs(transcript, metrics, breakdown, [], source)
 
 
 def untranscribable_ad() -> ReportInputs:
     """Speech the configured model cannot transcribe: whatever text it produced must never surface."""
     base = fast_cut_ad()
-    transcript = {**base.transcript, "text": "zorbl vamp quixx", "language": "yo", "transcribable": False,
-                  "segments": [{"start": 0.5, "end": 3.0, "text": "zorbl vamp quixx"}],
-                  "note": "language yo is not supported."}
-    metrics = {**base.metrics, "word_count": 0, "words_per_minute": 0.0, "on_screen_text": [], "call_to_action": None,
-               "speech_start_s": 0.5}
-    breakdown = {**base.breakdown, "hook": hook([], face=True, said="zorbl vamp quixx"), "call_to_action": None}
+    transcript = {
+        **base.transcript,
+        "text": "zorbl vamp quixx",
+        "language": "yo",
+        "transcribable": False,
+        "segments": [{"start": 0.5, "end": 3.0, "text": "zorbl vamp quixx"}],
+        "note": "language yo is not supported.",
+    }
+    metrics = {
+        **base.metrics,
+        "word_count": 0,
+        "words_per_minute": 0.0,
+        "on_screen_text": [],
+        "call_to_action": None,
+        "speech_start_s": 0.5,
+    }
+    breakdown = {
+        **base.breakdown,
+        "hook": hook([], face=True, said="zorbl vamp quixx"),
+        "call_to_action": None,
+    }
     return ReportInputs(transcript, metrics, breakdown, [], base.source)
 
 
 def hook(on_screen_text: list[str], *, face: bool, said: str = "") -> dict[str, Any]:
-    return {"start_s": 0, "end_s": 3, "seen": {"on_screen_text": on_screen_text, "face": face}, "said": said}
+    return {
+        "start_s": 0,
+        "end_s": 3,
+        "seen": {"on_screen_text": on_screen_text, "face": face},
+        "said": said,
+    }
 
 
 def with_metrics(inputs: ReportInputs, **changes: Any) -> ReportInputs:
@@ -154,19 +252,33 @@ def test_fast_cut_ad_quotes_its_measured_numbers() -> None:
     report = write_report(fast_cut_ad(), None)
     result = assert_well_formed(report)
     analysis = report.analysis
-    for fact in ("22.4 s long", "1080×1920 (9:16)", "first cut at 1.2 s", "11 shots", "average shot 2.0 s",
-                 "4.5 cuts per 10 s", "152 words per minute", "speech starts at 0.3 s", "-15.2 LUFS",
-                 "face is visible in 62% of sampled frames", "silence in 8% of the runtime",
-                 '"shop now" in "Tap shop now" at 19.5 s (87% of the way in), speech and on-screen text'):
+    for fact in (
+        "22.4 s long",
+        "1080×1920 (9:16)",
+        "first cut at 1.2 s",
+        "11 shots",
+        "average shot 2.0 s",
+        "4.5 cuts per 10 s",
+        "152 words per minute",
+        "speech starts at 0.3 s",
+        "-15.2 LUFS",
+        "face is visible in 62% of sampled frames",
+        "silence in 8% of the runtime",
+        '"shop now" in "Tap shop now" at 19.5 s (87% of the way in), speech and on-screen text',
+    ):
         assert fact in analysis, fact
-    assert "Hook: first cut at 1.2 s keeps the opening moving (short-form ads usually cut within 2 s) (opinion)" in (
-        analysis
+    assert (
+        "Hook: first cut at 1.2 s keeps the opening moving (short-form ads usually cut within 2 s) (opinion)"
+        in (analysis)
     )
     assert "lands in the final quarter" in analysis
     assert "TikTok" in analysis and "fills" in analysis
     assert result["engine"] == {
-        "summary": "deterministic-v1", "analysis": "deterministic-v1", "ugc_script": "deterministic-v1",
-        "analysis_points": "deterministic-v1", "transcription": "faster-whisper:small",
+        "summary": "deterministic-v1",
+        "analysis": "deterministic-v1",
+        "ugc_script": "deterministic-v1",
+        "analysis_points": "deterministic-v1",
+        "transcription": "faster-whisper:small",
     }
     assert result["transcription"].startswith("Tired of greasy hair by noon?")
 
@@ -175,7 +287,9 @@ def test_summary_says_what_the_ad_is_its_length_format_and_structure() -> None:
     summary = write_report(fast_cut_ad(), None).summary
     assert summary.startswith("A 22.4 s vertical (9:16) TikTok video ad.")
     assert '"Get 50% off your first order today"' in summary
-    assert "11 shots (average 2.0 s), a voiceover of 41 words and 3 on-screen text blocks" in summary
+    assert (
+        "11 shots (average 2.0 s), a voiceover of 41 words and 3 on-screen text blocks" in summary
+    )
     assert 'call to action "Tap shop now" at 19.5 s' in summary
     assert 2 <= summary.count(". ") + 1 <= 4
 
@@ -199,7 +313,10 @@ def test_measured_points_trace_back_to_the_metrics() -> None:
     for point in write_report(inputs, None).analysis_points:
         for key, value in point.basis.items():
             if key in inputs.metrics:
-                assert value == inputs.metrics[key] or value == float(inputs.metrics[key]), (key, value)
+                assert value == inputs.metrics[key] or value == float(inputs.metrics[key]), (
+                    key,
+                    value,
+                )
         for number in re.findall(r"\d+(?:\.\d+)?", point.text) if point.kind == "measured" else []:
             known = [str(v) for v in point.basis.values()] + [point.text]
             assert any(number in text for text in known), (number, point.text)
@@ -215,14 +332,17 @@ def test_slow_ad_without_speech_says_nothing_about_speech_it_does_not_have() -> 
     assert "Speech: no speech detected" in report.analysis
     assert "audio without speech" in report.summary
     assert "average shot of 10.0 s is slow" in report.analysis
-    assert "first cut at 9.5 s; short-form ads usually cut within 2 s — consider an earlier cut (opinion)" in (
-        report.analysis
+    assert (
+        "first cut at 9.5 s; short-form ads usually cut within 2 s — consider an earlier cut (opinion)"
+        in (report.analysis)
     )
     assert "landscape 16:9" in report.analysis and "Facebook" in report.analysis
     assert "7.5 dB quieter than the -14 LUFS target" in report.analysis
     assert "no face detected" in report.analysis
     assert "carousel ad: only its first video was analysed" in report.analysis
-    assert "the first video of a carousel ad" in report.summary and '"Oakline Desks"' in report.summary
+    assert (
+        "the first video of a carousel ad" in report.summary and '"Oakline Desks"' in report.summary
+    )
 
 
 def test_slow_ad_script_voices_its_on_screen_text_and_fits_15_to_30_s() -> None:
@@ -239,7 +359,10 @@ def test_untranscribable_speech_is_reported_and_never_quoted() -> None:
     result = assert_well_formed(report)
     everything = str(result)
     assert "zorbl" not in everything
-    assert result["transcription"] == "[Speech not transcribed (language: yo): language yo is not supported]"
+    assert (
+        result["transcription"]
+        == "[Speech not transcribed (language: yo): language yo is not supported]"
+    )
     assert "speech that could not be transcribed" in report.summary
     assert "nothing in this analysis is based on what is said" in report.analysis
     assert "words per minute" not in report.analysis and "wpm" not in report.analysis
@@ -247,7 +370,9 @@ def test_untranscribable_speech_is_reported_and_never_quoted() -> None:
 
 def test_without_a_note_the_transcription_still_says_speech_was_not_transcribed() -> None:
     inputs = untranscribable_ad()
-    bare = ReportInputs({**inputs.transcript, "note": None, "language": None}, inputs.metrics, inputs.breakdown)
+    bare = ReportInputs(
+        {**inputs.transcript, "note": None, "language": None}, inputs.metrics, inputs.breakdown
+    )
     assert deterministic.transcription(bare) == (
         "[Speech detected but the configured transcription model could not transcribe it]"
     )
@@ -258,12 +383,18 @@ def test_low_confidence_segments_are_never_quoted() -> None:
     segments = [dict(s) for s in inputs.transcript["segments"]]
     segments[2] |= {"text": "Mmm blarg tea tree flub.", "low_confidence": True}
     transcript = {**inputs.transcript, "segments": segments}
-    report = write_report(ReportInputs(transcript, inputs.metrics, inputs.breakdown, [], inputs.source), None)
-    assert "blarg" not in report.summary + report.ugc_script + str([b.to_dict() for b in report.ugc_script_beats])
+    report = write_report(
+        ReportInputs(transcript, inputs.metrics, inputs.breakdown, [], inputs.source), None
+    )
+    assert "blarg" not in report.summary + report.ugc_script + str(
+        [b.to_dict() for b in report.ugc_script_beats]
+    )
 
 
 def test_cta_early_versus_late() -> None:
-    early = with_metrics(fast_cut_ad(), call_to_action={"text": "Tap shop now", "time_s": 4.0, "source": "speech"})
+    early = with_metrics(
+        fast_cut_ad(), call_to_action={"text": "Tap shop now", "time_s": 4.0, "source": "speech"}
+    )
     report = write_report(early, None)
     assert '"Tap shop now" at 4.0 s (18% of the way in), speech (measured)' in report.analysis
     assert "the CTA comes early (4.0 s of 22.4 s); repeat it in the last seconds" in report.analysis
@@ -277,7 +408,10 @@ def test_no_cta_is_said_plainly_and_the_script_does_not_invent_one() -> None:
     inputs = with_metrics(fast_cut_ad(), call_to_action=None)
     report = write_report(inputs, None)
     assert_well_formed(report)
-    assert "Call to action: no call to action detected in speech or on-screen text (measured)" in report.analysis
+    assert (
+        "Call to action: no call to action detected in speech or on-screen text (measured)"
+        in report.analysis
+    )
     assert "no explicit call to action" in report.analysis
     assert report.summary.endswith("No call to action was detected.")
     cta = report.ugc_script_beats[-1]
@@ -286,10 +420,27 @@ def test_no_cta_is_said_plainly_and_the_script_does_not_invent_one() -> None:
 
 
 def test_very_short_ad_and_a_silent_textless_one() -> None:
-    short = with_metrics(slow_silent_ad(), duration_s=4.0, has_audio=False, on_screen_text=[], call_to_action=None,
-                         loudness_lufs=None, silence_ratio=None, first_cut_s=None, shot_count=1, scene_cuts=[],
-                         average_shot_length_s=4.0, cuts_per_10s=0.0)
-    short = ReportInputs(short.transcript, short.metrics, {"hook": hook([], face=False)}, [], {"platform": "instagram"})
+    short = with_metrics(
+        slow_silent_ad(),
+        duration_s=4.0,
+        has_audio=False,
+        on_screen_text=[],
+        call_to_action=None,
+        loudness_lufs=None,
+        silence_ratio=None,
+        first_cut_s=None,
+        shot_count=1,
+        scene_cuts=[],
+        average_shot_length_s=4.0,
+        cuts_per_10s=0.0,
+    )
+    short = ReportInputs(
+        short.transcript,
+        short.metrics,
+        {"hook": hook([], face=False)},
+        [],
+        {"platform": "instagram"},
+    )
     report = write_report(short, None)
     assert_well_formed(report)
     assert "at 4.0 s it is very short" in report.analysis
@@ -297,14 +448,21 @@ def test_very_short_ad_and_a_silent_textless_one() -> None:
     assert "no words at all" in report.analysis
     assert "LUFS" not in report.analysis
     assert report.ugc_script_beats[-1].end_s == 15
-    assert all(not b.voiceover for b in report.ugc_script_beats)  # nothing to reuse, nothing invented
+    assert all(
+        not b.voiceover for b in report.ugc_script_beats
+    )  # nothing to reuse, nothing invented
 
 
 def test_a_long_wordy_ad_still_gives_a_postable_script() -> None:
     sentence = "This incredibly long sentence keeps going about the product and all of its many features and benefits"
     inputs = fast_cut_ad()
-    long = ReportInputs(_transcript([(i * 2.0, i * 2.0 + 2, f"{sentence} number {i}.") for i in range(40)]),
-                        {**inputs.metrics, "duration_s": 80.0}, inputs.breakdown, [], inputs.source)
+    long = ReportInputs(
+        _transcript([(i * 2.0, i * 2.0 + 2, f"{sentence} number {i}.") for i in range(40)]),
+        {**inputs.metrics, "duration_s": 80.0},
+        inputs.breakdown,
+        [],
+        inputs.source,
+    )
     report = write_report(long, None)
     assert_well_formed(report)
     assert "Tap shop now" in report.ugc_script
@@ -312,7 +470,9 @@ def test_a_long_wordy_ad_still_gives_a_postable_script() -> None:
 
 def test_non_english_speech_keeps_its_language_in_the_script() -> None:
     inputs = fast_cut_ad()
-    transcript = _transcript([(0.2, 2.0, "¿Cansada del pelo graso?"), (19.0, 21.0, "Compra ahora.")], language="es")
+    transcript = _transcript(
+        [(0.2, 2.0, "¿Cansada del pelo graso?"), (19.0, 21.0, "Compra ahora.")], language="es"
+    )
     cta = {"text": "Compra ahora", "time_s": 19.0, "source": "speech"}
     metrics = with_metrics(inputs, call_to_action=cta).metrics
     spanish = ReportInputs(transcript, metrics, inputs.breakdown, [], inputs.source)
@@ -326,28 +486,55 @@ _maybe_number = st.one_of(st.none(), st.floats(min_value=0, max_value=120, allow
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    duration=st.floats(min_value=0.5, max_value=300), width=st.sampled_from([None, 720, 1080, 1920]),
-    height=st.sampled_from([None, 720, 1080, 1920]), first_cut=_maybe_number, asl=_maybe_number,
-    lufs=st.one_of(st.none(), st.floats(min_value=-60, max_value=0)), face=st.one_of(st.none(), st.floats(0, 1)),
-    texts=st.lists(st.text(min_size=0, max_size=300), max_size=8), cta_at=_maybe_number,
-    platform=st.sampled_from(["tiktok", "facebook", "instagram", "", "other"]), has_audio=st.booleans(),
-    speech=st.lists(st.text(max_size=400), max_size=12), transcribable=st.booleans(),
+    duration=st.floats(min_value=0.5, max_value=300),
+    width=st.sampled_from([None, 720, 1080, 1920]),
+    height=st.sampled_from([None, 720, 1080, 1920]),
+    first_cut=_maybe_number,
+    asl=_maybe_number,
+    lufs=st.one_of(st.none(), st.floats(min_value=-60, max_value=0)),
+    face=st.one_of(st.none(), st.floats(0, 1)),
+    texts=st.lists(st.text(min_size=0, max_size=300), max_size=8),
+    cta_at=_maybe_number,
+    platform=st.sampled_from(["tiktok", "facebook", "instagram", "", "other"]),
+    has_audio=st.booleans(),
+    speech=st.lists(st.text(max_size=400), max_size=12),
+    transcribable=st.booleans(),
 )
 def test_any_measurements_give_a_well_formed_report(
-    duration: float, width: int | None, height: int | None, first_cut: float | None, asl: float | None,
-    lufs: float | None, face: float | None, texts: list[str], cta_at: float | None, platform: str,
-    has_audio: bool, speech: list[str], transcribable: bool,
+    duration: float,
+    width: int | None,
+    height: int | None,
+    first_cut: float | None,
+    asl: float | None,
+    lufs: float | None,
+    face: float | None,
+    texts: list[str],
+    cta_at: float | None,
+    platform: str,
+    has_audio: bool,
+    speech: list[str],
+    transcribable: bool,
 ) -> None:
     metrics: dict[str, Any] = {
-        "duration_s": duration, "width": width, "height": height, "aspect_ratio": None, "first_cut_s": first_cut,
-        "average_shot_length_s": asl, "shot_count": 3, "loudness_lufs": lufs, "face_frame_share": face,
+        "duration_s": duration,
+        "width": width,
+        "height": height,
+        "aspect_ratio": None,
+        "first_cut_s": first_cut,
+        "average_shot_length_s": asl,
+        "shot_count": 3,
+        "loudness_lufs": lufs,
+        "face_frame_share": face,
         "has_audio": has_audio,
         "on_screen_text": [{"start_s": i, "end_s": i + 1, "text": t} for i, t in enumerate(texts)],
         "call_to_action": None,
     }
     if texts and cta_at is not None:
         metrics["call_to_action"] = {"text": texts[0], "time_s": cta_at, "source": "overlay"}
-    transcript = {**_transcript([(i, i + 1.0, t) for i, t in enumerate(speech)]), "transcribable": transcribable}
+    transcript = {
+        **_transcript([(i, i + 1.0, t) for i, t in enumerate(speech)]),
+        "transcribable": transcribable,
+    }
     report = write_report(ReportInputs(transcript, metrics, {}, [], {"platform": platform}), None)
     result = report.to_result()
     assert len(result["ugc_script"]) <= UGC_SCRIPT_MAX_CHARS
@@ -355,7 +542,9 @@ def test_any_measurements_give_a_well_formed_report(
     assert [b["beat"] for b in result["ugc_script_beats"]] == list(BEAT_KINDS)
     cta = metrics["call_to_action"]
     if cta and cta["text"].strip():
-        assert " ".join(cta["text"].split()).replace('"', "'")[:40].rstrip(".") in result["ugc_script"]
+        assert (
+            " ".join(cta["text"].split()).replace('"', "'")[:40].rstrip(".") in result["ugc_script"]
+        )
 
 
 def test_engine_labels_without_a_transcript_engine() -> None:

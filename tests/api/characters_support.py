@@ -30,7 +30,9 @@ async def run_queued(harness: Any) -> None:
         CHARACTER_FINALIZE: make_character_finalize_handler(container.adapters, container.storage),
         VIDEO_JOB_KIND: make_video_handler(container.adapters, container.storage),
     }
-    runner = WorkerRunner(container.queue, handlers, slots=1, poll_interval=0.1, worker_id="test-runner")
+    runner = WorkerRunner(
+        container.queue, handlers, slots=1, poll_interval=0.1, worker_id="test-runner"
+    )
     while (job := await container.queue.claim(runner.worker_id, list(handlers))) is not None:
         await runner.execute(job)
 
@@ -41,7 +43,9 @@ async def character(client: Any, headers: dict[str, str], character_id: int) -> 
     return response.json()["character"]
 
 
-async def wait_for(client: Any, headers: dict[str, str], character_id: int, *, leaving: str, timeout: float = 60) -> dict[str, Any]:
+async def wait_for(
+    client: Any, headers: dict[str, str], character_id: int, *, leaving: str, timeout: float = 60
+) -> dict[str, Any]:
     """Poll until the character's status is no longer ``leaving``."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -53,7 +57,9 @@ async def wait_for(client: Any, headers: dict[str, str], character_id: int, *, l
 
 async def ready_character(harness: Any, headers: dict[str, str], **fields: Any) -> int:
     """A character that is ready (created and rendered), in a harness without workers."""
-    response = await create_character(harness.client, headers, **{"duration": 4, "aspect_ratio": "1:1", **fields})
+    response = await create_character(
+        harness.client, headers, **{"duration": 4, "aspect_ratio": "1:1", **fields}
+    )
     assert response.status_code == 200, response.text
     await run_queued(harness)
     character_id = response.json()["character_id"]

@@ -41,7 +41,9 @@ async def _contract_harness(settings: Any) -> AsyncIterator[ContractHarness]:
 
 
 @pytest.fixture
-async def make_harness(settings_factory) -> AsyncIterator[Callable[..., Awaitable[ContractHarness]]]:
+async def make_harness(
+    settings_factory,
+) -> AsyncIterator[Callable[..., Awaitable[ContractHarness]]]:
     """``await make_harness(**settings)``: the API (no workers) with overridden settings; one per test."""
     running: list[AsyncIterator[ContractHarness]] = []
 

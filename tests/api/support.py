@@ -16,11 +16,20 @@ LOCAL_JOB_ID = re.compile(r"local_\d{8}_\d{6}_[a-z0-9]{6}")
 RATE_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 
 # Fields an error body may carry (D6); anything else would be an internal detail leaking out.
-ERROR_FIELDS = {"error", "code", "request_id", "credits_remaining", "credits_required", "retry_after"}
+ERROR_FIELDS = {
+    "error",
+    "code",
+    "request_id",
+    "credits_remaining",
+    "credits_required",
+    "retry_after",
+}
 LEAK_MARKERS = ("Traceback", 'File "', "sqlalchemy", "Exception", "knightvision.")
 
 
-def local(prompt: str = "A person walking through a futuristic city", **fields: Any) -> dict[str, Any]:
+def local(
+    prompt: str = "A person walking through a futuristic city", **fields: Any
+) -> dict[str, Any]:
     """A generate-video body on the always-available offline model."""
     return {"prompt": prompt, "model": "local-storyboard", **fields}
 
@@ -44,7 +53,9 @@ def assert_error(response: httpx.Response, status: int, error: str, code: str) -
     for marker in LEAK_MARKERS:
         assert marker not in response.text, response.text
     if status == 402:
-        assert isinstance(body["credits_remaining"], int) and isinstance(body["credits_required"], int), body
+        assert isinstance(body["credits_remaining"], int) and isinstance(
+            body["credits_required"], int
+        ), body
     return body
 
 

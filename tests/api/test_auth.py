@@ -34,7 +34,9 @@ HEADER_CASES = [
 ENDPOINTS = [
     pytest.param("GET", f"{API}/credits", None, id="credits"),
     pytest.param("POST", f"{API}/generate-video", local(duration=1), id="generate-video"),
-    pytest.param("GET", f"{API}/video-status/local_20260323_141500_abc123", None, id="video-status"),
+    pytest.param(
+        "GET", f"{API}/video-status/local_20260323_141500_abc123", None, id="video-status"
+    ),
     pytest.param("GET", f"{API}/videos", None, id="videos"),
 ]
 
@@ -42,24 +44,37 @@ ENDPOINTS = [
 def _render(template: str | None, key: str) -> dict[str, str]:
     if template is None:
         return {}
-    value = template.format(key=key, key_upper=key.upper(), key_no_prefix=key.removeprefix("kv_partner_"))
+    value = template.format(
+        key=key, key_upper=key.upper(), key_no_prefix=key.removeprefix("kv_partner_")
+    )
     return {"Authorization": value}
 
 
 @pytest.mark.parametrize("template, expected", HEADER_CASES)
 async def test_rejected_credentials(harness, template, expected):
     partner = await harness.partner(credits=100)
-    response = await harness.client.get(f"{API}/credits", headers=_render(template, partner["api_key"]))
+    response = await harness.client.get(
+        f"{API}/credits", headers=_render(template, partner["api_key"])
+    )
     assert_error(response, 401, *expected)
-    assert "RateLimit-Limit" not in response.headers  # nothing is counted against a key we do not know
+    assert (
+        "RateLimit-Limit" not in response.headers
+    )  # nothing is counted against a key we do not know
 
 
 @pytest.mark.parametrize("method, path, body", ENDPOINTS)
 async def test_every_endpoint_requires_auth(harness, method, path, body):
     partner = await harness.partner(credits=100)
-    for template, expected in [(None, MISSING), ("Token {key}", MISSING), ("Bearer ", MISSING),
-                               ("Bearer {key_no_prefix}", INVALID), (f"Bearer {UNKNOWN_KEY}", INVALID)]:
-        response = await harness.client.request(method, path, headers=_render(template, partner["api_key"]), json=body)
+    for template, expected in [
+        (None, MISSING),
+        ("Token {key}", MISSING),
+        ("Bearer ", MISSING),
+        ("Bearer {key_no_prefix}", INVALID),
+        (f"Bearer {UNKNOWN_KEY}", INVALID),
+    ]:
+        response = await harness.client.request(
+            method, path, headers=_render(template, partner["api_key"]), json=body
+        )
         assert_error(response, 401, *expected)
     assert await balance_of(harness, partner["account_id"]) == 100
 
@@ -67,7 +82,9 @@ async def test_every_endpoint_requires_auth(harness, method, path, body):
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
 async def test_scheme_word_is_case_insensitive(harness, scheme):
     partner = await harness.partner(credits=100)
-    response = await harness.client.get(f"{API}/credits", headers={"Authorization": f"{scheme} {partner['api_key']}"})
+    response = await harness.client.get(
+        f"{API}/credits", headers={"Authorization": f"{scheme} {partner['api_key']}"}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["credits_remaining"] == 100
 
@@ -76,7 +93,9 @@ async def test_issued_key_format(harness):
     partner = await harness.partner(credits=1)
     key = partner["api_key"]
     assert key.startswith("kv_partner_") and len(key) == len("kv_partner_") + 43
-    assert set(key.removeprefix("kv_partner_")) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert set(key.removeprefix("kv_partner_")) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    )
 
 
 @pytest.mark.parametrize("auth", [None, f"Bearer {UNKNOWN_KEY}"], ids=["missing", "invalid"])
@@ -156,7 +175,9 @@ async def test_failure_kinds_share_one_address_budget(make_harness):
     partner = await api.partner(credits=10)
     await admin.deactivate_key(api.container.engine, partner["key_prefix"])
     assert (await api.client.get(f"{API}/credits")).status_code == 401
-    assert (await api.client.get(f"{API}/credits", headers={"Authorization": f"Bearer {UNKNOWN_KEY}"})).status_code == 401
+    assert (
+        await api.client.get(f"{API}/credits", headers={"Authorization": f"Bearer {UNKNOWN_KEY}"})
+    ).status_code == 401
     assert (await api.client.get(f"{API}/credits", headers=partner["headers"])).status_code == 403
     throttled = await api.client.get(f"{API}/videos", headers={"Authorization": "Bearer nope"})
     assert_error(throttled, 429, "Rate limit exceeded", "rate_limited")
@@ -168,8 +189,12 @@ async def test_successful_auth_does_not_count_as_a_failure(make_harness):
     for _ in range(2):
         assert (await api.client.get(f"{API}/credits")).status_code == 401
     for _ in range(10):
-        assert (await api.client.get(f"{API}/credits", headers=partner["headers"])).status_code == 200
-    assert (await api.client.get(f"{API}/credits")).status_code == 401  # the 3rd failure, still allowed
+        assert (
+            await api.client.get(f"{API}/credits", headers=partner["headers"])
+        ).status_code == 200
+    assert (
+        await api.client.get(f"{API}/credits")
+    ).status_code == 401  # the 3rd failure, still allowed
 
 
 async def test_throttled_address_cannot_keep_guessing_keys(make_harness):

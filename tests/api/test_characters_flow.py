@@ -47,39 +47,80 @@ def _dominant(image: np.ndarray) -> np.ndarray:
 async def test_character_from_prompt_to_video(live_harness) -> None:
     harness = live_harness
     partner = await harness.partner(credits=100)
-    await admin.key_limits(harness.container.engine, partner["key_prefix"], {"character": 100_000, "video_status": 100_000})
+    await admin.key_limits(
+        harness.container.engine,
+        partner["key_prefix"],
+        {"character": 100_000, "video_status": 100_000},
+    )
     headers = partner["headers"]
 
     created = await create_character(
-        harness.client, headers, name="Sunny Host", prompt="A cheerful host in a bright yellow sweater on the beach",
-        duration=4, aspect_ratio="1:1",
+        harness.client,
+        headers,
+        name="Sunny Host",
+        prompt="A cheerful host in a bright yellow sweater on the beach",
+        duration=4,
+        aspect_ratio="1:1",
     )
     character_id = created.json()["character_id"]
-    ready = CharacterRead.model_validate({"request_id": "0" * 12, "character": await wait_for(harness.client, headers, character_id, leaving="processing")}).character
-    assert ready.status == "ready" and ready.duration == 4 and (ready.width, ready.height) == (720, 720), ready
-    assert ready.video_url and ready.video_url.startswith(f"{harness.settings.base_url}/static/characters/")
+    ready = CharacterRead.model_validate(
+        {
+            "request_id": "0" * 12,
+            "character": await wait_for(
+                harness.client, headers, character_id, leaving="processing"
+            ),
+        }
+    ).character
+    assert (
+        ready.status == "ready"
+        and ready.duration == 4
+        and (ready.width, ready.height) == (720, 720)
+    ), ready
+    assert ready.video_url and ready.video_url.startswith(
+        f"{harness.settings.base_url}/static/characters/"
+    )
 
     # The character video is public at its permanent URL, byte ranges and all (D2, D13).
     path = ready.video_url.removeprefix(harness.settings.base_url)
     video = await harness.client.get(path)
-    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4" and video.content[4:8] == b"ftyp"
+    assert (
+        video.status_code == 200
+        and video.headers["content-type"] == "video/mp4"
+        and video.content[4:8] == b"ftyp"
+    )
     assert (await harness.client.get(path, headers={"Range": "bytes=0-9"})).status_code == 206
-    assert (await harness.client.get("/static/characters/0123456789abcdef01234567.mp4")).status_code == 404
+    assert (
+        await harness.client.get("/static/characters/0123456789abcdef01234567.mp4")
+    ).status_code == 404
     with tempfile.TemporaryDirectory() as scratch:
         (Path(scratch) / "c.mp4").write_bytes(video.content)
         info = probe(Path(scratch) / "c.mp4")
     assert (info.width, info.height) == (720, 720) and abs(info.duration - 4) <= 0.1
 
-    finalize = await harness.client.post(f"{API}/characters/{character_id}/finalize", headers=headers, json={"timestamp_start": 0, "timestamp_end": 3})
+    finalize = await harness.client.post(
+        f"{API}/characters/{character_id}/finalize",
+        headers=headers,
+        json={"timestamp_start": 0, "timestamp_end": 3},
+    )
     assert finalize.json()["status"] == "finalizing", finalize.text
     finalized = await wait_for(harness.client, headers, character_id, leaving="finalizing")
     assert finalized["status"] == "finalized", finalized
-    assert finalized["finalize"]["timestamp_start"] == 0 and finalized["finalize"]["credits_refunded"] == 0
+    assert (
+        finalized["finalize"]["timestamp_start"] == 0
+        and finalized["finalize"]["credits_refunded"] == 0
+    )
     assert_no_nulls(finalized)
 
-    status = await _video(harness, headers, {
-        "prompt": "@sunny host welcomes you. Enjoy the sun!", "model": "local-storyboard", "duration": 2, "aspect_ratio": "1:1",
-    })
+    status = await _video(
+        harness,
+        headers,
+        {
+            "prompt": "@sunny host welcomes you. Enjoy the sun!",
+            "model": "local-storyboard",
+            "duration": 2,
+            "aspect_ratio": "1:1",
+        },
+    )
     assert status["status"] == "complete", status
     rendered = harness.container.storage.local_path(f"videos/{status['job_id']}.mp4")
     frame = decode_frames(rendered, {20})[20].astype(np.int16)
@@ -100,17 +141,29 @@ async def test_character_from_prompt_to_video(live_harness) -> None:
         return float((np.abs(pixels.reshape(-1, 3) - colour).max(axis=1) < 40).mean())
 
     dominant = _dominant(np.asarray(Image.open(reference).convert("RGB")))
-    assert share(region[opaque], dominant) > 0.12 and share(region[opaque], dominant) > 3 * share(elsewhere, dominant)
-    sweater = np.array(presenter_look("A cheerful host in a bright yellow sweater on the beach").clothing)
-    assert sweater[0] > 200 and sweater[1] > 180 and sweater[2] < 120  # the prompt's yellow sweater...
-    assert share(region[opaque], sweater) > 0.05 > share(elsewhere, sweater)  # ...is in the video, in the inset
+    assert share(region[opaque], dominant) > 0.12 and share(region[opaque], dominant) > 3 * share(
+        elsewhere, dominant
+    )
+    sweater = np.array(
+        presenter_look("A cheerful host in a bright yellow sweater on the beach").clothing
+    )
+    assert (
+        sweater[0] > 200 and sweater[1] > 180 and sweater[2] < 120
+    )  # the prompt's yellow sweater...
+    assert (
+        share(region[opaque], sweater) > 0.05 > share(elsewhere, sweater)
+    )  # ...is in the video, in the inset
 
-    listed = CharactersRead.model_validate((await harness.client.get(f"{API}/characters", headers=headers)).json())
+    listed = CharactersRead.model_validate(
+        (await harness.client.get(f"{API}/characters", headers=headers)).json()
+    )
     assert [(c.id, c.status) for c in listed.characters] == [(character_id, "finalized")]
     assert await balance_of(harness, partner["account_id"]) == 100 - 22 - 3 - 2
     assert await ledger_total(harness, partner["account_id"]) == 100 - 22 - 3 - 2
     videos = (await harness.client.get(f"{API}/videos", headers=headers)).json()["videos"]
-    assert [v["job_id"] for v in videos] == [status["job_id"]]  # character videos are not listed there (D13)
+    assert [v["job_id"] for v in videos] == [
+        status["job_id"]
+    ]  # character videos are not listed there (D13)
 
 
 async def test_failed_finalize_is_refunded_and_character_stays_ready(live_harness) -> None:
@@ -118,18 +171,26 @@ async def test_failed_finalize_is_refunded_and_character_stays_ready(live_harnes
     partner = await harness.partner(credits=100)
     await admin.key_limits(harness.container.engine, partner["key_prefix"], {"character": 100_000})
     headers = partner["headers"]
-    character_id = (await create_character(harness.client, headers, duration=4, aspect_ratio="16:9")).json()["character_id"]
+    character_id = (
+        await create_character(harness.client, headers, duration=4, aspect_ratio="16:9")
+    ).json()["character_id"]
     ready = await wait_for(harness.client, headers, character_id, leaving="processing")
     assert ready["status"] == "ready"
 
     # The stored character video disappears (an operator's mistake, a lost disk): the cut fails.
     token = ready["video_url"].rsplit("/", 1)[1].removesuffix(".mp4")
     harness.container.storage.local_path(character_video_key(token)).unlink()
-    response = await harness.client.post(f"{API}/characters/{character_id}/finalize", headers=headers)
+    response = await harness.client.post(
+        f"{API}/characters/{character_id}/finalize", headers=headers
+    )
     assert response.json()["credits_remaining"] == 100 - 22 - 3
     after = await wait_for(harness.client, headers, character_id, leaving="finalizing")
     assert after["status"] == "ready", after
-    assert (after["error_code"], after["failed_stage"], after["retryable"]) == ("character_video_missing", "extracting", False)
+    assert (after["error_code"], after["failed_stage"], after["retryable"]) == (
+        "character_video_missing",
+        "extracting",
+        False,
+    )
     assert after["error"] == "The character video is no longer available"
     assert after["finalize"]["status"] == "failed" and after["finalize"]["credits_refunded"] == 3
     assert await balance_of(harness, partner["account_id"]) == 100 - 22

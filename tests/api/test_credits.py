@@ -51,7 +51,9 @@ async def test_accounts_do_not_share_a_pool(harness):
     first = await harness.partner(credits=30)
     second = await harness.partner(credits=30)
     await generate(harness.client, first["headers"], local(duration=8))
-    assert (await harness.client.get(f"{API}/credits", headers=second["headers"])).json()["credits_remaining"] == 30
+    assert (await harness.client.get(f"{API}/credits", headers=second["headers"])).json()[
+        "credits_remaining"
+    ] == 30
 
 
 @pytest.mark.parametrize(

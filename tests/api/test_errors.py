@@ -14,28 +14,131 @@ MAX_BODY = 64 * 1024
 
 # (method, path, body builder, status, error, code); the body is sent as raw bytes when it is bytes.
 ERROR_CASES = [
-    pytest.param("POST", "generate-video", b"[]", 400, "Request body must be JSON", "invalid_json", id="invalid-json"),
-    pytest.param("POST", "generate-video", {"model": "local-storyboard"}, 400, "Please provide a prompt", "missing_prompt", id="missing-prompt"),
-    pytest.param("POST", "generate-video", local("x" * 2001), 400, "Prompt must be 2000 characters or less", "prompt_too_long", id="prompt-too-long"),
-    pytest.param("POST", "generate-video", local(model="veo-9"), 400, "Invalid model", "invalid_model", id="invalid-model"),
-    pytest.param("POST", "generate-video", local(duration=0), 400, "Invalid duration", "invalid_duration", id="invalid-duration"),
-    pytest.param("POST", "generate-video", local(aspect_ratio="4:3"), 400, "Invalid aspect_ratio", "invalid_aspect_ratio", id="invalid-aspect"),
-    pytest.param("POST", "generate-video", local(resolution="4k"), 400, "Invalid resolution", "invalid_resolution", id="invalid-resolution"),
-    pytest.param("GET", "video-status/nope", None, 400, "Invalid job ID", "invalid_job_id", id="invalid-job-id"),
-    pytest.param("GET", "videos?limit=abc", None, 400, "Invalid limit", "invalid_limit", id="invalid-limit"),
-    pytest.param("POST", "generate-video", local(duration=60), 402, "Insufficient credits", "insufficient_credits", id="insufficient"),
-    pytest.param("GET", "video-status/local_20260323_141500_abc123", None, 404, "Job not found", "job_not_found", id="job-not-found"),
+    pytest.param(
+        "POST",
+        "generate-video",
+        b"[]",
+        400,
+        "Request body must be JSON",
+        "invalid_json",
+        id="invalid-json",
+    ),
+    pytest.param(
+        "POST",
+        "generate-video",
+        {"model": "local-storyboard"},
+        400,
+        "Please provide a prompt",
+        "missing_prompt",
+        id="missing-prompt",
+    ),
+    pytest.param(
+        "POST",
+        "generate-video",
+        local("x" * 2001),
+        400,
+        "Prompt must be 2000 characters or less",
+        "prompt_too_long",
+        id="prompt-too-long",
+    ),
+    pytest.param(
+        "POST",
+        "generate-video",
+        local(model="veo-9"),
+        400,
+        "Invalid model",
+        "invalid_model",
+        id="invalid-model",
+    ),
+    pytest.param(
+        "POST",
+        "generate-video",
+        local(duration=0),
+        400,
+        "Invalid duration",
+        "invalid_duration",
+        id="invalid-duration",
+    ),
+    pytest.param(
+        "POST",
+        "generate-video",
+        local(aspect_ratio="4:3"),
+        400,
+        "Invalid aspect_ratio",
+        "invalid_aspect_ratio",
+        id="invalid-aspect",
+    ),
+    pytest.param(
+        "POST",
+        "generate-video",
+        local(resolution="4k"),
+        400,
+        "Invalid resolution",
+        "invalid_resolution",
+        id="invalid-resolution",
+    ),
+    pytest.param(
+        "GET",
+        "video-status/nope",
+        None,
+        400,
+        "Invalid job ID",
+        "invalid_job_id",
+        id="invalid-job-id",
+    ),
+    pytest.param(
+        "GET", "videos?limit=abc", None, 400, "Invalid limit", "invalid_limit", id="invalid-limit"
+    ),
+    pytest.param(
+        "POST",
+        "generate-video",
+        local(duration=60),
+        402,
+        "Insufficient credits",
+        "insufficient_credits",
+        id="insufficient",
+    ),
+    pytest.param(
+        "GET",
+        "video-status/local_20260323_141500_abc123",
+        None,
+        404,
+        "Job not found",
+        "job_not_found",
+        id="job-not-found",
+    ),
     pytest.param("GET", "nope", None, 404, "Not found", "not_found", id="unknown-route"),
-    pytest.param("DELETE", "credits", None, 405, "Method not allowed", "method_not_allowed", id="wrong-method"),
-    pytest.param("POST", "generate-video", {"prompt": "x", "model": "sora-2"}, 500, "Video generation not available", "generation_unavailable", id="unavailable"),
+    pytest.param(
+        "DELETE",
+        "credits",
+        None,
+        405,
+        "Method not allowed",
+        "method_not_allowed",
+        id="wrong-method",
+    ),
+    pytest.param(
+        "POST",
+        "generate-video",
+        {"prompt": "x", "model": "sora-2"},
+        500,
+        "Video generation not available",
+        "generation_unavailable",
+        id="unavailable",
+    ),
 ]
 
 
 @pytest.mark.parametrize("method, path, body, status, error, code", ERROR_CASES)
-async def test_every_error_has_the_documented_shape(harness, method, path, body, status, error, code):
+async def test_every_error_has_the_documented_shape(
+    harness, method, path, body, status, error, code
+):
     partner = await harness.partner(credits=5)
-    kwargs = {"content": body, "headers": {**partner["headers"], **JSON}} if isinstance(body, bytes) else {
-        "json": body, "headers": partner["headers"]}
+    kwargs = (
+        {"content": body, "headers": {**partner["headers"], **JSON}}
+        if isinstance(body, bytes)
+        else {"json": body, "headers": partner["headers"]}
+    )
     response = await harness.client.request(method, f"{API}/{path}", **kwargs)
     body = assert_error(response, status, error, code)
     if status == 402:
@@ -114,7 +217,9 @@ async def test_body_size_limit(harness, size, status):
     partner = await harness.partner(credits=5)
     body = _padded_body(size)
     assert len(body) == size
-    response = await harness.client.post(f"{API}/generate-video", content=body, headers={**partner["headers"], **JSON})
+    response = await harness.client.post(
+        f"{API}/generate-video", content=body, headers={**partner["headers"], **JSON}
+    )
     if status == 413:
         assert_error(response, 413, "Request body too large", "body_too_large")
     else:
@@ -122,7 +227,9 @@ async def test_body_size_limit(harness, size, status):
 
 
 async def test_oversized_body_is_refused_even_without_auth(harness):
-    response = await harness.client.post(f"{API}/generate-video", content=_padded_body(MAX_BODY + 1), headers=JSON)
+    response = await harness.client.post(
+        f"{API}/generate-video", content=_padded_body(MAX_BODY + 1), headers=JSON
+    )
     assert_error(response, 413, "Request body too large", "body_too_large")
 
 
@@ -133,10 +240,14 @@ async def test_oversized_chunked_body_is_refused(harness):
         for _ in range(20):
             yield b" " * 8192
 
-    response = await harness.client.post(f"{API}/generate-video", content=chunks(), headers={**partner["headers"], **JSON})
+    response = await harness.client.post(
+        f"{API}/generate-video", content=chunks(), headers={**partner["headers"], **JSON}
+    )
     assert "content-length" not in response.request.headers
     assert_error(response, 413, "Request body too large", "body_too_large")
-    assert (await harness.client.get(f"{API}/credits", headers=partner["headers"])).json()["credits_remaining"] == 5
+    assert (await harness.client.get(f"{API}/credits", headers=partner["headers"])).json()[
+        "credits_remaining"
+    ] == 5
 
 
 # Static video misses -----------------------------------------------------------------------------
@@ -193,4 +304,6 @@ async def test_static_video_is_served_by_id(make_harness, tmp_path):
         await api.client.get(f"/static/videos/{new_job_id(utcnow(), 'local')}.mp4")
     probed = await api.client.get(f"/static/videos/{job_id}.mp4")
     assert_error(probed, 429, "Rate limit exceeded", "rate_limited")
-    assert (await api.client_from("198.51.100.31").get(f"/static/videos/{job_id}.mp4")).status_code == 200
+    assert (
+        await api.client_from("198.51.100.31").get(f"/static/videos/{job_id}.mp4")
+    ).status_code == 200

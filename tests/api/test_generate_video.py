@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -71,21 +71,44 @@ INVALID_BODIES = [
     pytest.param(local(duration=-5), BAD_DURATION, id="local-negative"),
     pytest.param(local(duration=61), BAD_DURATION, id="local-61"),
     pytest.param({"prompt": PROMPT, "model": "sora-2", "duration": 5}, BAD_DURATION, id="sora-2-5"),
-    pytest.param({"prompt": PROMPT, "model": "sora-2", "duration": 12}, BAD_DURATION, id="sora-2-12"),
-    pytest.param({"prompt": PROMPT, "model": "sora-2", "duration": 25}, BAD_DURATION, id="sora-2-25"),
+    pytest.param(
+        {"prompt": PROMPT, "model": "sora-2", "duration": 12}, BAD_DURATION, id="sora-2-12"
+    ),
+    pytest.param(
+        {"prompt": PROMPT, "model": "sora-2", "duration": 25}, BAD_DURATION, id="sora-2-25"
+    ),
     pytest.param({"prompt": PROMPT, "duration": 20}, BAD_DURATION, id="default-model-20"),
-    pytest.param({"prompt": PROMPT, "model": "sora-2-pro", "duration": 10}, BAD_DURATION, id="sora-2-pro-10"),
-    pytest.param({"prompt": PROMPT, "model": "sora-2-pro", "duration": 20}, BAD_DURATION, id="sora-2-pro-20"),
-    *[pytest.param({"prompt": PROMPT, "model": m, "duration": d}, BAD_DURATION, id=f"{m[:8]}-{d}")
-      for m in KLING for d in (2, 16)],
+    pytest.param(
+        {"prompt": PROMPT, "model": "sora-2-pro", "duration": 10}, BAD_DURATION, id="sora-2-pro-10"
+    ),
+    pytest.param(
+        {"prompt": PROMPT, "model": "sora-2-pro", "duration": 20}, BAD_DURATION, id="sora-2-pro-20"
+    ),
+    *[
+        pytest.param({"prompt": PROMPT, "model": m, "duration": d}, BAD_DURATION, id=f"{m[:8]}-{d}")
+        for m in KLING
+        for d in (2, 16)
+    ],
     # aspect_ratio
-    *[pytest.param(local(aspect_ratio=a), BAD_ASPECT, id=f"aspect-{a!r}")
-      for a in ("4:3", "9x16", "", "9:16 ", 916, ["9:16"], True)],
+    *[
+        pytest.param(local(aspect_ratio=a), BAD_ASPECT, id=f"aspect-{a!r}")
+        for a in ("4:3", "9x16", "", "9:16 ", 916, ["9:16"], True)
+    ],
     # resolution
-    *[pytest.param(local(resolution=r), BAD_RESOLUTION, id=f"resolution-{r!r}")
-      for r in ("480p", "1080P", "", 720, ["720p"])],
-    pytest.param({"prompt": PROMPT, "model": "sora-2", "resolution": "1080p"}, BAD_RESOLUTION, id="sora-2-1080p"),
-    pytest.param({"prompt": PROMPT, "model": "sora-2-pro", "resolution": "1080p"}, BAD_RESOLUTION, id="sora-2-pro-1080p"),
+    *[
+        pytest.param(local(resolution=r), BAD_RESOLUTION, id=f"resolution-{r!r}")
+        for r in ("480p", "1080P", "", 720, ["720p"])
+    ],
+    pytest.param(
+        {"prompt": PROMPT, "model": "sora-2", "resolution": "1080p"},
+        BAD_RESOLUTION,
+        id="sora-2-1080p",
+    ),
+    pytest.param(
+        {"prompt": PROMPT, "model": "sora-2-pro", "resolution": "1080p"},
+        BAD_RESOLUTION,
+        id="sora-2-pro-1080p",
+    ),
 ]
 
 
@@ -119,7 +142,9 @@ async def test_invalid_body(harness, body, expected):
 )
 async def test_body_not_a_json_object(harness, raw):
     partner = await harness.partner(credits=100)
-    response = await harness.client.post(f"{API}/generate-video", content=raw, headers={**partner["headers"], **JSON})
+    response = await harness.client.post(
+        f"{API}/generate-video", content=raw, headers={**partner["headers"], **JSON}
+    )
     assert_error(response, 400, *NOT_JSON)
     assert await balance_of(harness, partner["account_id"]) == 100
 
@@ -127,32 +152,46 @@ async def test_body_not_a_json_object(harness, raw):
 # Accepted bodies on the offline model: (body, duration charged, aspect ratio, resolution).
 VALID_LOCAL = [
     pytest.param(local(), 10, "9:16", "720p", id="all-defaults"),
-    pytest.param(local(duration=None, aspect_ratio=None, resolution=None), 10, "9:16", "720p", id="nulls-mean-defaults"),
+    pytest.param(
+        local(duration=None, aspect_ratio=None, resolution=None),
+        10,
+        "9:16",
+        "720p",
+        id="nulls-mean-defaults",
+    ),
     pytest.param(local(duration=1), 1, "9:16", "720p", id="duration-1"),
     pytest.param(local(duration=60), 60, "9:16", "720p", id="duration-60"),
     pytest.param(local(duration=7, aspect_ratio="16:9"), 7, "16:9", "720p", id="16:9"),
     pytest.param(local(duration=3, aspect_ratio="1:1"), 3, "1:1", "720p", id="1:1"),
-    pytest.param(local(duration=2, aspect_ratio="9:16", resolution="1080p"), 2, "9:16", "1080p", id="1080p"),
+    pytest.param(
+        local(duration=2, aspect_ratio="9:16", resolution="1080p"), 2, "9:16", "1080p", id="1080p"
+    ),
     pytest.param(local(duration=2, resolution="720p"), 2, "9:16", "720p", id="720p"),
     pytest.param(local("x" * 2000, duration=1), 1, "9:16", "720p", id="prompt-2000"),
     pytest.param(local("é" * 2000, duration=1), 1, "9:16", "720p", id="prompt-2000-non-ascii"),
     pytest.param(local("🎬" * 2000, duration=1), 1, "9:16", "720p", id="prompt-2000-emoji"),
     pytest.param(local("  padded prompt  ", duration=1), 1, "9:16", "720p", id="prompt-padded"),
-    pytest.param(local(duration=4, webhook="https://example.com", character_ids=None, extra={"a": [1]}), 4, "9:16", "720p", id="unknown-fields-ignored"),
+    pytest.param(
+        local(duration=4, webhook="https://example.com", character_ids=None, extra={"a": [1]}),
+        4,
+        "9:16",
+        "720p",
+        id="unknown-fields-ignored",
+    ),
 ]
 
 
 @pytest.mark.parametrize("body, duration, aspect_ratio, resolution", VALID_LOCAL)
 async def test_accepted_on_local_storyboard(harness, body, duration, aspect_ratio, resolution):
     partner = await harness.partner(credits=100)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     response = await generate(harness.client, partner["headers"], body)
     assert response.status_code == 200, response.text
     assert_request_id(response)
     data = response.json()
     assert set(data) == {"request_id", "job_id", "status", "credits_used", "credits_remaining"}
     assert LOCAL_JOB_ID.fullmatch(data["job_id"]), data
-    stamp = datetime.strptime(data["job_id"][6:21], "%Y%m%d_%H%M%S").replace(tzinfo=timezone.utc)
+    stamp = datetime.strptime(data["job_id"][6:21], "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
     assert abs((stamp - before).total_seconds()) < 5  # UTC creation time (D9)
     assert data["status"] == "queued"
     assert data["credits_used"] == duration  # 1 credit per second by default
@@ -160,17 +199,23 @@ async def test_accepted_on_local_storyboard(harness, body, duration, aspect_rati
     assert await balance_of(harness, partner["account_id"]) == 100 - duration
     assert await ledger_total(harness, partner["account_id"]) == 100 - duration
 
-    status = (await harness.client.get(f"{API}/video-status/{data['job_id']}", headers=partner["headers"])).json()
+    status = (
+        await harness.client.get(f"{API}/video-status/{data['job_id']}", headers=partner["headers"])
+    ).json()
     assert status["duration"] == duration
     assert status["aspect_ratio"] == aspect_ratio
     assert status["resolution"] == resolution
     assert status["model"] == "local-storyboard"
 
 
-@pytest.mark.parametrize("duration, resolution", [(1, "720p"), (2, "1080p"), (10, "720p"), (59, "1080p"), (60, "720p")])
+@pytest.mark.parametrize(
+    "duration, resolution", [(1, "720p"), (2, "1080p"), (10, "720p"), (59, "1080p"), (60, "720p")]
+)
 async def test_local_storyboard_costs_one_credit_per_second(harness, duration, resolution):
     partner = await harness.partner(credits=200)
-    response = await generate(harness.client, partner["headers"], local(duration=duration, resolution=resolution))
+    response = await generate(
+        harness.client, partner["headers"], local(duration=duration, resolution=resolution)
+    )
     assert response.status_code == 200, response.text
     assert response.json()["credits_used"] == duration
     assert response.json()["credits_remaining"] == 200 - duration
@@ -209,9 +254,14 @@ VALID_UPSTREAM = [
     pytest.param({"model": "sora-2", "resolution": "720p"}, id="sora-2-720p"),
     pytest.param({"model": "sora-2-pro"}, id="sora-2-pro-default-15"),
     pytest.param({"model": "sora-2-pro", "duration": 15}, id="sora-2-pro-15"),
-    pytest.param({"model": "sora-2-pro", "duration": 25, "aspect_ratio": "1:1"}, id="sora-2-pro-25"),
-    *[pytest.param({"model": m, "duration": d, "resolution": r}, id=f"{m[:8]}-{d}-{r}")
-      for m in KLING for d, r in ((3, "720p"), (10, "1080p"), (15, "720p"), (15, "1080p"))],
+    pytest.param(
+        {"model": "sora-2-pro", "duration": 25, "aspect_ratio": "1:1"}, id="sora-2-pro-25"
+    ),
+    *[
+        pytest.param({"model": m, "duration": d, "resolution": r}, id=f"{m[:8]}-{d}-{r}")
+        for m in KLING
+        for d, r in ((3, "720p"), (10, "1080p"), (15, "720p"), (15, "1080p"))
+    ],
     *[pytest.param({"model": m}, id=f"{m[:8]}-default") for m in KLING],
 ]
 
@@ -229,7 +279,11 @@ async def test_unconfigured_model_is_unavailable_and_free(harness, fields):
 
 async def test_availability_comes_before_the_balance_check(harness):
     partner = await harness.partner(credits=0)
-    for fields in ({}, {"model": "sora-2-pro", "duration": 25}, {"model": KLING[0], "duration": 15, "resolution": "1080p"}):
+    for fields in (
+        {},
+        {"model": "sora-2-pro", "duration": 25},
+        {"model": KLING[0], "duration": 15, "resolution": "1080p"},
+    ):
         response = await generate(harness.client, partner["headers"], {"prompt": PROMPT, **fields})
         assert_error(response, 500, *UNAVAILABLE)
 
@@ -239,7 +293,9 @@ async def test_availability_comes_before_the_balance_check(harness):
 
 async def test_validation_comes_before_availability(harness):
     partner = await harness.partner(credits=1000)
-    invalid = await generate(harness.client, partner["headers"], {"prompt": PROMPT, "model": "sora-2", "duration": 11})
+    invalid = await generate(
+        harness.client, partner["headers"], {"prompt": PROMPT, "model": "sora-2", "duration": 11}
+    )
     assert_error(invalid, 400, *BAD_DURATION)
     no_prompt = await generate(harness.client, partner["headers"], {"model": "sora-2"})
     assert_error(no_prompt, 400, *MISSING_PROMPT)

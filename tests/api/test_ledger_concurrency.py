@@ -21,8 +21,12 @@ async def _keys_with_room(api, partner) -> list[dict[str, str]]:
         keys.append(await api.extra_key(partner["account"]))
     engine = api.container.engine
     async with engine.connect() as conn:
-        prefixes = [row.prefix for row in await conn.execute(
-            select(api_keys.c.prefix).where(api_keys.c.account_id == partner["account_id"]))]
+        prefixes = [
+            row.prefix
+            for row in await conn.execute(
+                select(api_keys.c.prefix).where(api_keys.c.account_id == partner["account_id"])
+            )
+        ]
     for prefix in prefixes:
         await admin.key_limits(engine, prefix, {"generate_video": REQUESTS})
     return keys
@@ -30,7 +34,13 @@ async def _keys_with_room(api, partner) -> list[dict[str, str]]:
 
 async def _count(api, table, account_id, *where) -> int:
     async with api.container.engine.connect() as conn:
-        return int(await conn.scalar(select(func.count()).select_from(table).where(table.c.account_id == account_id, *where)))
+        return int(
+            await conn.scalar(
+                select(func.count())
+                .select_from(table)
+                .where(table.c.account_id == account_id, *where)
+            )
+        )
 
 
 @pytest.mark.parametrize(
@@ -55,7 +65,10 @@ async def test_concurrent_submits_never_overspend(make_harness, balance, duratio
     expected = REQUESTS if cost == 0 else min(REQUESTS, balance // cost)
 
     responses = await asyncio.gather(
-        *(generate(api.client, keys[n % KEYS], local(f"race {n}", duration=duration)) for n in range(REQUESTS))
+        *(
+            generate(api.client, keys[n % KEYS], local(f"race {n}", duration=duration))
+            for n in range(REQUESTS)
+        )
     )
 
     accepted = [r for r in responses if r.status_code == 200]
@@ -75,4 +88,7 @@ async def test_concurrent_submits_never_overspend(make_harness, balance, duratio
     assert final == balance - expected * cost >= 0
     assert await ledger_total(api, partner["account_id"]) == final
     assert await _count(api, jobs, partner["account_id"]) == expected
-    assert await _count(api, ledger_entries, partner["account_id"], ledger_entries.c.kind == "debit") == expected
+    assert (
+        await _count(api, ledger_entries, partner["account_id"], ledger_entries.c.kind == "debit")
+        == expected
+    )

@@ -13,8 +13,12 @@ UNKNOWN_JOB = "local_20260323_141500_abc123"
 # (endpoint name, method, path, body, documented per-minute limit)
 ENDPOINTS = [
     pytest.param("credits", "GET", f"{API}/credits", None, 30, id="credits"),
-    pytest.param("generate_video", "POST", f"{API}/generate-video", {"prompt": ""}, 5, id="generate-video"),
-    pytest.param("video_status", "GET", f"{API}/video-status/{UNKNOWN_JOB}", None, 60, id="video-status"),
+    pytest.param(
+        "generate_video", "POST", f"{API}/generate-video", {"prompt": ""}, 5, id="generate-video"
+    ),
+    pytest.param(
+        "video_status", "GET", f"{API}/video-status/{UNKNOWN_JOB}", None, 60, id="video-status"
+    ),
     pytest.param("videos", "GET", f"{API}/videos", None, 20, id="videos"),
 ]
 
@@ -42,8 +46,12 @@ async def test_documented_limit_per_endpoint(harness, name, method, path, body, 
         response = await harness.client.request(method, path, headers=partner["headers"], json=body)
         assert response.status_code != 429, (n, response.text)
         assert_rate_headers(response, limit, remaining=limit - n - 1)
-    assert_limited(await harness.client.request(method, path, headers=partner["headers"], json=body), limit)
-    assert_limited(await harness.client.request(method, path, headers=partner["headers"], json=body), limit)
+    assert_limited(
+        await harness.client.request(method, path, headers=partner["headers"], json=body), limit
+    )
+    assert_limited(
+        await harness.client.request(method, path, headers=partner["headers"], json=body), limit
+    )
 
 
 async def test_sixth_generate_video_is_refused_and_not_charged(harness):
@@ -63,7 +71,9 @@ HEADERED_ERRORS = [
     pytest.param("POST", "generate-video", b"[]", 400, 5, id="invalid-json"),
     pytest.param("POST", "generate-video", {"prompt": " "}, 400, 5, id="missing-prompt"),
     pytest.param("POST", "generate-video", local(duration=60), 402, 5, id="insufficient"),
-    pytest.param("POST", "generate-video", {"prompt": "x", "model": "sora-2"}, 500, 5, id="unavailable"),
+    pytest.param(
+        "POST", "generate-video", {"prompt": "x", "model": "sora-2"}, 500, 5, id="unavailable"
+    ),
     pytest.param("GET", "video-status/bad", None, 400, 60, id="invalid-job-id"),
     pytest.param("GET", f"video-status/{UNKNOWN_JOB}", None, 404, 60, id="job-not-found"),
     pytest.param("GET", "videos?limit=x", None, 400, 20, id="invalid-limit"),
@@ -73,8 +83,11 @@ HEADERED_ERRORS = [
 @pytest.mark.parametrize("method, path, body, status, limit", HEADERED_ERRORS)
 async def test_errors_after_auth_carry_rate_headers(harness, method, path, body, status, limit):
     partner = await harness.partner(credits=1)
-    kwargs = {"content": body, "headers": {**partner["headers"], "Content-Type": "application/json"}} if isinstance(
-        body, bytes) else {"json": body, "headers": partner["headers"]}
+    kwargs = (
+        {"content": body, "headers": {**partner["headers"], "Content-Type": "application/json"}}
+        if isinstance(body, bytes)
+        else {"json": body, "headers": partner["headers"]}
+    )
     response = await harness.client.request(method, f"{API}/{path}", **kwargs)
     assert response.status_code == status, response.text
     assert_rate_headers(response, limit, remaining=limit - 1)
@@ -84,9 +97,13 @@ async def test_errors_after_auth_carry_rate_headers(harness, method, path, body,
     "invalid",
     [
         pytest.param({"prompt": ""}, id="missing-prompt"),
-        pytest.param({"prompt": "x", "model": "local-storyboard", "duration": 0}, id="invalid-duration"),
+        pytest.param(
+            {"prompt": "x", "model": "local-storyboard", "duration": 0}, id="invalid-duration"
+        ),
         pytest.param({"prompt": "x", "model": "sora-2"}, id="unavailable"),
-        pytest.param({"prompt": "x", "model": "local-storyboard", "duration": 60}, id="insufficient"),
+        pytest.param(
+            {"prompt": "x", "model": "local-storyboard", "duration": 60}, id="insufficient"
+        ),
     ],
 )
 async def test_refused_requests_count_toward_the_limit(harness, invalid):
@@ -106,7 +123,9 @@ async def test_rate_limit_comes_before_validation(harness):
         await generate(harness.client, partner["headers"], {"prompt": ""})
     for body in ({"prompt": ""}, local(duration=99), {"prompt": "x", "model": "sora-2"}):
         assert_limited(await generate(harness.client, partner["headers"], body), 5)
-    raw = await harness.client.post(f"{API}/generate-video", content=b"nope", headers=partner["headers"])
+    raw = await harness.client.post(
+        f"{API}/generate-video", content=b"nope", headers=partner["headers"]
+    )
     assert_limited(raw, 5)
 
 
@@ -114,7 +133,9 @@ async def test_keys_of_one_account_have_separate_buckets(harness):
     partner = await harness.partner(credits=100)
     second = await harness.extra_key(partner["account"])
     for _ in range(5):
-        assert (await generate(harness.client, partner["headers"], local(duration=1))).status_code == 200
+        assert (
+            await generate(harness.client, partner["headers"], local(duration=1))
+        ).status_code == 200
     assert_limited(await generate(harness.client, partner["headers"], local(duration=1)), 5)
     for n in range(5):
         response = await generate(harness.client, second, local(duration=1))
@@ -143,7 +164,9 @@ async def test_other_endpoints_are_unaffected(harness):
     videos = await harness.client.get(f"{API}/videos", headers=partner["headers"])
     assert videos.status_code == 200
     assert_rate_headers(videos, 20, remaining=19)
-    status = await harness.client.get(f"{API}/video-status/{UNKNOWN_JOB}", headers=partner["headers"])
+    status = await harness.client.get(
+        f"{API}/video-status/{UNKNOWN_JOB}", headers=partner["headers"]
+    )
     assert status.status_code == 404
     assert_rate_headers(status, 60, remaining=59)
 
@@ -164,7 +187,9 @@ async def test_per_key_override_applies_at_once(harness, override):
     first = await harness.client.get(f"{API}/credits", headers=partner["headers"])
     assert_rate_headers(first, 30, remaining=29)
 
-    await admin.key_limits(harness.container.engine, partner["key_prefix"], {"generate_video": override})
+    await admin.key_limits(
+        harness.container.engine, partner["key_prefix"], {"generate_video": override}
+    )
 
     for n in range(override):
         response = await generate(harness.client, partner["headers"], local(duration=1))
@@ -173,14 +198,18 @@ async def test_per_key_override_applies_at_once(harness, override):
     assert_limited(await generate(harness.client, partner["headers"], local(duration=1)), override)
     # Only that key and only that endpoint.
     assert (await generate(harness.client, other_key, local(duration=1))).status_code == 200
-    assert_rate_headers(await harness.client.get(f"{API}/credits", headers=partner["headers"]), 30, remaining=28)
+    assert_rate_headers(
+        await harness.client.get(f"{API}/credits", headers=partner["headers"]), 30, remaining=28
+    )
 
 
 async def test_lowering_a_limit_counts_requests_already_made(harness):
     """The window is a log of hits: a new, lower limit applies to the hits already in it (D5)."""
     partner = await harness.partner(credits=100)
     for _ in range(3):
-        assert (await generate(harness.client, partner["headers"], local(duration=1))).status_code == 200
+        assert (
+            await generate(harness.client, partner["headers"], local(duration=1))
+        ).status_code == 200
     await admin.key_limits(harness.container.engine, partner["key_prefix"], {"generate_video": 2})
     assert_limited(await generate(harness.client, partner["headers"], local(duration=1)), 2)
     assert await balance_of(harness, partner["account_id"]) == 97
@@ -203,5 +232,7 @@ async def test_operator_default_limits(make_harness):
     api = await make_harness(rate_limits={"generate_video": 2})
     partner = await api.partner(credits=100)
     for _ in range(2):
-        assert (await generate(api.client, partner["headers"], local(duration=1))).status_code == 200
+        assert (
+            await generate(api.client, partner["headers"], local(duration=1))
+        ).status_code == 200
     assert_limited(await generate(api.client, partner["headers"], local(duration=1)), 2)

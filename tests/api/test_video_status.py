@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.api.support import WIRE_TIME, assert_error, assert_no_nulls, assert_request_id, generate, local
+from tests.api.support import (
+    WIRE_TIME,
+    assert_error,
+    assert_no_nulls,
+    assert_request_id,
+    generate,
+    local,
+)
 from tests.conftest import API
 
 INVALID_IDS = [
@@ -53,10 +60,14 @@ async def _submit(harness, headers, **fields):
 
 async def test_queued_job_view(harness):
     partner = await harness.partner(credits=100)
-    before = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-    submitted = await _submit(harness, partner["headers"], duration=4, aspect_ratio="16:9", resolution="1080p")
+    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    submitted = await _submit(
+        harness, partner["headers"], duration=4, aspect_ratio="16:9", resolution="1080p"
+    )
 
-    response = await harness.client.get(f"{API}/video-status/{submitted['job_id']}", headers=partner["headers"])
+    response = await harness.client.get(
+        f"{API}/video-status/{submitted['job_id']}", headers=partner["headers"]
+    )
     assert response.status_code == 200, response.text
     assert_request_id(response)
     body = response.json()
@@ -93,7 +104,15 @@ async def test_well_formed_unknown_id_is_not_found(harness, job_id):
 def _comparable(response):
     body = response.json()
     body.pop("request_id")
-    return response.status_code, body, sorted(k for k in response.headers if k.lower() not in {"request-id", "ratelimit-reset", "ratelimit-remaining"})
+    return (
+        response.status_code,
+        body,
+        sorted(
+            k
+            for k in response.headers
+            if k.lower() not in {"request-id", "ratelimit-reset", "ratelimit-remaining"}
+        ),
+    )
 
 
 async def test_another_accounts_job_is_indistinguishable_from_a_missing_one(harness):
@@ -103,11 +122,15 @@ async def test_another_accounts_job_is_indistinguishable_from_a_missing_one(harn
     missing_id = job_id[:-6] + ("zzzzzz" if not job_id.endswith("zzzzzz") else "yyyyyy")
 
     foreign = await harness.client.get(f"{API}/video-status/{job_id}", headers=stranger["headers"])
-    missing = await harness.client.get(f"{API}/video-status/{missing_id}", headers=stranger["headers"])
+    missing = await harness.client.get(
+        f"{API}/video-status/{missing_id}", headers=stranger["headers"]
+    )
     assert_error(foreign, 404, "Job not found", "job_not_found")
     assert _comparable(foreign) == _comparable(missing)
     # The owner still sees it.
-    assert (await harness.client.get(f"{API}/video-status/{job_id}", headers=owner["headers"])).status_code == 200
+    assert (
+        await harness.client.get(f"{API}/video-status/{job_id}", headers=owner["headers"])
+    ).status_code == 200
 
 
 async def test_every_key_of_the_account_sees_its_jobs(harness):
@@ -123,5 +146,7 @@ async def test_video_id_of_other_family_is_not_found(harness):
     """A local job looked up under another family's prefix is a different (unknown) id."""
     partner = await harness.partner(credits=100)
     job_id = (await _submit(harness, partner["headers"]))["job_id"]
-    response = await harness.client.get(f"{API}/video-status/{job_id.replace('local_', 'sora_', 1)}", headers=partner["headers"])
+    response = await harness.client.get(
+        f"{API}/video-status/{job_id.replace('local_', 'sora_', 1)}", headers=partner["headers"]
+    )
     assert_error(response, 404, "Job not found", "job_not_found")

@@ -26,7 +26,7 @@ def ids(prompt: str) -> list[int]:
         ("@99 is nobody", []),  # an unknown id stays plain text
         ("mail ada@example.com or @someone", []),  # addresses and other handles are plain text
         ("x_@Ada y.@Ada", []),
-        ("(@Ada) and \"@Bob\"", [1, 42]),
+        ('(@Ada) and "@Bob"', [1, 42]),
         ("@Dr. Who! arrives", [7]),
         ("@", []),
         ("@@Ada", []),

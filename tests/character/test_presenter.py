@@ -21,13 +21,24 @@ from tests.render.render_probe import decode_frames
 
 def test_look_follows_the_prompt_words() -> None:
     suit = presenter_look("A news anchor in a navy suit with a red tie, in a modern office")
-    assert (suit.outfit, suit.clothing, suit.accent, suit.backdrop) == ("suit", COLOURS["navy"], COLOURS["red"], "office")
+    assert (suit.outfit, suit.clothing, suit.accent, suit.backdrop) == (
+        "suit",
+        COLOURS["navy"],
+        COLOURS["red"],
+        "office",
+    )
     hoodie = presenter_look("A blonde woman in a light green hoodie on the beach")
     assert (hoodie.outfit, hoodie.backdrop, hoodie.hair) == ("hoodie", "beach", (226, 190, 112))
     assert hoodie.clothing[1] > hoodie.clothing[0] and hoodie.clothing[1] > hoodie.clothing[2]
     chef = presenter_look("Cheerful chef with curly grey hair, glasses and a beard in a kitchen")
     assert (chef.outfit, chef.hair_style, chef.hair, chef.glasses, chef.beard, chef.backdrop) == (
-        "apron", "curly", (176, 176, 178), True, True, "kitchen")
+        "apron",
+        "curly",
+        (176, 176, 178),
+        True,
+        True,
+        "kitchen",
+    )
     assert presenter_look("A bald man dressed in orange").hair_style == "bald"
     assert presenter_look("A bald man dressed in orange").clothing == COLOURS["orange"]
     assert presenter_look("A doctor").outfit == "labcoat" and presenter_look("A doctor").stethoscope
@@ -36,9 +47,13 @@ def test_look_follows_the_prompt_words() -> None:
 def test_look_is_deterministic_and_words_about_people_are_not_colours() -> None:
     prompt = "A confident business person in a modern office"
     assert presenter_look(prompt) == presenter_look(prompt)
-    assert presenter_look("A black cat owner") .clothing != COLOURS["black"]  # "black" colours nothing here
+    assert (
+        presenter_look("A black cat owner").clothing != COLOURS["black"]
+    )  # "black" colours nothing here
     looks = {presenter_look(f"Presenter number {n}") for n in range(12)}
-    assert len({(look.skin, look.hair, look.clothing) for look in looks}) >= 10  # unnamed traits vary by prompt
+    assert (
+        len({(look.skin, look.hair, look.clothing) for look in looks}) >= 10
+    )  # unnamed traits vary by prompt
 
 
 def _region_mean(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -51,7 +66,12 @@ def test_render_is_exact_and_shows_the_figure(tmp_path: Path) -> None:
     spec = PresenterSpec(prompt=prompt, duration=3, width=720, height=1280)
     report = render_presenter(spec, tmp_path / "presenter.mp4")
     info = probe(report.path)
-    assert (info.width, info.height, info.video_codec, info.audio_codec) == (720, 1280, "h264", "aac")
+    assert (info.width, info.height, info.video_codec, info.audio_codec) == (
+        720,
+        1280,
+        "h264",
+        "aac",
+    )
     assert abs(info.duration - 3) <= 0.05 and info.fps == 30
 
     look, fig = presenter_look(prompt), Figure(720, 1280)
@@ -61,25 +81,42 @@ def test_render_is_exact_and_shows_the_figure(tmp_path: Path) -> None:
     frames = decode_frames(report.path, {open_index, closed[1]})
     torso = _region_mean(frames[open_index], (330, 1100, 390, 1160)).astype(int)
     assert np.abs(torso - np.array(COLOURS["red"])).max() < 30, torso  # the hoodie is red
-    eye_box = (int(fig.cx - 0.5 * fig.r), int(fig.head_cy - 0.25 * fig.r), int(fig.cx + 0.5 * fig.r), int(fig.head_cy + 0.1 * fig.r))
-    blink_change = np.abs(_region_mean(frames[open_index], eye_box) - _region_mean(frames[closed[1]], eye_box)).max()
+    eye_box = (
+        int(fig.cx - 0.5 * fig.r),
+        int(fig.head_cy - 0.25 * fig.r),
+        int(fig.cx + 0.5 * fig.r),
+        int(fig.head_cy + 0.1 * fig.r),
+    )
+    blink_change = np.abs(
+        _region_mean(frames[open_index], eye_box) - _region_mean(frames[closed[1]], eye_box)
+    ).max()
     assert blink_change > 8, blink_change  # eyes closed in a blink frame
 
 
 def test_the_figure_breathes_and_backdrops_differ() -> None:
-    composer = PresenterComposer(PresenterSpec(prompt="A tutor in a classroom", duration=4, width=720, height=720))
-    lumas = [np.asarray(composer.frame(i).to_ndarray(format="gray"), dtype=np.int16) for i in (0, 60)]
+    composer = PresenterComposer(
+        PresenterSpec(prompt="A tutor in a classroom", duration=4, width=720, height=720)
+    )
+    lumas = [
+        np.asarray(composer.frame(i).to_ndarray(format="gray"), dtype=np.int16) for i in (0, 60)
+    ]
     assert np.abs(lumas[0] - lumas[1]).max() > 40  # the figure moved (breath, sway)
     assert np.abs(lumas[0] - lumas[1]).mean() < 6  # but only a little: the backdrop stays put
-    other = PresenterComposer(PresenterSpec(prompt="A tutor on the beach", duration=1, width=720, height=720))
-    corner = lambda c: np.asarray(c.frame(0).to_ndarray(format="rgb24"))[:120, :120].reshape(-1, 3).mean(axis=0)
+    other = PresenterComposer(
+        PresenterSpec(prompt="A tutor on the beach", duration=1, width=720, height=720)
+    )
+    corner = lambda c: (
+        np.asarray(c.frame(0).to_ndarray(format="rgb24"))[:120, :120].reshape(-1, 3).mean(axis=0)
+    )
     assert np.abs(corner(composer) - corner(other)).max() > 20
 
 
 @pytest.mark.parametrize("size", [(1280, 720), (720, 720)])
 def test_every_aspect_keeps_the_figure_in_frame(size: tuple[int, int]) -> None:
     width, height = size
-    composer = PresenterComposer(PresenterSpec(prompt="A host", duration=1, width=width, height=height))
+    composer = PresenterComposer(
+        PresenterSpec(prompt="A host", duration=1, width=width, height=height)
+    )
     fig = composer.figure
     assert fig.cx - 2.4 * fig.r > 0 and fig.head_cy - 1.5 * fig.r > 0
     assert composer.frame(0).width == width and composer.frame(0).height == height

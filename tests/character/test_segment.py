@@ -26,7 +26,9 @@ def test_cut_is_exact(source: Path, tmp_path: Path, start: int, end: int) -> Non
     streams = probe(tmp_path / "cut.mp4")
     assert abs(streams["audio_duration"] - (end - start)) <= 0.05
     first = decode_frames(tmp_path / "cut.mp4", {0})[0]
-    assert abs(int(first[90, 160, 1]) - (start * 2 * 37) % 256) <= 6  # it starts on the frame at `start`
+    assert (
+        abs(int(first[90, 160, 1]) - (start * 2 * 37) % 256) <= 6
+    )  # it starts on the frame at `start`
 
 
 def test_stills_are_spread_over_the_segment(source: Path, tmp_path: Path) -> None:

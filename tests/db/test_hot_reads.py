@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-
 from sqlalchemy import bindparam, select
 
 from knightvision.account import admin
@@ -36,8 +35,14 @@ async def test_rows_equal_the_ordinary_path_and_commits_are_seen_at_once(backend
         await admin.key_limits(engine, created["key_prefix"], {"video_status": 500})
         queue = JobQueue(engine, QueuePolicy())
         job_id = new_job_id(utcnow(), "local")
-        await queue.submit_paid(job_id=job_id, account_id=created["account_id"], kind="video.generate",
-                                params={"prompt": "é ✓", "duration": 3}, cost=3, reason="test")
+        await queue.submit_paid(
+            job_id=job_id,
+            account_id=created["account_id"],
+            kind="video.generate",
+            params={"prompt": "é ✓", "duration": 3},
+            cost=3,
+            reason="test",
+        )
         params = {"key_hash": hash_api_key(created["api_key"])}
         for query, bound in ((KEY, params), (JOB, {"job_id": job_id})):
             fast = await reads.first(query, bound)
@@ -90,7 +95,9 @@ def _deactivate_elsewhere(database: str, key_hash: str) -> None:
         connection.close()
 
 
-async def test_a_commit_that_ends_before_the_next_read_is_seen_even_when_the_row_was_cached(cached_key) -> None:
+async def test_a_commit_that_ends_before_the_next_read_is_seen_even_when_the_row_was_cached(
+    cached_key,
+) -> None:
     reads, params = cached_key.reads, cached_key.params
     assert (await reads.first(KEY, params)).active is True
     assert (await reads.first(KEY, params)).active is True  # served from the cache
@@ -103,9 +110,12 @@ async def test_a_commit_by_another_process_is_seen_on_the_next_loop_turn(cached_
     reads, params = cached_key.reads, cached_key.params
     assert (await reads.first(KEY, params)).active is True
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c",
+        sys.executable,
+        "-c",
         "import sqlite3, sys; sqlite3.connect(sys.argv[1], isolation_level=None).execute(sys.argv[2], (sys.argv[3],))",
-        cached_key.database, _DEACTIVATE, params["key_hash"],
+        cached_key.database,
+        _DEACTIVATE,
+        params["key_hash"],
     )
     assert await process.wait() == 0
     assert (await reads.first(KEY, params)).active is False

@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 
@@ -42,20 +43,34 @@ class Deployment:
 
     def cli(self, *args: str) -> Any:
         done = subprocess.run(
-            [sys.executable, "-m", "knightvision", *args, "--json"], env=self.env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "knightvision", *args, "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return json.loads(done.stdout)
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         log = open(self.log_dir / f"{name}.log", "ab")
-        return subprocess.Popen([sys.executable, "-m", "knightvision", *args], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "knightvision", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
     @contextmanager
     def server(self, *extra: str) -> Iterator[subprocess.Popen[bytes]]:
         process = self.spawn("serve", "serve", "--port", str(self.port), *extra)
         try:
-            wait_until(lambda: _healthy(self.base), timeout=60, what="the server to answer /healthz", process=process)
+            wait_until(
+                lambda: _healthy(self.base),
+                timeout=60,
+                what="the server to answer /healthz",
+                process=process,
+            )
             yield process
         finally:
             stop(process)
@@ -71,14 +86,23 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def wait_until(condition, *, timeout: float, what: str, process: subprocess.Popen[bytes] | None = None, every: float = 0.1) -> Any:
+def wait_until(
+    condition,
+    *,
+    timeout: float,
+    what: str,
+    process: subprocess.Popen[bytes] | None = None,
+    every: float = 0.1,
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"process exited with {process.returncode} while waiting for {what}")
+            raise AssertionError(
+                f"process exited with {process.returncode} while waiting for {what}"
+            )
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from knightvision.db.migrate import upgrade
 from knightvision.media.probe import probe
 from knightvision.settings import Settings
-from knightvision.db.migrate import upgrade
 from tests.e2e.processes import Deployment, stop, wait_until
 
 API = "/api/v1/partner"
@@ -30,16 +30,25 @@ def _partner(deployment: Deployment) -> dict[str, str]:
 
 
 def _submit(deployment: Deployment, headers: dict[str, str], duration: int) -> str:
-    response = httpx.post(f"{deployment.base}{API}/generate-video", headers=headers, timeout=10, json={
-        "prompt": "A lighthouse keeper paints the sunrise. The gulls gather to watch. Then the tide comes in.",
-        "model": "local-storyboard", "duration": duration, "aspect_ratio": "16:9",
-    })
+    response = httpx.post(
+        f"{deployment.base}{API}/generate-video",
+        headers=headers,
+        timeout=10,
+        json={
+            "prompt": "A lighthouse keeper paints the sunrise. The gulls gather to watch. Then the tide comes in.",
+            "model": "local-storyboard",
+            "duration": duration,
+            "aspect_ratio": "16:9",
+        },
+    )
     assert response.status_code == 200, response.text
     return response.json()["job_id"]
 
 
 def _status(deployment: Deployment, headers: dict[str, str], job_id: str) -> dict:
-    return httpx.get(f"{deployment.base}{API}/video-status/{job_id}", headers=headers, timeout=10).json()
+    return httpx.get(
+        f"{deployment.base}{API}/video-status/{job_id}", headers=headers, timeout=10
+    ).json()
 
 
 def test_worker_killed_mid_job_leads_to_one_rerun_and_one_charge(deployment: Deployment) -> None:
@@ -47,16 +56,26 @@ def test_worker_killed_mid_job_leads_to_one_rerun_and_one_charge(deployment: Dep
     with deployment.server("--no-workers"):
         job_id = _submit(deployment, headers, duration=8)
         doomed = deployment.spawn("worker-1", "worker", "--slots", "1")
-        wait_until(lambda: _status(deployment, headers, job_id)["status"] == "processing",
-                   timeout=60, what="the first worker to start the job", process=doomed, every=0.05)
+        wait_until(
+            lambda: _status(deployment, headers, job_id)["status"] == "processing",
+            timeout=60,
+            what="the first worker to start the job",
+            process=doomed,
+            every=0.05,
+        )
         stop(doomed, signal.SIGKILL)
         assert _status(deployment, headers, job_id)["status"] == "processing"
 
         survivor = deployment.spawn("worker-2", "worker", "--slots", "1")
         try:
             final = wait_until(
-                lambda: (s := _status(deployment, headers, job_id))["status"] in {"complete", "error"} and s,
-                timeout=120, what="the second worker to finish the job", process=survivor,
+                lambda: (
+                    (s := _status(deployment, headers, job_id))["status"] in {"complete", "error"}
+                    and s
+                ),
+                timeout=120,
+                what="the second worker to finish the job",
+                process=survivor,
             )
         finally:
             stop(survivor)
@@ -66,7 +85,9 @@ def test_worker_killed_mid_job_leads_to_one_rerun_and_one_charge(deployment: Dep
     credits = deployment.cli("credits", "show", "--account", "acme")
     assert credits["credits"] == credits["ledger_sum"] == 100 - 8
     assert [entry["kind"] for entry in credits["recent"]] == ["debit", "grant"]
-    info = probe(Path(deployment.env["KNIGHTVISION_DATA_DIR"]) / "media" / "videos" / f"{job_id}.mp4")
+    info = probe(
+        Path(deployment.env["KNIGHTVISION_DATA_DIR"]) / "media" / "videos" / f"{job_id}.mp4"
+    )
     assert (info.width, info.height) == (1280, 720) and abs(info.duration - 8) <= 0.1
 
 
@@ -77,8 +98,11 @@ def test_queued_job_survives_a_killed_server(deployment: Deployment) -> None:
         stop(server, signal.SIGKILL)
     with deployment.server("--workers", "1"):
         final = wait_until(
-            lambda: (s := _status(deployment, headers, job_id))["status"] in {"complete", "error"} and s,
-            timeout=120, what="the restarted server to finish the job",
+            lambda: (
+                (s := _status(deployment, headers, job_id))["status"] in {"complete", "error"} and s
+            ),
+            timeout=120,
+            what="the restarted server to finish the job",
         )
         assert final["status"] == "complete", final
         video = httpx.get(final["video_url"], timeout=10)

@@ -25,7 +25,9 @@ API = "/api/v1/partner"
 def deployment(backend_url: str, tmp_path: Path) -> Deployment:
     upgrade(Settings(database_url=backend_url).async_database_url)
     # Refused requests would soon count as guessing and be throttled (429): lift that throttle.
-    return Deployment(tmp_path / "data", backend_url, KNIGHTVISION_AUTH_FAILURES_PER_MINUTE="1000000")
+    return Deployment(
+        tmp_path / "data", backend_url, KNIGHTVISION_AUTH_FAILURES_PER_MINUTE="1000000"
+    )
 
 
 class Poller:
@@ -51,11 +53,18 @@ class Poller:
         self._stop.set()
         self._thread.join(timeout=30)
 
-    def statuses_sent(self, *, before: float | None = None, after: float | None = None, at_least: int = 1) -> list[int]:
+    def statuses_sent(
+        self, *, before: float | None = None, after: float | None = None, at_least: int = 1
+    ) -> list[int]:
         """Statuses of the requests sent before or after a moment, waiting until there are enough."""
+
         def chosen() -> list[int]:
-            return [status for sent, status in list(self.answers)
-                    if (before is None or sent < before) and (after is None or sent > after)]
+            return [
+                status
+                for sent, status in list(self.answers)
+                if (before is None or sent < before) and (after is None or sent > after)
+            ]
+
         deadline = time.monotonic() + 30
         while len(chosen()) < at_least and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -71,7 +80,10 @@ def _partner(deployment: Deployment) -> tuple[dict[str, str], str]:
 
 def test_deactivation_refuses_every_request_sent_after_the_command(deployment: Deployment) -> None:
     headers, prefix = _partner(deployment)
-    with deployment.server("--no-workers"), Poller(f"{deployment.base}{API}/credits", headers) as poller:
+    with (
+        deployment.server("--no-workers"),
+        Poller(f"{deployment.base}{API}/credits", headers) as poller,
+    ):
         poller.statuses_sent(at_least=50)
         assert set(poller.statuses_sent(before=time.monotonic())) == {200}
         deployment.cli("keys", "deactivate", prefix)
@@ -82,7 +94,10 @@ def test_deactivation_refuses_every_request_sent_after_the_command(deployment: D
 
 def test_a_lowered_limit_applies_to_the_next_request(deployment: Deployment) -> None:
     headers, prefix = _partner(deployment)
-    with deployment.server("--no-workers"), Poller(f"{deployment.base}{API}/credits", headers) as poller:
+    with (
+        deployment.server("--no-workers"),
+        Poller(f"{deployment.base}{API}/credits", headers) as poller,
+    ):
         poller.statuses_sent(at_least=50)
         assert set(poller.statuses_sent(before=time.monotonic())) == {200}
         deployment.cli("keys", "limits", prefix, "--set", "credits=5")

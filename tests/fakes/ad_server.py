@@ -21,8 +21,12 @@ class Reply:
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # before the status line: a server that does not answer
-    drip: tuple[int, float] | None = None  # (bytes per write, seconds between writes): a slow download
-    content_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+    drip: tuple[int, float] | None = (
+        None  # (bytes per write, seconds between writes): a slow download
+    )
+    content_length: bool = (
+        True  # False: no Content-Length, the body ends when the connection closes
+    )
 
     @classmethod
     def redirect(cls, location: str, status: int = 302) -> Reply:
@@ -45,7 +49,9 @@ class AdServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False  # a stalled reply must not hold up shutdown
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def host(self) -> str:

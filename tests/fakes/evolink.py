@@ -28,7 +28,9 @@ SORA = {"sora-2": (10, 15), "sora-2-pro": (15, 25), "sora-2-preview": (4, 8, 12)
 KLING = ("kling-v3-text-to-video", "kling-o3-text-to-video")
 
 
-def evolink_error(status: int, code: Any, message: str, type_: str, param: str | None = None) -> JSONResponse:
+def evolink_error(
+    status: int, code: Any, message: str, type_: str, param: str | None = None
+) -> JSONResponse:
     error: dict[str, Any] = {"code": code, "message": message, "type": type_}
     if param:
         error["param"] = param
@@ -57,12 +59,19 @@ class FakeEvoLink(FakeUpstream):
         if canned is not None:
             return canned
         if bearer(request) != self.api_key:
-            return evolink_error(401, self._code(401, "unauthorized"), "Invalid or expired token", "authentication_error")
+            return evolink_error(
+                401,
+                self._code(401, "unauthorized"),
+                "Invalid or expired token",
+                "authentication_error",
+            )
         body = await request.json()
         key = request.headers.get("idempotency-key")
         if key and key in self.idempotency:
             task = self.tasks[self.idempotency[key]]
-            return JSONResponse(self._task_object(task, "pending", 0), headers={"idempotency-replayed": "true"})
+            return JSONResponse(
+                self._task_object(task, "pending", 0), headers={"idempotency-replayed": "true"}
+            )
         model = body.get("model")
         if model == "sora-character":
             return self._character(body, key)
@@ -70,24 +79,64 @@ class FakeEvoLink(FakeUpstream):
         aspect = body.get("aspect_ratio", "16:9")
         if model in SORA:
             if duration not in SORA[model]:
-                return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid duration parameter", "invalid_request_error", "duration")
+                return evolink_error(
+                    400,
+                    self._code(400, "invalid_parameter"),
+                    "Invalid duration parameter",
+                    "invalid_request_error",
+                    "duration",
+                )
             if aspect not in ("16:9", "9:16"):
-                return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid aspect_ratio parameter", "invalid_request_error", "aspect_ratio")
-            if model == "sora-2-pro" and body.get("quality") != ("high" if duration == 15 else "standard"):
-                return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid quality for duration", "invalid_request_error", "quality")
+                return evolink_error(
+                    400,
+                    self._code(400, "invalid_parameter"),
+                    "Invalid aspect_ratio parameter",
+                    "invalid_request_error",
+                    "aspect_ratio",
+                )
+            if model == "sora-2-pro" and body.get("quality") != (
+                "high" if duration == 15 else "standard"
+            ):
+                return evolink_error(
+                    400,
+                    self._code(400, "invalid_parameter"),
+                    "Invalid quality for duration",
+                    "invalid_request_error",
+                    "quality",
+                )
             width, height = size_for("720p", aspect)
         elif model in KLING:
             if not isinstance(duration, int) or not 3 <= duration <= 15:
-                return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid duration parameter", "invalid_request_error", "duration")
+                return evolink_error(
+                    400,
+                    self._code(400, "invalid_parameter"),
+                    "Invalid duration parameter",
+                    "invalid_request_error",
+                    "duration",
+                )
             quality = body.get("quality", "720p")
             if quality not in ("720p", "1080p") or aspect not in ("16:9", "9:16", "1:1"):
-                return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid quality parameter", "invalid_request_error", "quality")
+                return evolink_error(
+                    400,
+                    self._code(400, "invalid_parameter"),
+                    "Invalid quality parameter",
+                    "invalid_request_error",
+                    "quality",
+                )
             width, height = size_for(quality, aspect)
         else:
-            return evolink_error(404, self._code(404, "model_not_found"), "Specified model not found", "not_found_error", "model")
+            return evolink_error(
+                404,
+                self._code(404, "model_not_found"),
+                "Specified model not found",
+                "not_found_error",
+                "model",
+            )
         now = int(time.time())
         suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=8))
-        task = self.new_task(f"task-unified-{now}-{suffix}", body, width, height, float(duration), key)
+        task = self.new_task(
+            f"task-unified-{now}-{suffix}", body, width, height, float(duration), key
+        )
         if key:
             self.idempotency[key] = task.id
         return JSONResponse(self._task_object(task, "pending", 0))
@@ -95,13 +144,25 @@ class FakeEvoLink(FakeUpstream):
     def _character(self, body: dict[str, Any], key: str | None) -> Response:
         url = body.get("video_url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid video_url parameter", "invalid_request_error", "video_url")
+            return evolink_error(
+                400,
+                self._code(400, "invalid_parameter"),
+                "Invalid video_url parameter",
+                "invalid_request_error",
+                "video_url",
+            )
         try:
             start, end = (float(part) for part in str(body.get("timestamps", "0,2")).split(","))
         except ValueError:
             start, end = -1.0, -1.0
         if not (0 <= start < end and end - start <= 2):
-            return evolink_error(400, self._code(400, "invalid_parameter"), "Invalid timestamps parameter", "invalid_request_error", "timestamps")
+            return evolink_error(
+                400,
+                self._code(400, "invalid_parameter"),
+                "Invalid timestamps parameter",
+                "invalid_request_error",
+                "timestamps",
+            )
         now = int(time.time())
         suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=8))
         task = self.new_task(f"task-unified-{now}-{suffix}", body, 0, 0, 0.0, key)
@@ -112,13 +173,28 @@ class FakeEvoLink(FakeUpstream):
     def _task_object(self, task: FakeTask, status: str, progress: int) -> dict[str, Any]:
         model = task.body.get("model", "")
         return {
-            "created": int(task.created), "id": task.id, "model": model, "object": "video.generation.task",
-            "progress": progress, "status": status, "task_info": {"can_cancel": status in ("pending", "processing")},
+            "created": int(task.created),
+            "id": task.id,
+            "model": model,
+            "object": "video.generation.task",
+            "progress": progress,
+            "status": status,
+            "task_info": {"can_cancel": status in ("pending", "processing")},
             "type": "video",
-            "usage": {"billing_rule": "per_second" if model.startswith("kling") else "per_call", "credits_reserved": 7},
-            **({"result_data": {
-                "character_name": f"chr_{task.id[-8:]}", "profile_picture_url": f"{self.url}/files/{task.id}.jpg",
-            }} if model == "sora-character" else {}),
+            "usage": {
+                "billing_rule": "per_second" if model.startswith("kling") else "per_call",
+                "credits_reserved": 7,
+            },
+            **(
+                {
+                    "result_data": {
+                        "character_name": f"chr_{task.id[-8:]}",
+                        "profile_picture_url": f"{self.url}/files/{task.id}.jpg",
+                    }
+                }
+                if model == "sora-character"
+                else {}
+            ),
         }
 
     async def task(self, request: Request) -> Response:
@@ -126,16 +202,35 @@ class FakeEvoLink(FakeUpstream):
         if canned is not None:
             return canned
         if bearer(request) != self.api_key:
-            return evolink_error(401, self._code(401, "unauthorized"), "Invalid or expired token", "authentication_error")
+            return evolink_error(
+                401,
+                self._code(401, "unauthorized"),
+                "Invalid or expired token",
+                "authentication_error",
+            )
         task_id = request.path_params["task_id"]
         if not task_id.startswith("task-unified-"):
-            return evolink_error(400, "invalid_task_id", "Invalid task ID format, must start with 'task-unified-'", "invalid_request_error")
+            return evolink_error(
+                400,
+                "invalid_task_id",
+                "Invalid task ID format, must start with 'task-unified-'",
+                "invalid_request_error",
+            )
         task = self.tasks.get(task_id)
         if task is None:
-            return evolink_error(404, self._code(404, "task_not_found"), "Task not found or expired", "not_found_error", "task_id")
+            return evolink_error(
+                404,
+                self._code(404, "task_not_found"),
+                "Task not found or expired",
+                "not_found_error",
+                "task_id",
+            )
         state, progress = self.advance(task)
         if state == "running":
-            return JSONResponse(self._task_object(task, "pending" if task.polls == 1 else "processing", progress), headers=self.script.poll_headers)
+            return JSONResponse(
+                self._task_object(task, "pending" if task.polls == 1 else "processing", progress),
+                headers=self.script.poll_headers,
+            )
         if state == "failed":
             body = self._task_object(task, self.script.failure.get("status", "failed"), 0)
             body["error"] = {

@@ -39,13 +39,17 @@ class FakeKie(FakeUpstream):
 
     def _character(self, body: dict[str, Any], params: dict[str, Any]) -> Response:
         origin = self.tasks.get(str(params.get("origin_task_id", "")))
-        if origin is None or not str(origin.body.get("model", "")).startswith("sora-2") or origin.id not in self.succeeded:
+        if (
+            origin is None
+            or not str(origin.body.get("model", "")).startswith("sora-2")
+            or origin.id not in self.succeeded
+        ):
             return self.envelope(422, "origin_task_id must be a finished Sora task")
         try:
             start, end = (float(part) for part in str(params.get("timestamps", "")).split(","))
         except ValueError:
             return self.envelope(422, "timestamps must be 'start,end'")
-        if not (0 <= start and end <= origin.seconds and 1 <= end - start <= 4):
+        if not (start >= 0 and end <= origin.seconds and 1 <= end - start <= 4):
             return self.envelope(422, "timestamps must span 1-4 s inside the source video")
         prompt = params.get("character_prompt")
         if not isinstance(prompt, str) or not prompt or len(prompt) > 1000:
@@ -65,10 +69,15 @@ class FakeKie(FakeUpstream):
             return json.dumps({"character_id": character_id})
         if shape == "list":
             return json.dumps({"character_id_list": character_id})
-        return json.dumps({"resultObject": {
-            "character_id": character_id, "character_user_name": handle,
-            "remark": "insert this username directly into your prompt.(@character_user_name).",
-        }})
+        return json.dumps(
+            {
+                "resultObject": {
+                    "character_id": character_id,
+                    "character_user_name": handle,
+                    "remark": "insert this username directly into your prompt.(@character_user_name).",
+                }
+            }
+        )
 
     def routes(self) -> list[Route]:
         return [
@@ -95,24 +104,47 @@ class FakeKie(FakeUpstream):
         if unknown or len(params.get("character_id_list") or []) > 5:
             return self.envelope(422, f"unknown characters {unknown}")
         if model in ("sora-2-text-to-video", "sora-2-pro-text-to-video"):
-            if params.get("n_frames") not in ("10", "15") or params.get("aspect_ratio") not in SORA_ASPECT:
+            if (
+                params.get("n_frames") not in ("10", "15")
+                or params.get("aspect_ratio") not in SORA_ASPECT
+            ):
                 return self.envelope(422, "n_frames or aspect_ratio is invalid")
-            seconds, aspect, resolution = int(params["n_frames"]), SORA_ASPECT[params["aspect_ratio"]], "720p"
+            seconds, aspect, resolution = (
+                int(params["n_frames"]),
+                SORA_ASPECT[params["aspect_ratio"]],
+                "720p",
+            )
             if params.get("size") == "high":
                 resolution = "1080p"
         elif model == "sora-2-pro-storyboard":
             shots = params.get("shots")
-            if params.get("n_frames") not in ("10", "15", "25") or not isinstance(shots, list) or not shots:
+            if (
+                params.get("n_frames") not in ("10", "15", "25")
+                or not isinstance(shots, list)
+                or not shots
+            ):
                 return self.envelope(422, "n_frames and shots are required")
-            if sum(shot.get("duration", 0) for shot in shots) != int(params["n_frames"]) or not all("Scene" in s for s in shots):
+            if sum(shot.get("duration", 0) for shot in shots) != int(params["n_frames"]) or not all(
+                "Scene" in s for s in shots
+            ):
                 return self.envelope(422, "shot durations must add up to n_frames")
-            seconds, aspect, resolution = int(params["n_frames"]), SORA_ASPECT[params.get("aspect_ratio", "landscape")], "720p"
+            seconds, aspect, resolution = (
+                int(params["n_frames"]),
+                SORA_ASPECT[params.get("aspect_ratio", "landscape")],
+                "720p",
+            )
         elif model in ("kling-3.0/video", "kling-3.0", "kling/v3-turbo-text-to-video"):
             duration = params.get("duration")
-            if not isinstance(duration, str) or not duration.isdigit() or not 3 <= int(duration) <= 15:
+            if (
+                not isinstance(duration, str)
+                or not duration.isdigit()
+                or not 3 <= int(duration) <= 15
+            ):
                 return self.envelope(422, "duration must be a string 3-15")
             seconds, aspect = int(duration), params.get("aspect_ratio", "16:9")
-            resolution = params.get("resolution") or ("1080p" if params.get("mode", "pro") == "pro" else "720p")
+            resolution = params.get("resolution") or (
+                "1080p" if params.get("mode", "pro") == "pro" else "720p"
+            )
         else:
             return self.envelope(422, f"model {model} is not supported")
         width, height = size_for(resolution, aspect)
@@ -130,9 +162,15 @@ class FakeKie(FakeUpstream):
             return self.envelope(422, "recordInfo is null")
         state, progress = self.advance(task)
         data: dict[str, Any] = {
-            "taskId": task.id, "model": task.body.get("model"), "param": json.dumps(task.body),
-            "resultJson": "", "failCode": "", "failMsg": "", "createTime": int(task.created * 1000),
-            "updateTime": int(task.created * 1000), "completeTime": None,
+            "taskId": task.id,
+            "model": task.body.get("model"),
+            "param": json.dumps(task.body),
+            "resultJson": "",
+            "failCode": "",
+            "failMsg": "",
+            "createTime": int(task.created * 1000),
+            "updateTime": int(task.created * 1000),
+            "completeTime": None,
         }
         if state == "running":
             data["state"] = ("waiting", "queuing", "generating")[min(task.polls - 1, 2)]
@@ -141,15 +179,21 @@ class FakeKie(FakeUpstream):
             return response
         if state == "failed":
             data.update(
-                state="fail", failCode=self.script.failure.get("code", "500"),
-                failMsg=self.script.failure.get("message", "Internal server error"), resultJson=None,
+                state="fail",
+                failCode=self.script.failure.get("code", "500"),
+                failMsg=self.script.failure.get("message", "Internal server error"),
+                resultJson=None,
             )
             return self.envelope(200, "success", data)
         self.succeeded.add(task.id)
         if task.body.get("model") == "sora-2-characters-pro":
             data.update(state="success", resultJson=self._character_result(task), costTime=8)
             return self.envelope(200, "success", data)
-        data.update(state="success", resultJson=json.dumps({"resultUrls": [self.file_url(task)]}), costTime=8)
+        data.update(
+            state="success",
+            resultJson=json.dumps({"resultUrls": [self.file_url(task)]}),
+            costTime=8,
+        )
         return self.envelope(200, "success", data)
 
     async def download_url(self, request: Request) -> Response:

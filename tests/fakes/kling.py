@@ -23,7 +23,12 @@ from starlette.routing import Route
 
 from tests.fakes.upstream import FakeTask, FakeUpstream, bearer, size_for
 
-MODELS = {"kling-v3": tuple(range(3, 16)), "kling-v2-6": (5, 10), "kling-v2-5-turbo": (5, 10), "kling-v2-master": (5, 10)}
+MODELS = {
+    "kling-v3": tuple(range(3, 16)),
+    "kling-v2-6": (5, 10),
+    "kling-v2-5-turbo": (5, 10),
+    "kling-v2-master": (5, 10),
+}
 
 
 class FakeKling(FakeUpstream):
@@ -43,8 +48,13 @@ class FakeKling(FakeUpstream):
             Route("/v1/videos/text2video/{task_id}", self.query, methods=["GET"]),
         ]
 
-    def envelope(self, code: int, message: str, data: Any = None, status: int = 200) -> JSONResponse:
-        return JSONResponse({"code": code, "message": message, "request_id": secrets.token_hex(8), "data": data}, status_code=status)
+    def envelope(
+        self, code: int, message: str, data: Any = None, status: int = 200
+    ) -> JSONResponse:
+        return JSONResponse(
+            {"code": code, "message": message, "request_id": secrets.token_hex(8), "data": data},
+            status_code=status,
+        )
 
     def _auth(self, request: Request) -> JSONResponse | None:
         token = bearer(request)
@@ -74,7 +84,11 @@ class FakeKling(FakeUpstream):
         duration = body.get("duration", "5")
         if model not in MODELS:
             return self.envelope(1203, f"model {model} is not supported", status=404)
-        if not isinstance(duration, str) or not duration.isdigit() or int(duration) not in MODELS[model]:
+        if (
+            not isinstance(duration, str)
+            or not duration.isdigit()
+            or int(duration) not in MODELS[model]
+        ):
             return self.envelope(1201, "duration is invalid", status=400)
         aspect = body.get("aspect_ratio", "16:9")
         mode = body.get("mode", "std")
@@ -84,19 +98,32 @@ class FakeKling(FakeUpstream):
         if external and external in self.external_ids:
             return self.envelope(1201, "external_task_id already exists", status=400)
         width, height = size_for("1080p" if mode == "pro" else "720p", aspect)
-        task = self.new_task(str(self.next_number() * 7919 + 10**15), body, width, height, float(duration), external)
+        task = self.new_task(
+            str(self.next_number() * 7919 + 10**15), body, width, height, float(duration), external
+        )
         if external:
             self.external_ids[external] = task.id
         return self.envelope(0, "SUCCESS", self._task_data(task, "submitted"))
 
     def _task_data(self, task: FakeTask, status: str, message: str = "") -> dict[str, Any]:
         data: dict[str, Any] = {
-            "task_id": task.id, "task_status": status, "task_status_msg": message,
-            "task_info": {"external_task_id": task.key}, "created_at": int(task.created * 1000),
+            "task_id": task.id,
+            "task_status": status,
+            "task_status_msg": message,
+            "task_info": {"external_task_id": task.key},
+            "created_at": int(task.created * 1000),
             "updated_at": int(time.time() * 1000),
         }
         if status == "succeed":
-            data["task_result"] = {"videos": [{"id": f"v{task.id}", "url": self.file_url(task), "duration": str(int(task.seconds))}]}
+            data["task_result"] = {
+                "videos": [
+                    {
+                        "id": f"v{task.id}",
+                        "url": self.file_url(task),
+                        "duration": str(int(task.seconds)),
+                    }
+                ]
+            }
             data["final_unit_deduction"] = "1"
         return data
 
@@ -112,9 +139,19 @@ class FakeKling(FakeUpstream):
             return self.envelope(1203, "task not found", status=404)
         state, _ = self.advance(task)
         if state == "running":
-            return self.envelope(0, "SUCCESS", self._task_data(task, "submitted" if task.polls == 1 else "processing"))
+            return self.envelope(
+                0,
+                "SUCCESS",
+                self._task_data(task, "submitted" if task.polls == 1 else "processing"),
+            )
         if state == "failed":
-            return self.envelope(0, "SUCCESS", self._task_data(task, "failed", self.script.failure.get("message", "Internal error")))
+            return self.envelope(
+                0,
+                "SUCCESS",
+                self._task_data(
+                    task, "failed", self.script.failure.get("message", "Internal error")
+                ),
+            )
         return self.envelope(0, "SUCCESS", self._task_data(task, "succeed"))
 
     async def list_tasks(self, request: Request) -> Response:

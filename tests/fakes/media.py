@@ -16,15 +16,21 @@ _cache_dir = Path(tempfile.mkdtemp(prefix="kv-fake-media-"))
 _lock = threading.Lock()
 
 
-def make_mp4(path: Path, width: int, height: int, seconds: float, *, fps: int = FPS, audio: bool = True) -> Path:
+def make_mp4(
+    path: Path, width: int, height: int, seconds: float, *, fps: int = FPS, audio: bool = True
+) -> Path:
     """Write an MP4 of exactly ``width``x``height`` and ``seconds``: a moving gradient and a tone."""
     frames = int(round(seconds * fps))
     with av.open(str(path), "w", format="mp4") as container:
-        video = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "30"})
+        video = container.add_stream(
+            "libx264", rate=fps, options={"preset": "ultrafast", "crf": "30"}
+        )
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.codec_context.time_base = Fraction(1, fps)
         sound = container.add_stream("aac", rate=_AUDIO_RATE, layout="mono") if audio else None
-        ramp = (np.arange(width, dtype=np.uint16)[None, :] * 255 // max(1, width - 1)).astype(np.uint8)
+        ramp = (np.arange(width, dtype=np.uint16)[None, :] * 255 // max(1, width - 1)).astype(
+            np.uint8
+        )
         for index in range(frames):
             rgb = np.empty((height, width, 3), dtype=np.uint8)
             rgb[..., 0] = ramp

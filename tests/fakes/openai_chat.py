@@ -36,16 +36,25 @@ def completion(
 ) -> dict[str, Any]:
     """A chat.completion body whose assistant message says ``content``."""
     return {
-        "id": "chatcmpl-test", "object": "chat.completion", "created": 1_700_000_000, "model": model,
-        "choices": [{
-            "index": 0, "message": {"role": "assistant", "content": content, **message},
-            "finish_reason": finish_reason, "logprobs": None,
-        }],
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, **message},
+                "finish_reason": finish_reason,
+                "logprobs": None,
+            }
+        ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     }
 
 
-def error_body(message: str, type_: str = "invalid_request_error", code: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, type_: str = "invalid_request_error", code: str | None = None
+) -> dict[str, Any]:
     return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
 
@@ -61,7 +70,10 @@ class FakeOpenAIChat:
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="fake-openai",
+            daemon=True,
         )
 
     @property
@@ -73,7 +85,7 @@ class FakeOpenAIChat:
         with self._lock:
             self._replies = list(replies)
 
-    def __enter__(self) -> "FakeOpenAIChat":
+    def __enter__(self) -> FakeOpenAIChat:
         self._thread.start()
         return self
 
@@ -103,7 +115,12 @@ class FakeOpenAIChat:
                     body: Any = json.loads(raw)
                 except ValueError:
                     body = raw.decode("utf-8", "replace")
-                recorded = Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+                recorded = Recorded(
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    body,
+                    time.monotonic(),
+                )
                 reply = fake._next(recorded)
                 if self.path != "/v1/chat/completions":
                     reply = Reply(404, {"error": {"message": f"no route {self.path}"}})

@@ -42,7 +42,9 @@ class Canned:
     def response(self) -> Response:
         if isinstance(self.body, (dict, list)):
             return JSONResponse(self.body, status_code=self.status, headers=self.headers)
-        return Response(self.body or b"", status_code=self.status, headers=self.headers, media_type="text/plain")
+        return Response(
+            self.body or b"", status_code=self.status, headers=self.headers, media_type="text/plain"
+        )
 
 
 @dataclass
@@ -103,23 +105,31 @@ class FakeUpstream:
         return f"{self.url}/files/{task.id}.mp4{suffix}"
 
     def requests_to(self, path_part: str, method: str | None = None) -> list[dict[str, Any]]:
-        return [r for r in self.requests if path_part in r["path"] and (method is None or r["method"] == method)]
+        return [
+            r
+            for r in self.requests
+            if path_part in r["path"] and (method is None or r["method"] == method)
+        ]
 
     # Lifecycle --------------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
         raise NotImplementedError
 
-    def start(self) -> "FakeUpstream":
+    def start(self) -> FakeUpstream:
         routes = [*self.routes(), Route("/files/{name}", self._serve_file, methods=["GET"])]
-        app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=self._log)])
+        app = Starlette(
+            routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=self._log)]
+        )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -140,15 +150,28 @@ class FakeUpstream:
             parsed: Any = json.loads(raw) if raw else None
         except ValueError:
             parsed = raw.decode("utf-8", "replace")
-        self.requests.append({
-            "method": request.method, "path": request.url.path, "query": dict(request.query_params),
-            "headers": dict(request.headers), "json": parsed,
-        })
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "query": dict(request.query_params),
+                "headers": dict(request.headers),
+                "json": parsed,
+            }
+        )
         return await call_next(request)
 
     # Helpers for subclasses ---------------------------------------------------------------------
 
-    def new_task(self, task_id: str, body: dict[str, Any], width: int, height: int, seconds: float, key: str | None = None) -> FakeTask:
+    def new_task(
+        self,
+        task_id: str,
+        body: dict[str, Any],
+        width: int,
+        height: int,
+        seconds: float,
+        key: str | None = None,
+    ) -> FakeTask:
         if self.script.deliver is not None:
             width, height, seconds = self.script.deliver
         task = FakeTask(task_id, body, width, height, seconds, key)

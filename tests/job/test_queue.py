@@ -37,7 +37,9 @@ async def queue(backend_url: str) -> AsyncIterator[JobQueue]:
 
 
 async def _account(queue: JobQueue, credits: int = 100) -> int:
-    return (await admin.create_account(queue.engine, f"acct-{new_job_id(utcnow())}", credits))["account_id"]
+    return (await admin.create_account(queue.engine, f"acct-{new_job_id(utcnow())}", credits))[
+        "account_id"
+    ]
 
 
 async def _submit(queue: JobQueue, account_id: int, params: dict[str, Any] | None = None) -> str:
@@ -45,8 +47,17 @@ async def _submit(queue: JobQueue, account_id: int, params: dict[str, Any] | Non
     job_id = new_job_id(now, "local")
     async with write_transaction(queue.engine) as conn:
         await ledger.debit(conn, account_id, COST, job_id, "test", now)
-        await queue.enqueue(conn, job_id=job_id, account_id=account_id, kind=KIND, status="queued",
-                            message="queued", params=params or {}, credits_used=COST, now=now)
+        await queue.enqueue(
+            conn,
+            job_id=job_id,
+            account_id=account_id,
+            kind=KIND,
+            status="queued",
+            message="queued",
+            params=params or {},
+            credits_used=COST,
+            now=now,
+        )
     return job_id
 
 
@@ -69,7 +80,12 @@ async def test_claim_complete_and_fencing(queue: JobQueue) -> None:
     assert await queue.complete(job, {"ok": True})
     assert not await queue.complete(job, {"ok": "again"})  # a finished job never changes again
     row = await _row(queue, job_id)
-    assert (row.status, row.result, row.progress, row.lease_token) == ("complete", {"ok": True}, 100, None)
+    assert (row.status, row.result, row.progress, row.lease_token) == (
+        "complete",
+        {"ok": True},
+        100,
+        None,
+    )
     assert await _balance(queue, account) == (100 - COST, 100 - COST)
 
 
@@ -79,7 +95,11 @@ async def test_expired_lease_is_reclaimed_and_old_owner_is_fenced_out(queue: Job
     first = await queue.claim("w1", [KIND])
     assert first is not None
     async with write_transaction(queue.engine) as conn:  # the first worker stalls past its lease
-        await conn.execute(update(jobs).where(jobs.c.id == job_id).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+        await conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
     second = await queue.claim("w2", [KIND])
     assert second is not None and second.id == job_id and second.attempts == 2
     assert not await queue.heartbeat(first)
@@ -97,9 +117,16 @@ async def test_failure_refunds_exactly_once(queue: JobQueue) -> None:
     assert await queue.fail(job, JobFailure("upstream_rejected", "no", stage="generating"))
     assert not await queue.fail(job, JobFailure("upstream_rejected", "no"))
     row = await _row(queue, job_id)
-    assert (row.status, row.error_code, row.failed_stage, row.credits_refunded) == ("error", "upstream_rejected", "generating", COST)
+    assert (row.status, row.error_code, row.failed_stage, row.credits_refunded) == (
+        "error",
+        "upstream_rejected",
+        "generating",
+        COST,
+    )
     assert await _balance(queue, account) == (100, 100)
-    async with write_transaction(queue.engine) as conn:  # the database itself refuses a second refund
+    async with write_transaction(
+        queue.engine
+    ) as conn:  # the database itself refuses a second refund
         assert not await ledger.refund(conn, account, COST, job_id, "again", utcnow())
     assert await _balance(queue, account) == (100, 100)
 
@@ -111,7 +138,11 @@ async def test_crashed_attempts_end_in_worker_lost_with_refund(queue: JobQueue) 
         job = await queue.claim(f"w{attempt}", [KIND])
         assert job is not None and job.attempts == attempt
         async with write_transaction(queue.engine) as conn:  # the worker dies holding the lease
-            await conn.execute(update(jobs).where(jobs.c.id == job_id).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == job_id)
+                .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+            )
     assert await queue.claim("w4", [KIND]) is None
     row = await _row(queue, job_id)
     assert (row.status, row.error_code, row.credits_refunded) == ("error", "worker_lost", COST)
@@ -122,7 +153,11 @@ async def test_job_past_its_deadline_fails_with_refund(queue: JobQueue) -> None:
     account = await _account(queue)
     job_id = await _submit(queue, account)
     async with write_transaction(queue.engine) as conn:
-        await conn.execute(update(jobs).where(jobs.c.id == job_id).values(deadline_at=utcnow() - timedelta(seconds=1)))
+        await conn.execute(
+            update(jobs)
+            .where(jobs.c.id == job_id)
+            .values(deadline_at=utcnow() - timedelta(seconds=1))
+        )
     assert await queue.claim("w1", [KIND]) is None
     row = await _row(queue, job_id)
     assert (row.status, row.error_code, row.credits_refunded) == ("error", "timeout", COST)
@@ -155,7 +190,9 @@ async def _run_until_finished(queue: JobQueue, handler, job_ids: list[str], slot
     await task
 
 
-async def test_runner_retries_retryable_failures_then_succeeds(queue: JobQueue, monkeypatch) -> None:
+async def test_runner_retries_retryable_failures_then_succeeds(
+    queue: JobQueue, monkeypatch
+) -> None:
     monkeypatch.setattr("knightvision.job.queue.retry_delay", lambda attempt: 0.05)
     account = await _account(queue)
     job_id = await _submit(queue, account)
@@ -185,11 +222,18 @@ async def test_runner_gives_up_after_max_attempts_and_refunds(queue: JobQueue, m
     await _run_until_finished(queue, always_down, [job_id])
     row = await _row(queue, job_id)
     assert (row.status, row.attempts, row.error_code, row.retryable, row.credits_refunded) == (
-        "error", 3, "upstream_unavailable", True, COST)
+        "error",
+        3,
+        "upstream_unavailable",
+        True,
+        COST,
+    )
     assert await _balance(queue, account) == (100, 100)
 
 
-async def test_runner_turns_crashes_into_internal_errors_and_keeps_going(queue: JobQueue, monkeypatch) -> None:
+async def test_runner_turns_crashes_into_internal_errors_and_keeps_going(
+    queue: JobQueue, monkeypatch
+) -> None:
     monkeypatch.setattr("knightvision.job.queue.retry_delay", lambda attempt: 0.01)
     account = await _account(queue)
     broken, healthy = await _submit(queue, account, {"crash": True}), await _submit(queue, account)
@@ -223,7 +267,11 @@ async def test_progress_and_checkpoints_survive_a_retry(queue: JobQueue, monkeyp
     await _run_until_finished(queue, staged, [job_id])
     row = await _row(queue, job_id)
     assert stages_run == ["first", "second"]
-    assert (row.status, row.result, row.checkpoint) == ("complete", {"first": "done"}, {"first": "done"})
+    assert (row.status, row.result, row.checkpoint) == (
+        "complete",
+        {"first": "done"},
+        {"first": "done"},
+    )
 
 
 async def test_shutdown_hands_the_job_back_without_counting_the_attempt(queue: JobQueue) -> None:

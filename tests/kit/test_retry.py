@@ -34,8 +34,11 @@ class Flaky:
 def run(try_once, policy: Policy = Policy(), seconds: float = 100.0):
     sleeps: list[float] = []
     result = call_with_retries(
-        try_once, settings=policy, deadline=time.monotonic() + seconds,
-        timed_out=lambda: TimeoutError("deadline"), sleep=sleeps.append,
+        try_once,
+        settings=policy,
+        deadline=time.monotonic() + seconds,
+        timed_out=lambda: TimeoutError("deadline"),
+        sleep=sleeps.append,
     )
     return result, sleeps
 
@@ -56,7 +59,13 @@ def test_server_wait_is_honoured_within_the_cap_and_refused_beyond_it() -> None:
 
 def test_last_error_surfaces_when_attempts_run_out_and_other_errors_pass_through() -> None:
     with pytest.raises(OSError, match="third"):
-        run(Flaky(RetryLater(OSError("first")), RetryLater(OSError("second")), RetryLater(OSError("third"))))
+        run(
+            Flaky(
+                RetryLater(OSError("first")),
+                RetryLater(OSError("second")),
+                RetryLater(OSError("third")),
+            )
+        )
     with pytest.raises(ValueError, match="fatal"):
         run(Flaky(ValueError("fatal"), "never"))
 

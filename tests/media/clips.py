@@ -48,7 +48,9 @@ def encode_clip(
     """H.264 (+ AAC when ``audio`` is given, mono float32) MP4 of ``draw(index, t) -> RGB array``."""
     width, height = size
     with av.open(str(path), "w", format="mp4") as container:
-        video = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "18"})
+        video = container.add_stream(
+            "libx264", rate=fps, options={"preset": "ultrafast", "crf": "18"}
+        )
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.codec_context.time_base = Fraction(1, fps)
         sound = None
@@ -87,7 +89,9 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
     return path
 
 
-def tone(seconds: float, amplitude: float, rate: int = 48_000, frequency: float = 997.0) -> np.ndarray:
+def tone(
+    seconds: float, amplitude: float, rate: int = 48_000, frequency: float = 997.0
+) -> np.ndarray:
     t = np.arange(round(seconds * rate)) / rate
     return (amplitude * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
 
@@ -169,7 +173,9 @@ def face_clip() -> FaceClip | None:
     from PIL import Image
 
     face = np.asarray(Image.fromarray(portrait).resize((360, 360)))
-    gradient = np.linspace(30, 200, 640, dtype=np.float32)[:, None, None] * np.array([0.4, 0.6, 1.0], np.float32)
+    gradient = np.linspace(30, 200, 640, dtype=np.float32)[:, None, None] * np.array(
+        [0.4, 0.6, 1.0], np.float32
+    )
     background = np.broadcast_to(gradient, (640, 360, 3)).astype(np.uint8)
     with_face = background.copy()
     with_face[140:500] = face
@@ -210,7 +216,9 @@ def storyboard_ad() -> StoryboardAd:
     from knightvision.render import RenderSpec, load_voice, render_storyboard
     from knightvision.render.speech import SPEECH_LEAD
 
-    report = render_storyboard(RenderSpec(AD_PROMPT, 12, 720, 1280), ROOT / "ad.mp4", voice=load_voice())
+    report = render_storyboard(
+        RenderSpec(AD_PROMPT, 12, 720, 1280), ROOT / "ad.mp4", voice=load_voice()
+    )
     scenes = tuple(Scene(s.text, s.start, s.end) for s in report.scenes)
     return StoryboardAd(report.path, report.duration, scenes, SPEECH_LEAD)
 

@@ -32,7 +32,9 @@ def _near(found: list[float], truth: float) -> bool:
     return any(abs(t - truth) <= TOLERANCE for t in found)
 
 
-def test_hard_cuts_and_a_dissolve_are_found_at_their_times(cuts: tuple[clips.CutsClip, FrameSet]) -> None:
+def test_hard_cuts_and_a_dissolve_are_found_at_their_times(
+    cuts: tuple[clips.CutsClip, FrameSet],
+) -> None:
     clip, frames = cuts
     truth = sorted(clip.hard_cuts + clip.gradual_cuts)
     assert len(frames.cuts) == len(truth), frames.transitions  # the gliding bar is not a cut
@@ -50,10 +52,15 @@ def test_storyboard_crossfades_are_cuts(ad: tuple[clips.StoryboardAd, FrameSet])
     starts = [scene.start for scene in clip.scenes[1:]]
     assert len(frames.cuts) == len(starts), (frames.cuts, starts)
     for scene_start in starts:
-        assert _near(frames.cuts, scene_start + 0.15), (frames.cuts, scene_start)  # 0.3 s fade's centre
+        assert _near(frames.cuts, scene_start + 0.15), (
+            frames.cuts,
+            scene_start,
+        )  # 0.3 s fade's centre
 
 
-def test_shots_cover_the_video_and_keyframes_sit_mid_shot(cuts: tuple[clips.CutsClip, FrameSet]) -> None:
+def test_shots_cover_the_video_and_keyframes_sit_mid_shot(
+    cuts: tuple[clips.CutsClip, FrameSet],
+) -> None:
     clip, frames = cuts
     assert frames.shots[0]["start_s"] == 0.0
     assert frames.shots[-1]["end_s"] == pytest.approx(clip.duration, abs=0.05)
@@ -76,7 +83,9 @@ def test_regular_samples_every_second(cuts: tuple[clips.CutsClip, FrameSet]) -> 
     assert frames.sample_interval_s == 1.0
 
 
-def test_thumbnails_are_320_wide_jpegs_of_the_right_moment(cuts: tuple[clips.CutsClip, FrameSet]) -> None:
+def test_thumbnails_are_320_wide_jpegs_of_the_right_moment(
+    cuts: tuple[clips.CutsClip, FrameSet],
+) -> None:
     _, frames = cuts
     for frame in frames.frames:
         image = Image.open(frame["path"])

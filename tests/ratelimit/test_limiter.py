@@ -38,9 +38,13 @@ async def test_exact_window_refuses_the_request_over_the_limit(limiter: RateLimi
     refused = decisions[-1]
     assert 55 <= refused.reset_seconds <= 60 and refused.retry_after == refused.reset_seconds
     assert refused.raw_headers() == [
-        (b"ratelimit-limit", b"5"), (b"ratelimit-remaining", b"0"), (b"ratelimit-reset", str(refused.reset_seconds).encode()),
+        (b"ratelimit-limit", b"5"),
+        (b"ratelimit-remaining", b"0"),
+        (b"ratelimit-reset", str(refused.reset_seconds).encode()),
     ]
-    other = await limiter.hit("generate_video", secrets.token_hex(6), 5)  # another key: its own bucket
+    other = await limiter.hit(
+        "generate_video", secrets.token_hex(6), 5
+    )  # another key: its own bucket
     assert other.allowed and other.remaining == 4
     other_endpoint = await limiter.hit("videos", identity, 20)  # another endpoint: its own bucket
     assert other_endpoint.allowed
@@ -59,7 +63,9 @@ async def test_two_api_processes_share_one_redis_window(settings_factory) -> Non
         partner = await first.partner(credits=100)
         async for second in _harness(settings, run_workers=False):
             responses = [
-                await (first if n % 2 else second).client.get(f"{API}/videos", headers=partner["headers"])
+                await (first if n % 2 else second).client.get(
+                    f"{API}/videos", headers=partner["headers"]
+                )
                 for n in range(4)
             ]
         await first.container.limiter.reset()

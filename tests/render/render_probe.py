@@ -51,4 +51,6 @@ def decode_frames(path: Path, indices: set[int]) -> dict[int, np.ndarray]:
 def decode_luma(path: Path) -> list[np.ndarray]:
     """Every frame's Y plane (cheap way to compare frames over time)."""
     with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="gray").astype(np.int16) for frame in container.decode(video=0)]
+        return [
+            frame.to_ndarray(format="gray").astype(np.int16) for frame in container.decode(video=0)
+        ]

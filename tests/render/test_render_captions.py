@@ -46,7 +46,9 @@ def test_overlong_text_shrinks_then_truncates_with_ellipsis():
 
 @pytest.mark.parametrize(("width", "height"), SIZES)
 def test_caption_stays_inside_safe_area(width, height):
-    layer, (x, y) = render_caption("Feather-light foam keeps every step springy and fresh all day.", width, height)
+    layer, (x, y) = render_caption(
+        "Feather-light foam keeps every step springy and fresh all day.", width, height
+    )
     assert x >= round(width * 0.08) - 1
     assert x + layer.width <= width - round(width * 0.08) + 1
     assert y >= 0 and y + layer.height < height * 0.95

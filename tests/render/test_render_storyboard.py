@@ -56,7 +56,9 @@ def test_each_sentence_becomes_a_scene_in_order():
 
 
 def test_scene_length_is_proportional_to_text_length():
-    scenes = plan_scenes("Short. A much longer sentence here with very many words in it. Mid size one.", 10, 30)
+    scenes = plan_scenes(
+        "Short. A much longer sentence here with very many words in it. Mid size one.", 10, 30
+    )
     short, long, mid = (s.frame_count for s in scenes)
     assert long > mid > short
     assert_covers(scenes, 10)
@@ -84,7 +86,11 @@ def test_too_many_sentences_are_merged_keeping_all_text():
 
 
 def test_merge_prefers_shortest_neighbours():
-    assert merge_beats(["a", "b", "long sentence here", "c"], 3) == ["a b", "long sentence here", "c"]
+    assert merge_beats(["a", "b", "long sentence here", "c"], 3) == [
+        "a b",
+        "long sentence here",
+        "c",
+    ]
     assert merge_beats(["x"] * 5, 1) == ["x x x x x"]
 
 
@@ -120,7 +126,13 @@ def test_empty_prompt_gives_one_silent_caption_less_scene(prompt):
 
 @pytest.mark.parametrize(
     "prompt",
-    ["🚀🔥 ✨!!! 🎉", "Ünïcödé ñ 日本語 العربية ★ ✓. Ok.", "a\u200db\ufe0f. c", "." * 500, "?! ?! ?!"],
+    [
+        "🚀🔥 ✨!!! 🎉",
+        "Ünïcödé ñ 日本語 العربية ★ ✓. Ok.",
+        "a\u200db\ufe0f. c",
+        "." * 500,
+        "?! ?! ?!",
+    ],
 )
 def test_weird_input_plans_without_crashing(prompt):
     scenes = plan_scenes(prompt, 6, 30)

@@ -73,7 +73,9 @@ def test_frames_move_within_a_scene_and_change_between_scenes(voiced):
     luma = decode_luma(report.path)
     first = report.scenes[0]
     middle = first.start_frame + first.frame_count // 2
-    consecutive = [np.abs(luma[i + 1] - luma[i]).mean() for i in range(first.start_frame, first.end_frame - 1)]
+    consecutive = [
+        np.abs(luma[i + 1] - luma[i]).mean() for i in range(first.start_frame, first.end_frame - 1)
+    ]
     assert min(consecutive) > 0.05  # every frame differs from the previous one
     mids = [luma[s.start_frame + s.frame_count // 2] for s in report.scenes]
     for a, b in pairwise(mids):
@@ -108,13 +110,24 @@ def test_same_prompt_same_plan(voiced):
     assert report.scenes == plan_scenes(spec.prompt, spec.duration, spec.fps)
 
 
-SIZES = [(720, 1280, 3), (1280, 720, 2), (720, 720, 2), (1080, 1920, 2), (1920, 1080, 2), (1080, 1080, 2)]
+SIZES = [
+    (720, 1280, 3),
+    (1280, 720, 2),
+    (720, 720, 2),
+    (1080, 1920, 2),
+    (1920, 1080, 2),
+    (1080, 1080, 2),
+]
 
 
 @pytest.mark.parametrize(("width", "height", "duration"), SIZES)
 def test_every_supported_size(tmp_path, width, height, duration):
     spec = RenderSpec(
-        prompt="Big summer sale. Everything must go!", duration=duration, width=width, height=height, voice=False
+        prompt="Big summer sale. Everything must go!",
+        duration=duration,
+        width=width,
+        height=height,
+        voice=False,
     )
     report = render_storyboard(spec, tmp_path / "out.mp4")
     assert_valid_mp4(report, spec)
@@ -150,7 +163,12 @@ def test_reference_image_is_composited(tmp_path):
     ref = tmp_path / "character.png"
     Image.new("RGB", (300, 400), green).save(ref)
     spec = RenderSpec(
-        prompt="Our hero arrives.", duration=1, width=720, height=1280, voice=False, reference_images=(ref,)
+        prompt="Our hero arrives.",
+        duration=1,
+        width=720,
+        height=1280,
+        voice=False,
+        reference_images=(ref,),
     )
     report = render_storyboard(spec, tmp_path / "ref.mp4")
     frame = decode_frames(report.path, {15})[15].astype(np.int16)
@@ -160,7 +178,12 @@ def test_reference_image_is_composited(tmp_path):
 
 def test_failed_render_leaves_no_file(tmp_path):
     spec = RenderSpec(
-        prompt="x", duration=1, width=720, height=720, voice=False, reference_images=(tmp_path / "missing.png",)
+        prompt="x",
+        duration=1,
+        width=720,
+        height=720,
+        voice=False,
+        reference_images=(tmp_path / "missing.png",),
     )
     out = tmp_path / "broken.mp4"
     with pytest.raises(FileNotFoundError):
@@ -170,7 +193,12 @@ def test_failed_render_leaves_no_file(tmp_path):
 
 def test_other_frame_rates_keep_exact_duration(tmp_path):
     spec = RenderSpec(
-        prompt="Twenty-four frames. Cinema feel.", duration=2, width=1280, height=720, fps=24, voice=False
+        prompt="Twenty-four frames. Cinema feel.",
+        duration=2,
+        width=1280,
+        height=720,
+        fps=24,
+        voice=False,
     )
     report = render_storyboard(spec, tmp_path / "24fps.mp4")
     assert_valid_mp4(report, spec)

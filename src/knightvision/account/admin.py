@@ -24,15 +24,28 @@ async def create_account(engine: AsyncEngine, name: str, credits: int) -> dict[s
     now = utcnow()
     async with write_transaction(engine) as conn:
         account_id = await repo.create_account(conn, name, now)
-        balance = await ledger.grant(conn, account_id, credits, "initial credits", now) if credits else 0
+        balance = (
+            await ledger.grant(conn, account_id, credits, "initial credits", now) if credits else 0
+        )
         token, prefix = await repo.create_key(conn, account_id, now)
-    return {"account": name, "account_id": account_id, "credits": balance, "api_key": token, "key_prefix": prefix}
+    return {
+        "account": name,
+        "account_id": account_id,
+        "credits": balance,
+        "api_key": token,
+        "key_prefix": prefix,
+    }
 
 
 async def list_accounts(engine: AsyncEngine) -> list[dict[str, Any]]:
     async with engine.connect() as conn:
         return [
-            {"account": row["name"], "account_id": row["id"], "credits": row["balance"], "created_at": format_wire(row["created_at"])}
+            {
+                "account": row["name"],
+                "account_id": row["id"],
+                "credits": row["balance"],
+                "created_at": format_wire(row["created_at"]),
+            }
             for row in await repo.list_accounts(conn)
         ]
 
@@ -58,12 +71,17 @@ async def deactivate_key(engine: AsyncEngine, key_or_prefix: str) -> dict[str, A
 
 
 async def key_limits(
-    engine: AsyncEngine, key_or_prefix: str, updates: dict[str, int | None] | None = None, clear: bool = False
+    engine: AsyncEngine,
+    key_or_prefix: str,
+    updates: dict[str, int | None] | None = None,
+    clear: bool = False,
 ) -> dict[str, Any]:
     """Show, set (``None`` removes one) or clear a key's per-endpoint overrides (requests per minute)."""
     unknown = sorted(set(updates or {}) - set(DEFAULT_RATE_LIMITS))
     if unknown:
-        raise OperatorError(f"unknown endpoint names {unknown}; known: {sorted(DEFAULT_RATE_LIMITS)}")
+        raise OperatorError(
+            f"unknown endpoint names {unknown}; known: {sorted(DEFAULT_RATE_LIMITS)}"
+        )
     if any(value is not None and value < 1 for value in (updates or {}).values()):
         raise OperatorError("a limit is at least 1 request per minute")
     async with write_transaction(engine) as conn:
@@ -80,7 +98,9 @@ async def key_limits(
     return key
 
 
-async def change_credits(engine: AsyncEngine, account: str, amount: int, reason: str, *, kind: str) -> dict[str, Any]:
+async def change_credits(
+    engine: AsyncEngine, account: str, amount: int, reason: str, *, kind: str
+) -> dict[str, Any]:
     """``kind`` is ``grant`` (credits add, positive) or ``adjustment`` (either sign, with a reason)."""
     if kind == "grant" and amount <= 0:
         raise OperatorError("credits to add must be positive")
@@ -94,7 +114,9 @@ async def change_credits(engine: AsyncEngine, account: str, amount: int, reason:
         else:
             adjusted = await ledger.adjust(conn, account_id, amount, reason, now)
             if adjusted is None:
-                raise OperatorError(f"the balance is {await ledger.balance(conn, account_id)}; it cannot go below zero")
+                raise OperatorError(
+                    f"the balance is {await ledger.balance(conn, account_id)}; it cannot go below zero"
+                )
             balance = adjusted
     return {"account": account, "credits": balance, "change": amount, "reason": reason}
 
@@ -107,13 +129,18 @@ async def show_credits(engine: AsyncEngine, account: str, entries: int = 10) -> 
             "credits": await ledger.balance(conn, account_id),
             "ledger_sum": await ledger.ledger_sum(conn, account_id),
             "recent": [
-                {**{k: v for k, v in row.items() if k not in {"account_id", "created_at"}}, "created_at": format_wire(row["created_at"])}
+                {
+                    **{k: v for k, v in row.items() if k not in {"account_id", "created_at"}},
+                    "created_at": format_wire(row["created_at"]),
+                }
                 for row in await ledger.entries(conn, account_id, entries)
             ],
         }
 
 
-async def list_jobs(engine: AsyncEngine, account: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+async def list_jobs(
+    engine: AsyncEngine, account: str | None, status: str | None, limit: int
+) -> list[dict[str, Any]]:
     query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id.desc()).limit(limit)
     async with engine.connect() as conn:
         if account is not None:
@@ -142,8 +169,22 @@ def _key_view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _job_view(row: Any, *, brief: bool) -> dict[str, Any]:
-    view = {name: format_wire(value) if name.endswith("_at") else value for name, value in row.items()}
+    view = {
+        name: format_wire(value) if name.endswith("_at") else value for name, value in row.items()
+    }
     view.pop("lease_token", None)  # a fencing secret, not for display
     if brief:
-        return {name: view[name] for name in ("id", "kind", "status", "progress", "credits_used", "credits_refunded", "attempts", "created_at")}
+        return {
+            name: view[name]
+            for name in (
+                "id",
+                "kind",
+                "status",
+                "progress",
+                "credits_used",
+                "credits_refunded",
+                "attempts",
+                "created_at",
+            )
+        }
     return view

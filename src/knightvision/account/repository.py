@@ -27,7 +27,12 @@ class KeyPrincipal:
 
     @classmethod
     def from_row(cls, row: Any) -> KeyPrincipal:
-        return cls(key_id=row.id, account_id=row.account_id, active=row.active, rate_limits=row.rate_limits or {})
+        return cls(
+            key_id=row.id,
+            account_id=row.account_id,
+            active=row.active,
+            rate_limits=row.rate_limits or {},
+        )
 
 
 async def create_account(conn: AsyncConnection, name: str, now: datetime) -> int:
@@ -56,7 +61,11 @@ async def create_key(conn: AsyncConnection, account_id: int, now: datetime) -> t
     prefix = key_display_prefix(token)
     await conn.execute(
         api_keys.insert().values(
-            account_id=account_id, key_hash=hash_api_key(token), prefix=prefix, active=True, created_at=now
+            account_id=account_id,
+            key_hash=hash_api_key(token),
+            prefix=prefix,
+            active=True,
+            created_at=now,
         )
     )
     return token, prefix
@@ -76,8 +85,14 @@ async def find_principal(reads: HotReads, token: str) -> KeyPrincipal | None:
 
 async def list_keys(conn: AsyncConnection, account_id: int) -> list[dict[str, Any]]:
     rows = await conn.execute(
-        select(api_keys.c.id, api_keys.c.prefix, api_keys.c.active, api_keys.c.rate_limits,
-               api_keys.c.created_at, api_keys.c.deactivated_at)
+        select(
+            api_keys.c.id,
+            api_keys.c.prefix,
+            api_keys.c.active,
+            api_keys.c.rate_limits,
+            api_keys.c.created_at,
+            api_keys.c.deactivated_at,
+        )
         .where(api_keys.c.account_id == account_id)
         .order_by(api_keys.c.id)
     )
@@ -89,7 +104,10 @@ async def resolve_key_id(conn: AsyncConnection, key_or_prefix: str) -> int:
     rows = (
         await conn.execute(
             select(api_keys.c.id).where(
-                or_(api_keys.c.key_hash == hash_api_key(key_or_prefix), api_keys.c.prefix == key_or_prefix)
+                or_(
+                    api_keys.c.key_hash == hash_api_key(key_or_prefix),
+                    api_keys.c.prefix == key_or_prefix,
+                )
             )
         )
     ).all()
@@ -114,7 +132,9 @@ async def get_key(conn: AsyncConnection, key_id: int) -> dict[str, Any]:
 
 
 async def set_key_limits(conn: AsyncConnection, key_id: int, limits: dict[str, int] | None) -> None:
-    await conn.execute(update(api_keys).where(api_keys.c.id == key_id).values(rate_limits=limits or None))
+    await conn.execute(
+        update(api_keys).where(api_keys.c.id == key_id).values(rate_limits=limits or None)
+    )
 
 
 async def count_accounts(conn: AsyncConnection) -> int:

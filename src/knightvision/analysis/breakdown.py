@@ -38,13 +38,17 @@ def build_breakdown(
     *,
     hook_seconds: float = HOOK_SECONDS,
 ) -> dict[str, Any]:
-    transcript = transcript if isinstance(transcript, Transcript) else Transcript.from_dict(transcript)
+    transcript = (
+        transcript if isinstance(transcript, Transcript) else Transcript.from_dict(transcript)
+    )
     if isinstance(frames, dict):
         frames = FrameSet.from_dict(frames)
     duration = float(metrics.get("duration_s") or 0.0)
     cuts = [float(c) for c in metrics.get("scene_cuts") or []]
     bounds = [0.0, *[c for c in cuts if 0 < c < duration], duration]
-    keyframes = {f["shot"]: f["path"] for f in frames.frames if f["kind"] == "shot"} if frames else {}
+    keyframes = (
+        {f["shot"]: f["path"] for f in frames.frames if f["kind"] == "shot"} if frames else {}
+    )
 
     scenes = []
     for index in range(len(bounds) - 1):
@@ -87,7 +91,11 @@ def _texts_between(metrics: dict[str, Any], start: float, end: float) -> list[st
     """On-screen text spans overlapping [start, end), in order of appearance, each once."""
     texts: list[str] = []
     for span in metrics.get("on_screen_text") or []:
-        if float(span["start_s"]) < end and float(span["end_s"]) > start and span["text"] not in texts:
+        if (
+            float(span["start_s"]) < end
+            and float(span["end_s"]) > start
+            and span["text"] not in texts
+        ):
             texts.append(span["text"])
     return texts
 

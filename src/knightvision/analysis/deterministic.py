@@ -38,23 +38,32 @@ CTA_LATE_SHARE = 0.75
 MIN_SHORT_SIDE_PX = 720
 
 TOPIC_LABELS = {
-    "format": "Format", "hook": "Hook", "pacing": "Pacing", "speech": "Speech", "captions": "Captions",
-    "faces": "Faces", "audio": "Audio", "call_to_action": "Call to action",
+    "format": "Format",
+    "hook": "Hook",
+    "pacing": "Pacing",
+    "speech": "Speech",
+    "captions": "Captions",
+    "faces": "Faces",
+    "audio": "Audio",
+    "call_to_action": "Call to action",
 }
 PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "tiktok": "TikTok"}
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _PROBLEM = re.compile(
     r"\b(tired|sick of|struggl\w*|hate|problem|annoy\w*|frustrat\w*|can'?t|cannot|never|stop|worst|pain|"
-    r"hard|wast\w*|again|why|ugh)\b|\?$", re.IGNORECASE,
+    r"hard|wast\w*|again|why|ugh)\b|\?$",
+    re.IGNORECASE,
 )
 _PROOF = re.compile(
     r"\d|\b(reviews?|customers?|rated|stars?|proven|results?|sold|loved|award\w*|guarantee\w*|"
-    r"tested|clinically|trusted|people|everyone|actually works)\b", re.IGNORECASE,
+    r"tested|clinically|trusted|people|everyone|actually works)\b",
+    re.IGNORECASE,
 )
 _SOLUTION = re.compile(
     r"\b(introducing|meet|that'?s why|so i|found|discover\w*|switch\w*|tried|try|started using|made (?:with|for)|"
-    r"designed|finally|works?|helps?|now i|it'?s called|uses?|using)\b", re.IGNORECASE,
+    r"designed|finally|works?|helps?|now i|it'?s called|uses?|using)\b",
+    re.IGNORECASE,
 )
 _OFFER = re.compile(
     r"\d+\s?%|[$€£]\s?\d|\b(free|off|discount|save|sale|deal|limited|code|shipping|trial|offer|today only)\b",
@@ -94,7 +103,12 @@ def write(inputs: ReportInputs) -> Report:
 
 
 def engine_labels(inputs: ReportInputs, writer: str) -> dict[str, str]:
-    labels = {"summary": writer, "analysis": writer, "ugc_script": writer, "analysis_points": DETERMINISTIC_ENGINE}
+    labels = {
+        "summary": writer,
+        "analysis": writer,
+        "ugc_script": writer,
+        "analysis_points": DETERMINISTIC_ENGINE,
+    }
     if isinstance(inputs.transcript.get("engine"), str) and inputs.transcript["engine"]:
         labels["transcription"] = inputs.transcript["engine"]
     return labels
@@ -168,7 +182,9 @@ def _cta_channels(cta: dict[str, Any]) -> tuple[bool, bool]:
 
 def _on_screen(inputs: ReportInputs) -> list[dict[str, Any]]:
     items = inputs.metrics.get("on_screen_text") or []
-    return [item for item in items if isinstance(item, dict) and str(item.get("text") or "").strip()]
+    return [
+        item for item in items if isinstance(item, dict) and str(item.get("text") or "").strip()
+    ]
 
 
 def _segments(inputs: ReportInputs, *, confident: bool = False) -> list[dict[str, Any]]:
@@ -178,7 +194,8 @@ def _segments(inputs: ReportInputs, *, confident: bool = False) -> list[dict[str
         return []
     segments = [s for s in inputs.transcript.get("segments") or [] if isinstance(s, dict)]
     return [
-        s for s in segments
+        s
+        for s in segments
         if str(s.get("text") or "").strip() and not (confident and s.get("low_confidence") is True)
     ]
 
@@ -260,7 +277,9 @@ def summary(inputs: ReportInputs) -> str:
         opener = spoken_opening[0] if spoken_opening else lines[0]
         said = "opens by saying" if opener.spoken else "opens with the on-screen text"
         about = f"It {said} {_quote(opener.text, 100)}"
-        offer = next((line for line in lines if line is not opener and _OFFER.search(line.text)), None)
+        offer = next(
+            (line for line in lines if line is not opener and _OFFER.search(line.text)), None
+        )
         if offer is not None:
             about += f" and features the offer {_quote(offer.text, 100)}"
         sentences.append(about + ".")
@@ -278,7 +297,10 @@ def summary(inputs: ReportInputs) -> str:
 def _what_sentence(inputs: ReportInputs) -> str:
     m, source = inputs.metrics, inputs.source
     duration = as_number(m, "duration_s")
-    orientation, aspect = _orientation(as_number(m, "width"), as_number(m, "height")), m.get("aspect_ratio")
+    orientation, aspect = (
+        _orientation(as_number(m, "width"), as_number(m, "height")),
+        m.get("aspect_ratio"),
+    )
     words = ["A"]
     if duration is not None:
         words.append(_s(duration))
@@ -304,15 +326,21 @@ def _structure_sentence(inputs: ReportInputs) -> str:
         parts.append("a single continuous shot")
     state, words = speech_state(inputs), m.get("word_count")
     if state is Speech.TRANSCRIBED:
-        parts.append(f"a voiceover of {words} words" if isinstance(words, int) and words > 0 else "speech")
+        parts.append(
+            f"a voiceover of {words} words" if isinstance(words, int) and words > 0 else "speech"
+        )
     else:
-        parts.append({
-            Speech.UNTRANSCRIBABLE: "speech that could not be transcribed",
-            Speech.NONE: "audio without speech",
-            Speech.NO_AUDIO: "no audio track",
-        }[state])
+        parts.append(
+            {
+                Speech.UNTRANSCRIBABLE: "speech that could not be transcribed",
+                Speech.NONE: "audio without speech",
+                Speech.NO_AUDIO: "no audio track",
+            }[state]
+        )
     texts = len(_on_screen(inputs))
-    parts.append(f"{texts} on-screen text block{'s' if texts != 1 else ''}" if texts else "no on-screen text")
+    parts.append(
+        f"{texts} on-screen text block{'s' if texts != 1 else ''}" if texts else "no on-screen text"
+    )
     return "It has " + ", ".join(parts[:-1]) + f" and {parts[-1]}."
 
 
@@ -353,7 +381,9 @@ def analysis_text(points: list[AnalysisPoint]) -> str:
 
 def _format(inputs: ReportInputs) -> list[AnalysisPoint]:
     m, out = inputs.metrics, _Findings("format")
-    duration, width, height, fps = (as_number(m, key) for key in ("duration_s", "width", "height", "fps"))
+    duration, width, height, fps = (
+        as_number(m, key) for key in ("duration_s", "width", "height", "fps")
+    )
     aspect, size = m.get("aspect_ratio"), as_number(m, "size_bytes")
     facts = []
     if duration is not None:
@@ -365,7 +395,14 @@ def _format(inputs: ReportInputs) -> list[AnalysisPoint]:
     if size:
         facts.append(f"{size / 1_000_000:.1f} MB")
     if facts:
-        out.measured(", ".join(facts), duration_s=duration, width=width, height=height, aspect_ratio=aspect, fps=fps)
+        out.measured(
+            ", ".join(facts),
+            duration_s=duration,
+            width=width,
+            height=height,
+            aspect_ratio=aspect,
+            fps=fps,
+        )
     if inputs.source.get("carousel"):
         out.measured("carousel ad: only its first video was analysed")
     if duration is not None:
@@ -384,16 +421,24 @@ def _format(inputs: ReportInputs) -> list[AnalysisPoint]:
             verdict = f"{_s(duration)} is within the usual length for short-form ads"
         out.opinion(verdict, bench, duration_s=duration)
     if width and height:
-        _fit_for_platform(out, str(inputs.source.get("platform") or "").lower(), width, height, aspect)
+        _fit_for_platform(
+            out, str(inputs.source.get("platform") or "").lower(), width, height, aspect
+        )
         if min(width, height) < MIN_SHORT_SIDE_PX:
             short = int(min(width, height))
             bench = f"at least {MIN_SHORT_SIDE_PX} px on the short side"
-            out.opinion(f"{short} px on the short side is below 720p and may look soft on phones", bench,
-                        width=width, height=height)
+            out.opinion(
+                f"{short} px on the short side is below 720p and may look soft on phones",
+                bench,
+                width=width,
+                height=height,
+            )
     return out
 
 
-def _fit_for_platform(out: _Findings, platform: str, width: float, height: float, aspect: Any) -> None:
+def _fit_for_platform(
+    out: _Findings, platform: str, width: float, height: float, aspect: Any
+) -> None:
     name = PLATFORM_NAMES.get(platform)
     if name is None:
         return
@@ -439,7 +484,11 @@ def _hook(inputs: ReportInputs) -> list[AnalysisPoint]:
             verdict = f"first cut at {_s(first_cut)} keeps the opening moving ({bench})"
         out.opinion(verdict, bench, first_cut_s=first_cut)
     elif m.get("shot_count") == 1 and duration:
-        out.measured(f"no cut: the ad is one continuous {_s(duration)} shot", shot_count=1, duration_s=duration)
+        out.measured(
+            f"no cut: the ad is one continuous {_s(duration)} shot",
+            shot_count=1,
+            duration_s=duration,
+        )
     hook = inputs.breakdown.get("hook") if isinstance(inputs.breakdown.get("hook"), dict) else {}
     seen = hook.get("seen") if isinstance(hook.get("seen"), dict) else {}
     window = f"first {as_number(hook, 'end_s') or HOOK_WINDOW_S:g} s"
@@ -455,13 +504,20 @@ def _hook(inputs: ReportInputs) -> list[AnalysisPoint]:
         out.measured(f"a face is {visible} in the {window}", hook_face=seen["face"])
     if hook and not texts and not said:
         bench = f"viewers decide whether to keep watching in the first {HOOK_WINDOW_S:g} s"
-        out.opinion(f"the {window} carry no words (no speech, no on-screen text); a text hook is worth testing", bench)
+        out.opinion(
+            f"the {window} carry no words (no speech, no on-screen text); a text hook is worth testing",
+            bench,
+        )
     return out
 
 
 def _pacing(inputs: ReportInputs) -> list[AnalysisPoint]:
     m, out = inputs.metrics, _Findings("pacing")
-    shots, asl, per10 = m.get("shot_count"), as_number(m, "average_shot_length_s"), as_number(m, "cuts_per_10s")
+    shots, asl, per10 = (
+        m.get("shot_count"),
+        as_number(m, "average_shot_length_s"),
+        as_number(m, "cuts_per_10s"),
+    )
     facts = []
     if isinstance(shots, int):
         facts.append(f"{shots} shot{'s' if shots != 1 else ''}")
@@ -470,7 +526,9 @@ def _pacing(inputs: ReportInputs) -> list[AnalysisPoint]:
     if per10 is not None:
         facts.append(f"{per10:.1f} cuts per 10 s")
     if facts:
-        out.measured(", ".join(facts), shot_count=shots, average_shot_length_s=asl, cuts_per_10s=per10)
+        out.measured(
+            ", ".join(facts), shot_count=shots, average_shot_length_s=asl, cuts_per_10s=per10
+        )
     low, high = SHOT_LENGTH_RANGE_S
     bench = f"short-form ads usually hold shots {low:g}–{high:g} s"
     duration = as_number(m, "duration_s")
@@ -489,8 +547,13 @@ def _pacing(inputs: ReportInputs) -> list[AnalysisPoint]:
             verdict = f"average shot of {_s(asl)} is a typical short-form pace ({bench})"
         out.opinion(verdict, bench, average_shot_length_s=asl)
     elif shots == 1 and duration and duration > 2 * high:
-        out.opinion(f"one unbroken {_s(duration)} shot relies entirely on its content to hold attention ({bench}); "
-                    "jump cuts or B-roll are worth testing", bench, shot_count=1, duration_s=duration)
+        out.opinion(
+            f"one unbroken {_s(duration)} shot relies entirely on its content to hold attention ({bench}); "
+            "jump cuts or B-roll are worth testing",
+            bench,
+            shot_count=1,
+            duration_s=duration,
+        )
     return out
 
 
@@ -504,10 +567,17 @@ def _speech(inputs: ReportInputs) -> list[AnalysisPoint]:
         return out
     if state is Speech.UNTRANSCRIBABLE:
         phrase = _untranscribable_phrase(inputs)
-        out.measured(phrase[0].lower() + phrase[1:] + "; nothing in this analysis is based on what is said",
-                     language=_language_name(inputs), transcribable=False)
+        out.measured(
+            phrase[0].lower() + phrase[1:] + "; nothing in this analysis is based on what is said",
+            language=_language_name(inputs),
+            transcribable=False,
+        )
         return out
-    words, wpm, start = m.get("word_count"), as_number(m, "words_per_minute"), as_number(m, "speech_start_s")
+    words, wpm, start = (
+        m.get("word_count"),
+        as_number(m, "words_per_minute"),
+        as_number(m, "speech_start_s"),
+    )
     language = _language_name(inputs)
     facts = []
     if isinstance(words, int):
@@ -519,21 +589,32 @@ def _speech(inputs: ReportInputs) -> list[AnalysisPoint]:
     if language:
         facts.append(f"language {language}")
     if facts:
-        out.measured(", ".join(facts), word_count=words, words_per_minute=wpm, speech_start_s=start, language=language)
+        out.measured(
+            ", ".join(facts),
+            word_count=words,
+            words_per_minute=wpm,
+            speech_start_s=start,
+            language=language,
+        )
     if wpm is not None:
         low, high = WPM_RANGE
         bench = f"{low}–{high} words per minute is a typical speaking rate"
         if wpm > high:
             verdict = f"{round(wpm)} wpm is fast ({bench}); dense lines are hard to follow without captions"
         elif wpm < low:
-            verdict = f"{round(wpm)} wpm is unhurried ({bench}); trimming pauses would tighten the ad"
+            verdict = (
+                f"{round(wpm)} wpm is unhurried ({bench}); trimming pauses would tighten the ad"
+            )
         else:
             verdict = f"{round(wpm)} wpm is a comfortable pace ({bench})"
         out.opinion(verdict, bench, words_per_minute=wpm)
     if start is not None and start > SPEECH_START_WITHIN_S:
         bench = f"hooks usually speak within the first {SPEECH_START_WITHIN_S:g} s"
-        out.opinion(f"the first words come at {_s(start)}; {bench} — consider starting the voice sooner", bench,
-                    speech_start_s=start)
+        out.opinion(
+            f"the first words come at {_s(start)}; {bench} — consider starting the voice sooner",
+            bench,
+            speech_start_s=start,
+        )
     return out
 
 
@@ -543,15 +624,24 @@ def _captions(inputs: ReportInputs) -> list[AnalysisPoint]:
     if not items:
         out.measured("no on-screen text detected")
         if state is Speech.TRANSCRIBED:
-            out.opinion(f"the speech has no captions; {muted}, so burned-in captions usually help", muted)
+            out.opinion(
+                f"the speech has no captions; {muted}, so burned-in captions usually help", muted
+            )
         elif state in (Speech.NONE, Speech.NO_AUDIO):
-            out.opinion("the ad has no words at all (no speech, no on-screen text); the offer depends on visuals alone",
-                        "an ad needs words somewhere to say what it offers")
+            out.opinion(
+                "the ad has no words at all (no speech, no on-screen text); the offer depends on visuals alone",
+                "an ad needs words somewhere to say what it offers",
+            )
         return out
     starts = [as_number(item, "start_s") or 0.0 for item in items]
-    intervals = [(start, as_number(item, "end_s") or start) for start, item in zip(starts, items, strict=True)]
+    intervals = [
+        (start, as_number(item, "end_s") or start)
+        for start, item in zip(starts, items, strict=True)
+    ]
     first = min(start for start, _ in intervals)
-    text = f"{len(items)} on-screen text block{'s' if len(items) != 1 else ''}, first at {_s(first)}"
+    text = (
+        f"{len(items)} on-screen text block{'s' if len(items) != 1 else ''}, first at {_s(first)}"
+    )
     basis: dict[str, Any] = {"on_screen_text_blocks": len(items), "first_text_s": first}
     if duration := as_number(inputs.metrics, "duration_s"):
         share = min(1.0, _covered(intervals) / duration)
@@ -561,31 +651,54 @@ def _captions(inputs: ReportInputs) -> list[AnalysisPoint]:
     spoken = [(as_number(s, "start") or 0.0, as_number(s, "end") or 0.0) for s in _segments(inputs)]
     if (speech_time := _covered(spoken)) > 0:
         captioned = round(min(1.0, _overlap(spoken, intervals) / speech_time), 3)
-        out.measured(f"on-screen text runs during {_pct(captioned)} of the speaking time",
-                     captioned_speech_share=captioned)
+        out.measured(
+            f"on-screen text runs during {_pct(captioned)} of the speaking time",
+            captioned_speech_share=captioned,
+        )
         if captioned < CAPTIONED_SPEECH_LOW:
-            out.opinion(f"much of the speech has no text on screen; {muted}, so fuller captions usually help", muted,
-                        captioned_speech_share=captioned)
+            out.opinion(
+                f"much of the speech has no text on screen; {muted}, so fuller captions usually help",
+                muted,
+                captioned_speech_share=captioned,
+            )
     return out
 
 
 def _faces(inputs: ReportInputs) -> list[AnalysisPoint]:
     out = _Findings("faces")
-    share, first = as_number(inputs.metrics, "face_frame_share"), as_number(inputs.metrics, "first_face_s")
+    share, first = (
+        as_number(inputs.metrics, "face_frame_share"),
+        as_number(inputs.metrics, "first_face_s"),
+    )
     if share is None:
         return out
     bench = "UGC-style ads usually put a person on camera in the first 3 s"
     if share == 0:
         out.measured("no face detected in the sampled frames", face_frame_share=0.0)
-        out.opinion(f"no one appears on camera; {bench}, which is worth testing", bench, face_frame_share=0.0)
+        out.opinion(
+            f"no one appears on camera; {bench}, which is worth testing",
+            bench,
+            face_frame_share=0.0,
+        )
         return out
     first_at = f", first at {_s(first)}" if first is not None else ""
-    out.measured(f"a face is visible in {_pct(share)} of sampled frames{first_at}",
-                 face_frame_share=share, first_face_s=first)
+    out.measured(
+        f"a face is visible in {_pct(share)} of sampled frames{first_at}",
+        face_frame_share=share,
+        first_face_s=first,
+    )
     if first is not None and first > HOOK_WINDOW_S:
-        out.opinion(f"the first face appears at {_s(first)}, after the hook; {bench}", bench, first_face_s=first)
+        out.opinion(
+            f"the first face appears at {_s(first)}, after the hook; {bench}",
+            bench,
+            first_face_s=first,
+        )
     elif share >= 0.5:
-        out.opinion(f"face-led ({_pct(share)} of frames), which suits a UGC style", bench, face_frame_share=share)
+        out.opinion(
+            f"face-led ({_pct(share)} of frames), which suits a UGC style",
+            bench,
+            face_frame_share=share,
+        )
     return out
 
 
@@ -601,7 +714,9 @@ def _audio(inputs: ReportInputs) -> list[AnalysisPoint]:
         bench = f"social platforms play audio at about {LOUDNESS_TARGET_LUFS:g} LUFS"
         gap = lufs - LOUDNESS_TARGET_LUFS
         if gap < -LOUDNESS_TOLERANCE_DB:
-            verdict = f"{abs(gap):.1f} dB quieter than {target}; it will sound quiet next to other ads"
+            verdict = (
+                f"{abs(gap):.1f} dB quieter than {target}; it will sound quiet next to other ads"
+            )
         elif gap > LOUDNESS_TOLERANCE_DB:
             verdict = f"{gap:.1f} dB louder than {target}; platforms will turn it down, and limiting can sound harsh"
         else:
@@ -611,13 +726,20 @@ def _audio(inputs: ReportInputs) -> list[AnalysisPoint]:
         out.measured(f"silence in {_pct(silence)} of the runtime", silence_ratio=silence)
         if silence > SILENCE_RATIO_HIGH:
             bench = f"more than {_pct(SILENCE_RATIO_HIGH)} silence loses sound-on viewers"
-            out.opinion(f"{_pct(silence)} silence is a lot of dead air ({bench}); music or a tighter edit fills it",
-                        bench, silence_ratio=silence)
+            out.opinion(
+                f"{_pct(silence)} silence is a lot of dead air ({bench}); music or a tighter edit fills it",
+                bench,
+                silence_ratio=silence,
+            )
     return out
 
 
 def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
-    out, cta, duration = _Findings("call_to_action"), _cta(inputs), as_number(inputs.metrics, "duration_s")
+    out, cta, duration = (
+        _Findings("call_to_action"),
+        _cta(inputs),
+        as_number(inputs.metrics, "duration_s"),
+    )
     if cta is None:
         bench = "an explicit ask (what to tap, and why now) usually lifts response"
         out.measured("no call to action detected in speech or on-screen text")
@@ -633,22 +755,38 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
     channels = [name for name, used in (("speech", spoken), ("on-screen text", shown)) if used]
     if channels:
         text += ", " + " and ".join(channels)
-    out.measured(text, cta_text=cta["text"], cta_phrase=phrase or None, time_s=at, source=cta.get("source"))
+    out.measured(
+        text, cta_text=cta["text"], cta_phrase=phrase or None, time_s=at, source=cta.get("source")
+    )
     if at is not None and duration:
         share, of = at / duration, f"({_s(at)} of {_s(duration)})"
-        bench = f"CTAs usually land in the final quarter (after {_pct(CTA_LATE_SHARE)} of the runtime)"
+        bench = (
+            f"CTAs usually land in the final quarter (after {_pct(CTA_LATE_SHARE)} of the runtime)"
+        )
         if share < 0.5:
             verdict = f"the CTA comes early {of}; repeat it in the last seconds, where viewers who stayed expect it"
         elif share >= CTA_LATE_SHARE:
             verdict = f"the CTA lands in the final quarter {of}, where viewers expect it"
         else:
-            verdict = f"the CTA comes mid-ad {of}; repeating it at the end would catch viewers who stay"
+            verdict = (
+                f"the CTA comes mid-ad {of}; repeating it at the end would catch viewers who stay"
+            )
         out.opinion(verdict, bench, time_s=at, duration_s=duration)
     bench = "a CTA both said and shown reaches sound-on and sound-off viewers"
     if spoken and not shown:
-        out.opinion(f"the CTA is only spoken; {bench}, so put it on screen too", bench, cta_said=True, cta_shown=False)
+        out.opinion(
+            f"the CTA is only spoken; {bench}, so put it on screen too",
+            bench,
+            cta_said=True,
+            cta_shown=False,
+        )
     elif shown and not spoken and speech_state(inputs) is Speech.TRANSCRIBED:
-        out.opinion(f"the CTA is only on screen; {bench}, so say it too", bench, cta_said=False, cta_shown=True)
+        out.opinion(
+            f"the CTA is only on screen; {bench}, so say it too",
+            bench,
+            cta_said=False,
+            cta_shown=True,
+        )
     return out
 
 
@@ -677,8 +815,11 @@ def _beat_windows(total: int) -> dict[str, tuple[float, float]]:
     problem_end = hook_end + round(middle * 0.3 * 2) / 2
     solution_end = problem_end + round(middle * 0.4 * 2) / 2
     return {
-        "hook": (0.0, hook_end), "problem": (hook_end, problem_end), "solution": (problem_end, solution_end),
-        "proof": (solution_end, cta_start), "cta": (cta_start, float(total)),
+        "hook": (0.0, hook_end),
+        "problem": (hook_end, problem_end),
+        "solution": (problem_end, solution_end),
+        "proof": (solution_end, cta_start),
+        "cta": (cta_start, float(total)),
     }
 
 
@@ -688,7 +829,11 @@ def _assign_lines(inputs: ReportInputs) -> dict[str, list[Line]]:
     first line with a solution cue and then at the first with a proof cue (numbers, reviews, …)."""
     cta = _cta(inputs)
     cta_norm = _norm(str(cta["text"])) if cta else ""
-    lines = [line for line in ad_lines(inputs) if not (cta_norm and _overlaps(_norm(line.text), cta_norm))]
+    lines = [
+        line
+        for line in ad_lines(inputs)
+        if not (cta_norm and _overlaps(_norm(line.text), cta_norm))
+    ]
     hook_end = as_number(inputs.breakdown.get("hook") or {}, "end_s") or HOOK_WINDOW_S
     opening = [line for line in lines if line.time_s < hook_end]
     first = ([line for line in opening if line.spoken] or opening or lines)[:1]
@@ -706,12 +851,16 @@ def _assign_lines(inputs: ReportInputs) -> dict[str, list[Line]]:
         elif state != "proof" and _PROOF.search(line.text) and not _PROBLEM.search(line.text):
             state = "proof"
         beats[state].append(line)
-    if not beats["solution"] and len(beats["problem"]) > 1:  # no cue at all: problem first, then the rest
+    if (
+        not beats["solution"] and len(beats["problem"]) > 1
+    ):  # no cue at all: problem first, then the rest
         beats["problem"], beats["solution"] = beats["problem"][:1], beats["problem"][1:]
     beats["cta"] = [line for line in (offer,) if line is not None]
     if cta is not None:
         text = " ".join(str(cta["text"]).split())
-        beats["cta"].append(Line(as_number(cta, "time_s") or 0.0, text, spoken=_cta_channels(cta)[0]))
+        beats["cta"].append(
+            Line(as_number(cta, "time_s") or 0.0, text, spoken=_cta_channels(cta)[0])
+        )
     return beats
 
 
@@ -746,7 +895,11 @@ def script_beats(inputs: ReportInputs) -> list[Beat]:
         shown = [line.text for line in lines if not line.spoken]
         direction = _DIRECTIONS[kind]
         if kind == "cta" and _cta(inputs) is None:
-            closing = "The creator closes on the ad's offer" if lines else "End on a clear shot of the product"
+            closing = (
+                "The creator closes on the ad's offer"
+                if lines
+                else "End on a clear shot of the product"
+            )
             direction = closing + "; the original ad has no call to action to reuse."
         elif not lines:
             direction += " No dialogue in this beat."
@@ -780,13 +933,19 @@ def _script_text(inputs: ReportInputs, beats: list[Beat], limit: int) -> str:
         "themselves on a phone at home, handheld, natural light, burned-in captions."
     )
     language = _language_name(inputs)
-    if language and language.lower() not in ("en", "english") and speech_state(inputs) is Speech.TRANSCRIBED:
+    if (
+        language
+        and language.lower() not in ("en", "english")
+        and speech_state(inputs) is Speech.TRANSCRIBED
+    ):
         head += f" The creator speaks the ad's language ({language})."
     parts = [head]
     for beat in beats:
         sentence = f"{beat.start_s:g}–{beat.end_s:g} s, {beat.beat}: {beat.direction}"
         if beat.voiceover:  # the CTA beat is never shortened: it carries the ad's call to action
-            sentence += f" They say: {_quote(beat.voiceover, 300 if beat.beat == 'cta' else limit)}."
+            sentence += (
+                f" They say: {_quote(beat.voiceover, 300 if beat.beat == 'cta' else limit)}."
+            )
         if beat.on_screen and beat.on_screen != beat.voiceover:
             sentence += f" On-screen text: {_quote(beat.on_screen, min(limit, 60))}."
         parts.append(sentence)
@@ -799,4 +958,9 @@ def script_aspect(inputs: ReportInputs) -> str:
     if not width or not height:
         return "9:16"
     ratio = math.log(width / height)
-    return min(("9:16", 9 / 16), ("1:1", 1.0), ("16:9", 16 / 9), key=lambda option: abs(math.log(option[1]) - ratio))[0]
+    return min(
+        ("9:16", 9 / 16),
+        ("1:1", 1.0),
+        ("16:9", 16 / 9),
+        key=lambda option: abs(math.log(option[1]) - ratio),
+    )[0]

@@ -46,37 +46,41 @@ MAX_SEGMENTS = 80
 MAX_LIST_ITEMS = 40
 MAX_BEAT_END_S = 60.0  # the longest video generate-video can render
 _SOURCE_FIELDS = ("platform", "title", "carousel")  # not the URL: it says nothing about the ad
-_METRICS_NOT_SENT = frozenset({"timings", "engines", "sampled_frame_times_s", "face_times_s"})  # noise to a writer
+_METRICS_NOT_SENT = frozenset(
+    {"timings", "engines", "sampled_frame_times_s", "face_times_s"}
+)  # noise to a writer
 
-SYSTEM_PROMPT = "\n".join([
-    "You analyse short-form video ads for marketers and write UGC scripts from them.",
-    "Answer with one JSON object and nothing else, with exactly these keys:",
-    '- "summary": string, 2 to 4 sentences: what the ad is (product or offer, in the ad\'s own words), '
-    "its length, format and structure.",
-    '- "analysis": string, one finding per line covering hook, pacing, speech, captions, faces, audio, '
-    'call to action and format fit for the platform. End every line with "(measured)" when it states a fact '
-    'from the metrics or transcript, or "(opinion)" when it is your judgement; an opinion names its benchmark.',
-    f'- "ugc_script": string of at most {UGC_SCRIPT_MAX_CHARS - 200} characters: plain sentences a text-to-video '
-    "model can follow as a prompt, giving each beat's time range, what the creator says and does, "
-    "and any on-screen text.",
-    '- "ugc_script_beats": array of objects {"beat", "start_s", "end_s", "voiceover", "on_screen", "direction"} '
-    'in time order; "beat" is one of hook, problem, solution, proof, cta; the first beat is hook starting at 0 '
-    'and the last is cta ending at the script length given in the input; times are numbers in seconds; '
-    'the other fields are strings ("" when empty).',
-    "Rules: state only numbers that appear in the metrics (round them as given) or in the benchmarks below. "
-    "Never invent claims, prices, statistics, reviews or product names: reuse the ad's own lines from the "
-    'transcript and on-screen text. If "transcribable" is false, say the speech could not be transcribed and '
-    "do not guess what is said; never quote segments marked low_confidence. "
-    "If there is no speech, do not discuss speaking rate. "
-    "Frames, when attached, are stills at the times given.",
-    "Benchmarks (common short-form rules of thumb): "
-    f"first cut within {FIRST_CUT_WITHIN_S:g} s; "
-    f"shots of {SHOT_LENGTH_RANGE_S[0]:g}-{SHOT_LENGTH_RANGE_S[1]:g} s; "
-    f"{WPM_RANGE[0]}-{WPM_RANGE[1]} words per minute; "
-    f"first words within {SPEECH_START_WITHIN_S:g} s; loudness {LOUDNESS_TARGET_LUFS:g} LUFS; "
-    f"{LENGTH_RANGE_S[0]}-{LENGTH_RANGE_S[1]} s length; call to action in the final quarter; "
-    "most feed video is watched muted, so captions matter.",
-])
+SYSTEM_PROMPT = "\n".join(
+    [
+        "You analyse short-form video ads for marketers and write UGC scripts from them.",
+        "Answer with one JSON object and nothing else, with exactly these keys:",
+        '- "summary": string, 2 to 4 sentences: what the ad is (product or offer, in the ad\'s own words), '
+        "its length, format and structure.",
+        '- "analysis": string, one finding per line covering hook, pacing, speech, captions, faces, audio, '
+        'call to action and format fit for the platform. End every line with "(measured)" when it states a fact '
+        'from the metrics or transcript, or "(opinion)" when it is your judgement; an opinion names its benchmark.',
+        f'- "ugc_script": string of at most {UGC_SCRIPT_MAX_CHARS - 200} characters: plain sentences a text-to-video '
+        "model can follow as a prompt, giving each beat's time range, what the creator says and does, "
+        "and any on-screen text.",
+        '- "ugc_script_beats": array of objects {"beat", "start_s", "end_s", "voiceover", "on_screen", "direction"} '
+        'in time order; "beat" is one of hook, problem, solution, proof, cta; the first beat is hook starting at 0 '
+        "and the last is cta ending at the script length given in the input; times are numbers in seconds; "
+        'the other fields are strings ("" when empty).',
+        "Rules: state only numbers that appear in the metrics (round them as given) or in the benchmarks below. "
+        "Never invent claims, prices, statistics, reviews or product names: reuse the ad's own lines from the "
+        'transcript and on-screen text. If "transcribable" is false, say the speech could not be transcribed and '
+        "do not guess what is said; never quote segments marked low_confidence. "
+        "If there is no speech, do not discuss speaking rate. "
+        "Frames, when attached, are stills at the times given.",
+        "Benchmarks (common short-form rules of thumb): "
+        f"first cut within {FIRST_CUT_WITHIN_S:g} s; "
+        f"shots of {SHOT_LENGTH_RANGE_S[0]:g}-{SHOT_LENGTH_RANGE_S[1]:g} s; "
+        f"{WPM_RANGE[0]}-{WPM_RANGE[1]} words per minute; "
+        f"first words within {SPEECH_START_WITHIN_S:g} s; loudness {LOUDNESS_TARGET_LUFS:g} LUFS; "
+        f"{LENGTH_RANGE_S[0]}-{LENGTH_RANGE_S[1]} s length; call to action in the final quarter; "
+        "most feed video is watched muted, so captions matter.",
+    ]
+)
 
 
 class _Strict(BaseModel):
@@ -91,7 +95,7 @@ class AnalysisPart(_Strict):
     analysis: str = Field(min_length=40, max_length=8000)
 
     @model_validator(mode="after")
-    def _labelled(self) -> "AnalysisPart":
+    def _labelled(self) -> AnalysisPart:
         if "(measured)" not in self.analysis and "(opinion)" not in self.analysis:
             raise ValueError("no (measured)/(opinion) labels (D18)")
         return self
@@ -106,9 +110,11 @@ class BeatPart(_Strict):
     direction: str = Field(default="", max_length=500)
 
     @model_validator(mode="after")
-    def _forward(self) -> "BeatPart":
+    def _forward(self) -> BeatPart:
         if self.end_s <= self.start_s:
-            raise ValueError(f"{self.beat} ends at {self.end_s:g} s, not after its start {self.start_s:g} s")
+            raise ValueError(
+                f"{self.beat} ends at {self.end_s:g} s, not after its start {self.start_s:g} s"
+            )
         return self
 
 
@@ -117,7 +123,7 @@ class ScriptPart(_Strict):
     ugc_script_beats: list[BeatPart] = Field(min_length=3, max_length=12)
 
     @model_validator(mode="after")
-    def _sane_timeline(self) -> "ScriptPart":
+    def _sane_timeline(self) -> ScriptPart:
         beats = self.ugc_script_beats
         if beats[0].beat != "hook" or beats[-1].beat != "cta":
             raise ValueError("beats must open with hook and close with cta")
@@ -141,10 +147,16 @@ def write(inputs: ReportInputs, llm: ChatModel, *, fallback: Report, timeout: fl
     except LLMError as exc:
         log.warning("llm writer failed, using %s: %s", DETERMINISTIC_ENGINE, exc)
         # The code only: upstream messages can carry operator details (e.g. a masked key).
-        return _with_engine(fallback, {part: f"{DETERMINISTIC_ENGINE} (llm failed: {exc.code})" for part in _PARTS})
-    except Exception:  # an adapter bug must not fail a paid analysis: the deterministic report stands
+        return _with_engine(
+            fallback, dict.fromkeys(_PARTS, f"{DETERMINISTIC_ENGINE} (llm failed: {exc.code})")
+        )
+    except (
+        Exception
+    ):  # an adapter bug must not fail a paid analysis: the deterministic report stands
         log.exception("llm writer crashed, using %s", DETERMINISTIC_ENGINE)
-        return _with_engine(fallback, {part: f"{DETERMINISTIC_ENGINE} (llm failed: llm_error)" for part in _PARTS})
+        return _with_engine(
+            fallback, dict.fromkeys(_PARTS, f"{DETERMINISTIC_ENGINE} (llm failed: llm_error)")
+        )
     try:
         data = parse_reply(reply)
     except ValueError as exc:
@@ -152,7 +164,11 @@ def write(inputs: ReportInputs, llm: ChatModel, *, fallback: Report, timeout: fl
         return _with_engine(fallback, {part: _invalid(str(exc)) for part in _PARTS})
 
     writer, engine, report = f"llm:{llm.model}", dict(fallback.engine), fallback
-    summary, analysis, script = _check_summary(data, inputs), _check_analysis(data, inputs), _check_script(data)
+    summary, analysis, script = (
+        _check_summary(data, inputs),
+        _check_analysis(data, inputs),
+        _check_script(data),
+    )
     if isinstance(summary, SummaryPart):
         report, engine["summary"] = replace(report, summary=summary.summary.strip()), writer
     if isinstance(analysis, AnalysisPart):
@@ -186,7 +202,9 @@ def build_messages(inputs: ReportInputs, draft: Report, *, vision: bool) -> list
     """System rules, then the inputs as JSON, then the frames (only for a vision model)."""
     frames = _frames(inputs) if vision else []
     context = _context(inputs, draft, frames)
-    user: list[str | ImagePart] = ["The ad, as JSON:\n" + json.dumps(context, ensure_ascii=False, indent=1)]
+    user: list[str | ImagePart] = [
+        "The ad, as JSON:\n" + json.dumps(context, ensure_ascii=False, indent=1)
+    ]
     for frame in frames:
         user.append(f"Frame at {float(frame['time_s']):.1f} s:")
         user.append(ImagePart(Path(frame["path"])))
@@ -196,9 +214,12 @@ def build_messages(inputs: ReportInputs, draft: Report, *, vision: bool) -> list
 def _frames(inputs: ReportInputs) -> list[dict[str, Any]]:
     """Up to MAX_FRAMES readable frames, spread evenly over the ones selected."""
     usable = [
-        frame for frame in inputs.frames
-        if isinstance(frame, dict) and isinstance(frame.get("time_s"), (int, float))
-        and frame.get("path") and Path(frame["path"]).is_file()
+        frame
+        for frame in inputs.frames
+        if isinstance(frame, dict)
+        and isinstance(frame.get("time_s"), (int, float))
+        and frame.get("path")
+        and Path(frame["path"]).is_file()
     ]
     if len(usable) <= MAX_FRAMES:
         return usable
@@ -212,13 +233,16 @@ def _context(inputs: ReportInputs, draft: Report, frames: list[dict[str, Any]]) 
     spoken = state is Speech.TRANSCRIBED
     metrics = {
         key: (value[:MAX_LIST_ITEMS] if isinstance(value, list) else value)
-        for key, value in inputs.metrics.items() if key not in _METRICS_NOT_SENT
+        for key, value in inputs.metrics.items()
+        if key not in _METRICS_NOT_SENT
     }
     breakdown = dict(inputs.breakdown)
     if isinstance(breakdown.get("scenes"), list):
         breakdown["scenes"] = breakdown["scenes"][:MAX_LIST_ITEMS]
     return {
-        "source": {key: inputs.source[key] for key in _SOURCE_FIELDS if inputs.source.get(key) is not None},
+        "source": {
+            key: inputs.source[key] for key in _SOURCE_FIELDS if inputs.source.get(key) is not None
+        },
         "transcript": {
             "speech": state.value,
             "transcribable": transcript.get("transcribable", True),
@@ -226,16 +250,26 @@ def _context(inputs: ReportInputs, draft: Report, frames: list[dict[str, Any]]) 
             "language": transcript.get("language"),
             "text": str(transcript.get("text") or "")[:MAX_TRANSCRIPT_CHARS] if spoken else "",
             "segments": [
-                {"start": s.get("start"), "end": s.get("end"), "text": s.get("text"),
-                 "low_confidence": s.get("low_confidence") is True}
-                for s in (transcript.get("segments") or [])[:MAX_SEGMENTS] if isinstance(s, dict)
-            ] if spoken else [],
+                {
+                    "start": s.get("start"),
+                    "end": s.get("end"),
+                    "text": s.get("text"),
+                    "low_confidence": s.get("low_confidence") is True,
+                }
+                for s in (transcript.get("segments") or [])[:MAX_SEGMENTS]
+                if isinstance(s, dict)
+            ]
+            if spoken
+            else [],
         },
         "metrics": metrics,
         "breakdown": breakdown,
-        "measured_findings": [point.text for point in draft.analysis_points if point.kind == "measured"],
+        "measured_findings": [
+            point.text for point in draft.analysis_points if point.kind == "measured"
+        ],
         "script": {
-            "length_s": deterministic.script_duration(inputs), "aspect_ratio": deterministic.script_aspect(inputs),
+            "length_s": deterministic.script_duration(inputs),
+            "aspect_ratio": deterministic.script_aspect(inputs),
         },
         "frames_attached": [round(float(f["time_s"]), 1) for f in frames],
     }
@@ -326,14 +360,20 @@ def _contradiction(text: str, inputs: ReportInputs, *, duration: bool) -> str | 
             return f"says {said:g} words per minute; measured {wpm:g}"
     lufs = deterministic.as_number(m, "loudness_lufs")
     for match in _LUFS_CLAIM.finditer(text):
-        said = -abs(float(re.sub(r"[-−–\s]", "", match.group(1))))  # integrated loudness is negative
+        said = -abs(
+            float(re.sub(r"[-−–\s]", "", match.group(1)))
+        )  # integrated loudness is negative
         if said == LOUDNESS_TARGET_LUFS:
             continue
         if lufs is None:
             return f"states a loudness ({said:g} LUFS) but none was measured"
         if abs(said - lufs) > 1.0:
             return f"says {said:g} LUFS; measured {lufs:g}"
-    counts = {m.get("shot_count"), len(m.get("scene_cuts") or []), len(inputs.breakdown.get("scenes") or [])}
+    counts = {
+        m.get("shot_count"),
+        len(m.get("scene_cuts") or []),
+        len(inputs.breakdown.get("scenes") or []),
+    }
     counts = {count for count in counts if isinstance(count, int) and count > 0}
     for match in _SHOTS_CLAIM.finditer(text):
         said_count = int(match.group(1))

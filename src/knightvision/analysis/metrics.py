@@ -52,7 +52,14 @@ from knightvision.media.frames import FrameSet, rotate_image
 from knightvision.media.probe import probe
 from knightvision.providers.transcription.port import Transcript
 
-__all__ = ["ASPECT_RATIOS", "CTA_STRONG", "CTA_WEAK", "find_call_to_action", "measure", "ocr_engine"]
+__all__ = [
+    "ASPECT_RATIOS",
+    "CTA_STRONG",
+    "CTA_WEAK",
+    "find_call_to_action",
+    "measure",
+    "ocr_engine",
+]
 
 ASPECT_RATIOS = {"9:16": 9 / 16, "16:9": 16 / 9, "1:1": 1.0, "4:5": 4 / 5}
 OCR_MAX_SIDE = 960
@@ -76,7 +83,8 @@ CTA_STRONG = (
 )  # fmt: skip
 CTA_WEAK = ("order", "download", "install", "buy", "shop", "visit", "subscribe", "join")
 _CODE = re.compile(
-    r"\b(?:use|with|enter)\s+(?:the\s+|my\s+|promo\s+|discount\s+)?code[\s:]+([A-Za-z0-9]{3,20})\b", re.IGNORECASE
+    r"\b(?:use|with|enter)\s+(?:the\s+|my\s+|promo\s+|discount\s+)?code[\s:]+([A-Za-z0-9]{3,20})\b",
+    re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -131,13 +139,17 @@ class _LockedOCR:
         boxes = getattr(result, "boxes", None)
         return np.zeros((0, 4, 2), np.float32) if boxes is None else np.asarray(boxes, np.float32)
 
-    def read(self, image: np.ndarray, boxes: np.ndarray | None = None) -> list[tuple[np.ndarray, str, float]]:
+    def read(
+        self, image: np.ndarray, boxes: np.ndarray | None = None
+    ) -> list[tuple[np.ndarray, str, float]]:
         """Recognised lines ``(box, text, score)``; with ``boxes`` (from :meth:`detect` on this
         image) only recognition runs."""
         with self.lock:
             if boxes is None:
                 result = self.engine(image, use_det=True, use_cls=False, use_rec=True)
-                boxes, texts, scores = (getattr(result, name, None) for name in ("boxes", "txts", "scores"))
+                boxes, texts, scores = (
+                    getattr(result, name, None) for name in ("boxes", "txts", "scores")
+                )
             elif len(boxes):
                 recognised = self.engine.recognize_txt(self.engine.crop_text_regions(image, boxes))
                 texts, scores = recognised.txts, recognised.scores
@@ -145,7 +157,10 @@ class _LockedOCR:
                 return []
         if boxes is None or texts is None:
             return []
-        return [(np.asarray(b, np.float32), str(t), float(s)) for b, t, s in zip(boxes, texts, scores, strict=False)]
+        return [
+            (np.asarray(b, np.float32), str(t), float(s))
+            for b, t, s in zip(boxes, texts, scores, strict=False)
+        ]
 
     def warm_up(self) -> None:
         blank = np.full((64, 256, 3), 255, np.uint8)
@@ -193,11 +208,15 @@ def warm_up() -> None:
 # ----------------------------------------------------------------------------- measure
 
 
-def measure(video: Path, frames: FrameSet | dict[str, Any], transcript: Transcript | dict[str, Any]) -> dict[str, Any]:
+def measure(
+    video: Path, frames: FrameSet | dict[str, Any], transcript: Transcript | dict[str, Any]
+) -> dict[str, Any]:
     """All D18 measured facts for ``video`` (see the module docstring for how each is measured)."""
     started = time.perf_counter()
     frames = frames if isinstance(frames, FrameSet) else FrameSet.from_dict(frames)
-    transcript = transcript if isinstance(transcript, Transcript) else Transcript.from_dict(transcript)
+    transcript = (
+        transcript if isinstance(transcript, Transcript) else Transcript.from_dict(transcript)
+    )
     video = Path(video)
     timings: dict[str, float] = {}
 
@@ -219,12 +238,18 @@ def measure(video: Path, frames: FrameSet | dict[str, Any], transcript: Transcri
         timings["ocr_s"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        face_times = [t for t, image in zip(times, images, strict=True) if image is not None and _has_face(image)]
+        face_times = [
+            t
+            for t, image in zip(times, images, strict=True)
+            if image is not None and _has_face(image)
+        ]
         timings["faces_s"] = time.perf_counter() - step
 
         step = time.perf_counter()
         audio = (
-            audio_future.result() if audio_future else {"loudness_lufs": None, "silence_ratio": None, "seconds": 0.0}
+            audio_future.result()
+            if audio_future
+            else {"loudness_lufs": None, "silence_ratio": None, "seconds": 0.0}
         )
         timings["audio_wait_s"] = time.perf_counter() - step
     timings["audio_s"] = audio.pop("seconds")
@@ -312,7 +337,11 @@ def _decode_at(video: Path, times: list[float], rotation: int) -> list[np.ndarra
             while wanted < len(times) and seconds >= times[wanted] - tolerance:
                 # the frame at that time (the frames stage picked it from the same decode), or the
                 # next one should timestamps disagree
-                image = image if image is not None else rotate_image(_scaled(reformatter, frame), rotation)
+                image = (
+                    image
+                    if image is not None
+                    else rotate_image(_scaled(reformatter, frame), rotation)
+                )
                 images[wanted] = image
                 wanted += 1
             if wanted >= len(times):
@@ -324,7 +353,9 @@ def _scaled(reformatter: VideoReformatter, frame: av.VideoFrame) -> np.ndarray:
     scale = min(1.0, OCR_MAX_SIDE / max(frame.width, frame.height))
     width = max(2, round(frame.width * scale / 2) * 2)
     height = max(2, round(frame.height * scale / 2) * 2)
-    image = reformatter.reformat(frame, width, height, "bgr24", interpolation="AREA", threads=1).to_ndarray()
+    image = reformatter.reformat(
+        frame, width, height, "bgr24", interpolation="AREA", threads=1
+    ).to_ndarray()
     # PyAV returns a strided view of the padded frame buffer; OCR on such views was measured to
     # grow memory by ~5 MB a frame (copies inside), so hand it one compact array instead.
     return np.ascontiguousarray(image)
@@ -339,7 +370,9 @@ def _read_text(images: list[np.ndarray | None]) -> list[list[str]]:
     engines = ocr_engines()
     present = [i for i, image in enumerate(images) if image is not None]
     boxes: list[np.ndarray | None] = [None] * len(images)
-    for i, found in zip(present, _parallel(engines, lambda e, i: e.detect(images[i]), present), strict=True):
+    for i, found in zip(
+        present, _parallel(engines, lambda e, i: e.detect(images[i]), present), strict=True
+    ):
         boxes[i] = found
     source = list(range(len(images)))  # which frame's reading each frame uses
     to_read = []
@@ -358,15 +391,23 @@ def _read_text(images: list[np.ndarray | None]) -> list[list[str]]:
             continue
         to_read.append(i)
     read = dict(
-        zip(to_read, _parallel(engines, lambda e, i: _blocks(e.read(images[i], boxes[i])), to_read), strict=True)
+        zip(
+            to_read,
+            _parallel(engines, lambda e, i: _blocks(e.read(images[i], boxes[i])), to_read),
+            strict=True,
+        )
     )
     return [
-        read.get(source[i], []) if images[i] is not None and boxes[i] is not None and len(boxes[i]) else []
+        read.get(source[i], [])
+        if images[i] is not None and boxes[i] is not None and len(boxes[i])
+        else []
         for i in range(len(images))
     ]
 
 
-def _same_text_regions(image_a: np.ndarray, boxes_a: np.ndarray, image_b: np.ndarray, boxes_b: np.ndarray) -> bool:
+def _same_text_regions(
+    image_a: np.ndarray, boxes_a: np.ndarray, image_b: np.ndarray, boxes_b: np.ndarray
+) -> bool:
     """Whether two frames show the same text: their text areas mostly coincide (IoU >= 0.6, so a
     line the detector splits differently does not count as a change) and the pixels there match."""
     if image_a.shape != image_b.shape:
@@ -382,8 +423,12 @@ def _same_text_regions(image_a: np.ndarray, boxes_a: np.ndarray, image_b: np.nda
         return True
     if (mask_a & mask_b).sum() / union.sum() < 0.6:
         return False
-    small_a = cv2.resize(cv2.cvtColor(image_a, cv2.COLOR_BGR2GRAY), (width, height), interpolation=cv2.INTER_AREA)
-    small_b = cv2.resize(cv2.cvtColor(image_b, cv2.COLOR_BGR2GRAY), (width, height), interpolation=cv2.INTER_AREA)
+    small_a = cv2.resize(
+        cv2.cvtColor(image_a, cv2.COLOR_BGR2GRAY), (width, height), interpolation=cv2.INTER_AREA
+    )
+    small_b = cv2.resize(
+        cv2.cvtColor(image_b, cv2.COLOR_BGR2GRAY), (width, height), interpolation=cv2.INTER_AREA
+    )
     difference = np.abs(small_a.astype(np.int16) - small_b.astype(np.int16))[union]
     return float(difference.mean()) <= TEXT_PIXEL_CHANGE
 
@@ -421,11 +466,15 @@ def _blocks(lines: list[tuple[np.ndarray, str, float]]) -> list[str]:
         rows: list[list[tuple[tuple[float, float, float, float], str]]] = []
         for rect, text in sorted(lines, key=lambda item: (item[0][1] + item[0][3]) / 2):
             centre = (rect[1] + rect[3]) / 2
-            if rows and abs(centre - (rows[-1][0][0][1] + rows[-1][0][0][3]) / 2) < 0.5 * (rect[3] - rect[1]):
+            if rows and abs(centre - (rows[-1][0][0][1] + rows[-1][0][0][3]) / 2) < 0.5 * (
+                rect[3] - rect[1]
+            ):
                 rows[-1].append((rect, text))
             else:
                 rows.append([(rect, text)])
-        out.append(" ".join(text for row in rows for _, text in sorted(row, key=lambda item: item[0][0])))
+        out.append(
+            " ".join(text for row in rows for _, text in sorted(row, key=lambda item: item[0][0]))
+        )
     return out
 
 
@@ -457,7 +506,9 @@ def _text_spans(
                     span["variants"][block] += 1
                     break
             else:
-                open_spans.append({"key": key, "first": index, "last": index, "variants": Counter({block: 1})})
+                open_spans.append(
+                    {"key": key, "first": index, "last": index, "variants": Counter({block: 1})}
+                )
                 matched.add(len(open_spans) - 1)
         for n, span in enumerate(open_spans):
             (still_open if n in matched else closed).append(span)
@@ -499,14 +550,18 @@ def _has_face(image: np.ndarray) -> bool:
     if short > FACE_SHORT_SIDE:
         scale = FACE_SHORT_SIDE / short
         gray = cv2.resize(
-            gray, (round(gray.shape[1] * scale), round(gray.shape[0] * scale)), interpolation=cv2.INTER_AREA
+            gray,
+            (round(gray.shape[1] * scale), round(gray.shape[0] * scale)),
+            interpolation=cv2.INTER_AREA,
         )
         short = FACE_SHORT_SIDE
     gray = cv2.equalizeHist(gray)
     size = max(20, round(FACE_MIN_FRACTION * short))
     cascade = face_cascade()
     with _FACE_LOCK:
-        faces = cascade.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=5, minSize=(size, size))
+        faces = cascade.detectMultiScale(
+            gray, scaleFactor=1.15, minNeighbors=5, minSize=(size, size)
+        )
     return len(faces) > 0
 
 
@@ -527,7 +582,9 @@ def decode_audio(path: Path) -> tuple[np.ndarray, int]:
         rate = stream.codec_context.sample_rate or 48000
         if not 8000 <= rate <= 48000:
             rate = 48000
-        resampler = av.AudioResampler(format="fltp", layout="stereo" if channels == 2 else "mono", rate=rate)
+        resampler = av.AudioResampler(
+            format="fltp", layout="stereo" if channels == 2 else "mono", rate=rate
+        )
         chunks = []
         for frame in container.decode(stream):
             chunks += [f.to_ndarray() for f in resampler.resample(frame)]
@@ -558,7 +615,10 @@ def audio_levels(samples: np.ndarray, rate: int) -> dict[str, float | None]:
     blocks = mono[: count * window].reshape(count, window).astype(np.float64)
     rms = np.sqrt((blocks**2).mean(axis=1))
     dbfs = 20 * np.log10(np.maximum(rms, 1e-10))
-    return {"loudness_lufs": loudness, "silence_ratio": round(float((dbfs < SILENCE_DBFS).mean()), 3)}
+    return {
+        "loudness_lufs": loudness,
+        "silence_ratio": round(float((dbfs < SILENCE_DBFS).mean()), 3),
+    }
 
 
 # ----------------------------------------------------------------------------- speech and CTA
@@ -573,7 +633,9 @@ def _speech_facts(transcript: Transcript) -> dict[str, Any]:
         count = len(transcript.text.split()) if transcript.transcribable else 0
         spoken = sum(max(0.0, s["end"] - s["start"]) for s in transcript.speech_spans)
     return {
-        "speech_start_s": None if transcript.speech_start is None else round(transcript.speech_start, 3),
+        "speech_start_s": None
+        if transcript.speech_start is None
+        else round(transcript.speech_start, 3),
         "word_count": count,
         "words_per_minute": round(count / spoken * 60, 1) if count and spoken > 0 else None,
         "transcribable": transcript.transcribable,
@@ -608,7 +670,9 @@ def _window(words: list[str], first: int, last: int) -> str:
     while lo > 0 and first - lo < CTA_WORDS_BEFORE and not _SENTENCE_END.search(words[lo - 1]):
         lo -= 1
     hi = last
-    while hi + 1 < len(words) and hi - first < CTA_WORDS_AFTER and not _SENTENCE_END.search(words[hi]):
+    while (
+        hi + 1 < len(words) and hi - first < CTA_WORDS_AFTER and not _SENTENCE_END.search(words[hi])
+    ):
         hi += 1
     return " ".join(words[lo : hi + 1])
 
@@ -628,9 +692,13 @@ def find_call_to_action(
             kept = [
                 w
                 for w in transcript.words
-                if not any(s["start"] - 0.05 <= float(w["start"]) <= s["end"] + 0.05 for s in doubtful)
+                if not any(
+                    s["start"] - 0.05 <= float(w["start"]) <= s["end"] + 0.05 for s in doubtful
+                )
             ]
-            streams.append(("speech", [str(w["word"]) for w in kept], [float(w["start"]) for w in kept]))
+            streams.append(
+                ("speech", [str(w["word"]) for w in kept], [float(w["start"]) for w in kept])
+            )
         elif transcript.segments:
             for segment in transcript.segments:
                 if not segment.get("low_confidence"):
@@ -652,7 +720,13 @@ def find_call_to_action(
                 if phrase in ("use code", "use my code", "use promo code", "promo code") and code:
                     phrase = f"use code {code.group(1)}"
                 candidates.append(
-                    {"strength": strength, "time_s": times[first], "source": source, "phrase": phrase, "text": text}
+                    {
+                        "strength": strength,
+                        "time_s": times[first],
+                        "source": source,
+                        "phrase": phrase,
+                        "text": text,
+                    }
                 )
     if not candidates:
         return None
@@ -660,7 +734,11 @@ def find_call_to_action(
     pool = [c for c in candidates if c["strength"] == best_strength]
     late = [c for c in pool if c["time_s"] is not None and c["time_s"] >= duration * 2 / 3]
     timed = [c for c in pool if c["time_s"] is not None]
-    choice = min(late or timed, key=lambda c: (c["time_s"], c["source"] != "speech")) if (late or timed) else pool[0]
+    choice = (
+        min(late or timed, key=lambda c: (c["time_s"], c["source"] != "speech"))
+        if (late or timed)
+        else pool[0]
+    )
     return {
         "text": choice["text"][:200],
         "phrase": choice["phrase"],

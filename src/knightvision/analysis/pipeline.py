@@ -36,24 +36,39 @@ async def _download(context: JobContext, providers: AnalysisProviders) -> dict[s
     if done and Path(done["path"]).is_file():
         return done
     platform = context.params["platform"]
-    await context.report(status="downloading", message=f"Downloading ad from {PLATFORM_NAMES[platform]}...", progress=5)
+    await context.report(
+        status="downloading",
+        message=f"Downloading ad from {PLATFORM_NAMES[platform]}...",
+        progress=5,
+    )
     scratch = providers.work_root / context.job.id / "download"
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         cached = await asyncio.to_thread(
-            providers.fetcher.obtain, parse_ad_url(context.params["url"], hosts=providers.allowed_hosts), scratch
+            providers.fetcher.obtain,
+            parse_ad_url(context.params["url"], hosts=providers.allowed_hosts),
+            scratch,
         )
     except SourceError as exc:
-        raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="downloading") from exc
+        raise JobFailure(
+            exc.code, exc.message, retryable=exc.retryable, stage="downloading"
+        ) from exc
     media = {
-        "path": str(cached.path), "canonical_key": cached.canonical_key, "sha256": cached.sha256,
-        "size_bytes": cached.size, "source_url": cached.source_url, "title": cached.title, "carousel": cached.carousel,
+        "path": str(cached.path),
+        "canonical_key": cached.canonical_key,
+        "sha256": cached.sha256,
+        "size_bytes": cached.size,
+        "source_url": cached.source_url,
+        "title": cached.title,
+        "carousel": cached.carousel,
     }
     await context.save_checkpoint(media=media)
     return media
 
 
-async def _extract_frames(context: JobContext, providers: AnalysisProviders, media: dict[str, Any]) -> dict[str, Any]:
+async def _extract_frames(
+    context: JobContext, providers: AnalysisProviders, media: dict[str, Any]
+) -> dict[str, Any]:
     if "frames" in context.checkpoint:
         return context.checkpoint["frames"]
     from knightvision.media.frames import extract_frames
@@ -61,28 +76,41 @@ async def _extract_frames(context: JobContext, providers: AnalysisProviders, med
     await context.report(status="extracting_frames", message="Extracting frames...", progress=20)
     out_dir = providers.work_root / context.job.id / "frames"
     frame_set = await asyncio.to_thread(
-        extract_frames, Path(media["path"]), out_dir, progress=lambda f: context.progress_from_thread(f, start=20, end=40)
+        extract_frames,
+        Path(media["path"]),
+        out_dir,
+        progress=lambda f: context.progress_from_thread(f, start=20, end=40),
     )
     frames = frame_set.to_dict()
     await context.save_checkpoint(frames=frames)
     return frames
 
 
-async def _transcribe(context: JobContext, providers: AnalysisProviders, media: dict[str, Any]) -> dict[str, Any]:
+async def _transcribe(
+    context: JobContext, providers: AnalysisProviders, media: dict[str, Any]
+) -> dict[str, Any]:
     if "transcript" in context.checkpoint:
         return context.checkpoint["transcript"]
     await context.report(status="transcribing", message="Transcribing audio...", progress=40)
     try:
-        transcript: Transcript = await asyncio.to_thread(providers.transcriber.transcribe, Path(media["path"]))
+        transcript: Transcript = await asyncio.to_thread(
+            providers.transcriber.transcribe, Path(media["path"])
+        )
     except TranscriptionError as exc:
-        raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="transcribing") from exc
+        raise JobFailure(
+            exc.code, exc.message, retryable=exc.retryable, stage="transcribing"
+        ) from exc
     data = transcript.to_dict()
     await context.save_checkpoint(transcript=data)
     return data
 
 
 async def _analyze(
-    context: JobContext, providers: AnalysisProviders, media: dict[str, Any], frames: dict[str, Any], transcript: dict[str, Any]
+    context: JobContext,
+    providers: AnalysisProviders,
+    media: dict[str, Any],
+    frames: dict[str, Any],
+    transcript: dict[str, Any],
 ) -> dict[str, Any]:
     from knightvision.analysis.breakdown import build_breakdown
     from knightvision.analysis.metrics import measure
@@ -93,13 +121,21 @@ async def _analyze(
     breakdown = build_breakdown(metrics, Transcript.from_dict(transcript))
     await context.report(progress=85)
     source = {
-        "platform": context.params["platform"], "url": context.params["url"], "canonical_key": media["canonical_key"],
-        "title": media["title"], "carousel": media["carousel"],
+        "platform": context.params["platform"],
+        "url": context.params["url"],
+        "canonical_key": media["canonical_key"],
+        "title": media["title"],
+        "carousel": media["carousel"],
     }
     report = await asyncio.to_thread(
         write_report,
-        ReportInputs(transcript=transcript, metrics=metrics, breakdown=breakdown,
-                     frames=_writer_frames(frames), source=source),
+        ReportInputs(
+            transcript=transcript,
+            metrics=metrics,
+            breakdown=breakdown,
+            frames=_writer_frames(frames),
+            source=source,
+        ),
         providers.chat_model,
     )
     result = report.to_result()

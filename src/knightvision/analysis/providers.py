@@ -44,11 +44,21 @@ def build_analysis_providers(settings: Settings) -> AnalysisProviders:
 
 def _transcriber(settings: Settings) -> Transcriber:
     if settings.transcription == "openai":
-        from knightvision.providers.transcription.openai_api import OpenAITranscriber, OpenAITranscriptionConfig
+        from knightvision.providers.transcription.openai_api import (
+            OpenAITranscriber,
+            OpenAITranscriptionConfig,
+        )
 
-        return OpenAITranscriber(OpenAITranscriptionConfig(
-            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.openai_transcription_model,
-        ))
-    from knightvision.providers.transcription.local_whisper import LocalWhisperConfig, LocalWhisperTranscriber
+        return OpenAITranscriber(
+            OpenAITranscriptionConfig(
+                api_key=settings.openai_api_key,
+                base_url=settings.openai_base_url,
+                model=settings.openai_transcription_model,
+            )
+        )
+    from knightvision.providers.transcription.local_whisper import (
+        LocalWhisperConfig,
+        LocalWhisperTranscriber,
+    )
 
     return LocalWhisperTranscriber(LocalWhisperConfig(model_dir=settings.transcription_model_dir))

@@ -43,8 +43,12 @@ class Beat:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "beat": self.beat, "start_s": self.start_s, "end_s": self.end_s,
-            "voiceover": self.voiceover, "on_screen": self.on_screen, "direction": self.direction,
+            "beat": self.beat,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "voiceover": self.voiceover,
+            "on_screen": self.on_screen,
+            "direction": self.direction,
         }
 
 
@@ -60,7 +64,10 @@ class AnalysisPoint:
 
     def to_dict(self) -> dict[str, Any]:
         point: dict[str, Any] = {
-            "kind": self.kind, "topic": self.topic, "text": self.text, "basis": _no_nulls(self.basis),
+            "kind": self.kind,
+            "topic": self.topic,
+            "text": self.text,
+            "basis": _no_nulls(self.basis),
         }
         if self.benchmark:
             point["benchmark"] = self.benchmark
@@ -91,7 +98,9 @@ class Report:
         }
 
 
-def write_report(inputs: ReportInputs, llm: ChatModel | None, *, timeout: float = LLM_TIMEOUT_SECONDS) -> Report:
+def write_report(
+    inputs: ReportInputs, llm: ChatModel | None, *, timeout: float = LLM_TIMEOUT_SECONDS
+) -> Report:
     """Deterministic report, rewritten by ``llm`` when one is configured. Blocking: run it in a
     worker thread. Never raises for a model failure; the fallback is recorded in ``engine``."""
     # Imported here: both engines build this module's types, so a top-level import would be a cycle.

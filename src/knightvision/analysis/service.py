@@ -21,7 +21,9 @@ ANALYSIS_JOB_KIND = "analysis.run"
 # Polled every few seconds by every partner with a job in flight: a hot-path read (ADR 0003).
 _STATUS_QUERY = OneRowQuery(
     select(*VIEW_COLUMNS).where(
-        jobs.c.id == bindparam("job_id"), jobs.c.account_id == bindparam("account_id"), jobs.c.kind == ANALYSIS_JOB_KIND
+        jobs.c.id == bindparam("job_id"),
+        jobs.c.account_id == bindparam("account_id"),
+        jobs.c.kind == ANALYSIS_JOB_KIND,
     )
 )
 
@@ -41,20 +43,38 @@ class AnalysisService:
         try:
             ref = parse_ad_url(raw)
         except InvalidAdUrl:
-            raise BadRequestError("Please provide a valid Facebook, Instagram, or TikTok URL", code="invalid_url") from None
+            raise BadRequestError(
+                "Please provide a valid Facebook, Instagram, or TikTok URL", code="invalid_url"
+            ) from None
         cost = self.prices["analysis"]
         job_id = new_job_id(utcnow())
-        params = {"url": ref.url, "platform": ref.platform, "canonical_key": ref.canonical_key, "submitted_url": raw.strip()}
+        params = {
+            "url": ref.url,
+            "platform": ref.platform,
+            "canonical_key": ref.canonical_key,
+            "submitted_url": raw.strip(),
+        }
         remaining = await self.queue.submit_paid(
-            job_id=job_id, account_id=principal.account_id, kind=ANALYSIS_JOB_KIND, params=params, cost=cost,
+            job_id=job_id,
+            account_id=principal.account_id,
+            kind=ANALYSIS_JOB_KIND,
+            params=params,
+            cost=cost,
             reason="ad analysis",
         )
-        return {"job_id": job_id, "status": "queued", "credits_used": cost, "credits_remaining": remaining}
+        return {
+            "job_id": job_id,
+            "status": "queued",
+            "credits_used": cost,
+            "credits_remaining": remaining,
+        }
 
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
         if not is_analysis_job_id(job_id):
             raise InvalidJobIdError()
-        row = await self.reads.first(_STATUS_QUERY, {"job_id": job_id, "account_id": principal.account_id})
+        row = await self.reads.first(
+            _STATUS_QUERY, {"job_id": job_id, "account_id": principal.account_id}
+        )
         if row is None:
             raise JobNotFoundError()
         view = lifecycle_fields(row)

@@ -13,7 +13,9 @@ from knightvision.errors import InvalidJSONError, InvalidLimitError
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only: \d would accept "１０"
 
 
-async def json_object(request: Request, *, empty_means: dict[str, Any] | None = None) -> dict[str, Any]:
+async def json_object(
+    request: Request, *, empty_means: dict[str, Any] | None = None
+) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip() and empty_means is not None:
         return dict(empty_means)

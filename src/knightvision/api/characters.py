@@ -34,14 +34,22 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["characters"], route_class=DirectRoute)
     characters = container.characters
 
-    @api.get("/characters", operation_id="list_characters", response_model=CharactersRead, responses=ERROR_RESPONSES)
+    @api.get(
+        "/characters",
+        operation_id="list_characters",
+        response_model=CharactersRead,
+        responses=ERROR_RESPONSES,
+    )
     async def list_characters(request: Request) -> Response:
         principal = await guard(request, "characters")
         limit = list_limit(request, default=LIST_DEFAULT)
         return json_response(request, await characters.list(principal, limit))
 
     @api.post(
-        "/characters", operation_id="create_character", response_model=CharacterSubmitted, responses=ERROR_RESPONSES,
+        "/characters",
+        operation_id="create_character",
+        response_model=CharacterSubmitted,
+        responses=ERROR_RESPONSES,
         openapi_extra=json_body(CharacterCreate),
     )
     async def create_character(request: Request) -> Response:
@@ -51,14 +59,24 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         container.wake_workers()
         return json_response(request, submitted)
 
-    @api.get("/characters/{character_id}", operation_id="get_character", response_model=CharacterRead, responses=ERROR_RESPONSES)
+    @api.get(
+        "/characters/{character_id}",
+        operation_id="get_character",
+        response_model=CharacterRead,
+        responses=ERROR_RESPONSES,
+    )
     async def get_character(request: Request, character_id: str) -> Response:
         principal = await guard(request, "character")
         return json_response(request, await characters.get(principal, character_id))
 
     @api.post(
-        "/characters/{character_id}/finalize", operation_id="finalize_character", response_model=FinalizeSubmitted,
-        responses=ERROR_RESPONSES, openapi_extra={"requestBody": {**json_body(CharacterFinalize)["requestBody"], "required": False}},
+        "/characters/{character_id}/finalize",
+        operation_id="finalize_character",
+        response_model=FinalizeSubmitted,
+        responses=ERROR_RESPONSES,
+        openapi_extra={
+            "requestBody": {**json_body(CharacterFinalize)["requestBody"], "required": False}
+        },
     )
     async def finalize_character(request: Request, character_id: str) -> Response:
         principal = await guard(request, "character_finalize")

@@ -33,7 +33,9 @@ class PartnerApp(FastAPI):
         # (method, literal path prefix, route): two string checks rule a route out before its
         # regular expression runs.
         self._direct_routes = tuple(
-            (method, route.path_format.partition("{")[0], route) for route in routes for method in route.methods
+            (method, route.path_format.partition("{")[0], route)
+            for route in routes
+            for method in route.methods
         )
         self._max_body_bytes = max_body_bytes
 
@@ -62,7 +64,9 @@ class PartnerApp(FastAPI):
             response = error_response(request, exc)
         except Exception:
             response = unexpected_error_response(request)
-        if not isinstance(response, JSONBytesResponse):  # files: Starlette may answer 206/416 itself
+        if not isinstance(
+            response, JSONBytesResponse
+        ):  # files: Starlette may answer 206/416 itself
             send = with_request_id(send, request_id)
         await response(scope, receive, send)
 
@@ -70,4 +74,4 @@ class PartnerApp(FastAPI):
 def _route_path(scope: Scope) -> str:
     """The path the routes see: behind a proxy's ``root_path`` (as Starlette's routing strips it)."""
     path, root = scope["path"], scope.get("root_path", "")
-    return path[len(root):] if root and path.startswith(root) else path
+    return path[len(root) :] if root and path.startswith(root) else path

@@ -14,7 +14,11 @@ from knightvision.errors import BodyTooLargeError, KVError, MethodNotAllowedErro
 
 log = logging.getLogger("knightvision.api")
 
-_BY_STATUS: dict[int, type[KVError]] = {404: NotFoundError, 405: MethodNotAllowedError, 413: BodyTooLargeError}
+_BY_STATUS: dict[int, type[KVError]] = {
+    404: NotFoundError,
+    405: MethodNotAllowedError,
+    413: BodyTooLargeError,
+}
 
 
 def error_response(request: Request, exc: KVError) -> Response:
@@ -35,8 +39,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         error = _BY_STATUS.get(exc.status_code, KVError)()
-        headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
-        return json_response(request, error.body(), error.status if exc.status_code in _BY_STATUS else exc.status_code, headers)
+        headers = (
+            {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
+        )
+        return json_response(
+            request,
+            error.body(),
+            error.status if exc.status_code in _BY_STATUS else exc.status_code,
+            headers,
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:

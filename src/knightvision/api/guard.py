@@ -8,7 +8,13 @@ from starlette.requests import Request
 
 from knightvision.account.repository import KeyPrincipal, find_principal
 from knightvision.container import Container
-from knightvision.errors import InvalidApiKeyError, KeyDeactivatedError, KVError, MissingAuthError, RateLimitedError
+from knightvision.errors import (
+    InvalidApiKeyError,
+    KeyDeactivatedError,
+    KVError,
+    MissingAuthError,
+    RateLimitedError,
+)
 from knightvision.kit.ids import API_KEY_PREFIX
 
 
@@ -18,7 +24,9 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
     peer = client[0] if client else "unknown"
     if not trusted_proxies or not _is_trusted(peer, trusted_proxies):
         return peer
-    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()]
+    hops = [
+        hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",") if hop.strip()
+    ]
     for hop in reversed(hops):
         if not _is_trusted(hop, trusted_proxies):
             return hop

@@ -82,9 +82,14 @@ def capped(receive: Receive, limit: int) -> Receive:
 
 async def _send_error(send: Send, request_id: str, error: BodyTooLargeError) -> None:
     body = orjson.dumps({"request_id": request_id, **error.body()})
-    await send({
-        "type": "http.response.start",
-        "status": error.status,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

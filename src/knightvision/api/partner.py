@@ -34,7 +34,10 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
     prices = container.settings.price_table
 
     @router.post(
-        "/analyze", operation_id="analyze_ad", response_model=Submitted, responses=ERROR_RESPONSES,
+        "/analyze",
+        operation_id="analyze_ad",
+        response_model=Submitted,
+        responses=ERROR_RESPONSES,
         openapi_extra=json_body(AnalyzeCreate),
     )
     async def analyze(request: Request) -> Response:
@@ -43,23 +46,40 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         container.wake_workers()
         return json_response(request, submitted)
 
-    @router.get("/status/{job_id}", operation_id="get_analysis_status", response_model=AnalysisStatusRead, responses=ERROR_RESPONSES)
+    @router.get(
+        "/status/{job_id}",
+        operation_id="get_analysis_status",
+        response_model=AnalysisStatusRead,
+        responses=ERROR_RESPONSES,
+    )
     async def analysis_status(request: Request, job_id: str) -> Response:
         principal = await guard(request, "status")
         return json_response(request, await analyses.status(principal, job_id))
 
-    @router.get("/credits", operation_id="get_credits", response_model=CreditsRead, responses=ERROR_RESPONSES)
+    @router.get(
+        "/credits",
+        operation_id="get_credits",
+        response_model=CreditsRead,
+        responses=ERROR_RESPONSES,
+    )
     async def get_credits(request: Request) -> Response:
         principal = await guard(request, "credits")
         async with container.engine.connect() as conn:
             remaining = await ledger.balance(conn, principal.account_id)
         return json_response(
             request,
-            {"credits_remaining": remaining, "credit_cost_per_analysis": prices["analysis"], "costs": prices},
+            {
+                "credits_remaining": remaining,
+                "credit_cost_per_analysis": prices["analysis"],
+                "costs": prices,
+            },
         )
 
     @router.post(
-        "/generate-video", operation_id="generate_video", response_model=Submitted, responses=ERROR_RESPONSES,
+        "/generate-video",
+        operation_id="generate_video",
+        response_model=Submitted,
+        responses=ERROR_RESPONSES,
         openapi_extra=json_body(VideoCreate),
     )
     async def generate_video(request: Request) -> Response:
@@ -69,16 +89,22 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         container.wake_workers()
         return json_response(request, submitted)
 
-    @router.get("/video-status/{job_id}", operation_id="get_video_status", response_model=VideoStatusRead, responses=ERROR_RESPONSES)
+    @router.get(
+        "/video-status/{job_id}",
+        operation_id="get_video_status",
+        response_model=VideoStatusRead,
+        responses=ERROR_RESPONSES,
+    )
     async def video_status(request: Request, job_id: str) -> Response:
         principal = await guard(request, "video_status")
         return json_response(request, await videos.status(principal, job_id))
 
-    @router.get("/videos", operation_id="list_videos", response_model=VideosRead, responses=ERROR_RESPONSES)
+    @router.get(
+        "/videos", operation_id="list_videos", response_model=VideosRead, responses=ERROR_RESPONSES
+    )
     async def list_videos(request: Request) -> Response:
         principal = await guard(request, "videos")
         limit = list_limit(request)
         return json_response(request, {"videos": await videos.list(principal, limit)})
 
     return router
-

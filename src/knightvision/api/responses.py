@@ -24,15 +24,22 @@ class JSONBytesResponse(Response):
         self.status_code = status_code
         self.background = None
         self.raw_headers = [
-            (b"content-length", str(len(body)).encode()), (b"content-type", b"application/json"), *headers,
+            (b"content-length", str(len(body)).encode()),
+            (b"content-type", b"application/json"),
+            *headers,
         ]
 
 
-def json_response(request: Request, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    request: Request, body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     state = request.scope["state"]
     request_id = state["request_id"]
     raw: RawHeaders = [*state.get("rate_headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
     if headers:
-        extra = {name.lower().encode("latin-1"): value.encode("latin-1") for name, value in headers.items()}
+        extra = {
+            name.lower().encode("latin-1"): value.encode("latin-1")
+            for name, value in headers.items()
+        }
         raw = [(name, value) for name, value in raw if name not in extra] + list(extra.items())
     return JSONBytesResponse(orjson.dumps({"request_id": request_id, **body}), status, raw)

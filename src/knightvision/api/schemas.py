@@ -33,12 +33,16 @@ class ErrorBody(Wire):
 
 
 class VideoCreate(BaseModel):
-    prompt: str = Field(max_length=2000, description="@<name> or @<id> puts a finalized character in the video")
+    prompt: str = Field(
+        max_length=2000, description="@<name> or @<id> puts a finalized character in the video"
+    )
     model: str = "sora-2"
     duration: int | None = Field(None, description="Seconds; valid values depend on the model")
     aspect_ratio: Literal["9:16", "16:9", "1:1"] = "9:16"
     resolution: Literal["720p", "1080p"] = "720p"
-    character_ids: list[int] | None = Field(None, max_length=2, description="Finalized characters to appear in the video")
+    character_ids: list[int] | None = Field(
+        None, max_length=2, description="Finalized characters to appear in the video"
+    )
 
 
 class CharacterCreate(BaseModel):
@@ -50,8 +54,12 @@ class CharacterCreate(BaseModel):
 
 class CharacterFinalize(BaseModel):
     timestamp_start: int = Field(1, description="Start of the segment, whole seconds")
-    timestamp_end: int = Field(4, description="End of the segment, whole seconds (at most 4 s after the start)")
-    character_prompt: str = Field("Person looking into the camera", max_length=1000, description="Pose description")
+    timestamp_end: int = Field(
+        4, description="End of the segment, whole seconds (at most 4 s after the start)"
+    )
+    character_prompt: str = Field(
+        "Person looking into the camera", max_length=1000, description="Pose description"
+    )
 
 
 class AnalyzeCreate(BaseModel):
@@ -193,11 +201,21 @@ class AnalysisResult(BaseModel):
     transcription: str
     analysis: str
     ugc_script: str
-    model_config = ConfigDict(extra="allow")  # metrics, breakdown, engine… beside the four strings (D18)
+    model_config = ConfigDict(
+        extra="allow"
+    )  # metrics, breakdown, engine… beside the four strings (D18)
 
 
 class AnalysisStatusRead(JobLifecycle):
-    status: Literal["queued", "downloading", "extracting_frames", "transcribing", "analyzing", "complete", "error"]
+    status: Literal[
+        "queued",
+        "downloading",
+        "extracting_frames",
+        "transcribing",
+        "analyzing",
+        "complete",
+        "error",
+    ]
     url: str
     platform: str
     result: AnalysisResult | None = None
@@ -212,8 +230,12 @@ class Health(Wire):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
-        400: "Invalid input", 401: "Missing or invalid API key", 402: "Insufficient credits",
-        403: "API key deactivated", 404: "Not found or not yours", 429: "Rate limit exceeded",
+        400: "Invalid input",
+        401: "Missing or invalid API key",
+        402: "Insufficient credits",
+        403: "API key deactivated",
+        404: "Not found or not yours",
+        429: "Rate limit exceeded",
         500: "Server-side error",
     }.items()
 }
@@ -221,4 +243,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
     """An OpenAPI requestBody for a handler that parses its own body (to keep the contract's errors)."""
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }

@@ -36,7 +36,11 @@ def static_router(container: Container) -> APIRouter:
     @router.get("/characters/{filename}")
     async def character_file(request: Request, filename: str) -> Response:
         name = filename.removesuffix(".mp4")
-        key = character_video_key(name) if filename.endswith(".mp4") and _CHARACTER_TOKEN.fullmatch(name) else None
+        key = (
+            character_video_key(name)
+            if filename.endswith(".mp4") and _CHARACTER_TOKEN.fullmatch(name)
+            else None
+        )
         return await _public_file(request, container, key)
 
     return router
@@ -45,13 +49,21 @@ def static_router(container: Container) -> APIRouter:
 async def _public_file(request: Request, container: Container, key: str | None) -> Response:
     settings = container.settings
     address = client_address(request, settings.trusted_proxies)
-    refused = await container.limiter.exceeded("static_misses", address, settings.static_misses_per_minute)
+    refused = await container.limiter.exceeded(
+        "static_misses", address, settings.static_misses_per_minute
+    )
     if refused is not None:
         raise RateLimitedError(retry_after=refused.retry_after)
     path = container.storage.local_path(key) if key is not None else None
     if path is None:
-        decision = await container.limiter.hit("static_misses", address, settings.static_misses_per_minute)
+        decision = await container.limiter.hit(
+            "static_misses", address, settings.static_misses_per_minute
+        )
         if not decision.allowed:
             raise RateLimitedError(retry_after=decision.retry_after)
         raise NotFoundError()
-    return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": "public, max-age=31536000, immutable"})
+    return FileResponse(
+        path,
+        media_type="video/mp4",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )

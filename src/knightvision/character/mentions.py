@@ -49,7 +49,9 @@ def find_mentions(prompt: str, characters: Sequence[tuple[int, str]]) -> list[Me
             continue
         found: tuple[int, int] | None = None
         for folded, length, character_id in names:
-            if prompt[at + 1 : at + 1 + length].casefold() == folded and _ends_at_boundary(prompt, at + 1 + length):
+            if prompt[at + 1 : at + 1 + length].casefold() == folded and _ends_at_boundary(
+                prompt, at + 1 + length
+            ):
                 found = (at + 1 + length, character_id)
                 break
         if found is None:

@@ -60,17 +60,23 @@ class _Run:
 def _upstream(adapters: dict[str, VideoModelAdapter], name: str) -> Any:
     adapter = adapters.get(name)
     if adapter is None or not adapter.available():
-        raise JobFailure("generation_unavailable", "Video generation not available", stage="generating")
+        raise JobFailure(
+            "generation_unavailable", "Video generation not available", stage="generating"
+        )
     return adapter
 
 
-def make_character_create_handler(adapters: dict[str, VideoModelAdapter], storage: MediaStorage) -> JobHandler:
+def make_character_create_handler(
+    adapters: dict[str, VideoModelAdapter], storage: MediaStorage
+) -> JobHandler:
     async def create_character(context: JobContext) -> dict[str, Any]:
         params = context.params
         key = character_video_key(params["public_token"])
         if "stored" in context.checkpoint and storage.local_path(key):
             return context.checkpoint["stored"]
-        await context.report(status="processing", message="Creating the character video...", progress=5)
+        await context.report(
+            status="processing", message="Creating the character video...", progress=5
+        )
         with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
             output = Path(scratch) / "character.mp4"
             if params["adapter"] == LOCAL:
@@ -79,33 +85,55 @@ def make_character_create_handler(adapters: dict[str, VideoModelAdapter], storag
                     render_presenter,
                 )
 
-                spec = PresenterSpec(prompt=params["prompt"], duration=params["duration"], width=params["width"], height=params["height"])
-                await asyncio.to_thread(render_presenter, spec, output, progress=context.progress_from_thread)
+                spec = PresenterSpec(
+                    prompt=params["prompt"],
+                    duration=params["duration"],
+                    width=params["width"],
+                    height=params["height"],
+                )
+                await asyncio.to_thread(
+                    render_presenter, spec, output, progress=context.progress_from_thread
+                )
                 provenance: dict[str, Any] = {"renderer": "local-storyboard", "figure": "presenter"}
             else:
                 adapter = _upstream(adapters, params["adapter"])
                 spec = GenerationSpec(
-                    prompt=params["prompt"], duration=params["duration"], width=params["width"], height=params["height"],
-                    aspect_ratio=params["aspect_ratio"], resolution="720p", upstream_model=params.get("upstream_model"),
+                    prompt=params["prompt"],
+                    duration=params["duration"],
+                    width=params["width"],
+                    height=params["height"],
+                    aspect_ratio=params["aspect_ratio"],
+                    resolution="720p",
+                    upstream_model=params.get("upstream_model"),
                     job_id=context.job.id,
                 )
                 try:
                     provenance = await adapter.generate(spec, output, _Run(context, 5, 90))
                 except GenerationError as exc:
-                    raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="generating") from exc
+                    raise JobFailure(
+                        exc.code, exc.message, retryable=exc.retryable, stage="generating"
+                    ) from exc
             await context.report(message="Storing the character video...", progress=96)
             info = await asyncio.to_thread(probe, output)
-            if (info.width, info.height) != (params["width"], params["height"]) or abs(info.duration - params["duration"]) > DURATION_TOLERANCE:
+            if (info.width, info.height) != (params["width"], params["height"]) or abs(
+                info.duration - params["duration"]
+            ) > DURATION_TOLERANCE:
                 raise JobFailure(
                     "render_mismatch",
                     f"Rendered video is {info.width}x{info.height}, {info.duration:.2f} s; asked for "
                     f"{params['width']}x{params['height']}, {params['duration']} s",
-                    retryable=True, stage="verifying",
+                    retryable=True,
+                    stage="verifying",
                 )
             size = await asyncio.to_thread(storage.put_file, key, output)
         result = {
-            "video_key": key, "duration": round(info.duration, 3), "width": info.width, "height": info.height,
-            "size_bytes": size, "origin_task_id": provenance.get("upstream_task_id"), "provenance": provenance,
+            "video_key": key,
+            "duration": round(info.duration, 3),
+            "width": info.width,
+            "height": info.height,
+            "size_bytes": size,
+            "origin_task_id": provenance.get("upstream_task_id"),
+            "provenance": provenance,
         }
         await context.save_checkpoint(stored=result)
         return result
@@ -113,13 +141,19 @@ def make_character_create_handler(adapters: dict[str, VideoModelAdapter], storag
     return create_character
 
 
-def make_character_finalize_handler(adapters: dict[str, VideoModelAdapter], storage: MediaStorage) -> JobHandler:
+def make_character_finalize_handler(
+    adapters: dict[str, VideoModelAdapter], storage: MediaStorage
+) -> JobHandler:
     async def finalize_character(context: JobContext) -> dict[str, Any]:
         params = context.params
         start, end = params["timestamp_start"], params["timestamp_end"]
-        await context.report(status="finalizing", message="Cutting the character segment...", progress=5)
+        await context.report(
+            status="finalizing", message="Cutting the character segment...", progress=5
+        )
         cut = context.checkpoint.get("cut")
-        if not cut or any(storage.local_path(k) is None for k in [cut["segment_key"], *cut["reference_keys"]]):
+        if not cut or any(
+            storage.local_path(k) is None for k in [cut["segment_key"], *cut["reference_keys"]]
+        ):
             cut = await _cut(context, storage, start, end)
             await context.save_checkpoint(cut=cut)
 
@@ -128,19 +162,32 @@ def make_character_finalize_handler(adapters: dict[str, VideoModelAdapter], stor
             await context.report(message="Registering the character...", progress=40)
             adapter = _upstream(adapters, params["adapter"])
             if not hasattr(adapter, "register_character"):
-                raise JobFailure("generation_unavailable", "Video generation not available", stage="registering")
+                raise JobFailure(
+                    "generation_unavailable", "Video generation not available", stage="registering"
+                )
             registration = CharacterRegistration(
-                name=params["name"], handle=params["handle"], character_prompt=params["character_prompt"],
-                traits=params["prompt"], timestamp_start=start, timestamp_end=end,
-                origin_task_id=params.get("origin_task_id"), segment=storage.local_path(cut["segment_key"]),
-                video_url=params.get("video_url"), job_id=context.job.id,
+                name=params["name"],
+                handle=params["handle"],
+                character_prompt=params["character_prompt"],
+                traits=params["prompt"],
+                timestamp_start=start,
+                timestamp_end=end,
+                origin_task_id=params.get("origin_task_id"),
+                segment=storage.local_path(cut["segment_key"]),
+                video_url=params.get("video_url"),
+                job_id=context.job.id,
             )
             try:
                 upstream = await adapter.register_character(registration, _Run(context, 40, 95))
             except GenerationError as exc:
-                raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="registering") from exc
+                raise JobFailure(
+                    exc.code, exc.message, retryable=exc.retryable, stage="registering"
+                ) from exc
         result = {
-            "timestamp_start": start, "timestamp_end": end, "character_prompt": params["character_prompt"], **cut,
+            "timestamp_start": start,
+            "timestamp_end": end,
+            "character_prompt": params["character_prompt"],
+            **cut,
         }
         if upstream is not None:
             result["upstream"] = upstream
@@ -154,18 +201,34 @@ async def _cut(context: JobContext, storage: MediaStorage, start: int, end: int)
     params = context.params
     source = storage.local_path(character_video_key(params["public_token"]))
     if source is None:
-        raise JobFailure("character_video_missing", "The character video is no longer available", stage="extracting")
+        raise JobFailure(
+            "character_video_missing",
+            "The character video is no longer available",
+            stage="extracting",
+        )
     with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
         segment = Path(scratch) / "segment.mp4"
         try:
             info = await asyncio.to_thread(cut_segment, source, segment, start, end)
-            stills = await asyncio.to_thread(extract_stills, segment, Path(scratch) / "stills", REFERENCE_STILLS, stem="reference")
+            stills = await asyncio.to_thread(
+                extract_stills,
+                segment,
+                Path(scratch) / "stills",
+                REFERENCE_STILLS,
+                stem="reference",
+            )
         except SegmentError as exc:
             raise JobFailure(
-                "segment_failed", f"Could not cut seconds {start}-{end} out of the character video", stage="extracting"
+                "segment_failed",
+                f"Could not cut seconds {start}-{end} out of the character video",
+                stage="extracting",
             ) from exc
         if abs(info.duration - (end - start)) > DURATION_TOLERANCE:
-            raise JobFailure("segment_failed", f"Could not cut seconds {start}-{end} out of the character video", stage="extracting")
+            raise JobFailure(
+                "segment_failed",
+                f"Could not cut seconds {start}-{end} out of the character video",
+                stage="extracting",
+            )
         segment_key = finalize_key(params["public_token"], context.job.id, "segment.mp4")
         await asyncio.to_thread(storage.put_file, segment_key, segment)
         reference_keys = []
@@ -173,4 +236,8 @@ async def _cut(context: JobContext, storage: MediaStorage, start: int, end: int)
             key = finalize_key(params["public_token"], context.job.id, f"reference_{index}.png")
             await asyncio.to_thread(storage.put_file, key, still)
             reference_keys.append(key)
-    return {"segment_key": segment_key, "segment_seconds": round(info.duration, 3), "reference_keys": reference_keys}
+    return {
+        "segment_key": segment_key,
+        "segment_seconds": round(info.duration, 3),
+        "reference_keys": reference_keys,
+    }

@@ -18,13 +18,30 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from knightvision.db.schema import characters, jobs
 
-PROCESSING, READY, FAILED, FINALIZING, FINALIZED = "processing", "ready", "failed", "finalizing", "finalized"
+PROCESSING, READY, FAILED, FINALIZING, FINALIZED = (
+    "processing",
+    "ready",
+    "failed",
+    "finalizing",
+    "finalized",
+)
 
 _create = jobs.alias("create_job")
 _finalize = jobs.alias("finalize_job")
 _JOB_FIELDS = (
-    "id", "status", "params", "result", "error", "error_code", "failed_stage", "retryable", "credits_used",
-    "credits_refunded", "created_at", "finished_at", "progress",
+    "id",
+    "status",
+    "params",
+    "result",
+    "error",
+    "error_code",
+    "failed_stage",
+    "retryable",
+    "credits_used",
+    "credits_refunded",
+    "created_at",
+    "finished_at",
+    "progress",
 )
 
 
@@ -86,7 +103,9 @@ class CharacterRecord:
     @property
     def finalized(self) -> dict[str, Any] | None:
         """The finalize job's result (references, upstream registration) once finalized."""
-        return self.finalize.result if self.finalize is not None and self.finalize.complete else None
+        return (
+            self.finalize.result if self.finalize is not None and self.finalize.complete else None
+        )
 
 
 def _select() -> Select[Any]:
@@ -113,21 +132,48 @@ def _record(row: Any) -> CharacterRecord:
     create = _job(row, "create")
     assert create is not None
     return CharacterRecord(
-        id=row.id, account_id=row.account_id, name=row.name, prompt=row.prompt, duration=row.duration,
-        aspect_ratio=row.aspect_ratio, public_token=row.public_token, adapter=row.adapter,
-        upstream_model=row.upstream_model, created_at=row.created_at, create=create, finalize=_job(row, "finalize"),
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        prompt=row.prompt,
+        duration=row.duration,
+        aspect_ratio=row.aspect_ratio,
+        public_token=row.public_token,
+        adapter=row.adapter,
+        upstream_model=row.upstream_model,
+        created_at=row.created_at,
+        create=create,
+        finalize=_job(row, "finalize"),
     )
 
 
 async def insert(
-    conn: AsyncConnection, *, account_id: int, name: str, prompt: str, duration: int, aspect_ratio: str,
-    public_token: str, adapter: str, upstream_model: str | None, create_job_id: str, now: datetime,
+    conn: AsyncConnection,
+    *,
+    account_id: int,
+    name: str,
+    prompt: str,
+    duration: int,
+    aspect_ratio: str,
+    public_token: str,
+    adapter: str,
+    upstream_model: str | None,
+    create_job_id: str,
+    now: datetime,
 ) -> int:
     result = await conn.execute(
         characters.insert().values(
-            account_id=account_id, name=name, prompt=prompt, duration=duration, aspect_ratio=aspect_ratio,
-            public_token=public_token, adapter=adapter, upstream_model=upstream_model, create_job_id=create_job_id,
-            created_at=now, updated_at=now,
+            account_id=account_id,
+            name=name,
+            prompt=prompt,
+            duration=duration,
+            aspect_ratio=aspect_ratio,
+            public_token=public_token,
+            adapter=adapter,
+            upstream_model=upstream_model,
+            create_job_id=create_job_id,
+            created_at=now,
+            updated_at=now,
         )
     )
     return int(result.inserted_primary_key[0])
@@ -135,12 +181,16 @@ async def insert(
 
 async def get(conn: AsyncConnection, account_id: int, character_id: int) -> CharacterRecord | None:
     row = (
-        await conn.execute(_select().where(characters.c.id == character_id, characters.c.account_id == account_id))
+        await conn.execute(
+            _select().where(characters.c.id == character_id, characters.c.account_id == account_id)
+        )
     ).first()
     return _record(row) if row is not None else None
 
 
-async def list_for_account(conn: AsyncConnection, account_id: int, limit: int) -> list[CharacterRecord]:
+async def list_for_account(
+    conn: AsyncConnection, account_id: int, limit: int
+) -> list[CharacterRecord]:
     rows = await conn.execute(
         _select()
         .where(characters.c.account_id == account_id)
@@ -163,11 +213,19 @@ async def finalized(conn: AsyncConnection, account_id: int) -> list[CharacterRec
 
 
 async def claim_finalize(
-    conn: AsyncConnection, character_id: int, expected: str | None, finalize_job_id: str, now: datetime
+    conn: AsyncConnection,
+    character_id: int,
+    expected: str | None,
+    finalize_job_id: str,
+    now: datetime,
 ) -> bool:
     """Point the character at a new finalize job, unless another request did so first (a
     compare-and-set on the previous job, so two finalizes racing cannot both be charged)."""
-    previous = characters.c.finalize_job_id.is_(None) if expected is None else characters.c.finalize_job_id == expected
+    previous = (
+        characters.c.finalize_job_id.is_(None)
+        if expected is None
+        else characters.c.finalize_job_id == expected
+    )
     outcome = await conn.execute(
         update(characters)
         .where(and_(characters.c.id == character_id, previous))

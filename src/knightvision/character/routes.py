@@ -33,7 +33,13 @@ CHARACTER_ADAPTERS = (LOCAL, "kie", "openai", "evolink", DISABLED)
 # The video model a character video renders on when the route names only the adapter.
 DEFAULT_VIDEO_MODEL = {"kie": "sora-2-text-to-video", "openai": "sora-2", "evolink": "sora-2"}
 # Shortest and longest finalize segment each route accepts, whole seconds (D16: at most 4).
-SEGMENT_SECONDS = {LOCAL: (1, 4), "kie": (1, 4), "openai": (2, 4), "evolink": (1, 2), DISABLED: (1, 4)}
+SEGMENT_SECONDS = {
+    LOCAL: (1, 4),
+    "kie": (1, 4),
+    "openai": (2, 4),
+    "evolink": (1, 2),
+    DISABLED: (1, 4),
+}
 MAX_CHARACTER_SECONDS = 60
 RESOLUTION = "720p"  # character videos are 720p in every aspect ratio
 
@@ -64,7 +70,9 @@ class CharacterRoute:
         if self.adapter in (LOCAL, DISABLED):
             return True
         caps = CATALOGUES.get(self.adapter, {}).get(self.upstream_model or "")
-        return caps is not None and plan_render(caps, duration, aspect_ratio, RESOLUTION) is not None
+        return (
+            caps is not None and plan_render(caps, duration, aspect_ratio, RESOLUTION) is not None
+        )
 
 
 def frame_size(aspect_ratio: str) -> tuple[int, int]:
@@ -76,22 +84,30 @@ def character_route(route: ModelRoute | None) -> CharacterRoute:
         return CharacterRoute(LOCAL)
     if route.adapter in (LOCAL, DISABLED):
         return CharacterRoute(route.adapter)
-    return CharacterRoute(route.adapter, route.upstream_model or DEFAULT_VIDEO_MODEL.get(route.adapter))
+    return CharacterRoute(
+        route.adapter, route.upstream_model or DEFAULT_VIDEO_MODEL.get(route.adapter)
+    )
 
 
 def character_route_problems(route: ModelRoute) -> list[str]:
     """Why a configured character route cannot be used (empty when it is fine)."""
     if route.adapter not in CHARACTER_ADAPTERS:
-        return [f"adapter {route.adapter!r} cannot make characters; one of {list(CHARACTER_ADAPTERS)}"]
+        return [
+            f"adapter {route.adapter!r} cannot make characters; one of {list(CHARACTER_ADAPTERS)}"
+        ]
     resolved = character_route(route)
     if resolved.adapter in (LOCAL, DISABLED):
         return []
     known = CATALOGUES.get(resolved.adapter, {})
     if resolved.upstream_model not in known:
-        return [f"{resolved.adapter} does not know upstream model {resolved.upstream_model!r}; known: {sorted(known)}"]
+        return [
+            f"{resolved.adapter} does not know upstream model {resolved.upstream_model!r}; known: {sorted(known)}"
+        ]
     if resolved.adapter == "kie" and not str(resolved.upstream_model).startswith("sora-2"):
         # sora-2-characters-pro takes its character from a Sora task on kie.
         return [f"kie characters need a Sora model, not {resolved.upstream_model!r}"]
-    if not any(resolved.renders(d, a) for d in range(1, MAX_CHARACTER_SECONDS + 1) for a in ASPECT_RATIOS):
+    if not any(
+        resolved.renders(d, a) for d in range(1, MAX_CHARACTER_SECONDS + 1) for a in ASPECT_RATIOS
+    ):
         return [f"{resolved.adapter} {resolved.upstream_model} cannot render any character video"]
     return []

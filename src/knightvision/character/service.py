@@ -92,24 +92,54 @@ class CharacterService:
         token = secrets.token_hex(12)
         width, height = frame_size(request.aspect_ratio)
         async with write_transaction(self.engine) as conn:
-            remaining = await ledger.debit(conn, principal.account_id, cost, job_id, "character creation", now)
+            remaining = await ledger.debit(
+                conn, principal.account_id, cost, job_id, "character creation", now
+            )
             character_id = await repository.insert(
-                conn, account_id=principal.account_id, name=request.name, prompt=request.prompt,
-                duration=request.duration, aspect_ratio=request.aspect_ratio, public_token=token,
-                adapter=self.route.adapter, upstream_model=self.route.upstream_model, create_job_id=job_id, now=now,
+                conn,
+                account_id=principal.account_id,
+                name=request.name,
+                prompt=request.prompt,
+                duration=request.duration,
+                aspect_ratio=request.aspect_ratio,
+                public_token=token,
+                adapter=self.route.adapter,
+                upstream_model=self.route.upstream_model,
+                create_job_id=job_id,
+                now=now,
             )
             await self.queue.enqueue(
-                conn, job_id=job_id, account_id=principal.account_id, kind=CHARACTER_CREATE, status="processing",
-                message="Creating the character video...", credits_used=cost, now=now,
+                conn,
+                job_id=job_id,
+                account_id=principal.account_id,
+                kind=CHARACTER_CREATE,
+                status="processing",
+                message="Creating the character video...",
+                credits_used=cost,
+                now=now,
                 params={
-                    "character_id": character_id, "public_token": token, "name": request.name, "prompt": request.prompt,
-                    "duration": request.duration, "aspect_ratio": request.aspect_ratio, "width": width, "height": height,
-                    "adapter": self.route.adapter, "upstream_model": self.route.upstream_model,
+                    "character_id": character_id,
+                    "public_token": token,
+                    "name": request.name,
+                    "prompt": request.prompt,
+                    "duration": request.duration,
+                    "aspect_ratio": request.aspect_ratio,
+                    "width": width,
+                    "height": height,
+                    "adapter": self.route.adapter,
+                    "upstream_model": self.route.upstream_model,
                 },
             )
-        return {"character_id": character_id, "status": "processing", "credits_used": cost, "credits_remaining": remaining}
+        return {
+            "character_id": character_id,
+            "status": "processing",
+            "credits_used": cost,
+            "credits_remaining": remaining,
+        }
 
-    async def finalize(self, principal: KeyPrincipal, raw_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def finalize(
+        self, principal: KeyPrincipal, raw_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
         record = await self._owned(principal, raw_id)
         route = CharacterRoute(record.adapter, record.upstream_model)
         request = parse_finalize_request(body, record.duration, route)
@@ -122,21 +152,39 @@ class CharacterService:
         job_id = new_job_id(now, FINALIZE_JOB_FAMILY)
         video = record.video or {}
         params = {
-            "character_id": record.id, "public_token": record.public_token, "name": record.name,
-            "prompt": record.prompt, "duration": record.duration, "adapter": record.adapter,
-            "upstream_model": record.upstream_model, "origin_task_id": video.get("origin_task_id"),
-            "video_url": self.video_url(record.public_token), "handle": handle_for(record.name, record.public_token),
-            "timestamp_start": request.timestamp_start, "timestamp_end": request.timestamp_end,
+            "character_id": record.id,
+            "public_token": record.public_token,
+            "name": record.name,
+            "prompt": record.prompt,
+            "duration": record.duration,
+            "adapter": record.adapter,
+            "upstream_model": record.upstream_model,
+            "origin_task_id": video.get("origin_task_id"),
+            "video_url": self.video_url(record.public_token),
+            "handle": handle_for(record.name, record.public_token),
+            "timestamp_start": request.timestamp_start,
+            "timestamp_end": request.timestamp_end,
             "character_prompt": request.character_prompt,
         }
         async with write_transaction(self.engine) as conn:
-            remaining = await ledger.debit(conn, principal.account_id, cost, job_id, "character finalize", now)
+            remaining = await ledger.debit(
+                conn, principal.account_id, cost, job_id, "character finalize", now
+            )
             previous = record.finalize.id if record.finalize is not None else None
             if not await repository.claim_finalize(conn, record.id, previous, job_id, now):
-                raise BadRequestError("Character is not ready", code="character_not_ready")  # another finalize won
+                raise BadRequestError(
+                    "Character is not ready", code="character_not_ready"
+                )  # another finalize won
             await self.queue.enqueue(
-                conn, job_id=job_id, account_id=principal.account_id, kind=CHARACTER_FINALIZE, status="finalizing",
-                message="Finalizing the character...", params=params, credits_used=cost, now=now,
+                conn,
+                job_id=job_id,
+                account_id=principal.account_id,
+                kind=CHARACTER_FINALIZE,
+                status="finalizing",
+                message="Finalizing the character...",
+                params=params,
+                credits_used=cost,
+                now=now,
             )
         return {"status": "finalizing", "credits_used": cost, "credits_remaining": remaining}
 
@@ -163,40 +211,61 @@ class CharacterService:
     def _summary(self, record: CharacterRecord) -> dict[str, Any]:
         status = record.status
         view: dict[str, Any] = {
-            "id": record.id, "name": record.name, "status": status, "aspect_ratio": record.aspect_ratio,
+            "id": record.id,
+            "name": record.name,
+            "status": status,
+            "aspect_ratio": record.aspect_ratio,
             "created_at": format_wire(record.created_at),
         }
         video = record.video
         if video is not None:  # D13: once ready, so partners can choose finalize timestamps
             view["duration"] = record.duration
             view["video_url"] = self.video_url(record.public_token)
-        failed = record.create if status == FAILED else (
-            record.finalize if record.finalize is not None and record.finalize.failed else None
+        failed = (
+            record.create
+            if status == FAILED
+            else (
+                record.finalize if record.finalize is not None and record.finalize.failed else None
+            )
         )
         if failed is not None:
-            view.update(error=failed.error, error_code=failed.error_code, failed_stage=failed.failed_stage, retryable=failed.retryable)
+            view.update(
+                error=failed.error,
+                error_code=failed.error_code,
+                failed_stage=failed.failed_stage,
+                retryable=failed.retryable,
+            )
         return _present(view)
 
     def _detail(self, record: CharacterRecord) -> dict[str, Any]:
         view = self._summary(record)
         view.update(
-            prompt=record.prompt, credits_used=record.create.credits_used,
+            prompt=record.prompt,
+            credits_used=record.create.credits_used,
             credits_refunded=record.create.credits_refunded,
         )
         if record.video is not None:
             view.update(width=record.video.get("width"), height=record.video.get("height"))
         finalize = record.finalize
         if finalize is not None:
-            view["finalize"] = _present({
-                "status": "finalized" if finalize.complete else "failed" if finalize.failed else "finalizing",
-                "timestamp_start": finalize.params.get("timestamp_start"),
-                "timestamp_end": finalize.params.get("timestamp_end"),
-                "character_prompt": finalize.params.get("character_prompt"),
-                "credits_used": finalize.credits_used, "credits_refunded": finalize.credits_refunded,
-                "created_at": format_wire(finalize.created_at), "finished_at": format_wire(finalize.finished_at),
-                "error": finalize.error if finalize.failed else None,
-                "error_code": finalize.error_code if finalize.failed else None,
-            })
+            view["finalize"] = _present(
+                {
+                    "status": "finalized"
+                    if finalize.complete
+                    else "failed"
+                    if finalize.failed
+                    else "finalizing",
+                    "timestamp_start": finalize.params.get("timestamp_start"),
+                    "timestamp_end": finalize.params.get("timestamp_end"),
+                    "character_prompt": finalize.params.get("character_prompt"),
+                    "credits_used": finalize.credits_used,
+                    "credits_refunded": finalize.credits_refunded,
+                    "created_at": format_wire(finalize.created_at),
+                    "finished_at": format_wire(finalize.finished_at),
+                    "error": finalize.error if finalize.failed else None,
+                    "error_code": finalize.error_code if finalize.failed else None,
+                }
+            )
         return _present(view)
 
 
@@ -212,8 +281,12 @@ class CharacterDirectory:
         for character_id in request.character_ids:
             if character_id not in usable:
                 raise BadRequestError("Unknown character", code="unknown_character")
-        mentions = find_mentions(request.prompt, [(record.id, record.name) for record in usable.values()])
-        chosen = list(dict.fromkeys([*request.character_ids, *(mention.character_id for mention in mentions)]))
+        mentions = find_mentions(
+            request.prompt, [(record.id, record.name) for record in usable.values()]
+        )
+        chosen = list(
+            dict.fromkeys([*request.character_ids, *(mention.character_id for mention in mentions)])
+        )
         if not chosen:
             return {}
         if len(chosen) > MAX_CHARACTERS:
@@ -223,20 +296,38 @@ class CharacterDirectory:
         entries = [_usage(record) for record in records]
         if model.adapter != LOCAL:
             caps = route_capabilities(model.adapter, model.upstream_model)
-            storyboard = model.adapter == "kie" and (model.upstream_model == "sora-2-pro-storyboard" or request.duration == 25)
+            storyboard = model.adapter == "kie" and (
+                model.upstream_model == "sora-2-pro-storyboard" or request.duration == 25
+            )
             if (
-                caps is None or not caps.characters or storyboard
-                or any(entry["adapter"] != model.adapter or not entry.get("upstream_id") for entry in entries)
+                caps is None
+                or not caps.characters
+                or storyboard
+                or any(
+                    entry["adapter"] != model.adapter or not entry.get("upstream_id")
+                    for entry in entries
+                )
             ):
-                raise BadRequestError("Characters are not available for this model", code="characters_unsupported")
+                raise BadRequestError(
+                    "Characters are not available for this model", code="characters_unsupported"
+                )
         by_id = {entry["id"]: entry for entry in entries}
-        prompt = rewrite(request.prompt, mentions, lambda character_id: _label(by_id[character_id], model.adapter))
+        prompt = rewrite(
+            request.prompt,
+            mentions,
+            lambda character_id: _label(by_id[character_id], model.adapter),
+        )
         unmentioned = [by_id[c] for c in chosen if c not in {m.character_id for m in mentions}]
-        if unmentioned and model.adapter != LOCAL:  # upstreams want the character named in the prompt
+        if (
+            unmentioned and model.adapter != LOCAL
+        ):  # upstreams want the character named in the prompt
             prompt = f"Featuring {' and '.join(_label(entry, model.adapter) for entry in unmentioned)}. {prompt}"
         caps = route_capabilities(model.adapter, model.upstream_model)
         if caps is not None and len(prompt) > caps.max_prompt_chars:
-            raise BadRequestError(f"Prompt must be {caps.max_prompt_chars} characters or less for this model", code="prompt_too_long")
+            raise BadRequestError(
+                f"Prompt must be {caps.max_prompt_chars} characters or less for this model",
+                code="prompt_too_long",
+            )
         return {"characters": entries, "render_prompt": prompt}
 
 
@@ -244,9 +335,12 @@ def _usage(record: CharacterRecord) -> dict[str, Any]:
     finalized = record.finalized or {}
     upstream = finalized.get("upstream") or {}
     entry = {
-        "id": record.id, "name": record.name, "adapter": upstream.get("adapter") or record.adapter,
+        "id": record.id,
+        "name": record.name,
+        "adapter": upstream.get("adapter") or record.adapter,
         "reference_keys": finalized.get("reference_keys") or [],
-        "upstream_id": upstream.get("character_id"), "handle": upstream.get("handle"),
+        "upstream_id": upstream.get("character_id"),
+        "handle": upstream.get("handle"),
     }
     return _present(entry)
 

@@ -60,35 +60,55 @@ def parse_character_request(body: dict[str, Any], route: CharacterRoute) -> Char
     duration = body.get("duration")
     if duration is None:
         duration = DEFAULT_DURATION
-    if not is_json_int(duration) or not any(route.renders(duration, aspect) for aspect in ASPECT_RATIOS):
+    if not is_json_int(duration) or not any(
+        route.renders(duration, aspect) for aspect in ASPECT_RATIOS
+    ):
         raise BadRequestError("Invalid duration", code="invalid_duration")
     aspect_ratio = body.get("aspect_ratio")
     if aspect_ratio is None:
         aspect_ratio = DEFAULT_ASPECT_RATIO
     if not isinstance(aspect_ratio, str) or not route.renders(duration, aspect_ratio):
         raise BadRequestError("Invalid aspect_ratio", code="invalid_aspect_ratio")
-    return CharacterRequest(name=" ".join(name.split()), prompt=prompt, duration=duration, aspect_ratio=aspect_ratio)
+    return CharacterRequest(
+        name=" ".join(name.split()), prompt=prompt, duration=duration, aspect_ratio=aspect_ratio
+    )
 
 
-def parse_finalize_request(body: dict[str, Any], video_seconds: int, route: CharacterRoute) -> FinalizeRequest:
+def parse_finalize_request(
+    body: dict[str, Any], video_seconds: int, route: CharacterRoute
+) -> FinalizeRequest:
     """D16: whole seconds, 0 <= start < end <= the video's duration, end - start <= 4, and within
     the character route's own segment limits."""
     start = body.get("timestamp_start")
     end = body.get("timestamp_end")
     start = DEFAULT_TIMESTAMP_START if start is None else start
     end = DEFAULT_TIMESTAMP_END if end is None else end
-    if not is_json_int(start) or not is_json_int(end) or not 0 <= start < end <= video_seconds or end - start > MAX_SEGMENT_SECONDS:
+    if (
+        not is_json_int(start)
+        or not is_json_int(end)
+        or not 0 <= start < end <= video_seconds
+        or end - start > MAX_SEGMENT_SECONDS
+    ):
         raise BadRequestError("Invalid timestamps", code="invalid_timestamps")
     shortest, longest = route.segment_seconds
     if not shortest <= end - start <= longest:
         span = f"{longest}" if shortest <= 1 else f"{shortest} to {longest}"
-        raise BadRequestError(f"Timestamps must span {span} seconds for this character route", code="invalid_timestamps")
+        raise BadRequestError(
+            f"Timestamps must span {span} seconds for this character route",
+            code="invalid_timestamps",
+        )
 
     character_prompt = body.get("character_prompt")
-    if character_prompt is None or (isinstance(character_prompt, str) and not character_prompt.strip()):
+    if character_prompt is None or (
+        isinstance(character_prompt, str) and not character_prompt.strip()
+    ):
         character_prompt = DEFAULT_CHARACTER_PROMPT
     if not isinstance(character_prompt, str):
         raise BadRequestError("Invalid character_prompt", code="invalid_character_prompt")
     if len(character_prompt) > MAX_CHARACTER_PROMPT_CHARS:
-        raise BadRequestError("Character prompt must be 1000 characters or less", code="prompt_too_long")
-    return FinalizeRequest(timestamp_start=start, timestamp_end=end, character_prompt=character_prompt.strip())
+        raise BadRequestError(
+            "Character prompt must be 1000 characters or less", code="prompt_too_long"
+        )
+    return FinalizeRequest(
+        timestamp_start=start, timestamp_end=end, character_prompt=character_prompt.strip()
+    )

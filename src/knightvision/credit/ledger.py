@@ -18,7 +18,13 @@ from knightvision.errors import InsufficientCreditsError
 
 
 async def _apply(
-    conn: AsyncConnection, account_id: int, amount: int, kind: str, reason: str, job_id: str | None, now: datetime
+    conn: AsyncConnection,
+    account_id: int,
+    amount: int,
+    kind: str,
+    reason: str,
+    job_id: str | None,
+    now: datetime,
 ) -> int | None:
     """Change the balance by ``amount`` if it stays non-negative; the new balance, or None."""
     new_balance = await conn.scalar(
@@ -31,50 +37,71 @@ async def _apply(
         return None
     await conn.execute(
         ledger_entries.insert().values(
-            account_id=account_id, amount=amount, kind=kind, reason=reason, job_id=job_id, created_at=now
+            account_id=account_id,
+            amount=amount,
+            kind=kind,
+            reason=reason,
+            job_id=job_id,
+            created_at=now,
         )
     )
     return int(new_balance)
 
 
 async def balance(conn: AsyncConnection, account_id: int) -> int:
-    return int(await conn.scalar(select(accounts.c.balance).where(accounts.c.id == account_id)) or 0)
+    return int(
+        await conn.scalar(select(accounts.c.balance).where(accounts.c.id == account_id)) or 0
+    )
 
 
-async def debit(conn: AsyncConnection, account_id: int, cost: int, job_id: str, reason: str, now: datetime) -> int:
+async def debit(
+    conn: AsyncConnection, account_id: int, cost: int, job_id: str, reason: str, now: datetime
+) -> int:
     """Charge a job; raises 402 with the balance when it cannot be covered."""
     remaining = await _apply(conn, account_id, -cost, "debit", reason, job_id, now)
     if remaining is None:
-        raise InsufficientCreditsError(credits_remaining=await balance(conn, account_id), credits_required=cost)
+        raise InsufficientCreditsError(
+            credits_remaining=await balance(conn, account_id), credits_required=cost
+        )
     return remaining
 
 
-async def refund(conn: AsyncConnection, account_id: int, amount: int, job_id: str, reason: str, now: datetime) -> bool:
+async def refund(
+    conn: AsyncConnection, account_id: int, amount: int, job_id: str, reason: str, now: datetime
+) -> bool:
     """Give a job's charge back; False when it was already refunded."""
     if amount <= 0:
         return False
     try:
-        async with conn.begin_nested():  # a savepoint, so a refused duplicate leaves the transaction usable
+        async with (
+            conn.begin_nested()
+        ):  # a savepoint, so a refused duplicate leaves the transaction usable
             await _apply(conn, account_id, amount, "refund", reason, job_id, now)
     except IntegrityError:
         return False
     return True
 
 
-async def grant(conn: AsyncConnection, account_id: int, amount: int, reason: str, now: datetime) -> int:
+async def grant(
+    conn: AsyncConnection, account_id: int, amount: int, reason: str, now: datetime
+) -> int:
     remaining = await _apply(conn, account_id, amount, "grant", reason, None, now)
     assert remaining is not None  # a grant is never negative
     return remaining
 
 
-async def adjust(conn: AsyncConnection, account_id: int, amount: int, reason: str, now: datetime) -> int | None:
+async def adjust(
+    conn: AsyncConnection, account_id: int, amount: int, reason: str, now: datetime
+) -> int | None:
     """An operator's correction, either sign; None when it would take the balance below zero."""
     return await _apply(conn, account_id, amount, "adjustment", reason, None, now)
 
 
 async def ledger_sum(conn: AsyncConnection, account_id: int) -> int:
     total = await conn.scalar(
-        select(func.coalesce(func.sum(ledger_entries.c.amount), 0)).where(ledger_entries.c.account_id == account_id)
+        select(func.coalesce(func.sum(ledger_entries.c.amount), 0)).where(
+            ledger_entries.c.account_id == account_id
+        )
     )
     return int(total or 0)
 

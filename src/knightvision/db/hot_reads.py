@@ -38,7 +38,9 @@ class OneRowQuery:
     def built(self, row: Any | None) -> Any | None:
         return row if row is None or self.build is None else self.build(row)
 
-    def run_sqlite(self, connection: sqlite3.Connection, dialect: Dialect, params: dict[str, Any]) -> Any | None:
+    def run_sqlite(
+        self, connection: sqlite3.Connection, dialect: Dialect, params: dict[str, Any]
+    ) -> Any | None:
         sql, positional_of, row_of = self._prepare(dialect)
         row = connection.execute(sql, positional_of(params)).fetchone()
         return self.built(None if row is None else row_of(row))
@@ -48,7 +50,9 @@ class OneRowQuery:
         if prepared is None:
             compiled = self.statement.compile(dialect=dialect)
             prepared = self._prepared[dialect.name] = (
-                compiled.string, _positional_binds(compiled, dialect), _row_builder(self.statement, dialect)
+                compiled.string,
+                _positional_binds(compiled, dialect),
+                _row_builder(self.statement, dialect),
             )
         return prepared
 
@@ -56,7 +60,9 @@ class OneRowQuery:
 def _positional_binds(compiled: Any, dialect: Dialect) -> Any:
     """params -> the positional tuple the driver takes, literals and bind processors applied."""
     # The statement's own literal values (``kind == "video"``); the caller gives the rest.
-    defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
+    defaults = {
+        name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+    }
     binds = tuple(
         (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
         for name in compiled.positiontup or ()
@@ -64,7 +70,9 @@ def _positional_binds(compiled: Any, dialect: Dialect) -> Any:
 
     def positional_of(params: dict[str, Any]) -> tuple[Any, ...]:
         values = {**defaults, **params}
-        return tuple(values[name] if process is None else process(values[name]) for name, process in binds)
+        return tuple(
+            values[name] if process is None else process(values[name]) for name, process in binds
+        )
 
     return positional_of
 
@@ -76,7 +84,8 @@ def _row_builder(statement: Select[Any], dialect: Dialect) -> Any:
     processed = tuple(
         (index, process)
         for index, column in enumerate(columns)
-        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+        if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
+        is not None
     )
     make = tuple.__new__
 
@@ -148,7 +157,9 @@ class HotReads:
     def _sqlite(self) -> sqlite3.Connection:
         if self._connection is None:
             # Only ever used from the event loop's thread, one statement at a time.
-            connection = sqlite3.connect(self._sqlite_path, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(
+                self._sqlite_path, isolation_level=None, check_same_thread=False
+            )
             connection.execute("PRAGMA query_only=ON")
             connection.execute("PRAGMA busy_timeout=2000")
             self._connection = connection

@@ -56,4 +56,6 @@ def prepare_schema(async_url: str) -> None:
     if current != head:
         from knightvision.errors import OperatorError
 
-        raise OperatorError(f"database schema is at {current or 'nothing'}, this build needs {head}: run `knightvision db upgrade`")
+        raise OperatorError(
+            f"database schema is at {current or 'nothing'}, this build needs {head}: run `knightvision db upgrade`"
+        )

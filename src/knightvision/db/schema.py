@@ -50,7 +50,13 @@ api_keys = Table(
     "api_keys",
     metadata,
     Column("id", IdType, primary_key=True, autoincrement=True),
-    Column("account_id", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "account_id",
+        IdType,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("prefix", String(32), nullable=False, index=True),
     Column("active", Boolean, nullable=False, default=True),
@@ -64,7 +70,13 @@ ledger_entries = Table(
     "ledger_entries",
     metadata,
     Column("id", IdType, primary_key=True, autoincrement=True),
-    Column("account_id", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "account_id",
+        IdType,
+        ForeignKey("accounts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     Column("amount", BigInteger, nullable=False),
     Column("kind", String(16), nullable=False),
     Column("reason", Text, nullable=False),
@@ -108,7 +120,9 @@ jobs = Table(
     Column("updated_at", DateTime, nullable=False),
     Column("finished_at", DateTime, nullable=True),
     CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
-    CheckConstraint("credits_refunded >= 0 AND credits_refunded <= credits_used", name="refund_bounded"),
+    CheckConstraint(
+        "credits_refunded >= 0 AND credits_refunded <= credits_used", name="refund_bounded"
+    ),
     Index(None, "account_id", "kind", "created_at"),
     Index(None, "finished_at", "run_after"),
 )

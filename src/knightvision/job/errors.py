@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 class JobFailure(Exception):
-    def __init__(self, code: str, message: str, *, retryable: bool = False, stage: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, *, retryable: bool = False, stage: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

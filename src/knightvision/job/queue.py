@@ -69,16 +69,33 @@ class JobQueue:
     ) -> None:
         await conn.execute(
             jobs.insert().values(
-                id=job_id, account_id=account_id, kind=kind, status=status, message=message, progress=0,
-                params=params, credits_used=credits_used, credits_refunded=0, attempts=0,
-                max_attempts=self.policy.max_attempts, run_after=now,
+                id=job_id,
+                account_id=account_id,
+                kind=kind,
+                status=status,
+                message=message,
+                progress=0,
+                params=params,
+                credits_used=credits_used,
+                credits_refunded=0,
+                attempts=0,
+                max_attempts=self.policy.max_attempts,
+                run_after=now,
                 deadline_at=now + timedelta(seconds=self.policy.timeout_seconds),
-                created_at=now, updated_at=now,
+                created_at=now,
+                updated_at=now,
             )
         )
 
     async def submit_paid(
-        self, *, job_id: str, account_id: int, kind: str, params: dict[str, Any], cost: int, reason: str
+        self,
+        *,
+        job_id: str,
+        account_id: int,
+        kind: str,
+        params: dict[str, Any],
+        cost: int,
+        reason: str,
     ) -> int:
         """Debit and enqueue in one transaction (D10): a job exists exactly when it was paid for.
         Returns the balance left; raises 402 when it cannot be covered."""
@@ -86,8 +103,15 @@ class JobQueue:
         async with write_transaction(self.engine) as conn:
             remaining = await ledger.debit(conn, account_id, cost, job_id, reason, now)
             await self.enqueue(
-                conn, job_id=job_id, account_id=account_id, kind=kind, status="queued",
-                message="Waiting for a worker...", params=params, credits_used=cost, now=now,
+                conn,
+                job_id=job_id,
+                account_id=account_id,
+                kind=kind,
+                status="queued",
+                message="Waiting for a worker...",
+                params=params,
+                credits_used=cost,
+                now=now,
             )
         return remaining
 
@@ -102,19 +126,33 @@ class JobQueue:
             if job is None:
                 return None
             if job.attempts > job.max_attempts:
-                await self.fail(job, JobFailure("worker_lost", "The job was interrupted too many times", retryable=True))
+                await self.fail(
+                    job,
+                    JobFailure(
+                        "worker_lost", "The job was interrupted too many times", retryable=True
+                    ),
+                )
             elif now >= job.deadline_at:
-                await self.fail(job, JobFailure("timeout", "The job ran past its time limit", retryable=True))
+                await self.fail(
+                    job, JobFailure("timeout", "The job ran past its time limit", retryable=True)
+                )
             else:
                 return job
 
-    async def _claim_one(self, conn: AsyncConnection, worker_id: str, kinds: list[str], now: datetime) -> ClaimedJob | None:
+    async def _claim_one(
+        self, conn: AsyncConnection, worker_id: str, kinds: list[str], now: datetime
+    ) -> ClaimedJob | None:
         claimable = and_(
             jobs.c.finished_at.is_(None),
             jobs.c.run_after <= now,
             or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now),
         )
-        candidates = select(jobs.c.id).where(claimable, jobs.c.kind.in_(kinds)).order_by(jobs.c.run_after, jobs.c.id).limit(8)
+        candidates = (
+            select(jobs.c.id)
+            .where(claimable, jobs.c.kind.in_(kinds))
+            .order_by(jobs.c.run_after, jobs.c.id)
+            .limit(8)
+        )
         if self._skip_locked:
             candidates = candidates.with_for_update(skip_locked=True)
         for job_id in (await conn.scalars(candidates)).all():
@@ -124,19 +162,38 @@ class JobQueue:
                     update(jobs)
                     .where(jobs.c.id == job_id, claimable)
                     .values(
-                        lease_owner=worker_id[:80], lease_token=token,
+                        lease_owner=worker_id[:80],
+                        lease_token=token,
                         lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds),
-                        attempts=jobs.c.attempts + 1, started_at=func.coalesce(jobs.c.started_at, now), updated_at=now,
+                        attempts=jobs.c.attempts + 1,
+                        started_at=func.coalesce(jobs.c.started_at, now),
+                        updated_at=now,
                     )
-                    .returning(jobs.c.id, jobs.c.kind, jobs.c.account_id, jobs.c.params, jobs.c.checkpoint,
-                               jobs.c.attempts, jobs.c.max_attempts, jobs.c.credits_used, jobs.c.deadline_at)
+                    .returning(
+                        jobs.c.id,
+                        jobs.c.kind,
+                        jobs.c.account_id,
+                        jobs.c.params,
+                        jobs.c.checkpoint,
+                        jobs.c.attempts,
+                        jobs.c.max_attempts,
+                        jobs.c.credits_used,
+                        jobs.c.deadline_at,
+                    )
                 )
             ).first()
             if row is not None:
                 return ClaimedJob(
-                    id=row.id, kind=row.kind, account_id=row.account_id, params=row.params,
-                    checkpoint=row.checkpoint or {}, attempts=row.attempts, max_attempts=row.max_attempts,
-                    lease_token=token, credits_used=row.credits_used, deadline_at=row.deadline_at,
+                    id=row.id,
+                    kind=row.kind,
+                    account_id=row.account_id,
+                    params=row.params,
+                    checkpoint=row.checkpoint or {},
+                    attempts=row.attempts,
+                    max_attempts=row.max_attempts,
+                    lease_token=token,
+                    credits_used=row.credits_used,
+                    deadline_at=row.deadline_at,
                 )
         return None
 
@@ -153,23 +210,41 @@ class JobQueue:
         async with write_transaction(self.engine) as conn:
             result = await conn.execute(
                 self._fenced(job).values(
-                    lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds), updated_at=now, **visible
+                    lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds),
+                    updated_at=now,
+                    **visible,
                 )
             )
         return result.rowcount == 1
 
     async def save_checkpoint(self, job: ClaimedJob, checkpoint: dict[str, Any]) -> bool:
         async with write_transaction(self.engine) as conn:
-            result = await conn.execute(self._fenced(job).values(checkpoint=checkpoint, updated_at=utcnow()))
+            result = await conn.execute(
+                self._fenced(job).values(checkpoint=checkpoint, updated_at=utcnow())
+            )
         return result.rowcount == 1
 
-    async def complete(self, job: ClaimedJob, result: dict[str, Any], *, status: str = "complete", message: str = "Complete") -> bool:
+    async def complete(
+        self,
+        job: ClaimedJob,
+        result: dict[str, Any],
+        *,
+        status: str = "complete",
+        message: str = "Complete",
+    ) -> bool:
         now = utcnow()
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
                 self._fenced(job).values(
-                    status=status, message=message, progress=100, result=result, finished_at=now, updated_at=now,
-                    lease_owner=None, lease_token=None, lease_expires_at=None,
+                    status=status,
+                    message=message,
+                    progress=100,
+                    result=result,
+                    finished_at=now,
+                    updated_at=now,
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_expires_at=None,
                 )
             )
         return outcome.rowcount == 1
@@ -180,8 +255,12 @@ class JobQueue:
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
                 self._fenced(job).values(
-                    run_after=now + timedelta(seconds=retry_delay(job.attempts)), last_error=f"{failure.code}: {failure.message}",
-                    lease_owner=None, lease_token=None, lease_expires_at=None, updated_at=now,
+                    run_after=now + timedelta(seconds=retry_delay(job.attempts)),
+                    last_error=f"{failure.code}: {failure.message}",
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_expires_at=None,
+                    updated_at=now,
                 )
             )
         return outcome.rowcount == 1
@@ -192,8 +271,12 @@ class JobQueue:
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
                 self._fenced(job).values(
-                    run_after=now, attempts=jobs.c.attempts - 1, lease_owner=None, lease_token=None,
-                    lease_expires_at=None, updated_at=now,
+                    run_after=now,
+                    attempts=jobs.c.attempts - 1,
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_expires_at=None,
+                    updated_at=now,
                 )
             )
         return outcome.rowcount == 1
@@ -204,18 +287,34 @@ class JobQueue:
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
                 self._fenced(job).values(
-                    status=status, message=failure.message, error=failure.message, error_code=failure.code,
-                    failed_stage=failure.stage, retryable=failure.retryable, credits_refunded=job.credits_used,
-                    finished_at=now, updated_at=now, lease_owner=None, lease_token=None, lease_expires_at=None,
+                    status=status,
+                    message=failure.message,
+                    error=failure.message,
+                    error_code=failure.code,
+                    failed_stage=failure.stage,
+                    retryable=failure.retryable,
+                    credits_refunded=job.credits_used,
+                    finished_at=now,
+                    updated_at=now,
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_expires_at=None,
                 )
             )
             if outcome.rowcount != 1:
                 return False
-            await ledger.refund(conn, job.account_id, job.credits_used, job.id, f"refund: {failure.code}", now)
+            await ledger.refund(
+                conn, job.account_id, job.credits_used, job.id, f"refund: {failure.code}", now
+            )
         return True
 
     # Reads for operators and tests ---------------------------------------------------------------
 
     async def pending_count(self) -> int:
         async with self.engine.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(jobs).where(jobs.c.finished_at.is_(None))) or 0)
+            return int(
+                await conn.scalar(
+                    select(func.count()).select_from(jobs).where(jobs.c.finished_at.is_(None))
+                )
+                or 0
+            )

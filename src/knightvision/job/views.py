@@ -9,9 +9,20 @@ from knightvision.kit.clock import format_wire
 
 # What a partner-facing job view reads (``lifecycle_fields`` plus the kind's params and result).
 VIEW_COLUMNS = (
-    jobs.c.id, jobs.c.status, jobs.c.message, jobs.c.progress, jobs.c.params, jobs.c.result, jobs.c.error,
-    jobs.c.error_code, jobs.c.failed_stage, jobs.c.retryable, jobs.c.credits_used, jobs.c.credits_refunded,
-    jobs.c.created_at, jobs.c.finished_at,
+    jobs.c.id,
+    jobs.c.status,
+    jobs.c.message,
+    jobs.c.progress,
+    jobs.c.params,
+    jobs.c.result,
+    jobs.c.error,
+    jobs.c.error_code,
+    jobs.c.failed_stage,
+    jobs.c.retryable,
+    jobs.c.credits_used,
+    jobs.c.credits_refunded,
+    jobs.c.created_at,
+    jobs.c.finished_at,
 )
 
 
@@ -33,5 +44,10 @@ def lifecycle_fields(row: Any) -> dict[str, Any]:
         "finished_at": format_wire(row.finished_at),
     }
     if row.status == "error":
-        view.update(error=row.error, error_code=row.error_code, failed_stage=row.failed_stage, retryable=row.retryable)
+        view.update(
+            error=row.error,
+            error_code=row.error_code,
+            failed_stage=row.failed_stage,
+            retryable=row.retryable,
+        )
     return view

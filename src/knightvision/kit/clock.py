@@ -6,14 +6,14 @@ same way, and rendered as ``YYYY-MM-DD HH:MM:SS`` (D8).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 WIRE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 def utcnow() -> datetime:
     """The current UTC time, naive, at microsecond precision."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def format_wire(moment: datetime | None) -> str | None:

@@ -14,7 +14,9 @@ _JOB_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 VIDEO_FAMILIES = ("sora", "kling", "local")
 
 ANALYSIS_JOB_ID = re.compile(r"[0-9]{8}_[0-9]{6}_[a-z0-9]{6}")
-VIDEO_JOB_ID = re.compile(r"(?:sora|kling|local)_[0-9]{8}_[0-9]{6}_[a-z0-9]{6}")  # ASCII digits only: \d matches any Unicode digit
+VIDEO_JOB_ID = re.compile(
+    r"(?:sora|kling|local)_[0-9]{8}_[0-9]{6}_[a-z0-9]{6}"
+)  # ASCII digits only: \d matches any Unicode digit
 
 
 def new_request_id() -> str:

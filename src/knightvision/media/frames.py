@@ -117,7 +117,9 @@ def _small_size(width: int, height: int, target: int) -> tuple[int, int]:
     return target, max(2, round(height * scale / 2) * 2)
 
 
-def _to_small(reformatter: VideoReformatter, frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+def _to_small(
+    reformatter: VideoReformatter, frame: av.VideoFrame, width: int, height: int
+) -> np.ndarray:
     out = reformatter.reformat(frame, width, height, "bgr24", interpolation="POINT", threads=1)
     return out.to_ndarray()
 
@@ -154,7 +156,9 @@ def extract_frames(
         total_estimate = _duration(container, stream) or 0.0
         soft_every = max(1, round(fps / SOFT_RATE))
         soft_rate = fps / soft_every
-        hard = ContentDetector(threshold=HARD_THRESHOLD, min_scene_len=max(1, round(MIN_SHOT_SECONDS * fps)))
+        hard = ContentDetector(
+            threshold=HARD_THRESHOLD, min_scene_len=max(1, round(MIN_SHOT_SECONDS * fps))
+        )
         detect_reformatter = VideoReformatter()
         thumb_reformatter = VideoReformatter()
 
@@ -186,17 +190,28 @@ def extract_frames(
             times.append(seconds)
             small = rotate_image(_to_small(detect_reformatter, frame, *small_size), rotation)
             luma = small[:, :, 1].astype(np.int16)
-            luma_change.append(0.0 if previous_luma is None else float(np.abs(luma - previous_luma).mean()))
+            luma_change.append(
+                0.0 if previous_luma is None else float(np.abs(luma - previous_luma).mean())
+            )
             previous_luma = luma
 
-            hard_frames += [c.frame_num for c in hard.process_frame(FrameTimecode(index, fps), small)]
+            hard_frames += [
+                c.frame_num for c in hard.process_frame(FrameTimecode(index, fps), small)
+            ]
             if index % soft_every == 0:
-                sample_scores.append(0.0 if previous_sample is None else content_score(previous_sample, small))
+                sample_scores.append(
+                    0.0 if previous_sample is None else content_score(previous_sample, small)
+                )
                 sample_frames.append(index)
                 previous_sample = small
             if seconds >= next_candidate - 1e-6:
-                candidates.append((seconds, _thumbnail(thumb_reformatter, frame, thumb_width, rotation)))
-                next_candidate = math.floor(seconds * CANDIDATE_RATE + 1e-6) / CANDIDATE_RATE + 1 / CANDIDATE_RATE
+                candidates.append(
+                    (seconds, _thumbnail(thumb_reformatter, frame, thumb_width, rotation))
+                )
+                next_candidate = (
+                    math.floor(seconds * CANDIDATE_RATE + 1e-6) / CANDIDATE_RATE
+                    + 1 / CANDIDATE_RATE
+                )
             if total_estimate and index % 30 == 0:
                 report(min(0.95, seconds / total_estimate))
 
@@ -212,14 +227,17 @@ def extract_frames(
     cuts = [t["time_s"] for t in transitions]
     bounds = [0.0, *cuts, duration]
     shots = [
-        {"index": i, "start_s": round(bounds[i], 3), "end_s": round(bounds[i + 1], 3)} for i in range(len(bounds) - 1)
+        {"index": i, "start_s": round(bounds[i], 3), "end_s": round(bounds[i + 1], 3)}
+        for i in range(len(bounds) - 1)
     ]
 
     interval = max(sample_interval, duration / max_samples) if max_samples > 0 else sample_interval
     candidate_times = np.array([c[0] for c in candidates])
     # Frames inside a dissolve show two shots blended (and unreadable text): never pick them.
     gradual = [t["time_s"] for t in transitions if t["kind"] == "gradual"]
-    clear = np.array([all(abs(t - c) >= TRANSITION_GUARD for c in gradual) for t in candidate_times], dtype=bool)
+    clear = np.array(
+        [all(abs(t - c) >= TRANSITION_GUARD for c in gradual) for t in candidate_times], dtype=bool
+    )
     chosen: dict[int, dict[str, Any]] = {}
     for shot in shots:
         middle = (shot["start_s"] + shot["end_s"]) / 2
@@ -232,10 +250,16 @@ def extract_frames(
     if max_samples > 0:
         grid = 0.0
         while grid < duration - 1e-6:
-            later = np.nonzero((candidate_times >= grid - 1e-6) & (candidate_times < grid + interval - 1e-6) & clear)[0]
+            later = np.nonzero(
+                (candidate_times >= grid - 1e-6)
+                & (candidate_times < grid + interval - 1e-6)
+                & clear
+            )[0]
             if len(later):
                 best = int(later[0])
-                chosen.setdefault(best, {"kind": "sample", "shot": _shot_index(shots, candidate_times[best])})
+                chosen.setdefault(
+                    best, {"kind": "sample", "shot": _shot_index(shots, candidate_times[best])}
+                )
             grid += interval
 
     frames = []
@@ -258,11 +282,16 @@ def extract_frames(
         shots=shots,
         frames=frames,
         sample_interval_s=round(interval, 3),
-        timings={"decode_detect_s": round(decoded - started, 3), "total_s": round(time.perf_counter() - started, 3)},
+        timings={
+            "decode_detect_s": round(decoded - started, 3),
+            "total_s": round(time.perf_counter() - started, 3),
+        },
     )
 
 
-def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float | None:
+def _duration(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> float | None:
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration:
@@ -270,13 +299,21 @@ def _duration(container: av.container.InputContainer, stream: av.video.stream.Vi
     return None
 
 
-def _thumbnail(reformatter: VideoReformatter, frame: av.VideoFrame, width: int, rotation: int) -> bytes:
-    src_w, src_h = (frame.height, frame.width) if (rotation // 90) % 2 else (frame.width, frame.height)
+def _thumbnail(
+    reformatter: VideoReformatter, frame: av.VideoFrame, width: int, rotation: int
+) -> bytes:
+    src_w, src_h = (
+        (frame.height, frame.width) if (rotation // 90) % 2 else (frame.width, frame.height)
+    )
     thumb_w = min(width, src_w)
     thumb_h = max(2, round(src_h * thumb_w / src_w / 2) * 2)
     out_w, out_h = (thumb_h, thumb_w) if (rotation // 90) % 2 else (thumb_w, thumb_h)
-    image = reformatter.reformat(frame, out_w, out_h, "bgr24", interpolation="AREA", threads=1).to_ndarray()
-    ok, data = cv2.imencode(".jpg", rotate_image(image, rotation), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    image = reformatter.reformat(
+        frame, out_w, out_h, "bgr24", interpolation="AREA", threads=1
+    ).to_ndarray()
+    ok, data = cv2.imencode(
+        ".jpg", rotate_image(image, rotation), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+    )
     if not ok:
         raise ValueError("JPEG encoding failed")
     return data.tobytes()
@@ -339,7 +376,12 @@ def _merge_cuts(
         if not len(around) or change[i] >= SPIKE_RATIO * float(around.max()):
             found.append((times[i], "hard"))
         else:  # the content detector fired inside a fast dissolve: time it as one
-            found.append((_transition_centre(times, change, i - 2 * soft_every, i + 2 * soft_every), "gradual"))
+            found.append(
+                (
+                    _transition_centre(times, change, i - 2 * soft_every, i + 2 * soft_every),
+                    "gradual",
+                )
+            )
     for first, last in soft_runs:
         seconds = _transition_centre(times, change, first, last)
         if all(abs(seconds - t) > MERGE_SECONDS for t, _ in found):

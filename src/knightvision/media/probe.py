@@ -30,7 +30,9 @@ def probe(path: Path) -> MediaInfo:
         video = container.streams.video[0]
         audio = container.streams.audio[0] if container.streams.audio else None
         duration = (
-            float(container.duration / av.time_base) if container.duration else float(video.duration * video.time_base)
+            float(container.duration / av.time_base)
+            if container.duration
+            else float(video.duration * video.time_base)
         )
         rate = video.average_rate or video.guessed_rate
         return MediaInfo(

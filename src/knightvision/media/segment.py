@@ -34,7 +34,9 @@ def cut_segment(source: Path, target: Path, start: float, end: float) -> MediaIn
     except (av.FFmpegError, OSError, IndexError) as exc:
         raise SegmentError(f"cannot read {source.name}: {exc}") from exc
     if end > source_info.duration + 0.05:
-        raise SegmentError(f"{source.name} is {source_info.duration:.2f} s long; cannot cut {start}..{end}")
+        raise SegmentError(
+            f"{source.name} is {source_info.duration:.2f} s long; cannot cut {start}..{end}"
+        )
     try:
         _cut(source, target, start, end)
     except (av.FFmpegError, OSError) as exc:
@@ -52,13 +54,21 @@ def _cut(source: Path, target: Path, start: float, end: float) -> None:
         frame_count = max(1, round((end - start) * fps))
         width, height = video_in.codec_context.width, video_in.codec_context.height
 
-        with av.open(str(target), "w", format="mp4", container_options={"movflags": "+faststart"}) as out:
+        with av.open(
+            str(target), "w", format="mp4", container_options={"movflags": "+faststart"}
+        ) as out:
             video_out = out.add_stream("libx264", rate=fps, options=X264_OPTIONS)
-            video_out.width, video_out.height, video_out.pix_fmt = width - width % 2, height - height % 2, "yuv420p"
+            video_out.width, video_out.height, video_out.pix_fmt = (
+                width - width % 2,
+                height - height % 2,
+                "yuv420p",
+            )
             video_out.codec_context.time_base = 1 / fps
             audio_out = None
             if audio_in is not None:
-                audio_out = out.add_stream("aac", rate=audio_in.codec_context.sample_rate, layout="mono")
+                audio_out = out.add_stream(
+                    "aac", rate=audio_in.codec_context.sample_rate, layout="mono"
+                )
 
             if start > 0:
                 src.seek(int(start * av.time_base), backward=True, any_frame=False)
@@ -70,11 +80,17 @@ def _cut(source: Path, target: Path, start: float, end: float) -> None:
             audio_start: float | None = None
             sample_rate = audio_in.codec_context.sample_rate if audio_in is not None else 0
             streams = [video_in] + ([audio_in] if audio_in is not None else [])
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=sample_rate) if audio_in is not None else None
+            resampler = (
+                av.AudioResampler(format="flt", layout="mono", rate=sample_rate)
+                if audio_in is not None
+                else None
+            )
 
             def emit(frame: av.VideoFrame) -> None:
                 nonlocal emitted
-                picture = frame.reformat(width=video_out.width, height=video_out.height, format="yuv420p")
+                picture = frame.reformat(
+                    width=video_out.width, height=video_out.height, format="yuv420p"
+                )
                 picture.pts = emitted
                 picture.time_base = video_out.codec_context.time_base
                 out.mux(video_out.encode(picture))
@@ -97,7 +113,10 @@ def _cut(source: Path, target: Path, start: float, end: float) -> None:
                         emit(previous if previous is not None else decoded)
                     previous = decoded
                 video_done = emitted >= frame_count
-                audio_done = audio_in is None or (audio_start is not None and audio_start + sum(len(c) for c in audio_chunks) / sample_rate >= end)
+                audio_done = audio_in is None or (
+                    audio_start is not None
+                    and audio_start + sum(len(c) for c in audio_chunks) / sample_rate >= end
+                )
                 if video_done and audio_done:
                     break
             while emitted < frame_count and previous is not None:
@@ -107,8 +126,12 @@ def _cut(source: Path, target: Path, start: float, end: float) -> None:
             out.mux(video_out.encode(None))
 
             if audio_out is not None:
-                samples = np.concatenate(audio_chunks) if audio_chunks else np.zeros(0, dtype=np.float32)
-                first = round((start - (audio_start if audio_start is not None else start)) * sample_rate)
+                samples = (
+                    np.concatenate(audio_chunks) if audio_chunks else np.zeros(0, dtype=np.float32)
+                )
+                first = round(
+                    (start - (audio_start if audio_start is not None else start)) * sample_rate
+                )
                 wanted = round((end - start) * sample_rate)
                 if first < 0:
                     samples = np.concatenate([np.zeros(-first, dtype=np.float32), samples])
@@ -126,7 +149,9 @@ def _cut(source: Path, target: Path, start: float, end: float) -> None:
                 out.mux(audio_out.encode(None))
 
 
-def extract_stills(source: Path, directory: Path, count: int = 3, *, stem: str = "still") -> tuple[Path, ...]:
+def extract_stills(
+    source: Path, directory: Path, count: int = 3, *, stem: str = "still"
+) -> tuple[Path, ...]:
     """``count`` PNG stills spread evenly over ``source`` (at 1/2n, 3/2n, … of its length)."""
     directory.mkdir(parents=True, exist_ok=True)
     try:
@@ -136,7 +161,9 @@ def extract_stills(source: Path, directory: Path, count: int = 3, *, stem: str =
             if not total:
                 rate = float(stream.average_rate or 30)
                 total = max(1, round(float(container.duration or 0) / av.time_base * rate))
-            wanted = sorted({min(total - 1, int(total * (2 * k + 1) / (2 * count))) for k in range(count)})
+            wanted = sorted(
+                {min(total - 1, int(total * (2 * k + 1) / (2 * count))) for k in range(count)}
+            )
             paths: list[Path] = []
             last = None
             for index, frame in enumerate(container.decode(stream)):
@@ -147,7 +174,9 @@ def extract_stills(source: Path, directory: Path, count: int = 3, *, stem: str =
                     paths.append(path)
                     if len(paths) == len(wanted):
                         break
-            while len(paths) < len(wanted) and last is not None:  # fewer frames than the header said
+            while (
+                len(paths) < len(wanted) and last is not None
+            ):  # fewer frames than the header said
                 path = directory / f"{stem}_{len(paths)}.png"
                 last.to_image().save(path)
                 paths.append(path)

@@ -10,8 +10,8 @@ from typing import NamedTuple
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 MIN_RETRY_AFTER = 10  # the contract: wait at least 10 seconds
 
@@ -101,7 +101,9 @@ class Decision(NamedTuple):
 class RateLimiter:
     def __init__(self, redis_url: str | None = None) -> None:
         self.storage: Storage = (
-            storage_from_string(f"async+{redis_url}", implementation="redispy") if redis_url else MemoryStorage()
+            storage_from_string(f"async+{redis_url}", implementation="redispy")
+            if redis_url
+            else MemoryStorage()
         )
         self._strategy = MovingWindowRateLimiter(self.storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
@@ -118,12 +120,19 @@ class RateLimiter:
         """Count one request; refused when the last 60 s already hold ``per_minute`` of them."""
         if self._memory is not None:
             allowed, oldest, count, now = self._memory.hit((bucket, identity), per_minute)
-            return Decision(allowed, per_minute, max(0, per_minute - count), _reset_seconds(oldest, now))
+            return Decision(
+                allowed, per_minute, max(0, per_minute - count), _reset_seconds(oldest, now)
+            )
         item = self._item(per_minute)
         allowed = await self._strategy.hit(item, bucket, identity)
         stats = await self._strategy.get_window_stats(item, bucket, identity)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return Decision(allowed=allowed, limit=per_minute, remaining=max(0, stats.remaining), reset_seconds=reset)
+        return Decision(
+            allowed=allowed,
+            limit=per_minute,
+            remaining=max(0, stats.remaining),
+            reset_seconds=reset,
+        )
 
     async def exceeded(self, bucket: str, identity: str, per_minute: int) -> Decision | None:
         """Without counting: the refusal a new hit would get, or None while under the limit."""

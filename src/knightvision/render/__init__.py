@@ -21,7 +21,13 @@ from typing import TypeVar
 
 from .encode import Mp4Writer
 from .frames import FrameComposer
-from .presenter import PresenterLook, PresenterReport, PresenterSpec, presenter_look, render_presenter
+from .presenter import (
+    PresenterLook,
+    PresenterReport,
+    PresenterSpec,
+    presenter_look,
+    render_presenter,
+)
 from .speech import SpeechTrack, Voice, load_voice, silent_track, synthesize_track
 from .storyboard import Scene, plan_scenes
 
@@ -41,7 +47,9 @@ __all__ = [
     "render_storyboard",
 ]
 
-SUPPORTED_SIZES = frozenset({(720, 1280), (1280, 720), (720, 720), (1080, 1920), (1920, 1080), (1080, 1080)})
+SUPPORTED_SIZES = frozenset(
+    {(720, 1280), (1280, 720), (720, 720), (1080, 1920), (1920, 1080), (1080, 1080)}
+)
 MAX_PROMPT_CHARS = 2000
 MAX_DURATION = 60
 PROGRESS_EVERY = 10  # frames between progress callbacks
@@ -192,5 +200,9 @@ def render_storyboard(
         height=spec.height,
         scenes=scenes,
         has_voice=track.has_voice,
-        seconds_spent={"plan": plan_seconds, "speech": speech_seconds, "frames+encode": encode_seconds},
+        seconds_spent={
+            "plan": plan_seconds,
+            "speech": speech_seconds,
+            "frames+encode": encode_seconds,
+        },
     )

@@ -106,7 +106,9 @@ def _truncate(lines: list[str], max_lines: int, font: Font, max_width: int) -> l
     return kept
 
 
-def fit_caption(text: str, base_size: int, max_width: int, max_lines: int) -> tuple[Font, list[str]]:
+def fit_caption(
+    text: str, base_size: int, max_width: int, max_lines: int
+) -> tuple[Font, list[str]]:
     """Largest font (down to half of base_size) at which text fits; else truncate."""
     min_size = max(12, base_size // 2)
     size = base_size
@@ -120,7 +122,9 @@ def fit_caption(text: str, base_size: int, max_width: int, max_lines: int) -> tu
         size = max(min_size, int(size * 0.88))
 
 
-def render_caption(text: str, width: int, height: int) -> tuple[Image.Image, tuple[int, int]] | None:
+def render_caption(
+    text: str, width: int, height: int
+) -> tuple[Image.Image, tuple[int, int]] | None:
     """Draw the caption block (box + stroked text) for a width x height frame.
 
     Returns the RGBA layer and its top-left position, or None when there is

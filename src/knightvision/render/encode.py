@@ -40,9 +40,13 @@ class Mp4Writer:
         preset: str = "veryfast",
     ) -> None:
         self.fps = fps
-        self.container = av.open(str(path), "w", format="mp4", container_options={"movflags": "+faststart"})
+        self.container = av.open(
+            str(path), "w", format="mp4", container_options={"movflags": "+faststart"}
+        )
         video = self.container.add_stream(
-            "libx264", rate=fps, options={"preset": preset, "crf": str(crf), "x264-params": X264_PARAMS}
+            "libx264",
+            rate=fps,
+            options={"preset": preset, "crf": str(crf), "x264-params": X264_PARAMS},
         )
         video.width = width
         video.height = height

@@ -119,7 +119,9 @@ def particle_sprite(radius: int, colour: RGB) -> Overlay:
     size = 2 * radius + 2
     ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
     distance = np.hypot(xs - size / 2 + 0.5, ys - size / 2 + 0.5) / radius
-    alpha = np.clip((1.0 - distance) * 3.0, 0.0, 1.0) * 0.45 + np.clip(1.0 - distance, 0.0, 1.0) * 0.2
+    alpha = (
+        np.clip((1.0 - distance) * 3.0, 0.0, 1.0) * 0.45 + np.clip(1.0 - distance, 0.0, 1.0) * 0.2
+    )
     rgba = np.empty((size, size, 4), dtype=np.uint8)
     rgba[:, :, :3] = colour
     rgba[:, :, 3] = (alpha * 255).astype(np.uint8)
@@ -136,9 +138,12 @@ def reference_inset(path: Path, width: int, height: int) -> tuple[Image.Image, t
     border = max(4, round(short * 0.008))
     framed = ImageOps.expand(picture, border=border, fill=(255, 255, 255))
     shadow_pad = border * 2
-    layer = Image.new("RGBA", (framed.width + 2 * shadow_pad, framed.height + 2 * shadow_pad), (0, 0, 0, 0))
+    layer = Image.new(
+        "RGBA", (framed.width + 2 * shadow_pad, framed.height + 2 * shadow_pad), (0, 0, 0, 0)
+    )
     ImageDraw.Draw(layer).rectangle(
-        (shadow_pad, shadow_pad * 2, layer.width - shadow_pad, layer.height - 1), fill=(0, 0, 0, 110)
+        (shadow_pad, shadow_pad * 2, layer.width - shadow_pad, layer.height - 1),
+        fill=(0, 0, 0, 110),
     )
     layer = layer.filter(ImageFilter.GaussianBlur(radius=border))
     layer.paste(framed, (shadow_pad, shadow_pad))
@@ -173,7 +178,9 @@ class SceneLook:
         # on every call, which measured twice the cost of the scaling itself.
         self._scaler = VideoReformatter()
         sw, sh = self.small_size
-        self.background = draw_background(palette, (math.ceil(sw * OVERSCAN), math.ceil(sh * OVERSCAN)))
+        self.background = draw_background(
+            palette, (math.ceil(sw * OVERSCAN), math.ceil(sh * OVERSCAN))
+        )
         self.overlays: list[Overlay] = []
         if reference is not None:
             self.overlays.append(Overlay.from_rgba(*reference_inset(reference, width, height)))
@@ -186,7 +193,12 @@ class SceneLook:
         short = min(width, height)
         self.sprites = [particle_sprite(round(short * r), palette.accent) for r in PARTICLE_RADII]
         self.particles = [
-            (seed[23 + i] / 255, seed[(i * 3) % 32] / 255, 0.6 + seed[(i * 5 + 1) % 32] / 255, i % len(self.sprites))
+            (
+                seed[23 + i] / 255,
+                seed[(i * 3) % 32] / 255,
+                0.6 + seed[(i * 5 + 1) % 32] / 255,
+                i % len(self.sprites),
+            )
             for i in range(PARTICLES)
         ]
 
@@ -209,13 +221,18 @@ class SceneLook:
             y = (y0 - seconds * 0.06 * speed) % 1.0
             x = x0 + 0.02 * math.sin(seconds * 1.3 * speed + x0 * 10)
             w, h = sprite.size
-            sprite.blend_into(frame, (round(x * self.width - w / 2), round((y * 1.1 - 0.05) * self.height - h / 2)))
+            sprite.blend_into(
+                frame,
+                (round(x * self.width - w / 2), round((y * 1.1 - 0.05) * self.height - h / 2)),
+            )
 
     def frame(self, frame_index: int) -> av.VideoFrame:
         """The scene's yuv420p frame at an absolute frame index (may run past the scene)."""
         scene = self.scene
         t = (frame_index - scene.start_frame) / max(1, scene.frame_count - 1)
-        small = self.background.resize(self.small_size, Image.Resampling.BILINEAR, box=self._crop_box(t))
+        small = self.background.resize(
+            self.small_size, Image.Resampling.BILINEAR, box=self._crop_box(t)
+        )
         frame = self._scaler.reformat(
             av.VideoFrame.from_ndarray(np.asarray(small), format="rgb24"),
             width=self.width,
@@ -251,7 +268,9 @@ class FrameComposer:
         look = self._looks.get(index)
         if look is None:
             reference = self.references[index % len(self.references)] if self.references else None
-            look = SceneLook(self.scenes[index], self.palettes[index], self.width, self.height, reference)
+            look = SceneLook(
+                self.scenes[index], self.palettes[index], self.width, self.height, reference
+            )
             self._looks = {i: v for i, v in self._looks.items() if i >= index - 1}
             self._looks[index] = look
         return look

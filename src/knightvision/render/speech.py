@@ -65,8 +65,12 @@ class Voice:
 
         # No sampling noise: the same prompt always speaks the same way, so a render is
         # reproducible (and so is anything measured from it).
-        config = SynthesisConfig(length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0, volume=PEAK)
-        chunks = [chunk.audio_float_array for chunk in self._piper.synthesize(text, syn_config=config)]
+        config = SynthesisConfig(
+            length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0, volume=PEAK
+        )
+        chunks = [
+            chunk.audio_float_array for chunk in self._piper.synthesize(text, syn_config=config)
+        ]
         if not chunks:
             return np.zeros(0, dtype=np.float32)
         return trim_silence(np.concatenate(chunks), self.sample_rate)
@@ -121,7 +125,9 @@ class SpeechTrack:
 
 def silent_track(duration: float, sample_rate: int = SILENT_RATE) -> SpeechTrack:
     """Silence, so videos without voice-over still carry an audio stream."""
-    return SpeechTrack(np.zeros(round(duration * sample_rate), dtype=np.float32), sample_rate, False)
+    return SpeechTrack(
+        np.zeros(round(duration * sample_rate), dtype=np.float32), sample_rate, False
+    )
 
 
 def choose_length_scale(chars: int, budget: float) -> float:
@@ -207,7 +213,10 @@ def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> Spee
     hopeless = estimate * MIN_LENGTH_SCALE > budget * 1.25
     if hopeless:
         windows = [max(0.2, s.duration - SPEECH_LEAD - SPEECH_GAP) for s in spoken]
-        clips = [voice.synthesize(speakable_prefix(s.text, w), MIN_LENGTH_SCALE) for s, w in zip(spoken, windows)]
+        clips = [
+            voice.synthesize(speakable_prefix(s.text, w), MIN_LENGTH_SCALE)
+            for s, w in zip(spoken, windows)
+        ]
         clips = [_cut(clip, int(w * rate), rate) for clip, w in zip(clips, windows)]
     else:
         clips = _synthesize_clips(voice, [s.text for s in spoken], budget)

@@ -95,7 +95,9 @@ def chunk_sentence(sentence: str, max_chars: int = MAX_BEAT_CHARS) -> list[str]:
     """
     if len(sentence) <= max_chars:
         return [sentence]
-    words = [word[i : i + max_chars] for word in sentence.split() for i in range(0, len(word), max_chars)]
+    words = [
+        word[i : i + max_chars] for word in sentence.split() for i in range(0, len(word), max_chars)
+    ]
     parts = math.ceil(len(sentence) / max_chars)
     limit = min(max_chars, math.ceil(len(sentence) / parts) + max_chars // 10)
     chunks: list[str] = []
@@ -117,7 +119,9 @@ def chunk_sentence(sentence: str, max_chars: int = MAX_BEAT_CHARS) -> list[str]:
 
 def split_beats(text: str, max_chars: int = MAX_BEAT_CHARS) -> list[str]:
     """Prompt -> caption-sized beats, in reading order."""
-    return [chunk for sentence in split_sentences(text) for chunk in chunk_sentence(sentence, max_chars)]
+    return [
+        chunk for sentence in split_sentences(text) for chunk in chunk_sentence(sentence, max_chars)
+    ]
 
 
 def merge_beats(beats: list[str], max_count: int) -> list[str]:

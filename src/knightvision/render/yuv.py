@@ -32,7 +32,9 @@ def planes(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def rgb_to_yuv420(rgb: np.ndarray) -> av.VideoFrame:
     """Convert an (even-sized) RGB array to a yuv420p frame via libswscale."""
-    return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format=YUV_FORMAT)
+    return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+        format=YUV_FORMAT
+    )
 
 
 @lru_cache(maxsize=256)
@@ -72,7 +74,9 @@ class Overlay:
         rgba = np.asarray(canvas)
         alpha = rgba[:, :, 3].astype(np.uint16)
         alpha = (alpha * 256 + 127) // 255
-        chroma_alpha = (alpha[0::2, 0::2] + alpha[1::2, 0::2] + alpha[0::2, 1::2] + alpha[1::2, 1::2] + 2) // 4
+        chroma_alpha = (
+            alpha[0::2, 0::2] + alpha[1::2, 0::2] + alpha[0::2, 1::2] + alpha[1::2, 1::2] + 2
+        ) // 4
         layer = planes(rgb_to_yuv420(rgba[:, :, :3]))
         weights = (alpha, chroma_alpha, chroma_alpha)
         premultiplied = tuple(p.astype(np.uint16) * w for p, w in zip(layer, weights))
@@ -115,7 +119,9 @@ def crossfade(target: av.VideoFrame, other: av.VideoFrame, weight: float) -> Non
         dst[...] = mixed
 
 
-def fill_rect(frame: av.VideoFrame, box: tuple[int, int, int, int], rgb: tuple[int, int, int]) -> None:
+def fill_rect(
+    frame: av.VideoFrame, box: tuple[int, int, int, int], rgb: tuple[int, int, int]
+) -> None:
     """Paint an even-aligned rectangle (x0, y0, x1, y1) in a solid colour."""
     x0, y0, x1, y1 = (_even_floor(v) for v in box)
     if x1 <= x0 or y1 <= y0:

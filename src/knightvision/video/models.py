@@ -39,29 +39,54 @@ class VideoModel:
 
 def _kling(name: str) -> VideoModel:
     return VideoModel(
-        name=name, family="kling", adapter="evolink", durations=tuple(range(3, 16)), default_duration=10,
-        resolutions=RESOLUTIONS, upstream_model=name,
-        per_second_price_names={"720p": "video_kling_per_second_720p", "1080p": "video_kling_per_second_1080p"},
+        name=name,
+        family="kling",
+        adapter="evolink",
+        durations=tuple(range(3, 16)),
+        default_duration=10,
+        resolutions=RESOLUTIONS,
+        upstream_model=name,
+        per_second_price_names={
+            "720p": "video_kling_per_second_720p",
+            "1080p": "video_kling_per_second_1080p",
+        },
     )
 
 
 DEFAULT_MODELS: tuple[VideoModel, ...] = (
     VideoModel(
-        name="sora-2", family="sora", adapter="evolink", durations=(10, 15), default_duration=10,
-        resolutions=("720p",), upstream_model="sora-2",
+        name="sora-2",
+        family="sora",
+        adapter="evolink",
+        durations=(10, 15),
+        default_duration=10,
+        resolutions=("720p",),
+        upstream_model="sora-2",
         fixed_price_names={10: "video_sora2_10s", 15: "video_sora2_15s"},
     ),
     VideoModel(
-        name="sora-2-pro", family="sora", adapter="evolink", durations=(15, 25), default_duration=15,
-        resolutions=("720p",), upstream_model="sora-2-pro",
+        name="sora-2-pro",
+        family="sora",
+        adapter="evolink",
+        durations=(15, 25),
+        default_duration=15,
+        resolutions=("720p",),
+        upstream_model="sora-2-pro",
         fixed_price_names={15: "video_sora2pro_15s", 25: "video_sora2pro_25s"},
     ),
     _kling("kling-v3-text-to-video"),
     _kling("kling-o3-text-to-video"),
     VideoModel(
-        name="local-storyboard", family="local", adapter="local-storyboard", durations=tuple(range(1, 61)),
-        default_duration=10, resolutions=RESOLUTIONS,
-        per_second_price_names={"720p": "video_local_storyboard_per_second", "1080p": "video_local_storyboard_per_second"},
+        name="local-storyboard",
+        family="local",
+        adapter="local-storyboard",
+        durations=tuple(range(1, 61)),
+        default_duration=10,
+        resolutions=RESOLUTIONS,
+        per_second_price_names={
+            "720p": "video_local_storyboard_per_second",
+            "1080p": "video_local_storyboard_per_second",
+        },
     ),
 )
 

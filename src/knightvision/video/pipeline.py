@@ -10,7 +10,12 @@ from typing import Any
 from knightvision.job.errors import JobFailure
 from knightvision.media.probe import probe
 from knightvision.providers.storage.port import MediaStorage
-from knightvision.providers.video_model.port import CharacterRef, GenerationError, GenerationSpec, VideoModelAdapter
+from knightvision.providers.video_model.port import (
+    CharacterRef,
+    GenerationError,
+    GenerationSpec,
+    VideoModelAdapter,
+)
 from knightvision.worker.context import JobContext
 from knightvision.worker.runner import JobHandler
 
@@ -30,16 +35,26 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
         await context.report(status="processing", message="Generating video...", progress=5)
         adapter = adapters.get(params["adapter"])
         if adapter is None or not adapter.available():
-            raise JobFailure("generation_unavailable", "Video generation not available", stage="generating")
+            raise JobFailure(
+                "generation_unavailable", "Video generation not available", stage="generating"
+            )
         characters = params.get("characters") or []
         spec = GenerationSpec(
-            prompt=params.get("render_prompt") or params["prompt"], duration=params["duration"], width=params["width"],
-            height=params["height"], aspect_ratio=params["aspect_ratio"], resolution=params["resolution"],
-            upstream_model=params.get("upstream_model"), job_id=context.job.id,
-            reference_images=_reference_images(characters, storage) if params["adapter"] == LOCAL_ADAPTER else (),
+            prompt=params.get("render_prompt") or params["prompt"],
+            duration=params["duration"],
+            width=params["width"],
+            height=params["height"],
+            aspect_ratio=params["aspect_ratio"],
+            resolution=params["resolution"],
+            upstream_model=params.get("upstream_model"),
+            job_id=context.job.id,
+            reference_images=_reference_images(characters, storage)
+            if params["adapter"] == LOCAL_ADAPTER
+            else (),
             characters=tuple(
                 CharacterRef(upstream_id=c["upstream_id"], handle=c.get("handle"), name=c["name"])
-                for c in characters if c.get("upstream_id") and params["adapter"] != LOCAL_ADAPTER
+                for c in characters
+                if c.get("upstream_id") and params["adapter"] != LOCAL_ADAPTER
             ),
         )
         with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
@@ -47,14 +62,20 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             try:
                 provenance = await adapter.generate(spec, output, JobRun(context))
             except GenerationError as exc:
-                raise JobFailure(exc.code, exc.message, retryable=exc.retryable, stage="generating") from exc
+                raise JobFailure(
+                    exc.code, exc.message, retryable=exc.retryable, stage="generating"
+                ) from exc
             await context.report(message="Storing video...", progress=96)
             info = await asyncio.to_thread(probe, output)
             _verify_shape(info.width, info.height, info.duration, spec)
             size = await asyncio.to_thread(storage.put_file, video_key(context.job.id), output)
         result = {
-            "duration": round(info.duration, 3), "width": info.width, "height": info.height,
-            "video_codec": info.video_codec, "audio_codec": info.audio_codec, "size_bytes": size,
+            "duration": round(info.duration, 3),
+            "width": info.width,
+            "height": info.height,
+            "video_codec": info.video_codec,
+            "audio_codec": info.audio_codec,
+            "size_bytes": size,
             "provenance": provenance,
         }
         await context.save_checkpoint(stored=result)
@@ -86,7 +107,8 @@ def _reference_images(characters: list[dict[str, Any]], storage: MediaStorage) -
         paths = [storage.local_path(key) for key in character.get("reference_keys") or []]
         if not paths or any(path is None for path in paths):
             raise JobFailure(
-                "character_unavailable", f"The reference images of character {character.get('id')} are missing",
+                "character_unavailable",
+                f"The reference images of character {character.get('id')} are missing",
                 stage="generating",
             )
         per_character.append([path for path in paths if path is not None])
@@ -96,7 +118,9 @@ def _reference_images(characters: list[dict[str, Any]], storage: MediaStorage) -
 
 def _verify_shape(width: int, height: int, duration: float, spec: GenerationSpec) -> None:
     """The partner gets exactly the shape asked for, or nothing and a refund (D15)."""
-    if (width, height) != (spec.width, spec.height) or abs(duration - spec.duration) > DURATION_TOLERANCE:
+    if (width, height) != (spec.width, spec.height) or abs(
+        duration - spec.duration
+    ) > DURATION_TOLERANCE:
         raise JobFailure(
             "render_mismatch",
             f"Rendered video is {width}x{height}, {duration:.2f} s; asked for {spec.width}x{spec.height}, {spec.duration} s",

@@ -55,13 +55,15 @@ def route_capabilities(adapter: str, upstream_model: str | None) -> RouteCapabil
     return CATALOGUES.get(adapter, {}).get(upstream_model or "")
 
 
-def _resolve(model: VideoModel, route: "ModelRoute") -> tuple[str, str | None]:
+def _resolve(model: VideoModel, route: ModelRoute) -> tuple[str, str | None]:
     if route.adapter in (DISABLED, LOCAL):
         return route.adapter, None
-    return route.adapter, route.upstream_model or DEFAULT_UPSTREAM.get(route.adapter, {}).get(model.name)
+    return route.adapter, route.upstream_model or DEFAULT_UPSTREAM.get(route.adapter, {}).get(
+        model.name
+    )
 
 
-def route_problems(routes: Mapping[str, "ModelRoute"]) -> list[str]:
+def route_problems(routes: Mapping[str, ModelRoute]) -> list[str]:
     """Why a routing table cannot be used, one message per route (empty when it is fine)."""
     defaults = {model.name: model for model in DEFAULT_MODELS}
     problems: list[str] = []
@@ -78,21 +80,27 @@ def route_problems(routes: Mapping[str, "ModelRoute"]) -> list[str]:
         adapter, upstream = _resolve(model, route)
         if upstream is None and adapter != LOCAL:
             known = sorted(CATALOGUES[adapter])
-            problems.append(f"{name}: {adapter} has no default model for it; set upstream_model (one of {known})")
+            problems.append(
+                f"{name}: {adapter} has no default model for it; set upstream_model (one of {known})"
+            )
             continue
         caps = route_capabilities(adapter, upstream)
         if caps is None:
-            problems.append(f"{name}: {adapter} does not know upstream model {upstream!r}; known: {sorted(CATALOGUES[adapter])}")
+            problems.append(
+                f"{name}: {adapter} does not know upstream model {upstream!r}; known: {sorted(CATALOGUES[adapter])}"
+            )
             continue
         if not any(
             plan_render(caps, duration, aspect, resolution) is not None
-            for duration in model.durations for aspect in ASPECT_RATIOS for resolution in model.resolutions
+            for duration in model.durations
+            for aspect in ASPECT_RATIOS
+            for resolution in model.resolutions
         ):
             problems.append(f"{name}: {adapter} {upstream} cannot render any shape {name} offers")
     return problems
 
 
-def build_model_registry(settings: "Settings") -> ModelRegistry:
+def build_model_registry(settings: Settings) -> ModelRegistry:
     """The public models (D15) with the operator's routes applied."""
     models: list[VideoModel] = []
     for model in DEFAULT_MODELS:
@@ -104,20 +112,24 @@ def build_model_registry(settings: "Settings") -> ModelRegistry:
     return ModelRegistry(tuple(models))
 
 
-def upstream_policy(settings: "Settings") -> "UpstreamPolicy":
+def upstream_policy(settings: Settings) -> UpstreamPolicy:
     from knightvision.providers.video_model.upstream_http import UpstreamPolicy
 
     return UpstreamPolicy(
         poll_initial=settings.upstream_poll_interval_seconds,
-        poll_max=max(settings.upstream_poll_interval_seconds, settings.upstream_poll_max_interval_seconds),
+        poll_max=max(
+            settings.upstream_poll_interval_seconds, settings.upstream_poll_max_interval_seconds
+        ),
         timeout=settings.upstream_timeout_seconds,
         request_timeout=settings.upstream_request_timeout_seconds,
     )
 
 
 def build_video_adapters(
-    settings: "Settings", http_client_factory: Callable[[], "httpx.AsyncClient"] | None = None, **adapter_options: Any
-) -> dict[str, "VideoModelAdapter"]:
+    settings: Settings,
+    http_client_factory: Callable[[], httpx.AsyncClient] | None = None,
+    **adapter_options: Any,
+) -> dict[str, VideoModelAdapter]:
     """Every adapter, keyed by the name routes use. ``disabled`` is deliberately absent."""
     # Imported here: building settings must not pay for HTTP clients and PyAV.
     from knightvision.providers.video_model.evolink import EvoLinkAdapter
@@ -133,18 +145,29 @@ def build_video_adapters(
 
     policy = adapter_options.pop("policy", None) or upstream_policy(settings)
     common: dict[str, Any] = {
-        "policy": policy, "http_client_factory": http_client_factory or default_http_client_factory(policy), **adapter_options,
+        "policy": policy,
+        "http_client_factory": http_client_factory or default_http_client_factory(policy),
+        **adapter_options,
     }
     return {
         LOCAL: LocalStoryboardAdapter(settings.voice_model),
-        "evolink": EvoLinkAdapter(settings.evolink_api_key, base_url=settings.evolink_base_url, **common),
+        "evolink": EvoLinkAdapter(
+            settings.evolink_api_key, base_url=settings.evolink_base_url, **common
+        ),
         "kie": KieAdapter(settings.kie_api_key, base_url=settings.kie_base_url, **common),
-        "openai": OpenAIVideosAdapter(settings.openai_api_key, base_url=settings.openai_base_url, **common),
-        "kling": KlingAdapter(settings.kling_access_key, settings.kling_secret_key, base_url=settings.kling_base_url, **common),
+        "openai": OpenAIVideosAdapter(
+            settings.openai_api_key, base_url=settings.openai_base_url, **common
+        ),
+        "kling": KlingAdapter(
+            settings.kling_access_key,
+            settings.kling_secret_key,
+            base_url=settings.kling_base_url,
+            **common,
+        ),
     }
 
 
-def route_refusal(model: VideoModel, request: "VideoRequest") -> KVError | None:
+def route_refusal(model: VideoModel, request: VideoRequest) -> KVError | None:
     """Why this request cannot be delivered exactly on the model's route, before any charge (D15).
 
     A prompt over the route's own limit is a 400 (``prompt_too_long``); a shape the route lacks
@@ -155,7 +178,10 @@ def route_refusal(model: VideoModel, request: "VideoRequest") -> KVError | None:
     if model.adapter == DISABLED or caps is None:
         return GenerationUnavailableError()
     if len(request.prompt) > caps.max_prompt_chars:
-        return BadRequestError(f"Prompt must be {caps.max_prompt_chars} characters or less for this model", code="prompt_too_long")
+        return BadRequestError(
+            f"Prompt must be {caps.max_prompt_chars} characters or less for this model",
+            code="prompt_too_long",
+        )
     if getattr(request, "character_ids", None) and not caps.characters:
         return GenerationUnavailableError()
     if plan_render(caps, request.duration, request.aspect_ratio, request.resolution) is None:
@@ -170,14 +196,20 @@ def route_table(registry: ModelRegistry) -> list[dict[str, Any]]:
         model = registry.get(name)
         assert model is not None
         caps = route_capabilities(model.adapter, model.upstream_model)
-        row: dict[str, Any] = {"model": name, "adapter": model.adapter, "upstream_model": model.upstream_model}
+        row: dict[str, Any] = {
+            "model": name,
+            "adapter": model.adapter,
+            "upstream_model": model.upstream_model,
+        }
         if caps is not None:
             shapes = {}
             for duration in model.durations:
                 for aspect in ASPECT_RATIOS:
                     for resolution in model.resolutions:
                         plan = plan_render(caps, duration, aspect, resolution)
-                        shapes[f"{duration}s {aspect} {resolution}"] = list(plan.transforms) if plan else None
+                        shapes[f"{duration}s {aspect} {resolution}"] = (
+                            list(plan.transforms) if plan else None
+                        )
             row["shapes"] = shapes
         rows.append(row)
     return rows

@@ -24,7 +24,9 @@ VIDEO_JOB_KIND = "video.generate"
 # The most polled read of the API: one thread hop on SQLite (ADR 0003).
 _STATUS_QUERY = OneRowQuery(
     select(*VIEW_COLUMNS).where(
-        jobs.c.id == bindparam("job_id"), jobs.c.account_id == bindparam("account_id"), jobs.c.kind == VIDEO_JOB_KIND
+        jobs.c.id == bindparam("job_id"),
+        jobs.c.account_id == bindparam("account_id"),
+        jobs.c.kind == VIDEO_JOB_KIND,
     )
 )
 
@@ -74,21 +76,38 @@ class VideoService:
         now = utcnow()
         job_id = new_job_id(now, request.model.family)
         params = {
-            "prompt": request.prompt, "model": request.model.name, "duration": request.duration,
-            "aspect_ratio": request.aspect_ratio, "resolution": request.resolution, "width": width,
-            "height": height, "adapter": request.model.adapter, "upstream_model": request.model.upstream_model,
+            "prompt": request.prompt,
+            "model": request.model.name,
+            "duration": request.duration,
+            "aspect_ratio": request.aspect_ratio,
+            "resolution": request.resolution,
+            "width": width,
+            "height": height,
+            "adapter": request.model.adapter,
+            "upstream_model": request.model.upstream_model,
             **with_characters,
         }
         remaining = await self.queue.submit_paid(
-            job_id=job_id, account_id=principal.account_id, kind=VIDEO_JOB_KIND, params=params, cost=cost,
+            job_id=job_id,
+            account_id=principal.account_id,
+            kind=VIDEO_JOB_KIND,
+            params=params,
+            cost=cost,
             reason=f"video {request.model.name}",
         )
-        return {"job_id": job_id, "status": "queued", "credits_used": cost, "credits_remaining": remaining}
+        return {
+            "job_id": job_id,
+            "status": "queued",
+            "credits_used": cost,
+            "credits_remaining": remaining,
+        }
 
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
         if not is_video_job_id(job_id):
             raise InvalidJobIdError()
-        row = await self.reads.first(_STATUS_QUERY, {"job_id": job_id, "account_id": principal.account_id})
+        row = await self.reads.first(
+            _STATUS_QUERY, {"job_id": job_id, "account_id": principal.account_id}
+        )
         if row is None:
             raise JobNotFoundError()
         return self._status_view(row)
@@ -108,7 +127,11 @@ class VideoService:
     def _status_view(self, row: Any) -> dict[str, Any]:
         view = {**lifecycle_fields(row), **_shape(row.params)}
         if row.status == "complete":
-            view.update(video_url=self.video_url(row.id), width=row.params["width"], height=row.params["height"])
+            view.update(
+                video_url=self.video_url(row.id),
+                width=row.params["width"],
+                height=row.params["height"],
+            )
         return present(view)
 
     def _list_view(self, row: Any) -> dict[str, Any]:

@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from knightvision.errors import BadRequestError
-from knightvision.video.models import ASPECT_RATIOS, DEFAULT_MODEL_NAME, FRAME_SIZES, ModelRegistry, VideoModel
+from knightvision.video.models import (
+    ASPECT_RATIOS,
+    DEFAULT_MODEL_NAME,
+    FRAME_SIZES,
+    ModelRegistry,
+    VideoModel,
+)
 
 MAX_PROMPT_CHARS = 2000
 MAX_CHARACTERS = 2  # D16
@@ -19,7 +25,9 @@ class VideoRequest:
     duration: int
     aspect_ratio: str
     resolution: str
-    character_ids: tuple[int, ...] = ()  # explicitly named characters (D16); shape checked, not yet resolved
+    character_ids: tuple[
+        int, ...
+    ] = ()  # explicitly named characters (D16); shape checked, not yet resolved
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -39,9 +47,11 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         raise BadRequestError("Prompt must be 2000 characters or less", code="prompt_too_long")
 
     model_name = body.get("model")
-    model = registry.get(DEFAULT_MODEL_NAME if model_name is None else model_name) if (
-        model_name is None or isinstance(model_name, str)
-    ) else None
+    model = (
+        registry.get(DEFAULT_MODEL_NAME if model_name is None else model_name)
+        if (model_name is None or isinstance(model_name, str))
+        else None
+    )
     if model is None:
         raise BadRequestError("Invalid model", code="invalid_model")
 
@@ -73,5 +83,10 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         raise BadRequestError("At most 2 characters per video", code="too_many_characters")
 
     return VideoRequest(
-        prompt=prompt, model=model, duration=duration, aspect_ratio=aspect_ratio, resolution=resolution, character_ids=unique
+        prompt=prompt,
+        model=model,
+        duration=duration,
+        aspect_ratio=aspect_ratio,
+        resolution=resolution,
+        character_ids=unique,
     )

@@ -37,7 +37,11 @@ class JobContext:
         await self.beat()
 
     def _unpublished(self) -> dict[str, Any]:
-        return {name: value for name, value in self._visible.items() if self._published.get(name) != value}
+        return {
+            name: value
+            for name, value in self._visible.items()
+            if self._published.get(name) != value
+        }
 
     def has_unpublished(self) -> bool:
         return bool(self._unpublished())
@@ -52,4 +56,3 @@ class JobContext:
         self.job = replace(self.job, checkpoint={**self.job.checkpoint, **stage_outputs})
         if not await self.queue.save_checkpoint(self.job, self.job.checkpoint):
             raise LeaseLostError(self.job.id)
-

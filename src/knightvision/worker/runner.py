@@ -76,7 +76,7 @@ class WorkerRunner:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 continue
             await self.execute(job)
@@ -94,14 +94,22 @@ class WorkerRunner:
         except LeaseLostError:
             log.warning("job %s: lease lost, leaving it to its new owner", job.id)
             return
-        except asyncio.TimeoutError:
-            await self._settle_failure(context.job, JobFailure("timeout", "The job ran past its time limit", retryable=True))
+        except TimeoutError:
+            await self._settle_failure(
+                context.job,
+                JobFailure("timeout", "The job ran past its time limit", retryable=True),
+            )
         except JobFailure as failure:
             await self._settle_failure(context.job, failure)
         except Exception as exc:
             log.exception("job %s crashed", job.id)
             await self._settle_failure(
-                context.job, JobFailure("internal_error", f"Internal error while processing the job ({type(exc).__name__})", retryable=True)
+                context.job,
+                JobFailure(
+                    "internal_error",
+                    f"Internal error while processing the job ({type(exc).__name__})",
+                    retryable=True,
+                ),
             )
         else:
             if await self.queue.complete(context.job, result):

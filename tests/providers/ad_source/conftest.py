@@ -23,20 +23,28 @@ from tests.fakes.ad_server import AdServer, Reply
 TEST_EXTRACTORS = ("generic", "html5")
 
 
-def write_mp4(path: Path, seconds: int = 2, *, width: int = 320, height: int = 240, fps: int = 10) -> Path:
+def write_mp4(
+    path: Path, seconds: int = 2, *, width: int = 320, height: int = 240, fps: int = 10
+) -> Path:
     """An H.264 + AAC MP4: a changing grey picture and a quiet tone."""
     with av.open(str(path), "w", format="mp4") as container:
         video = container.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         audio = container.add_stream("aac", rate=16_000, layout="mono")
         for index in range(seconds * fps):
-            frame = av.VideoFrame.from_ndarray(np.full((height, width, 3), index * 9 % 256, np.uint8), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(
+                np.full((height, width, 3), index * 9 % 256, np.uint8), format="rgb24"
+            )
             frame.pts = index
             container.mux(video.encode(frame))
         container.mux(video.encode(None))
-        samples = (0.1 * np.sin(np.arange(seconds * 16_000, dtype=np.float32) * 0.17)).astype(np.float32)
+        samples = (0.1 * np.sin(np.arange(seconds * 16_000, dtype=np.float32) * 0.17)).astype(
+            np.float32
+        )
         for start in range(0, len(samples), 1024):
-            frame = av.AudioFrame.from_ndarray(samples[None, start : start + 1024], format="flt", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                samples[None, start : start + 1024], format="flt", layout="mono"
+            )
             frame.sample_rate, frame.time_base, frame.pts = 16_000, Fraction(1, 16_000), start
             container.mux(audio.encode(frame))
         container.mux(audio.encode(None))
@@ -54,7 +62,9 @@ def clip(clip_file: Path) -> bytes:
 
 
 def video_page(src: str, title: str = "An ad") -> Reply:
-    return Reply.page(f'<html><head><title>{title}</title></head><body><video src="{src}"></video></body></html>')
+    return Reply.page(
+        f'<html><head><title>{title}</title></head><body><video src="{src}"></video></body></html>'
+    )
 
 
 @pytest.fixture

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from knightvision.providers.ad_source.cache import ImportRefused, MediaCache, MediaMeta, import_ad_media
+from knightvision.providers.ad_source.cache import (
+    ImportRefused,
+    MediaCache,
+    MediaMeta,
+    import_ad_media,
+)
 from tests.providers.ad_source.conftest import write_mp4
 
 WIRE_TIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
@@ -32,7 +37,12 @@ def test_put_then_get(tmp_path: Path) -> None:
     assert stored.path.read_bytes() == b"video bytes" and stored.size == 11
     entry = json.loads((tmp_path / "cache" / "keys" / "tiktok" / "7301.json").read_text())
     assert set(entry) == {"sha256", "size", "source_url", "title", "carousel", "created_at"}
-    assert (entry["sha256"], entry["size"], entry["title"], entry["carousel"]) == (sha, 11, "T", True)
+    assert (entry["sha256"], entry["size"], entry["title"], entry["carousel"]) == (
+        sha,
+        11,
+        "T",
+        True,
+    )
     assert cache.get("tiktok:7301") == stored
     assert stored.created_at == entry["created_at"] and re.fullmatch(WIRE_TIME, stored.created_at)
 
@@ -75,7 +85,16 @@ def test_misses(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["facebook:../../etc/passwd", "facebook:a/b", "evil:1", "facebook:", "1", "Facebook:1", "facebook:1.json"]
+    "key",
+    [
+        "facebook:../../etc/passwd",
+        "facebook:a/b",
+        "evil:1",
+        "facebook:",
+        "1",
+        "Facebook:1",
+        "facebook:1.json",
+    ],
 )
 def test_keys_cannot_escape_the_cache(tmp_path: Path, key: str) -> None:
     cache = MediaCache(tmp_path / "cache")
@@ -87,7 +106,9 @@ def test_keys_cannot_escape_the_cache(tmp_path: Path, key: str) -> None:
 
 def test_import_seeds_the_cache_under_the_canonical_key(tmp_path: Path, clip_file: Path) -> None:
     cache = MediaCache(tmp_path / "cache")
-    stored = import_ad_media(cache, "https://m.facebook.com/ads/library/?id=00777&country=US", clip_file)
+    stored = import_ad_media(
+        cache, "https://m.facebook.com/ads/library/?id=00777&country=US", clip_file
+    )
     assert stored.canonical_key == "facebook:777"
     assert stored.source_url == "https://www.facebook.com/ads/library/?id=777"
     assert cache.get("facebook:777") == stored
@@ -109,7 +130,9 @@ def test_import_by_key(tmp_path: Path, clip_file: Path) -> None:
         ("", "valid Facebook, Instagram, or TikTok URL"),
     ],
 )
-def test_import_refuses_urls_without_a_key(tmp_path: Path, clip_file: Path, url: str, words: str) -> None:
+def test_import_refuses_urls_without_a_key(
+    tmp_path: Path, clip_file: Path, url: str, words: str
+) -> None:
     with pytest.raises(ImportRefused, match=words):
         import_ad_media(MediaCache(tmp_path / "cache"), url, clip_file)
     assert not (tmp_path / "cache").exists()
@@ -120,7 +143,9 @@ def test_import_refuses_what_is_not_a_video(tmp_path: Path) -> None:
     with pytest.raises(ImportRefused, match="No such file"):
         import_ad_media(cache, "123", tmp_path / "missing.mp4")
     with pytest.raises(ImportRefused, match="not a playable video"):
-        import_ad_media(cache, "123", _file(tmp_path, "page.mp4", b"<html>not a video</html>" * 100))
+        import_ad_media(
+            cache, "123", _file(tmp_path, "page.mp4", b"<html>not a video</html>" * 100)
+        )
     with pytest.raises(ImportRefused, match="not a playable video"):
         import_ad_media(cache, "123", _write_wav(tmp_path / "sound.wav"))
     with pytest.raises(ImportRefused, match="canonical key"):

@@ -30,41 +30,55 @@ def _http(status: int) -> ExtractorError:
 CASES = [
     (
         ExtractorError(
-            "This video is only available for registered users. Use --cookies-from-browser or --cookies", expected=True
+            "This video is only available for registered users. Use --cookies-from-browser or --cookies",
+            expected=True,
         ),
         "source_login_required",
         False,
     ),
     (
         ExtractorError(
-            "You do not have permission to view this post. Log into an account that has access", expected=True
+            "You do not have permission to view this post. Log into an account that has access",
+            expected=True,
         ),
         "source_login_required",
         False,
     ),
     (
-        ExtractorError("This content is only available for registered users who follow this account", expected=True),
+        ExtractorError(
+            "This content is only available for registered users who follow this account",
+            expected=True,
+        ),
         "source_login_required",
         False,
     ),
     (
         ExtractorError(
-            'The video is not available, Facebook said: "This content isn\'t available right now"', expected=True
+            'The video is not available, Facebook said: "This content isn\'t available right now"',
+            expected=True,
         ),
         "source_unavailable",
         False,
     ),
     (ExtractorError("Video not available, status code 10204"), "source_unavailable", False),
     (ExtractorError("[facebook:ads] 123: No video formats found!"), "source_not_video", False),
-    (ExtractorError("Requested format is not available. Use --list-formats", expected=True), "source_not_video", False),
+    (
+        ExtractorError("Requested format is not available. Use --list-formats", expected=True),
+        "source_not_video",
+        False,
+    ),
     (UnsupportedError("https://www.facebook.com/SomeBrand"), "source_unsupported", False),
     (
-        ExtractorError("Unable to download webpage", cause=TransportError(cause=TimeoutError("timed out"))),
+        ExtractorError(
+            "Unable to download webpage", cause=TransportError(cause=TimeoutError("timed out"))
+        ),
         "source_timeout",
         True,
     ),
     (
-        ExtractorError("Unable to download webpage", cause=TransportError("[Errno 111] Connection refused")),
+        ExtractorError(
+            "Unable to download webpage", cause=TransportError("[Errno 111] Connection refused")
+        ),
         "source_unavailable",
         True,
     ),
@@ -75,7 +89,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("cause", "code", "retryable"), CASES, ids=[f"{n}-{c[1]}" for n, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("cause", "code", "retryable"), CASES, ids=[f"{n}-{c[1]}" for n, c in enumerate(CASES)]
+)
 def test_mapping(cause: BaseException, code: str, retryable: bool) -> None:
     error = classify(_download_error(cause))
     assert (error.code, error.retryable) == (code, retryable)

@@ -39,7 +39,9 @@ def test_a_cache_hit_never_calls_the_source(tmp_path: Path, clip_file: Path) -> 
     seeded = import_ad_media(cache, "https://www.instagram.com/reel/Cx9AbC/", clip_file)
     fetcher = AdMediaFetcher(cache, RefusingSource())
     assert (
-        fetcher.obtain(AdRef("instagram", "https://www.instagram.com/p/Cx9AbC/", "instagram:Cx9AbC"), tmp_path)
+        fetcher.obtain(
+            AdRef("instagram", "https://www.instagram.com/p/Cx9AbC/", "instagram:Cx9AbC"), tmp_path
+        )
         == seeded
     )
 
@@ -72,14 +74,20 @@ def test_a_short_link_costs_one_head_request_once_cached(
     server.calls.clear()
     assert fetcher.obtain(ref_for("/share/v/Qq1/"), tmp_path / "scratch") == first
     assert server.calls == [("HEAD", "/share/v/Qq1/")]
-    assert fetcher.obtain(ref_for("/reel/3002"), tmp_path / "scratch") == first  # the same ad by its own URL
+    assert (
+        fetcher.obtain(ref_for("/reel/3002"), tmp_path / "scratch") == first
+    )  # the same ad by its own URL
 
 
-def test_the_carousel_flag_is_kept(server: AdServer, make_source: Source, ref_for: RefFor, tmp_path: Path) -> None:
+def test_the_carousel_flag_is_kept(
+    server: AdServer, make_source: Source, ref_for: RefFor, tmp_path: Path
+) -> None:
     cards = '<video src="/media/clip.mp4"></video><video src="/media/clip.mp4?2"></video>'
     server.route("/ads/library/?id=3003", Reply.page(f"<html><body>{cards}</body></html>"))
     cache = MediaCache(tmp_path / "cache")
-    stored = AdMediaFetcher(cache, make_source()).obtain(ref_for("/ads/library/?id=3003"), tmp_path / "scratch")
+    stored = AdMediaFetcher(cache, make_source()).obtain(
+        ref_for("/ads/library/?id=3003"), tmp_path / "scratch"
+    )
     assert stored.carousel is True and cache.get("facebook:3003") == stored
 
 
@@ -89,6 +97,8 @@ def test_a_failed_download_caches_nothing(
     server.route("/ads/library/?id=3004", Reply.page("gone", status=404))
     cache = MediaCache(tmp_path / "cache")
     with pytest.raises(SourceError) as caught:
-        AdMediaFetcher(cache, make_source()).obtain(ref_for("/ads/library/?id=3004"), tmp_path / "scratch")
+        AdMediaFetcher(cache, make_source()).obtain(
+            ref_for("/ads/library/?id=3004"), tmp_path / "scratch"
+        )
     assert caught.value.code == "source_unavailable"
     assert cache.get("facebook:3004") is None

@@ -10,7 +10,11 @@ FB_LIBRARY = "https://www.facebook.com/ads/library/?id="
 
 KEYED = [
     # Facebook Ad Library, any allowed host, any extra query: rebuilt to the one canonical URL.
-    ("https://www.facebook.com/ads/library/?id=123456789", "facebook:123456789", FB_LIBRARY + "123456789"),
+    (
+        "https://www.facebook.com/ads/library/?id=123456789",
+        "facebook:123456789",
+        FB_LIBRARY + "123456789",
+    ),
     (
         "https://facebook.com/ads/library/?active_status=all&ad_type=all&country=US&id=987&media_type=all",
         "facebook:987",
@@ -35,26 +39,58 @@ KEYED = [
         "facebook:1234567890",
         "https://www.facebook.com/watch/?v=1234567890",
     ),
-    ("https://www.facebook.com/Caf\u00e9/videos/77/", "facebook:77", "https://www.facebook.com/watch/?v=77"),
-    ("https://www.facebook.com/reel/1122334455", "facebook:1122334455", "https://www.facebook.com/reel/1122334455/"),
-    ("https://www.facebook.com/watch/?v=998877", "facebook:998877", "https://www.facebook.com/watch/?v=998877"),
+    (
+        "https://www.facebook.com/Caf\u00e9/videos/77/",
+        "facebook:77",
+        "https://www.facebook.com/watch/?v=77",
+    ),
+    (
+        "https://www.facebook.com/reel/1122334455",
+        "facebook:1122334455",
+        "https://www.facebook.com/reel/1122334455/",
+    ),
+    (
+        "https://www.facebook.com/watch/?v=998877",
+        "facebook:998877",
+        "https://www.facebook.com/watch/?v=998877",
+    ),
     (
         "https://m.facebook.com/watch?v=998877&ref=sharing",
         "facebook:998877",
         "https://www.facebook.com/watch/?v=998877",
     ),
     # Instagram shortcodes are case-sensitive and keep their - and _.
-    ("https://www.instagram.com/p/C0dEfGh_-12/", "instagram:C0dEfGh_-12", "https://www.instagram.com/p/C0dEfGh_-12/"),
-    ("https://instagram.com/reel/Cx9-AbC/?igsh=MWZ4", "instagram:Cx9-AbC", "https://www.instagram.com/p/Cx9-AbC/"),
-    ("https://www.instagram.com/reels/Cx9AbC/", "instagram:Cx9AbC", "https://www.instagram.com/p/Cx9AbC/"),
-    ("https://www.instagram.com/some.brand/p/Cx9AbC/", "instagram:Cx9AbC", "https://www.instagram.com/p/Cx9AbC/"),
+    (
+        "https://www.instagram.com/p/C0dEfGh_-12/",
+        "instagram:C0dEfGh_-12",
+        "https://www.instagram.com/p/C0dEfGh_-12/",
+    ),
+    (
+        "https://instagram.com/reel/Cx9-AbC/?igsh=MWZ4",
+        "instagram:Cx9-AbC",
+        "https://www.instagram.com/p/Cx9-AbC/",
+    ),
+    (
+        "https://www.instagram.com/reels/Cx9AbC/",
+        "instagram:Cx9AbC",
+        "https://www.instagram.com/p/Cx9AbC/",
+    ),
+    (
+        "https://www.instagram.com/some.brand/p/Cx9AbC/",
+        "instagram:Cx9AbC",
+        "https://www.instagram.com/p/Cx9AbC/",
+    ),
     # TikTok: rebuilt on www.tiktok.com, the only host yt-dlp's extractor takes.
     (
         "https://www.tiktok.com/@brand.name/video/7301234567890123456?is_from_webapp=1",
         "tiktok:7301234567890123456",
         "https://www.tiktok.com/@brand.name/video/7301234567890123456",
     ),
-    ("https://tiktok.com/@brand/video/7301", "tiktok:7301", "https://www.tiktok.com/@brand/video/7301"),
+    (
+        "https://tiktok.com/@brand/video/7301",
+        "tiktok:7301",
+        "https://www.tiktok.com/@brand/video/7301",
+    ),
     # A bare numeric id is a Facebook Ad Library id.
     ("123456789", "facebook:123456789", FB_LIBRARY + "123456789"),
     (" 123456789 \t", "facebook:123456789", FB_LIBRARY + "123456789"),
@@ -73,18 +109,50 @@ KEYLESS = [
     # Accepted at submit (host and scheme are fine); resolved or refused while downloading.
     ("https://vm.tiktok.com/ZMabc123/", "tiktok", "https://vm.tiktok.com/ZMabc123/"),
     ("https://www.tiktok.com/t/ZTabc123/", "tiktok", "https://www.tiktok.com/t/ZTabc123/"),
-    ("https://www.tiktok.com/@brand/photo/7301", "tiktok", "https://www.tiktok.com/@brand/photo/7301"),
-    ("https://www.facebook.com/share/v/1AbCdEf/", "facebook", "https://www.facebook.com/share/v/1AbCdEf/"),
+    (
+        "https://www.tiktok.com/@brand/photo/7301",
+        "tiktok",
+        "https://www.tiktok.com/@brand/photo/7301",
+    ),
+    (
+        "https://www.facebook.com/share/v/1AbCdEf/",
+        "facebook",
+        "https://www.facebook.com/share/v/1AbCdEf/",
+    ),
     ("https://www.facebook.com/SomeBrand", "facebook", "https://www.facebook.com/SomeBrand"),
     ("https://www.facebook.com/Caf\u00e9", "facebook", "https://www.facebook.com/Caf%C3%A9"),
     ("https://www.facebook.com", "facebook", "https://www.facebook.com/"),
     ("https://www.facebook.com/ads/library/", "facebook", "https://www.facebook.com/ads/library/"),
-    ("https://www.facebook.com/ads/library/?id=abc", "facebook", "https://www.facebook.com/ads/library/?id=abc"),
-    ("https://www.facebook.com/ads/library/?id=1&id=2", "facebook", "https://www.facebook.com/ads/library/?id=1&id=2"),
-    ("https://www.facebook.com/ads/library/?id=0", "facebook", "https://www.facebook.com/ads/library/?id=0"),
-    ("https://www.facebook.com/watch/?v=" + "1" * 21, "facebook", "https://www.facebook.com/watch/?v=" + "1" * 21),
-    ("https://www.instagram.com/share/reel/BAabc/", "instagram", "https://www.instagram.com/share/reel/BAabc/"),
-    ("https://www.instagram.com/reels/audio/", "instagram", "https://www.instagram.com/reels/audio/"),
+    (
+        "https://www.facebook.com/ads/library/?id=abc",
+        "facebook",
+        "https://www.facebook.com/ads/library/?id=abc",
+    ),
+    (
+        "https://www.facebook.com/ads/library/?id=1&id=2",
+        "facebook",
+        "https://www.facebook.com/ads/library/?id=1&id=2",
+    ),
+    (
+        "https://www.facebook.com/ads/library/?id=0",
+        "facebook",
+        "https://www.facebook.com/ads/library/?id=0",
+    ),
+    (
+        "https://www.facebook.com/watch/?v=" + "1" * 21,
+        "facebook",
+        "https://www.facebook.com/watch/?v=" + "1" * 21,
+    ),
+    (
+        "https://www.instagram.com/share/reel/BAabc/",
+        "instagram",
+        "https://www.instagram.com/share/reel/BAabc/",
+    ),
+    (
+        "https://www.instagram.com/reels/audio/",
+        "instagram",
+        "https://www.instagram.com/reels/audio/",
+    ),
     ("https://www.instagram.com/some.brand/", "instagram", "https://www.instagram.com/some.brand/"),
 ]
 

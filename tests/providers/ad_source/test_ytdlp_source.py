@@ -36,7 +36,9 @@ def test_downloads_the_video_of_an_ad_page(
     assert os.listdir(tmp_path) == [media.path.name]  # yt-dlp's working corner is gone
 
 
-def test_open_graph_video(server: AdServer, make_source: Source, ref_for: RefFor, clip: bytes, tmp_path: Path) -> None:
+def test_open_graph_video(
+    server: AdServer, make_source: Source, ref_for: RefFor, clip: bytes, tmp_path: Path
+) -> None:
     meta = f'<meta property="og:video" content="{server.url("/media/clip.mp4")}">'
     og = f"<html><head><title>OG</title>{meta}</head></html>"
     server.route("/watch/?v=1002", Reply.page(og))
@@ -44,7 +46,9 @@ def test_open_graph_video(server: AdServer, make_source: Source, ref_for: RefFor
     assert (media.canonical_key, media.path.read_bytes()) == ("facebook:1002", clip)
 
 
-def test_direct_media_link(server: AdServer, make_source: Source, ref_for: RefFor, clip: bytes, tmp_path: Path) -> None:
+def test_direct_media_link(
+    server: AdServer, make_source: Source, ref_for: RefFor, clip: bytes, tmp_path: Path
+) -> None:
     server.route("/reel/1003/", Reply(body=clip, content_type="video/mp4"))
     media = make_source().fetch(ref_for("/reel/1003"), tmp_path)
     assert (media.canonical_key, media.path.read_bytes()) == ("facebook:1003", clip)
@@ -60,7 +64,8 @@ def test_carousel_is_analysed_on_its_first_video(
         '<video src="/media/second.mp4"></video>'
     )
     server.route(
-        "/ads/library/?id=1004", Reply.page(f"<html><head><title>Cards</title></head><body>{cards}</body></html>")
+        "/ads/library/?id=1004",
+        Reply.page(f"<html><head><title>Cards</title></head><body>{cards}</body></html>"),
     )
     media = make_source().fetch(ref_for("/ads/library/?id=1004"), tmp_path)
     assert media.carousel is True
@@ -80,20 +85,26 @@ def test_short_link_is_resolved_and_keyed_after_resolution(
     media = make_source().fetch(ref, tmp_path)
     assert media.canonical_key == "facebook:1005"
     assert media.source_url == server.url("/reel/1005/")
-    assert server.count("/reel/1005/?mibextid=1") == 0  # the keyed URL is rebuilt, never fetched as given
+    assert (
+        server.count("/reel/1005/?mibextid=1") == 0
+    )  # the keyed URL is rebuilt, never fetched as given
 
 
 def test_cookies_are_sent_from_a_private_copy(
     server: AdServer, make_source: Source, ref_for: RefFor, tmp_path: Path
 ) -> None:
     cookies = tmp_path / "cookies.txt"
-    cookies.write_text("# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsessionid\tsecret-value\n")
+    cookies.write_text(
+        "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsessionid\tsecret-value\n"
+    )
     before = cookies.read_bytes()
     server.route("/ads/library/?id=1006", video_page("/media/clip.mp4"))
     dest = tmp_path / "scratch"
     media = make_source(cookies_file=cookies).fetch(ref_for("/ads/library/?id=1006"), dest)
     assert "sessionid=secret-value" in server.headers["/ads/library/?id=1006"].get("Cookie", "")
-    assert cookies.read_bytes() == before  # yt-dlp saves cookies on close: never into the operator's file
+    assert (
+        cookies.read_bytes() == before
+    )  # yt-dlp saves cookies on close: never into the operator's file
     assert os.listdir(dest) == [media.path.name]  # and the copy is gone
 
 
@@ -113,7 +124,9 @@ ERRORS = [
     ("429", Reply.page("slow down", status=429), {}, {}, "source_unavailable", True),
     (
         "novideo",
-        Reply.page("<html><head><title>Text ad</title></head><body><img src='/a.jpg'></body></html>"),
+        Reply.page(
+            "<html><head><title>Text ad</title></head><body><img src='/a.jpg'></body></html>"
+        ),
         {},
         {},
         "source_unsupported",
@@ -130,7 +143,11 @@ ERRORS = [
     (
         "garbage",
         video_page("/media/garbage.mp4"),
-        {"/media/garbage.mp4": Reply(body=b"<html>this is no video</html>" * 50, content_type="video/mp4")},
+        {
+            "/media/garbage.mp4": Reply(
+                body=b"<html>this is no video</html>" * 50, content_type="video/mp4"
+            )
+        },
         {},
         "source_not_video",
         False,
@@ -146,7 +163,11 @@ ERRORS = [
     (
         "bigchunked",
         video_page("/media/big.mp4"),
-        {"/media/big.mp4": Reply(body=os.urandom(150_000), content_type="video/mp4", content_length=False)},
+        {
+            "/media/big.mp4": Reply(
+                body=os.urandom(150_000), content_type="video/mp4", content_length=False
+            )
+        },
         {"max_bytes": 100_000},
         "source_too_large",
         False,
@@ -156,7 +177,11 @@ ERRORS = [
     (
         "drip",
         video_page("/media/drip.mp4"),
-        {"/media/drip.mp4": Reply(body=os.urandom(400_000), content_type="video/mp4", drip=(4096, 0.05))},
+        {
+            "/media/drip.mp4": Reply(
+                body=os.urandom(400_000), content_type="video/mp4", drip=(4096, 0.05)
+            )
+        },
         {"timeout_s": 1.0},
         "source_timeout",
         True,
@@ -194,7 +219,9 @@ def test_error_codes(
     with pytest.raises(SourceError) as caught:
         make_source(**options).fetch(ref_for(f"/ads/library/?id={ad_id}"), tmp_path)
     assert (caught.value.code, caught.value.retryable) == (code, retryable), caught.value.detail
-    assert "ERROR" not in caught.value.message and "http" not in caught.value.message  # partner-safe text
+    assert (
+        "ERROR" not in caught.value.message and "http" not in caught.value.message
+    )  # partner-safe text
     assert os.listdir(tmp_path) == []  # nothing half-downloaded is left behind
 
 
@@ -203,14 +230,18 @@ def test_unreachable_platform_is_retryable(make_source: Source, tmp_path: Path) 
     hosts = {f"127.0.0.1:{port}": "facebook"}
     source = make_source(allowed_hosts=hosts)
     with pytest.raises(SourceError) as caught:
-        source.fetch(AdRef("facebook", f"http://127.0.0.1:{port}/ads/library/?id=1", "facebook:1"), tmp_path)
+        source.fetch(
+            AdRef("facebook", f"http://127.0.0.1:{port}/ads/library/?id=1", "facebook:1"), tmp_path
+        )
     assert (caught.value.code, caught.value.retryable) == ("source_unavailable", True)
 
 
 def test_a_ref_off_the_allowlist_is_refused_without_a_request(
     server: AdServer, make_source: Source, tmp_path: Path
 ) -> None:
-    forged = AdRef("facebook", server.url("/ads/library/?id=1").replace("127.0.0.1", "localhost"), "facebook:1")
+    forged = AdRef(
+        "facebook", server.url("/ads/library/?id=1").replace("127.0.0.1", "localhost"), "facebook:1"
+    )
     with pytest.raises(SourceError) as caught:
         make_source().fetch(forged, tmp_path)
     assert caught.value.code == "source_unsupported"
@@ -220,9 +251,15 @@ def test_a_ref_off_the_allowlist_is_refused_without_a_request(
 @pytest.mark.parametrize(
     ("entry", "code"),
     [
-        pytest.param({"url": "u", "duration": 61}, "source_too_large", id="duration-known-before-download"),
-        pytest.param({"url": "u", "filesize": 2_000_001}, "source_too_large", id="size-known-before-download"),
-        pytest.param({"url": "u", "vcodec": "none", "acodec": "aac"}, "source_not_video", id="audio-only"),
+        pytest.param(
+            {"url": "u", "duration": 61}, "source_too_large", id="duration-known-before-download"
+        ),
+        pytest.param(
+            {"url": "u", "filesize": 2_000_001}, "source_too_large", id="size-known-before-download"
+        ),
+        pytest.param(
+            {"url": "u", "vcodec": "none", "acodec": "aac"}, "source_not_video", id="audio-only"
+        ),
         pytest.param({"format_id": "none"}, "source_not_video", id="no-format"),
         pytest.param({"url": "u", "is_live": True}, "source_unsupported", id="live"),
     ],

@@ -31,13 +31,19 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def client(server: FakeOpenAIChat, sleeps: Sleeps | None = None, **config: object) -> OpenAICompatChat:
+def client(
+    server: FakeOpenAIChat, sleeps: Sleeps | None = None, **config: object
+) -> OpenAICompatChat:
     settings = {"base_url": server.base_url, "model": "test-model", "api_key": "sk-test", **config}
-    return OpenAICompatChat(OpenAICompatConfig(**settings), sleep=sleeps if sleeps is not None else Sleeps())  # type: ignore[arg-type]
+    return OpenAICompatChat(
+        OpenAICompatConfig(**settings), sleep=sleeps if sleeps is not None else Sleeps()
+    )  # type: ignore[arg-type]
 
 
 def ask(chat: OpenAICompatChat, timeout: float = 5.0) -> str:
-    return chat.complete([ChatMessage("user", "Reply in JSON")], response_format_json=True, timeout=timeout)
+    return chat.complete(
+        [ChatMessage("user", "Reply in JSON")], response_format_json=True, timeout=timeout
+    )
 
 
 @pytest.fixture
@@ -47,10 +53,15 @@ def frame(tmp_path: Path) -> Path:
     return path
 
 
-def test_sends_model_messages_json_mode_and_frames_as_data_urls(server: FakeOpenAIChat, frame: Path) -> None:
+def test_sends_model_messages_json_mode_and_frames_as_data_urls(
+    server: FakeOpenAIChat, frame: Path
+) -> None:
     server.script(Reply(body=completion('{"ok": true}')))
     chat = client(server, vision=True)
-    messages = [ChatMessage("system", "rules"), ChatMessage("user", ["the transcript", ImagePart(frame)])]
+    messages = [
+        ChatMessage("system", "rules"),
+        ChatMessage("user", ["the transcript", ImagePart(frame)]),
+    ]
     assert chat.complete(messages, response_format_json=True, timeout=5) == '{"ok": true}'
 
     [request] = server.requests
@@ -65,12 +76,16 @@ def test_sends_model_messages_json_mode_and_frames_as_data_urls(server: FakeOpen
     assert image["type"] == "image_url" and image["image_url"]["detail"] == "low"
     prefix = "data:image/jpeg;base64,"
     assert image["image_url"]["url"].startswith(prefix)
-    assert base64.b64decode(image["image_url"]["url"][len(prefix):]) == frame.read_bytes()
+    assert base64.b64decode(image["image_url"]["url"][len(prefix) :]) == frame.read_bytes()
 
 
-def test_no_vision_means_no_images_and_no_key_means_no_auth_header(server: FakeOpenAIChat, frame: Path) -> None:
+def test_no_vision_means_no_images_and_no_key_means_no_auth_header(
+    server: FakeOpenAIChat, frame: Path
+) -> None:
     chat = client(server, vision=False, api_key=None, json_mode=False)
-    chat.complete([ChatMessage("user", ["text", ImagePart(frame)])], response_format_json=True, timeout=5)
+    chat.complete(
+        [ChatMessage("user", ["text", ImagePart(frame)])], response_format_json=True, timeout=5
+    )
     [request] = server.requests
     assert request.body["messages"][0]["content"] == [{"type": "text", "text": "text"}]
     assert "authorization" not in request.headers
@@ -78,7 +93,12 @@ def test_no_vision_means_no_images_and_no_key_means_no_auth_header(server: FakeO
 
 
 def test_401_fails_at_once_with_the_upstream_message(server: FakeOpenAIChat) -> None:
-    server.script(Reply(401, error_body("Incorrect API key provided", "invalid_request_error", "invalid_api_key")))
+    server.script(
+        Reply(
+            401,
+            error_body("Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
+        )
+    )
     sleeps = Sleeps()
     with pytest.raises(LLMError) as caught:
         ask(client(server, sleeps))
@@ -96,21 +116,28 @@ def test_400_is_a_bad_request_without_retry(server: FakeOpenAIChat) -> None:
 
 
 def test_429_waits_for_retry_after_then_succeeds(server: FakeOpenAIChat) -> None:
-    server.script(Reply(429, error_body("slow down"), {"Retry-After": "3"}), Reply(body=completion("done")))
+    server.script(
+        Reply(429, error_body("slow down"), {"Retry-After": "3"}), Reply(body=completion("done"))
+    )
     sleeps = Sleeps()
     assert ask(client(server, sleeps)) == "done"
     assert sleeps == [3.0] and len(server.requests) == 2
 
 
 def test_retry_after_is_honoured_in_real_time(server: FakeOpenAIChat) -> None:
-    server.script(Reply(429, error_body("slow down"), {"retry-after-ms": "300"}), Reply(body=completion("done")))
+    server.script(
+        Reply(429, error_body("slow down"), {"retry-after-ms": "300"}),
+        Reply(body=completion("done")),
+    )
     chat = OpenAICompatChat(OpenAICompatConfig(base_url=server.base_url, model="m"))
     assert ask(chat) == "done"
     first, second = server.requests
     assert second.at - first.at >= 0.29
 
 
-def test_a_retry_after_beyond_the_cap_or_the_deadline_gives_up_without_waiting(server: FakeOpenAIChat) -> None:
+def test_a_retry_after_beyond_the_cap_or_the_deadline_gives_up_without_waiting(
+    server: FakeOpenAIChat,
+) -> None:
     server.script(Reply(429, error_body("quota"), {"Retry-After": "120"}))
     sleeps = Sleeps()
     with pytest.raises(LLMError) as caught:
@@ -156,7 +183,9 @@ def test_a_slow_server_times_out_within_the_deadline(server: FakeOpenAIChat) -> 
         (Reply(body=completion('{"summary": "cut off', finish_reason="length")), "llm_truncated"),
     ],
 )
-def test_malformed_replies_are_clear_errors(server: FakeOpenAIChat, reply: Reply, code: str) -> None:
+def test_malformed_replies_are_clear_errors(
+    server: FakeOpenAIChat, reply: Reply, code: str
+) -> None:
     server.script(reply)
     with pytest.raises(LLMError) as caught:
         ask(client(server))

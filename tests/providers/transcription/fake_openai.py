@@ -32,7 +32,9 @@ class FakeOpenAI:
     requests: list[Recorded] = field(default_factory=list)
 
 
-def verbose_body(*, language: str = "english", avg_logprob: float = -0.2, text: str | None = None) -> dict[str, Any]:
+def verbose_body(
+    *, language: str = "english", avg_logprob: float = -0.2, text: str | None = None
+) -> dict[str, Any]:
     """A ``verbose_json`` answer with word and segment timestamps."""
     words = [
         ("Order", 0.5, 0.8),
@@ -67,12 +69,18 @@ def verbose_body(*, language: str = "english", avg_logprob: float = -0.2, text: 
     }
 
 
-def error_body(message: str, kind: str = "invalid_request_error", code: str | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, kind: str = "invalid_request_error", code: str | None = None
+) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
-def _parse_multipart(content_type: str, body: bytes) -> tuple[list[tuple[str, str]], dict[str, tuple[str, bytes]]]:
-    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+def _parse_multipart(
+    content_type: str, body: bytes
+) -> tuple[list[tuple[str, str]], dict[str, tuple[str, bytes]]]:
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
     fields: list[tuple[str, str]] = []
     files: dict[str, tuple[str, bytes]] = {}
     for part in message.iter_parts():
@@ -87,7 +95,9 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[list[tuple[str, st
 
 
 @contextmanager
-def fake_openai(script: list[tuple[int, dict[str, str], Any]], prefix: str = "/v1") -> Iterator[FakeOpenAI]:
+def fake_openai(
+    script: list[tuple[int, dict[str, str], Any]], prefix: str = "/v1"
+) -> Iterator[FakeOpenAI]:
     state = FakeOpenAI(base_url="", script=list(script))
     lock = threading.Lock()
 
@@ -100,8 +110,12 @@ def fake_openai(script: list[tuple[int, dict[str, str], Any]], prefix: str = "/v
             body = self.rfile.read(length)
             fields, files = _parse_multipart(self.headers.get("Content-Type", ""), body)
             with lock:
-                state.requests.append(Recorded(self.path, dict(self.headers.items()), fields, files))
-                status, headers, answer = state.script.pop(0) if len(state.script) > 1 else state.script[0]
+                state.requests.append(
+                    Recorded(self.path, dict(self.headers.items()), fields, files)
+                )
+                status, headers, answer = (
+                    state.script.pop(0) if len(state.script) > 1 else state.script[0]
+                )
             if self.path != f"{prefix}/audio/transcriptions":
                 status, headers, answer = 404, {}, error_body(f"no route {self.path}")
             data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()

@@ -40,10 +40,14 @@ def whisper() -> LocalWhisperTranscriber:
 
 def test_english_speech_is_transcribed_with_word_times(whisper: LocalWhisperTranscriber) -> None:
     transcript = whisper.transcribe(clips.voice_wav("english"))
-    truth = "Order today and get free shipping. Thousands of busy parents already love this smart mug."
+    truth = (
+        "Order today and get free shipping. Thousands of busy parents already love this smart mug."
+    )
     assert transcript.transcribable and transcript.has_audio
     assert similarity(truth, transcript.text) >= 0.8, transcript.text
-    assert transcript.language == "en" and transcript.language_probability is None  # assumed, not detected
+    assert (
+        transcript.language == "en" and transcript.language_probability is None
+    )  # assumed, not detected
     assert "English-only" in (transcript.note or "")
     assert transcript.engine == "faster-whisper tiny.en"
     assert transcript.speech_start == pytest.approx(0.5, abs=0.25)  # the WAV has 0.5 s of lead-in
@@ -61,7 +65,9 @@ def test_rendered_ad_voice_over_matches_its_script(whisper: LocalWhisperTranscri
     assert transcript.speech_start == pytest.approx(ad.speech_lead, abs=0.25)
     # each sentence is spoken in its own scene
     for scene in ad.scenes:
-        inside = " ".join(w["word"] for w in transcript.words if scene.start - 0.1 <= w["start"] < scene.end)
+        inside = " ".join(
+            w["word"] for w in transcript.words if scene.start - 0.1 <= w["start"] < scene.end
+        )
         assert similarity(scene.text, inside) >= 0.6, (scene.text, inside)
 
 
@@ -87,11 +93,17 @@ def test_video_without_audio_gives_an_empty_transcript(whisper: LocalWhisperTran
 def test_silence_is_no_speech(whisper: LocalWhisperTranscriber, tmp_path: Path) -> None:
     silent = clips.write_wav(tmp_path / "silence.wav", np.zeros(3 * 16000, np.float32), 16000)
     transcript = whisper.transcribe(silent)
-    assert transcript.transcribable and transcript.text == "" and transcript.note == "no speech detected"
+    assert (
+        transcript.transcribable
+        and transcript.text == ""
+        and transcript.note == "no speech detected"
+    )
 
 
 def test_model_loads_once_and_is_shared(whisper: LocalWhisperTranscriber) -> None:
-    again = LocalWhisperTranscriber(LocalWhisperConfig(model_dir=default_model_dir(), name="tiny.en"))
+    again = LocalWhisperTranscriber(
+        LocalWhisperConfig(model_dir=default_model_dir(), name="tiny.en")
+    )
     assert load_model(again.model_dir) is load_model(whisper.model_dir)
     assert again.engine == whisper.engine
 

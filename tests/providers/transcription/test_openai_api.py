@@ -46,7 +46,10 @@ def test_whisper_1_sends_verbose_json_with_word_timestamps(speech: Path) -> None
     [request] = server.requests
     assert request.path == "/v1/audio/transcriptions"
     assert request.headers["Authorization"] == "Bearer sk-test"
-    assert ("model", "whisper-1") in request.fields and ("response_format", "verbose_json") in request.fields
+    assert ("model", "whisper-1") in request.fields and (
+        "response_format",
+        "verbose_json",
+    ) in request.fields
     assert [v for k, v in request.fields if k == "timestamp_granularities[]"] == ["word", "segment"]
     filename, audio = request.files["file"]
     assert filename == "audio.flac" and audio[:4] == b"fLaC"
@@ -54,7 +57,10 @@ def test_whisper_1_sends_verbose_json_with_word_timestamps(speech: Path) -> None
     assert transcript.language == "en"  # verbose_json names the language; we report ISO 639-1
     assert transcript.engine == "openai whisper-1"
     assert [w["word"] for w in transcript.words][:2] == ["Order", "today"]
-    assert transcript.segments[0]["avg_logprob"] == -0.2 and not transcript.segments[0]["low_confidence"]
+    assert (
+        transcript.segments[0]["avg_logprob"] == -0.2
+        and not transcript.segments[0]["low_confidence"]
+    )
     assert transcript.speech_start == pytest.approx(0.5, abs=0.1)  # local VAD on the uploaded audio
     assert set(transcript.timings) == {"extract_audio_s", "api_s", "total_s"}
 
@@ -86,7 +92,9 @@ def test_base_url_is_configurable(speech: Path) -> None:
 
 def test_401_is_an_auth_error_without_retry(speech: Path) -> None:
     with (
-        fake_openai([(401, {}, error_body("Incorrect API key provided: sk-test.", code="invalid_api_key"))]) as server,
+        fake_openai(
+            [(401, {}, error_body("Incorrect API key provided: sk-test.", code="invalid_api_key"))]
+        ) as server,
         pytest.raises(TranscriptionError) as error,
     ):
         transcriber(server.base_url).transcribe(speech)
@@ -97,7 +105,10 @@ def test_401_is_an_auth_error_without_retry(speech: Path) -> None:
 
 def test_429_waits_as_told_and_retries(speech: Path) -> None:
     sleeps = Sleeps()
-    script = [(429, {"Retry-After": "2"}, error_body("Rate limit reached", "requests")), (200, {}, verbose_body())]
+    script = [
+        (429, {"Retry-After": "2"}, error_body("Rate limit reached", "requests")),
+        (200, {}, verbose_body()),
+    ]
     with fake_openai(script) as server:
         transcript = transcriber(server.base_url, sleeps=sleeps).transcribe(speech)
     assert transcript.transcribable and len(server.requests) == 2 and sleeps == [2.0]
@@ -128,7 +139,9 @@ def test_500s_are_retried_then_reported_as_upstream_errors(speech: Path) -> None
         fake_openai([(500, {}, error_body("The server had an error", "server_error"))]) as server,
         pytest.raises(TranscriptionError) as error,
     ):
-        transcriber(server.base_url, sleeps=sleeps, backoff_base=0.01, backoff_cap=0.02).transcribe(speech)
+        transcriber(server.base_url, sleeps=sleeps, backoff_base=0.01, backoff_cap=0.02).transcribe(
+            speech
+        )
     assert error.value.code == "transcription_upstream" and error.value.retryable
     assert "HTTP 500" in error.value.message and "server had an error" in error.value.message
     assert len(server.requests) == 3 and len(sleeps) == 2
@@ -136,7 +149,9 @@ def test_500s_are_retried_then_reported_as_upstream_errors(speech: Path) -> None
 
 def test_500_then_success(speech: Path) -> None:
     with fake_openai([(500, {}, b"oops"), (200, {}, verbose_body())]) as server:
-        transcript = transcriber(server.base_url, backoff_base=0.01, backoff_cap=0.02).transcribe(speech)
+        transcript = transcriber(server.base_url, backoff_base=0.01, backoff_cap=0.02).transcribe(
+            speech
+        )
     assert transcript.transcribable and len(server.requests) == 2
 
 
@@ -150,7 +165,10 @@ def test_400_is_a_bad_request(speech: Path) -> None:
 
 
 def test_a_non_json_answer_is_malformed(speech: Path) -> None:
-    with fake_openai([(200, {}, b"<html>proxy</html>")]) as server, pytest.raises(TranscriptionError) as error:
+    with (
+        fake_openai([(200, {}, b"<html>proxy</html>")]) as server,
+        pytest.raises(TranscriptionError) as error,
+    ):
         transcriber(server.base_url).transcribe(speech)
     assert error.value.code == "transcription_malformed"
 
@@ -167,7 +185,11 @@ def test_an_unreachable_server_is_retryable(speech: Path) -> None:
 def test_no_audio_track_means_no_request() -> None:
     with fake_openai([(500, {}, error_body("must not be called"))]) as server:
         transcript = transcriber(server.base_url).transcribe(clips.cuts_clip().path)
-    assert server.requests == [] and transcript.has_audio is False and transcript.note == "no audio track"
+    assert (
+        server.requests == []
+        and transcript.has_audio is False
+        and transcript.note == "no audio track"
+    )
 
 
 def test_extract_audio_writes_small_mono_flac(tmp_path: Path) -> None:
@@ -176,7 +198,11 @@ def test_extract_audio_writes_small_mono_flac(tmp_path: Path) -> None:
 
     with av.open(str(out)) as container:
         stream = container.streams.audio[0]
-        assert (stream.codec_context.name, stream.codec_context.sample_rate, stream.codec_context.channels) == (
+        assert (
+            stream.codec_context.name,
+            stream.codec_context.sample_rate,
+            stream.codec_context.channels,
+        ) == (
             "flac",
             16000,
             1,

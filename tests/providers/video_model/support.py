@@ -25,8 +25,15 @@ from tests.fakes.openai_videos import FakeOpenAIVideos
 
 # Quick timings: polls every few milliseconds, a short overall cap, short HTTP timeouts.
 FAST = UpstreamPolicy(
-    poll_initial=0.01, poll_max=0.03, poll_factor=1.5, timeout=20.0, request_timeout=2.0, max_rate_limit_wait=0.05,
-    transient_poll_errors=2, malformed_polls=1, create_rate_limit_retries=2,
+    poll_initial=0.01,
+    poll_max=0.03,
+    poll_factor=1.5,
+    timeout=20.0,
+    request_timeout=2.0,
+    max_rate_limit_wait=0.05,
+    transient_poll_errors=2,
+    malformed_polls=1,
+    create_rate_limit_retries=2,
 )
 
 
@@ -63,13 +70,24 @@ class RecordingSleep:
 
 
 def spec(
-    upstream_model: str, duration: int, aspect_ratio: str = "9:16", resolution: str = "720p", *,
-    prompt: str = "A paper boat crossing a puddle", job_id: str | None = "sora_20260323_141500_abc123",
+    upstream_model: str,
+    duration: int,
+    aspect_ratio: str = "9:16",
+    resolution: str = "720p",
+    *,
+    prompt: str = "A paper boat crossing a puddle",
+    job_id: str | None = "sora_20260323_141500_abc123",
 ) -> GenerationSpec:
     width, height = FRAME_SIZES[(resolution, aspect_ratio)]
     return GenerationSpec(
-        prompt=prompt, duration=duration, width=width, height=height, aspect_ratio=aspect_ratio,
-        resolution=resolution, upstream_model=upstream_model, job_id=job_id,
+        prompt=prompt,
+        duration=duration,
+        width=width,
+        height=height,
+        aspect_ratio=aspect_ratio,
+        resolution=resolution,
+        upstream_model=upstream_model,
+        job_id=job_id,
     )
 
 
@@ -92,19 +110,37 @@ def short_timeout_client() -> httpx.AsyncClient:
 
 
 def evolink_adapter(fake: FakeEvoLink, **options: Any) -> EvoLinkAdapter:
-    return EvoLinkAdapter(options.pop("api_key", fake.api_key), base_url=fake.url, policy=options.pop("policy", FAST), **options)
+    return EvoLinkAdapter(
+        options.pop("api_key", fake.api_key),
+        base_url=fake.url,
+        policy=options.pop("policy", FAST),
+        **options,
+    )
 
 
 def kie_adapter(fake: FakeKie, **options: Any) -> KieAdapter:
-    return KieAdapter(options.pop("api_key", fake.api_key), base_url=fake.url, policy=options.pop("policy", FAST), **options)
+    return KieAdapter(
+        options.pop("api_key", fake.api_key),
+        base_url=fake.url,
+        policy=options.pop("policy", FAST),
+        **options,
+    )
 
 
 def openai_adapter(fake: FakeOpenAIVideos, **options: Any) -> OpenAIVideosAdapter:
-    return OpenAIVideosAdapter(options.pop("api_key", fake.api_key), base_url=fake.base_url, policy=options.pop("policy", FAST), **options)
+    return OpenAIVideosAdapter(
+        options.pop("api_key", fake.api_key),
+        base_url=fake.base_url,
+        policy=options.pop("policy", FAST),
+        **options,
+    )
 
 
 def kling_adapter(fake: FakeKling, **options: Any) -> KlingAdapter:
     return KlingAdapter(
-        options.pop("access_key", fake.access_key), options.pop("secret_key", fake.secret_key),
-        base_url=fake.url, policy=options.pop("policy", FAST), **options,
+        options.pop("access_key", fake.access_key),
+        options.pop("secret_key", fake.secret_key),
+        base_url=fake.url,
+        policy=options.pop("policy", FAST),
+        **options,
     )

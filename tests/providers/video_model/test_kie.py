@@ -27,7 +27,12 @@ async def test_sora_2_success(kie: FakeKie, run: MemoryRun, output: Path) -> Non
     provenance = await kie_adapter(kie).generate(s, output, run)
     assert kie.requests_to("createTask")[0]["json"] == {
         "model": "sora-2-text-to-video",
-        "input": {"prompt": s.prompt, "aspect_ratio": "landscape", "n_frames": "15", "remove_watermark": True},
+        "input": {
+            "prompt": s.prompt,
+            "aspect_ratio": "landscape",
+            "n_frames": "15",
+            "remove_watermark": True,
+        },
     }
     assert_shape(output, s)
     assert provenance["upstream_task_id"] == run.memory["upstream_task"]["task_id"]
@@ -40,21 +45,30 @@ def test_sora_2_pro_25s_goes_through_the_storyboard(kie: FakeKie) -> None:
     _, plan = adapter.plan(s)
     assert adapter.request_body(s, plan) == {
         "model": "sora-2-pro-storyboard",
-        "input": {"n_frames": "25", "aspect_ratio": "portrait", "shots": [{"Scene": s.prompt, "duration": 25}]},
+        "input": {
+            "n_frames": "25",
+            "aspect_ratio": "portrait",
+            "shots": [{"Scene": s.prompt, "duration": 25}],
+        },
     }
     fifteen = spec("sora-2-pro-text-to-video", 15, "9:16")
     _, plan = adapter.plan(fifteen)
     assert adapter.request_body(fifteen, plan)["input"]["size"] == "standard"
 
 
-async def test_storyboard_render_end_to_end_square(kie: FakeKie, run: MemoryRun, output: Path) -> None:
+async def test_storyboard_render_end_to_end_square(
+    kie: FakeKie, run: MemoryRun, output: Path
+) -> None:
     kie.script.polls_to_finish = 0
     kie.script.deliver = (320, 180, 25)
     s = spec("sora-2-pro-text-to-video", 25, "1:1")
     provenance = await kie_adapter(kie).generate(s, output, run)
     sent = kie.requests_to("createTask")[0]["json"]
     assert sent["model"] == "sora-2-pro-storyboard" and sent["input"]["aspect_ratio"] == "landscape"
-    assert provenance["transforms"] == ["crop 320x180 to centre 180x180", "scale 180x180 to 720x720"]
+    assert provenance["transforms"] == [
+        "crop 320x180 to centre 180x180",
+        "scale 180x180 to 720x720",
+    ]
     assert_shape(output, s)
 
 
@@ -64,7 +78,14 @@ async def test_kling_3_modes(kie: FakeKie, run: MemoryRun, output: Path) -> None
     await kie_adapter(kie).generate(s, output, run)
     assert kie.requests_to("createTask")[0]["json"] == {
         "model": "kling-3.0/video",
-        "input": {"prompt": s.prompt, "duration": "4", "aspect_ratio": "9:16", "mode": "pro", "sound": False, "multi_shots": False},
+        "input": {
+            "prompt": s.prompt,
+            "duration": "4",
+            "aspect_ratio": "9:16",
+            "mode": "pro",
+            "sound": False,
+            "multi_shots": False,
+        },
     }
     assert_shape(output, s)
 
@@ -72,9 +93,23 @@ async def test_kling_3_modes(kie: FakeKie, run: MemoryRun, output: Path) -> None
 @pytest.mark.parametrize(
     ("canned", "code", "retryable"),
     [
-        (Canned(200, {"code": 401, "msg": "You do not have access permissions"}), "upstream_auth", False),
-        (Canned(200, {"code": 402, "msg": "The current credits are insufficient. Please top up."}), "insufficient_upstream_credits", False),
-        (Canned(200, {"code": 433, "msg": "sub-key usage limit exceeded"}), "upstream_quota", False),
+        (
+            Canned(200, {"code": 401, "msg": "You do not have access permissions"}),
+            "upstream_auth",
+            False,
+        ),
+        (
+            Canned(
+                200, {"code": 402, "msg": "The current credits are insufficient. Please top up."}
+            ),
+            "insufficient_upstream_credits",
+            False,
+        ),
+        (
+            Canned(200, {"code": 433, "msg": "sub-key usage limit exceeded"}),
+            "upstream_quota",
+            False,
+        ),
         (Canned(200, {"code": 422, "msg": "n_frames is invalid"}), "upstream_rejected", False),
         (Canned(200, {"code": 404, "msg": "model not found"}), "upstream_rejected", False),
         (Canned(200, {"code": 455, "msg": "maintenance"}), "upstream_unavailable", True),
@@ -82,7 +117,11 @@ async def test_kling_3_modes(kie: FakeKie, run: MemoryRun, output: Path) -> None
         (Canned(200, {"code": 505, "msg": "feature disabled"}), "upstream_rejected", False),
         (Canned(502, "<html>bad gateway</html>"), "upstream_unavailable", True),
         (Canned(404, "Not Found"), "upstream_rejected", False),
-        (Canned(200, {"code": 200, "msg": "success", "data": {}}), "upstream_malformed", False),  # no taskId: no safe retry
+        (
+            Canned(200, {"code": 200, "msg": "success", "data": {}}),
+            "upstream_malformed",
+            False,
+        ),  # no taskId: no safe retry
         (Canned(200, "<html>"), "upstream_malformed", False),
     ],
 )
@@ -96,9 +135,15 @@ async def test_create_failures_including_http_200_body_codes(
 
 async def test_body_code_429_is_waited_out(kie: FakeKie, run: MemoryRun, output: Path) -> None:
     kie.script.polls_to_finish = 0
-    kie.script.create_responses = [Canned(200, {"code": 429, "msg": "request limit has been exceeded"})]
-    kie.script.poll_responses = [Canned(200, {"code": 429, "msg": "request limit has been exceeded"})]
-    await kie_adapter(kie, sleep=RecordingSleep()).generate(spec("sora-2-text-to-video", 10), output, run)
+    kie.script.create_responses = [
+        Canned(200, {"code": 429, "msg": "request limit has been exceeded"})
+    ]
+    kie.script.poll_responses = [
+        Canned(200, {"code": 429, "msg": "request limit has been exceeded"})
+    ]
+    await kie_adapter(kie, sleep=RecordingSleep()).generate(
+        spec("sora-2-text-to-video", 10), output, run
+    )
     assert kie.create_calls == 2 and kie.tasks_created == 1
 
 
@@ -106,12 +151,18 @@ async def test_body_code_429_is_waited_out(kie: FakeKie, run: MemoryRun, output:
     ("fail", "code", "retryable"),
     [
         ({"code": "500", "message": "Internal server error"}, "upstream_failed", True),
-        ({"code": "400", "message": "Your prompt violates our content policy"}, "moderation_blocked", False),
+        (
+            {"code": "400", "message": "Your prompt violates our content policy"},
+            "moderation_blocked",
+            False,
+        ),
         ({"code": "422", "message": "bad params"}, "upstream_rejected", False),
         ({"code": "1", "message": "generation failed"}, "upstream_failed", False),
     ],
 )
-async def test_failed_tasks(kie: FakeKie, run: MemoryRun, output: Path, fail: dict, code: str, retryable: bool) -> None:
+async def test_failed_tasks(
+    kie: FakeKie, run: MemoryRun, output: Path, fail: dict, code: str, retryable: bool
+) -> None:
     kie.script.polls_to_finish = 0
     kie.script.outcome = "failed"
     kie.script.failure = fail
@@ -120,12 +171,16 @@ async def test_failed_tasks(kie: FakeKie, run: MemoryRun, output: Path, fail: di
 
 
 async def test_poll_body_401_is_auth(kie: FakeKie, run: MemoryRun, output: Path) -> None:
-    kie.script.poll_responses = [Canned(200, {"code": 401, "msg": "You do not have access permissions"})]
+    kie.script.poll_responses = [
+        Canned(200, {"code": 401, "msg": "You do not have access permissions"})
+    ]
     error = await failure(kie_adapter(kie).generate(spec("sora-2-text-to-video", 10), output, run))
     assert (error.code, error.retryable) == ("upstream_auth", False)
 
 
-async def test_expired_link_is_renewed_through_download_url(kie: FakeKie, run: MemoryRun, output: Path) -> None:
+async def test_expired_link_is_renewed_through_download_url(
+    kie: FakeKie, run: MemoryRun, output: Path
+) -> None:
     kie.script.polls_to_finish = 0
     kie.script.download_responses = [Canned(403, "AccessDenied: Request has expired")]
     s = spec("sora-2-text-to-video", 10)
@@ -137,7 +192,14 @@ async def test_expired_link_is_renewed_through_download_url(kie: FakeKie, run: M
 
 def test_result_json_is_a_string_parsed_twice(kie: FakeKie) -> None:
     adapter = kie_adapter(kie)
-    state = adapter.task_state({"state": "success", "resultJson": json.dumps({"resultUrls": ["https://x/y.mp4"], "resultWaterMarkUrls": ["https://x/w.mp4"]})})
+    state = adapter.task_state(
+        {
+            "state": "success",
+            "resultJson": json.dumps(
+                {"resultUrls": ["https://x/y.mp4"], "resultWaterMarkUrls": ["https://x/w.mp4"]}
+            ),
+        }
+    )
     assert state.result_url == "https://x/y.mp4"
     assert adapter.task_state({"state": "queuing"}).status == "running"
     assert adapter.task_state({"state": "something-new"}).status == "running"

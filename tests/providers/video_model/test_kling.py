@@ -30,12 +30,18 @@ def test_jwt_claims_and_signature() -> None:
     assert decoded.claims == {"iss": "ak-1", "exp": now + 1800, "nbf": now - 5}
 
 
-async def test_v3_success_with_external_task_id(kling: FakeKling, run: MemoryRun, output: Path) -> None:
+async def test_v3_success_with_external_task_id(
+    kling: FakeKling, run: MemoryRun, output: Path
+) -> None:
     kling.script.polls_to_finish = 2
     s = spec("kling-v3", 5, "16:9", "720p", job_id="kling_20260327_101010_k1k1k1")
     provenance = await kling_adapter(kling).generate(s, output, run)
     assert kling.requests_to("/v1/videos/text2video", "POST")[0]["json"] == {
-        "model_name": "kling-v3", "prompt": s.prompt, "duration": "5", "aspect_ratio": "16:9", "mode": "std",
+        "model_name": "kling-v3",
+        "prompt": s.prompt,
+        "duration": "5",
+        "aspect_ratio": "16:9",
+        "mode": "std",
         "external_task_id": "kv-kling_20260327_101010_k1k1k1-0",
     }
     assert_shape(output, s)
@@ -43,7 +49,9 @@ async def test_v3_success_with_external_task_id(kling: FakeKling, run: MemoryRun
     assert len(kling.tokens_seen) == 1  # one token, reused while it is fresh
 
 
-async def test_older_model_reaches_seven_seconds_by_trimming_ten(kling: FakeKling, run: MemoryRun, output: Path) -> None:
+async def test_older_model_reaches_seven_seconds_by_trimming_ten(
+    kling: FakeKling, run: MemoryRun, output: Path
+) -> None:
     kling.script.polls_to_finish = 0
     kling.script.deliver = (640, 360, 10)
     s = spec("kling-v2-6", 7, "16:9")
@@ -53,7 +61,9 @@ async def test_older_model_reaches_seven_seconds_by_trimming_ten(kling: FakeKlin
     assert_shape(output, s)
 
 
-async def test_wrong_secret_is_upstream_auth(kling: FakeKling, run: MemoryRun, output: Path) -> None:
+async def test_wrong_secret_is_upstream_auth(
+    kling: FakeKling, run: MemoryRun, output: Path
+) -> None:
     adapter = kling_adapter(kling, secret_key="not-the-secret-but-long-enough-000000")
     error = await failure(adapter.generate(spec("kling-v3", 5, "16:9"), output, run))
     assert (error.code, error.retryable) == ("upstream_auth", False)
@@ -62,34 +72,70 @@ async def test_wrong_secret_is_upstream_auth(kling: FakeKling, run: MemoryRun, o
 @pytest.mark.parametrize(
     ("canned", "code", "retryable"),
     [
-        (Canned(401, {"code": 1004, "message": "Authorization has expired"}), "upstream_auth", False),
-        (Canned(429, {"code": 1101, "message": "Account arrears"}), "insufficient_upstream_credits", False),
-        (Canned(429, {"code": 1102, "message": "Resource pack exhausted"}), "upstream_quota", False),
+        (
+            Canned(401, {"code": 1004, "message": "Authorization has expired"}),
+            "upstream_auth",
+            False,
+        ),
+        (
+            Canned(429, {"code": 1101, "message": "Account arrears"}),
+            "insufficient_upstream_credits",
+            False,
+        ),
+        (
+            Canned(429, {"code": 1102, "message": "Resource pack exhausted"}),
+            "upstream_quota",
+            False,
+        ),
         (Canned(400, {"code": 1201, "message": "duration is invalid"}), "upstream_rejected", False),
-        (Canned(400, {"code": 1301, "message": "Content security policy"}), "moderation_blocked", False),
-        (Canned(500, {"code": 5000, "message": "Server internal error"}), "upstream_unavailable", True),
+        (
+            Canned(400, {"code": 1301, "message": "Content security policy"}),
+            "moderation_blocked",
+            False,
+        ),
+        (
+            Canned(500, {"code": 5000, "message": "Server internal error"}),
+            "upstream_unavailable",
+            True,
+        ),
         (Canned(503, "<html>"), "upstream_unavailable", True),
         (Canned(200, {"code": 0, "message": "SUCCESS", "data": {}}), "upstream_malformed", True),
     ],
 )
-async def test_create_failures(kling: FakeKling, run: MemoryRun, output: Path, canned: Canned, code: str, retryable: bool) -> None:
+async def test_create_failures(
+    kling: FakeKling, run: MemoryRun, output: Path, canned: Canned, code: str, retryable: bool
+) -> None:
     kling.script.create_responses = [canned]
     error = await failure(kling_adapter(kling).generate(spec("kling-v3", 5, "16:9"), output, run))
     assert (error.code, error.retryable) == (code, retryable), error.message
 
 
-async def test_concurrency_limit_1303_is_waited_out(kling: FakeKling, run: MemoryRun, output: Path) -> None:
+async def test_concurrency_limit_1303_is_waited_out(
+    kling: FakeKling, run: MemoryRun, output: Path
+) -> None:
     kling.script.polls_to_finish = 0
-    kling.script.create_responses = [Canned(429, {"code": 1303, "message": "parallel task over resource pack limit"}, {"Retry-After": "2"})]
+    kling.script.create_responses = [
+        Canned(
+            429,
+            {"code": 1303, "message": "parallel task over resource pack limit"},
+            {"Retry-After": "2"},
+        )
+    ]
     sleep = RecordingSleep()
     await kling_adapter(kling, sleep=sleep).generate(spec("kling-v3", 3, "1:1"), output, run)
     assert kling.tasks_created == 1 and kling.create_calls == 2
 
 
 @pytest.mark.parametrize(
-    ("message", "code"), [("Failure to pass the risk control system", "moderation_blocked"), ("Internal error", "upstream_failed")]
+    ("message", "code"),
+    [
+        ("Failure to pass the risk control system", "moderation_blocked"),
+        ("Internal error", "upstream_failed"),
+    ],
 )
-async def test_failed_tasks(kling: FakeKling, run: MemoryRun, output: Path, message: str, code: str) -> None:
+async def test_failed_tasks(
+    kling: FakeKling, run: MemoryRun, output: Path, message: str, code: str
+) -> None:
     kling.script.polls_to_finish = 1
     kling.script.outcome = "failed"
     kling.script.failure = {"message": message}

@@ -18,7 +18,9 @@ from tests.providers.video_model.support import (
 )
 
 
-async def test_sora_2_ten_seconds_renders_twelve_and_trims(openai_fake: FakeOpenAIVideos, run: MemoryRun, output: Path) -> None:
+async def test_sora_2_ten_seconds_renders_twelve_and_trims(
+    openai_fake: FakeOpenAIVideos, run: MemoryRun, output: Path
+) -> None:
     openai_fake.script.polls_to_finish = 2
     openai_fake.script.poll_headers = {"openai-poll-after-ms": "20"}
     sleep = RecordingSleep()
@@ -26,41 +28,144 @@ async def test_sora_2_ten_seconds_renders_twelve_and_trims(openai_fake: FakeOpen
     provenance = await openai_adapter(openai_fake, sleep=sleep).generate(s, output, run)
 
     assert openai_fake.requests_to("/v1/videos", "POST")[0]["json"] == {
-        "model": "sora-2", "prompt": s.prompt, "seconds": "12", "size": "720x1280",
+        "model": "sora-2",
+        "prompt": s.prompt,
+        "seconds": "12",
+        "size": "720x1280",
     }
-    assert provenance["planned_transforms"] == ["trim"] and provenance["transforms"] == ["trim 12.00 s to 10 s"]
+    assert provenance["planned_transforms"] == ["trim"] and provenance["transforms"] == [
+        "trim 12.00 s to 10 s"
+    ]
     assert_shape(output, s)
     assert 0.02 in sleep.waits  # the openai-poll-after-ms hint was honoured
     content = openai_fake.requests_to("/content")[0]
-    assert content["headers"]["authorization"] == f"Bearer {openai_fake.api_key}" and content["query"] == {"variant": "video"}
+    assert content["headers"]["authorization"] == f"Bearer {openai_fake.api_key}" and content[
+        "query"
+    ] == {"variant": "video"}
 
 
 @pytest.mark.parametrize(
     ("canned", "code", "retryable"),
     [
-        (Canned(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}), "upstream_auth", False),
-        (Canned(429, {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}), "insufficient_upstream_credits", False),
-        (Canned(400, {"error": {"message": "Your request was blocked by our moderation system.", "type": "invalid_request_error", "param": None, "code": "moderation_blocked"}}), "moderation_blocked", False),
-        (Canned(400, {"error": {"message": "Invalid value for seconds", "type": "invalid_request_error", "param": "seconds", "code": None}}), "upstream_rejected", False),
-        (Canned(500, {"error": {"message": "The server had an error", "type": "server_error", "param": None, "code": None}}), "upstream_unavailable", True),
+        (
+            Canned(
+                401,
+                {
+                    "error": {
+                        "message": "Incorrect API key provided",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "invalid_api_key",
+                    }
+                },
+            ),
+            "upstream_auth",
+            False,
+        ),
+        (
+            Canned(
+                429,
+                {
+                    "error": {
+                        "message": "You exceeded your current quota",
+                        "type": "insufficient_quota",
+                        "param": None,
+                        "code": "insufficient_quota",
+                    }
+                },
+            ),
+            "insufficient_upstream_credits",
+            False,
+        ),
+        (
+            Canned(
+                400,
+                {
+                    "error": {
+                        "message": "Your request was blocked by our moderation system.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "moderation_blocked",
+                    }
+                },
+            ),
+            "moderation_blocked",
+            False,
+        ),
+        (
+            Canned(
+                400,
+                {
+                    "error": {
+                        "message": "Invalid value for seconds",
+                        "type": "invalid_request_error",
+                        "param": "seconds",
+                        "code": None,
+                    }
+                },
+            ),
+            "upstream_rejected",
+            False,
+        ),
+        (
+            Canned(
+                500,
+                {
+                    "error": {
+                        "message": "The server had an error",
+                        "type": "server_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            ),
+            "upstream_unavailable",
+            True,
+        ),
         (Canned(200, {"object": "video"}), "upstream_malformed", False),
     ],
 )
-async def test_create_failures(openai_fake: FakeOpenAIVideos, run: MemoryRun, output: Path, canned: Canned, code: str, retryable: bool) -> None:
+async def test_create_failures(
+    openai_fake: FakeOpenAIVideos,
+    run: MemoryRun,
+    output: Path,
+    canned: Canned,
+    code: str,
+    retryable: bool,
+) -> None:
     openai_fake.script.create_responses = [canned]
-    error = await failure(openai_adapter(openai_fake, sleep=RecordingSleep()).generate(spec("sora-2", 10), output, run))
+    error = await failure(
+        openai_adapter(openai_fake, sleep=RecordingSleep()).generate(
+            spec("sora-2", 10), output, run
+        )
+    )
     assert (error.code, error.retryable) == (code, retryable), error.message
 
 
 @pytest.mark.parametrize(
     ("task_error", "code", "retryable"),
     [
-        ({"code": "moderation_blocked", "message": "Blocked by moderation"}, "moderation_blocked", False),
+        (
+            {"code": "moderation_blocked", "message": "Blocked by moderation"},
+            "moderation_blocked",
+            False,
+        ),
         ({"code": "internal_error", "message": "Video generation failed"}, "upstream_failed", True),
-        ({"code": "video_generation_failed", "message": "Could not generate"}, "upstream_failed", False),
+        (
+            {"code": "video_generation_failed", "message": "Could not generate"},
+            "upstream_failed",
+            False,
+        ),
     ],
 )
-async def test_failed_videos(openai_fake: FakeOpenAIVideos, run: MemoryRun, output: Path, task_error: dict, code: str, retryable: bool) -> None:
+async def test_failed_videos(
+    openai_fake: FakeOpenAIVideos,
+    run: MemoryRun,
+    output: Path,
+    task_error: dict,
+    code: str,
+    retryable: bool,
+) -> None:
     openai_fake.script.polls_to_finish = 1
     openai_fake.script.outcome = "failed"
     openai_fake.script.failure = task_error
@@ -68,14 +173,20 @@ async def test_failed_videos(openai_fake: FakeOpenAIVideos, run: MemoryRun, outp
     assert (error.code, error.retryable) == (code, retryable), error.message
 
 
-async def test_expired_content_is_retried_once_then_fails(openai_fake: FakeOpenAIVideos, run: MemoryRun, output: Path) -> None:
+async def test_expired_content_is_retried_once_then_fails(
+    openai_fake: FakeOpenAIVideos, run: MemoryRun, output: Path
+) -> None:
     openai_fake.script.polls_to_finish = 0
-    openai_fake.script.download_responses = [Canned(404, {"error": {"message": "expired", "type": "invalid_request_error"}})]
+    openai_fake.script.download_responses = [
+        Canned(404, {"error": {"message": "expired", "type": "invalid_request_error"}})
+    ]
     s = spec("sora-2", 10)
     await openai_adapter(openai_fake).generate(s, output, run)
     assert_shape(output, s)
     openai_fake.script.download_responses = [Canned(404, "gone"), Canned(404, "gone")]
-    error = await failure(openai_adapter(openai_fake).generate(spec("sora-2", 10, job_id=None), output, MemoryRun()))
+    error = await failure(
+        openai_adapter(openai_fake).generate(spec("sora-2", 10, job_id=None), output, MemoryRun())
+    )
     assert (error.code, error.retryable) == ("upstream_unavailable", False)
 
 
@@ -83,7 +194,12 @@ def test_sora_2_pro_sizes_and_durations(openai_fake: FakeOpenAIVideos) -> None:
     adapter = openai_adapter(openai_fake)
     fifteen = spec("sora-2-pro", 15, "16:9")
     _, plan = adapter.plan(fifteen)
-    assert adapter.request_body(fifteen, plan) == {"model": "sora-2-pro", "prompt": fifteen.prompt, "seconds": "16", "size": "1280x720"}
+    assert adapter.request_body(fifteen, plan) == {
+        "model": "sora-2-pro",
+        "prompt": fifteen.prompt,
+        "seconds": "16",
+        "size": "1280x720",
+    }
     from knightvision.providers.video_model.port import GenerationError
 
     with pytest.raises(GenerationError) as refused:  # 25 s is beyond OpenAI's 20 s: no plan

@@ -38,7 +38,9 @@ def case(request: pytest.FixtureRequest) -> tuple[FakeUpstream, Callable[..., An
     return request.getfixturevalue(fixture), make, s
 
 
-async def test_cancelled_mid_poll_then_resumed_polls_the_same_task(case: Any, tmp_path: Path) -> None:
+async def test_cancelled_mid_poll_then_resumed_polls_the_same_task(
+    case: Any, tmp_path: Path
+) -> None:
     fake, make, s = case
     fake.script.never_finish = True
     run = MemoryRun()
@@ -53,15 +55,22 @@ async def test_cancelled_mid_poll_then_resumed_polls_the_same_task(case: Any, tm
     fake.script.never_finish = False
     fake.script.polls_to_finish = 0
     polls_before = fake.poll_calls
-    provenance = await make(fake).generate(s, tmp_path / "b.mp4", run)  # a new adapter: a new process
+    provenance = await make(fake).generate(
+        s, tmp_path / "b.mp4", run
+    )  # a new adapter: a new process
 
     assert fake.create_calls == 1 and fake.tasks_created == 1
     assert fake.poll_calls > polls_before
-    assert provenance["resumed"] is True and provenance["upstream_task_id"] == run.memory["upstream_task"]["task_id"]
+    assert (
+        provenance["resumed"] is True
+        and provenance["upstream_task_id"] == run.memory["upstream_task"]["task_id"]
+    )
     assert_shape(tmp_path / "b.mp4", s)
 
 
-async def test_attempt_failing_on_an_outage_is_retried_on_the_same_task(case: Any, tmp_path: Path) -> None:
+async def test_attempt_failing_on_an_outage_is_retried_on_the_same_task(
+    case: Any, tmp_path: Path
+) -> None:
     fake, make, s = case
     fake.script.polls_to_finish = 0
     fake.script.poll_responses = [Canned(503, "down")] * 3  # beyond the tolerated two in a row
@@ -92,7 +101,11 @@ class CrashAfterCreate(MemoryRun):
     [
         ("evolink", 1, 2),  # same Idempotency-Key: EvoLink replays the original task
         ("kling", 1, 1),  # the task is found again by its external_task_id
-        ("kie", 2, 2),  # no idempotency upstream: the operator pays a duplicate, the partner never does
+        (
+            "kie",
+            2,
+            2,
+        ),  # no idempotency upstream: the operator pays a duplicate, the partner never does
         ("openai", 2, 2),
     ],
 )
@@ -112,7 +125,9 @@ async def test_crash_between_create_and_checkpoint(
     assert_shape(tmp_path / "b.mp4", s)
 
 
-async def test_resumed_past_the_cap_delivers_a_finished_task_but_times_out_a_running_one(evolink: Any, tmp_path: Path) -> None:
+async def test_resumed_past_the_cap_delivers_a_finished_task_but_times_out_a_running_one(
+    evolink: Any, tmp_path: Path
+) -> None:
     evolink.script.never_finish = True
     s = spec("sora-2", 10, "16:9")
     run = MemoryRun()
@@ -128,5 +143,7 @@ async def test_resumed_past_the_cap_delivers_a_finished_task_but_times_out_a_run
 
     evolink.script.never_finish = False
     evolink.script.polls_to_finish = 0
-    await evolink_adapter(evolink).generate(s, tmp_path / "c.mp4", run)  # finished upstream: delivered
+    await evolink_adapter(evolink).generate(
+        s, tmp_path / "c.mp4", run
+    )  # finished upstream: delivered
     assert evolink.tasks_created == 1

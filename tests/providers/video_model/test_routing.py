@@ -48,9 +48,13 @@ def settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 def test_defaults_put_every_sora_and_kling_name_on_evolink(tmp_path: Path) -> None:
     registry = build_model_registry(settings(tmp_path))
-    routes = {name: (registry.get(name).adapter, registry.get(name).upstream_model) for name in registry.names()}  # type: ignore[union-attr]
+    routes = {
+        name: (registry.get(name).adapter, registry.get(name).upstream_model)
+        for name in registry.names()
+    }  # type: ignore[union-attr]
     assert routes == {
-        "sora-2": ("evolink", "sora-2"), "sora-2-pro": ("evolink", "sora-2-pro"),
+        "sora-2": ("evolink", "sora-2"),
+        "sora-2-pro": ("evolink", "sora-2-pro"),
         "kling-v3-text-to-video": ("evolink", "kling-v3-text-to-video"),
         "kling-o3-text-to-video": ("evolink", "kling-o3-text-to-video"),
         "local-storyboard": ("local-storyboard", None),
@@ -59,14 +63,25 @@ def test_defaults_put_every_sora_and_kling_name_on_evolink(tmp_path: Path) -> No
     assert set(adapters) == {"evolink", "kie", "openai", "kling", "local-storyboard"}
     # A fresh install: no upstream credentials, so every upstream model answers "not available".
     assert {name: adapter.available() for name, adapter in adapters.items()} == {
-        "evolink": False, "kie": False, "openai": False, "kling": False, "local-storyboard": True,
+        "evolink": False,
+        "kie": False,
+        "openai": False,
+        "kling": False,
+        "local-storyboard": True,
     }
 
 
 def test_credentials_make_an_adapter_available(tmp_path: Path) -> None:
-    adapters = build_video_adapters(settings(
-        tmp_path, evolink_api_key="k", kie_api_key="k", openai_api_key="k", kling_access_key="a", kling_secret_key="s",
-    ))
+    adapters = build_video_adapters(
+        settings(
+            tmp_path,
+            evolink_api_key="k",
+            kie_api_key="k",
+            openai_api_key="k",
+            kling_access_key="a",
+            kling_secret_key="s",
+        )
+    )
     assert all(adapter.available() for adapter in adapters.values())
 
 
@@ -78,11 +93,16 @@ def test_routes_from_toml_and_environment(tmp_path: Path, monkeypatch: pytest.Mo
         '[models.kling-v3-text-to-video]\nadapter = "kling"\nupstream_model = "kling-v2-6"\n'
     )
     registry = build_model_registry(settings(tmp_path))
-    assert (registry.get("sora-2").adapter, registry.get("sora-2").upstream_model) == ("kie", "sora-2-text-to-video")  # type: ignore[union-attr]
+    assert (registry.get("sora-2").adapter, registry.get("sora-2").upstream_model) == (
+        "kie",
+        "sora-2-text-to-video",
+    )  # type: ignore[union-attr]
     assert registry.get("sora-2-pro").adapter == "openai"  # type: ignore[union-attr]
     assert registry.get("kling-v3-text-to-video").upstream_model == "kling-v2-6"  # type: ignore[union-attr]
 
-    monkeypatch.setenv("KNIGHTVISION_MODELS", json.dumps({"kling-o3-text-to-video": {"adapter": "disabled"}}))
+    monkeypatch.setenv(
+        "KNIGHTVISION_MODELS", json.dumps({"kling-o3-text-to-video": {"adapter": "disabled"}})
+    )
     registry = build_model_registry(settings(tmp_path))
     assert registry.get("kling-o3-text-to-video").adapter == "disabled"  # type: ignore[union-attr]
 
@@ -91,13 +111,27 @@ def test_routes_from_toml_and_environment(tmp_path: Path, monkeypatch: pytest.Mo
     ("routes", "fragment"),
     [
         ({"sora-3": {"adapter": "kie"}}, "unknown model 'sora-3'"),
-        ({"sora-2": {"adapter": "kie", "upstream_model": "veo-3"}}, "kie does not know upstream model 'veo-3'"),
+        (
+            {"sora-2": {"adapter": "kie", "upstream_model": "veo-3"}},
+            "kie does not know upstream model 'veo-3'",
+        ),
         ({"kling-o3-text-to-video": {"adapter": "kie"}}, "set upstream_model"),
-        ({"sora-2": {"adapter": "evolink", "upstream_model": "kling-v3-text-to-video", "extra": 1}}, "KNIGHTVISION_MODELS"),
+        (
+            {
+                "sora-2": {
+                    "adapter": "evolink",
+                    "upstream_model": "kling-v3-text-to-video",
+                    "extra": 1,
+                }
+            },
+            "KNIGHTVISION_MODELS",
+        ),
         ({"sora-2": {"adapter": "somewhere"}}, "KNIGHTVISION_MODELS"),
     ],
 )
-def test_bad_routes_stop_the_start_naming_the_setting(tmp_path: Path, routes: dict, fragment: str) -> None:
+def test_bad_routes_stop_the_start_naming_the_setting(
+    tmp_path: Path, routes: dict, fragment: str
+) -> None:
     with pytest.raises(OperatorError) as caught:
         settings(tmp_path, models=routes)
     assert "KNIGHTVISION_MODELS" in str(caught.value) and fragment in str(caught.value)
@@ -108,18 +142,31 @@ def request(registry: Any, **body: Any) -> Any:
 
 
 def test_route_refusals_happen_before_any_charge(tmp_path: Path) -> None:
-    registry = build_model_registry(settings(tmp_path, models={
-        "sora-2-pro": {"adapter": "openai"}, "kling-o3-text-to-video": {"adapter": "disabled"},
-    }))
+    registry = build_model_registry(
+        settings(
+            tmp_path,
+            models={
+                "sora-2-pro": {"adapter": "openai"},
+                "kling-o3-text-to-video": {"adapter": "disabled"},
+            },
+        )
+    )
     sora = registry.get("sora-2")
-    assert route_refusal(sora, request(registry, model="sora-2", aspect_ratio="1:1")) is None  # crop is declared
+    assert (
+        route_refusal(sora, request(registry, model="sora-2", aspect_ratio="1:1")) is None
+    )  # crop is declared
     too_long = route_refusal(sora, request(registry, model="sora-2", prompt="x" * 1500))
     assert isinstance(too_long, BadRequestError) and too_long.code == "prompt_too_long"
     assert too_long.message == "Prompt must be 1000 characters or less for this model"
 
     pro = registry.get("sora-2-pro")
-    assert route_refusal(pro, request(registry, model="sora-2-pro", duration=15)) is None  # 16 s trimmed
-    assert isinstance(route_refusal(pro, request(registry, model="sora-2-pro", duration=25)), GenerationUnavailableError)
+    assert (
+        route_refusal(pro, request(registry, model="sora-2-pro", duration=15)) is None
+    )  # 16 s trimmed
+    assert isinstance(
+        route_refusal(pro, request(registry, model="sora-2-pro", duration=25)),
+        GenerationUnavailableError,
+    )
 
     o3 = registry.get("kling-o3-text-to-video")
     refusal = route_refusal(o3, request(registry, model="kling-o3-text-to-video", duration=5))
@@ -127,7 +174,12 @@ def test_route_refusals_happen_before_any_charge(tmp_path: Path) -> None:
     assert refusal.message == "Video generation not available"
 
     local = registry.get("local-storyboard")
-    assert route_refusal(local, request(registry, model="local-storyboard", duration=60, aspect_ratio="1:1")) is None
+    assert (
+        route_refusal(
+            local, request(registry, model="local-storyboard", duration=60, aspect_ratio="1:1")
+        )
+        is None
+    )
 
 
 def test_every_default_route_delivers_every_contract_shape(tmp_path: Path) -> None:
@@ -154,20 +206,34 @@ class _Context:
         self.checkpoint = json.loads(json.dumps({**self.checkpoint, **outputs}))
 
 
-def job_params(registry: Any, model: str, duration: int, aspect: str, resolution: str = "720p") -> dict[str, Any]:
+def job_params(
+    registry: Any, model: str, duration: int, aspect: str, resolution: str = "720p"
+) -> dict[str, Any]:
     chosen = registry.get(model)
     width, height = FRAME_SIZES[(resolution, aspect)]
     return {
-        "prompt": "A lighthouse at dusk", "model": model, "duration": duration, "aspect_ratio": aspect,
-        "resolution": resolution, "width": width, "height": height, "adapter": chosen.adapter,
+        "prompt": "A lighthouse at dusk",
+        "model": model,
+        "duration": duration,
+        "aspect_ratio": aspect,
+        "resolution": resolution,
+        "width": width,
+        "height": height,
+        "adapter": chosen.adapter,
         "upstream_model": chosen.upstream_model,
     }
 
 
-async def test_sora_2_re_pointed_to_kie_runs_through_the_real_pipeline(kie: FakeKie, evolink: FakeEvoLink, tmp_path: Path) -> None:
+async def test_sora_2_re_pointed_to_kie_runs_through_the_real_pipeline(
+    kie: FakeKie, evolink: FakeEvoLink, tmp_path: Path
+) -> None:
     config = settings(
-        tmp_path, models={"sora-2": {"adapter": "kie"}}, kie_api_key=kie.api_key, kie_base_url=kie.url,
-        evolink_api_key=evolink.api_key, evolink_base_url=evolink.url,
+        tmp_path,
+        models={"sora-2": {"adapter": "kie"}},
+        kie_api_key=kie.api_key,
+        kie_base_url=kie.url,
+        evolink_api_key=evolink.api_key,
+        evolink_base_url=evolink.url,
     )
     registry = build_model_registry(config)
     adapters = build_video_adapters(config, policy=FAST)
@@ -182,18 +248,27 @@ async def test_sora_2_re_pointed_to_kie_runs_through_the_real_pipeline(kie: Fake
     assert (result["width"], result["height"]) == (720, 720) and abs(result["duration"] - 10) <= 0.1
     assert result["provenance"]["adapter"] == "kie"
     assert result["provenance"]["transforms"] == ["crop 1280x720 to centre 720x720"]
-    assert context.checkpoint["adapter.upstream_task"]["task_id"] == result["provenance"]["upstream_task_id"]
+    assert (
+        context.checkpoint["adapter.upstream_task"]["task_id"]
+        == result["provenance"]["upstream_task_id"]
+    )
     assert storage.local_path("videos/sora_20260323_141500_abc123.mp4") is not None
 
 
-async def test_pipeline_restart_resumes_the_remembered_task(evolink: FakeEvoLink, tmp_path: Path) -> None:
+async def test_pipeline_restart_resumes_the_remembered_task(
+    evolink: FakeEvoLink, tmp_path: Path
+) -> None:
     config = settings(tmp_path, evolink_api_key=evolink.api_key, evolink_base_url=evolink.url)
     registry = build_model_registry(config)
     storage = LocalStorage(tmp_path / "media")
-    context = _Context("kling_20260327_101010_k1k1k1", job_params(registry, "kling-v3-text-to-video", 3, "9:16"))
+    context = _Context(
+        "kling_20260327_101010_k1k1k1", job_params(registry, "kling-v3-text-to-video", 3, "9:16")
+    )
     evolink.script.never_finish = True
 
-    first = asyncio.create_task(make_video_handler(build_video_adapters(config, policy=FAST), storage)(context))  # type: ignore[arg-type]
+    first = asyncio.create_task(
+        make_video_handler(build_video_adapters(config, policy=FAST), storage)(context)
+    )  # type: ignore[arg-type]
     while "adapter.upstream_task" not in context.checkpoint or evolink.poll_calls < 1:
         await asyncio.sleep(0.01)
     first.cancel()
@@ -207,16 +282,29 @@ async def test_pipeline_restart_resumes_the_remembered_task(evolink: FakeEvoLink
     assert (result["width"], result["height"]) == (720, 1280)
 
 
-async def test_pipeline_turns_upstream_errors_into_job_failures(evolink: FakeEvoLink, tmp_path: Path) -> None:
+async def test_pipeline_turns_upstream_errors_into_job_failures(
+    evolink: FakeEvoLink, tmp_path: Path
+) -> None:
     config = settings(tmp_path, evolink_api_key=evolink.api_key, evolink_base_url=evolink.url)
     registry = build_model_registry(config)
     evolink.script.polls_to_finish = 0
     evolink.script.outcome = "failed"
-    evolink.script.failure = {"code": "content_policy_violation", "message": "blocked by safety filters"}
-    handler = make_video_handler(build_video_adapters(config, policy=FAST), LocalStorage(tmp_path / "media"))
+    evolink.script.failure = {
+        "code": "content_policy_violation",
+        "message": "blocked by safety filters",
+    }
+    handler = make_video_handler(
+        build_video_adapters(config, policy=FAST), LocalStorage(tmp_path / "media")
+    )
     with pytest.raises(JobFailure) as caught:
-        await handler(_Context("sora_20260323_141500_zzz999", job_params(registry, "sora-2", 15, "16:9")))  # type: ignore[arg-type]
-    assert (caught.value.code, caught.value.retryable, caught.value.stage) == ("moderation_blocked", False, "generating")
+        await handler(
+            _Context("sora_20260323_141500_zzz999", job_params(registry, "sora-2", 15, "16:9"))
+        )  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.retryable, caught.value.stage) == (
+        "moderation_blocked",
+        False,
+        "generating",
+    )
 
 
 def test_registry_keeps_prices_durations_and_families(tmp_path: Path) -> None:
@@ -225,5 +313,7 @@ def test_registry_keeps_prices_durations_and_families(tmp_path: Path) -> None:
     sora = registry.get("sora-2")
     assert sora is not None and sora.adapter == "openai"
     assert (sora.durations, sora.family, sora.fixed_price_names) == (
-        default["sora-2"].durations, "sora", default["sora-2"].fixed_price_names,
+        default["sora-2"].durations,
+        "sora",
+        default["sora-2"].fixed_price_names,
     )

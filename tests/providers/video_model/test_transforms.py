@@ -37,13 +37,20 @@ def test_crop_and_trim_keep_audio(tmp_path: Path) -> None:
     applied = conform(src, tmp_path / "out.mp4", width=720, height=720, duration=10)
     info = probe(tmp_path / "out.mp4")
     assert applied == ["crop 1280x720 to centre 720x720", "trim 12.00 s to 10 s"]
-    assert (info.width, info.height, info.video_codec, info.audio_codec) == (720, 720, "h264", "aac")
+    assert (info.width, info.height, info.video_codec, info.audio_codec) == (
+        720,
+        720,
+        "h264",
+        "aac",
+    )
     assert abs(info.duration - 10) <= 0.05
 
 
 def test_scale_to_exact_size(tmp_path: Path) -> None:
     src = copy_sample(tmp_path, 360, 640, 3)
-    assert conform(src, tmp_path / "out.mp4", width=720, height=1280, duration=3) == ["scale 360x640 to 720x1280"]
+    assert conform(src, tmp_path / "out.mp4", width=720, height=1280, duration=3) == [
+        "scale 360x640 to 720x1280"
+    ]
     info = probe(tmp_path / "out.mp4")
     assert (info.width, info.height) == (720, 1280) and abs(info.duration - 3) <= 0.05
 
@@ -64,7 +71,13 @@ def test_right_shape_is_moved_untouched(tmp_path: Path) -> None:
 
 def test_too_short_or_not_a_video_is_a_shape_error(tmp_path: Path) -> None:
     with pytest.raises(ShapeError, match="shorter"):
-        conform(copy_sample(tmp_path, 320, 180, 3), tmp_path / "out.mp4", width=320, height=180, duration=5)
+        conform(
+            copy_sample(tmp_path, 320, 180, 3),
+            tmp_path / "out.mp4",
+            width=320,
+            height=180,
+            duration=5,
+        )
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"<html>expired</html>")
     with pytest.raises(ShapeError, match="not a readable video"):
@@ -72,12 +85,27 @@ def test_too_short_or_not_a_video_is_a_shape_error(tmp_path: Path) -> None:
 
 
 def test_centre_crop_geometry() -> None:
-    assert centre_crop(1280, 720, 720, 720).__dict__ == {"width": 720, "height": 720, "x": 280, "y": 0}
-    assert centre_crop(720, 1280, 720, 720).__dict__ == {"width": 720, "height": 720, "x": 0, "y": 280}
+    assert centre_crop(1280, 720, 720, 720).__dict__ == {
+        "width": 720,
+        "height": 720,
+        "x": 280,
+        "y": 0,
+    }
+    assert centre_crop(720, 1280, 720, 720).__dict__ == {
+        "width": 720,
+        "height": 720,
+        "x": 0,
+        "y": 280,
+    }
     assert centre_crop(1920, 1080, 1280, 720) is None
 
 
-CAPS = RouteCapabilities(durations=(4, 8, 12), aspect_ratios=("16:9", "9:16"), resolutions=("720p",), max_prompt_chars=100)
+CAPS = RouteCapabilities(
+    durations=(4, 8, 12),
+    aspect_ratios=("16:9", "9:16"),
+    resolutions=("720p",),
+    max_prompt_chars=100,
+)
 
 
 @pytest.mark.parametrize(
@@ -88,15 +116,33 @@ CAPS = RouteCapabilities(durations=(4, 8, 12), aspect_ratios=("16:9", "9:16"), r
         (CAPS, (10, "1:1", "720p"), (12, "16:9", "720p", ("trim", "crop"))),
         (CAPS, (13, "9:16", "720p"), None),
         (CAPS, (8, "9:16", "1080p"), None),  # never upscale
-        (RouteCapabilities((5,), ("16:9",), ("1080p",), 100), (5, "16:9", "720p"), (5, "16:9", "1080p", ("scale",))),
-        (RouteCapabilities((5,), ("16:9",), ("1080p",), 100), (5, "1:1", "720p"), (5, "16:9", "1080p", ("crop", "scale"))),
-        (RouteCapabilities((5,), ("16:9",), ("720p",), 100, crop_to_square=False), (5, "1:1", "720p"), None),
-        (RouteCapabilities((10,), ("16:9",), ("720p",), 100, trim=False), (5, "16:9", "720p"), None),
+        (
+            RouteCapabilities((5,), ("16:9",), ("1080p",), 100),
+            (5, "16:9", "720p"),
+            (5, "16:9", "1080p", ("scale",)),
+        ),
+        (
+            RouteCapabilities((5,), ("16:9",), ("1080p",), 100),
+            (5, "1:1", "720p"),
+            (5, "16:9", "1080p", ("crop", "scale")),
+        ),
+        (
+            RouteCapabilities((5,), ("16:9",), ("720p",), 100, crop_to_square=False),
+            (5, "1:1", "720p"),
+            None,
+        ),
+        (
+            RouteCapabilities((10,), ("16:9",), ("720p",), 100, trim=False),
+            (5, "16:9", "720p"),
+            None,
+        ),
     ],
 )
 def test_plan_render(caps: RouteCapabilities, ask: tuple, plan: tuple | None) -> None:
     got = plan_render(caps, *ask)
-    assert (None if got is None else (got.duration, got.aspect_ratio, got.resolution, got.transforms)) == plan
+    assert (
+        None if got is None else (got.duration, got.aspect_ratio, got.resolution, got.transforms)
+    ) == plan
 
 
 def test_catalogue_covers_the_contract_natively_where_the_upstream_does() -> None:
@@ -111,7 +157,14 @@ def test_catalogue_covers_the_contract_natively_where_the_upstream_does() -> Non
 
 async def test_poll_waits_grow_and_hints_win() -> None:
     waits: list[float] = []
-    states = iter([TaskState("running"), TaskState("running", poll_after=0.25), TaskState("running"), TaskState("succeeded")])
+    states = iter(
+        [
+            TaskState("running"),
+            TaskState("running", poll_after=0.25),
+            TaskState("running"),
+            TaskState("succeeded"),
+        ]
+    )
 
     async def fetch() -> TaskState:
         return next(states)
@@ -120,6 +173,8 @@ async def test_poll_waits_grow_and_hints_win() -> None:
         waits.append(seconds)
 
     policy = UpstreamPolicy(poll_initial=1.0, poll_max=1.8, poll_factor=1.5)
-    state = await poll_until_done(fetch, provider="x", deadline=1e12, policy=policy, on_progress=lambda p: None, sleep=sleep)
+    state = await poll_until_done(
+        fetch, provider="x", deadline=1e12, policy=policy, on_progress=lambda p: None, sleep=sleep
+    )
     assert state.status == "succeeded"
     assert waits == [1.0, 0.25, 1.8]

@@ -58,7 +58,9 @@ class AdMediaFetcher:
             return self.cache.put(
                 fetched.canonical_key,
                 fetched.path,
-                MediaMeta(source_url=fetched.source_url, title=fetched.title, carousel=fetched.carousel),
+                MediaMeta(
+                    source_url=fetched.source_url, title=fetched.title, carousel=fetched.carousel
+                ),
             )
         finally:
             fetched.path.unlink(missing_ok=True)

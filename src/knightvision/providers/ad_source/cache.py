@@ -59,7 +59,9 @@ class MediaCache:
 
     def get(self, canonical_key: str) -> CachedMedia | None:
         """The cached media for ``canonical_key``, or None (never stored, or its blob is gone)."""
-        entry_path = self._entry_path(canonical_key)  # a malformed key is a bug: ValueError, not a miss
+        entry_path = self._entry_path(
+            canonical_key
+        )  # a malformed key is a bug: ValueError, not a miss
         try:
             entry = json.loads(entry_path.read_text("utf-8"))
             blob = self._blob_path(entry["sha256"])
@@ -128,7 +130,9 @@ def import_ad_media(cache: MediaCache, url: str, file: Path) -> CachedMedia:
     try:
         ref = parse_ad_url(url)
     except InvalidAdUrl as exc:
-        raise ImportRefused("Please provide a valid Facebook, Instagram, or TikTok URL (or a numeric ad id).") from exc
+        raise ImportRefused(
+            "Please provide a valid Facebook, Instagram, or TikTok URL (or a numeric ad id)."
+        ) from exc
     return cache.import_file(ref, file)
 
 

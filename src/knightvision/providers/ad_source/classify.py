@@ -30,7 +30,9 @@ _LOGIN = re.compile(
     re.IGNORECASE,
 )
 _UNSUPPORTED = re.compile(r"unsupported url|no suitable extractor", re.IGNORECASE)
-_NOT_VIDEO = re.compile(r"no video formats|requested format is not available|no media found|is an image", re.IGNORECASE)
+_NOT_VIDEO = re.compile(
+    r"no video formats|requested format is not available|no media found|is an image", re.IGNORECASE
+)
 _TIMEOUT = re.compile(r"\btimed out\b", re.IGNORECASE)
 
 MESSAGES = {
@@ -59,7 +61,9 @@ def classify(exc: BaseException) -> SourceError:
     if _NOT_VIDEO.search(detail):
         return _error(SOURCE_NOT_VIDEO, detail)
     if any(isinstance(link, TransportError) for link in chain):
-        return SourceError(SOURCE_UNAVAILABLE, "The platform could not be reached.", True, detail=detail)
+        return SourceError(
+            SOURCE_UNAVAILABLE, "The platform could not be reached.", True, detail=detail
+        )
     return _error(SOURCE_UNAVAILABLE, detail)
 
 
@@ -86,7 +90,11 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
         seen.add(id(link))
         yield link
         exc_info = getattr(link, "exc_info", None)
-        if isinstance(exc_info, tuple) and len(exc_info) > 1 and isinstance(exc_info[1], BaseException):
+        if (
+            isinstance(exc_info, tuple)
+            and len(exc_info) > 1
+            and isinstance(exc_info[1], BaseException)
+        ):
             pending.append(exc_info[1])
         for nested in (getattr(link, "cause", None), link.__cause__, link.__context__):
             if isinstance(nested, BaseException):

@@ -20,14 +20,23 @@ SOURCE_TOO_LARGE = "source_too_large"
 SOURCE_UNSUPPORTED = "source_unsupported"
 SOURCE_TIMEOUT = "source_timeout"
 SOURCE_CODES = frozenset(
-    {SOURCE_UNAVAILABLE, SOURCE_LOGIN_REQUIRED, SOURCE_NOT_VIDEO, SOURCE_TOO_LARGE, SOURCE_UNSUPPORTED, SOURCE_TIMEOUT}
+    {
+        SOURCE_UNAVAILABLE,
+        SOURCE_LOGIN_REQUIRED,
+        SOURCE_NOT_VIDEO,
+        SOURCE_TOO_LARGE,
+        SOURCE_UNSUPPORTED,
+        SOURCE_TIMEOUT,
+    }
 )
 
 
 class SourceError(Exception):
     """Why an ad could not be fetched. ``message`` is safe to show a partner; ``detail`` is for logs."""
 
-    def __init__(self, code: str, message: str, retryable: bool = False, *, detail: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, retryable: bool = False, *, detail: str | None = None
+    ) -> None:
         if code not in SOURCE_CODES:
             raise ValueError(f"unknown source error code {code!r}")
         super().__init__(message)

@@ -32,7 +32,9 @@ def resolve_short_link(ref: AdRef, hosts: Mapping[str, Platform], timeout_s: flo
     if ref.canonical_key is not None:
         return ref
     url = ref.url
-    with httpx.Client(timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT}) as client:
+    with httpx.Client(
+        timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+    ) as client:
         for _ in range(MAX_HOPS):
             location = _next_hop(client, url)
             if location is None:
@@ -51,8 +53,12 @@ def resolve_short_link(ref: AdRef, hosts: Mapping[str, Platform], timeout_s: flo
         else:
             raise SourceError(SOURCE_UNSUPPORTED, "The link redirects too many times.", detail=url)
     if urlsplit(url).path.rstrip("/").startswith(_LOGIN_PATHS):
-        raise SourceError(SOURCE_LOGIN_REQUIRED, "The platform asks for a login to show this ad.", detail=url)
-    raise SourceError(SOURCE_UNSUPPORTED, "This link does not point to an ad or post we can download.", detail=url)
+        raise SourceError(
+            SOURCE_LOGIN_REQUIRED, "The platform asks for a login to show this ad.", detail=url
+        )
+    raise SourceError(
+        SOURCE_UNSUPPORTED, "This link does not point to an ad or post we can download.", detail=url
+    )
 
 
 def _next_hop(client: httpx.Client, url: str) -> str | None:
@@ -63,9 +69,13 @@ def _next_hop(client: httpx.Client, url: str) -> str | None:
             with client.stream("GET", url) as response:
                 pass
     except httpx.TimeoutException as exc:
-        raise SourceError(SOURCE_TIMEOUT, "The platform did not answer in time.", True, detail=repr(exc)) from exc
+        raise SourceError(
+            SOURCE_TIMEOUT, "The platform did not answer in time.", True, detail=repr(exc)
+        ) from exc
     except httpx.HTTPError as exc:
-        raise SourceError(SOURCE_UNAVAILABLE, "The platform could not be reached.", True, detail=repr(exc)) from exc
+        raise SourceError(
+            SOURCE_UNAVAILABLE, "The platform could not be reached.", True, detail=repr(exc)
+        ) from exc
     except httpx.InvalidURL as exc:  # httpx vets a Location header even when it does not follow it
         raise SourceError(
             SOURCE_UNSUPPORTED, "The link redirects somewhere we cannot follow.", detail=repr(exc)
@@ -75,11 +85,16 @@ def _next_hop(client: httpx.Client, url: str) -> str | None:
         return response.headers["location"]
     if status == 401:
         raise SourceError(
-            SOURCE_LOGIN_REQUIRED, "The platform asks for a login to show this ad.", detail=f"HTTP {status} {url}"
+            SOURCE_LOGIN_REQUIRED,
+            "The platform asks for a login to show this ad.",
+            detail=f"HTTP {status} {url}",
         )
     if status == 429 or status >= 500:
         raise SourceError(
-            SOURCE_UNAVAILABLE, "The platform is not answering right now.", True, detail=f"HTTP {status} {url}"
+            SOURCE_UNAVAILABLE,
+            "The platform is not answering right now.",
+            True,
+            detail=f"HTTP {status} {url}",
         )
     if status >= 400:
         raise SourceError(

@@ -63,7 +63,9 @@ _SHORTCODE = r"(?!audio/?$)[A-Za-z0-9_-]{1,80}"
 _FACEBOOK_REEL = re.compile(r"/reel/(?P<id>[0-9]+)/?")
 _FACEBOOK_VIDEO = re.compile(r"/(?:[^/]+/)?videos/(?:[^/]+/)?(?P<id>[0-9]+)/?")
 # ``/share/…`` codes are not post shortcodes (yt-dlp refuses them too): those links are resolved.
-_INSTAGRAM_SHAPE = re.compile(rf"/(?:(?!share/)[A-Za-z0-9_.]+/)?(?:p|reels?)/(?P<id>{_SHORTCODE})/?")
+_INSTAGRAM_SHAPE = re.compile(
+    rf"/(?:(?!share/)[A-Za-z0-9_.]+/)?(?:p|reels?)/(?P<id>{_SHORTCODE})/?"
+)
 _TIKTOK_SHAPE = re.compile(r"/@(?P<user>[A-Za-z0-9_.-]{1,64})/video/(?P<id>[0-9]+)/?")
 
 
@@ -94,7 +96,11 @@ def parse_ad_url(raw: object, *, hosts: Mapping[str, Platform] = ALLOWED_HOSTS) 
         ad_id = _numeric_id(text)
         if ad_id is None:
             raise InvalidAdUrl("not a usable ad id")
-        return AdRef("facebook", f"{_CANONICAL_ORIGIN['facebook']}/ads/library/?id={ad_id}", f"facebook:{ad_id}")
+        return AdRef(
+            "facebook",
+            f"{_CANONICAL_ORIGIN['facebook']}/ads/library/?id={ad_id}",
+            f"facebook:{ad_id}",
+        )
     return _parse_url(text, hosts)
 
 

@@ -39,11 +39,23 @@ from knightvision.providers.ad_source.port import (
     SourceError,
 )
 from knightvision.providers.ad_source.resolve import resolve_short_link
-from knightvision.providers.ad_source.urls import ALLOWED_HOSTS, AdRef, InvalidAdUrl, Platform, parse_ad_url
+from knightvision.providers.ad_source.urls import (
+    ALLOWED_HOSTS,
+    AdRef,
+    InvalidAdUrl,
+    Platform,
+    parse_ad_url,
+)
 
 log = logging.getLogger(__name__)
 
-SITE_EXTRACTORS: tuple[str, ...] = ("facebook:ads", "facebook", "facebook:reel", "instagram", "tiktok")
+SITE_EXTRACTORS: tuple[str, ...] = (
+    "facebook:ads",
+    "facebook",
+    "facebook:reel",
+    "instagram",
+    "tiktok",
+)
 MAX_CAROUSEL_CARDS = 5
 MAX_SOCKET_TIMEOUT_S = 30.0
 
@@ -104,7 +116,9 @@ class YtDlpSource:
         ref = self.resolve(ref)
         _check_deadline(deadline)
         dest_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".ad-", dir=dest_dir))  # yt-dlp's own corner: parts, cookies
+        work = Path(
+            tempfile.mkdtemp(prefix=".ad-", dir=dest_dir)
+        )  # yt-dlp's own corner: parts, cookies
         try:
             media = self._download(ref, work, deadline)
             final = dest_dir / f"{work.name[1:]}{media.path.suffix}"
@@ -119,10 +133,16 @@ class YtDlpSource:
             checked = parse_ad_url(ref.url, hosts=self.allowed_hosts)
         except InvalidAdUrl as exc:
             raise SourceError(
-                SOURCE_UNSUPPORTED, "This link is not on Facebook, Instagram or TikTok.", detail=ref.url
+                SOURCE_UNSUPPORTED,
+                "This link is not on Facebook, Instagram or TikTok.",
+                detail=ref.url,
             ) from exc
         if checked.platform != ref.platform:
-            raise SourceError(SOURCE_UNSUPPORTED, "This link is not on Facebook, Instagram or TikTok.", detail=ref.url)
+            raise SourceError(
+                SOURCE_UNSUPPORTED,
+                "This link is not on Facebook, Instagram or TikTok.",
+                detail=ref.url,
+            )
         return checked
 
     def _download(self, ref: AdRef, work: Path, deadline: float) -> FetchedMedia:
@@ -159,7 +179,11 @@ class YtDlpSource:
         if not path.is_file():
             if capture.saw("larger than max-filesize"):
                 raise _too_large(f"declared size over {self.max_bytes} bytes")
-            raise SourceError(SOURCE_UNAVAILABLE, "The ad's video could not be downloaded.", detail="no file written")
+            raise SourceError(
+                SOURCE_UNAVAILABLE,
+                "The ad's video could not be downloaded.",
+                detail="no file written",
+            )
         try:
             facts = check_video(path)
         except NotAVideo as exc:
@@ -183,7 +207,9 @@ class YtDlpSource:
         if entry.get("is_live") or entry.get("live_status") in ("is_live", "is_upcoming"):
             raise SourceError(SOURCE_UNSUPPORTED, "Live streams cannot be analysed.")
         if not entry.get("url") or entry.get("vcodec") == "none":
-            raise SourceError(SOURCE_NOT_VIDEO, "This ad has no video.", detail=f"format {entry.get('format_id')}")
+            raise SourceError(
+                SOURCE_NOT_VIDEO, "This ad has no video.", detail=f"format {entry.get('format_id')}"
+            )
         duration = entry.get("duration")
         if isinstance(duration, (int, float)) and duration > self.max_duration_s:
             raise _too_large(f"{duration} s > {self.max_duration_s} s")
@@ -200,7 +226,9 @@ class YtDlpSource:
         copy.chmod(0o600)
         return copy
 
-    def _options(self, work: Path, cookies: Path | None, capture: _Capture, deadline: float) -> dict[str, Any]:
+    def _options(
+        self, work: Path, cookies: Path | None, capture: _Capture, deadline: float
+    ) -> dict[str, Any]:
         max_bytes = self.max_bytes
 
         def enforce_caps(progress: dict[str, Any]) -> None:
@@ -264,7 +292,9 @@ def _first_video(info: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     entries = [e for e in info.get("entries") or () if e and e.get("_type", "video") == "video"]
     videos = [e for e in entries if e.get("url") and e.get("vcodec") != "none"]
     if not videos:
-        raise SourceError(SOURCE_NOT_VIDEO, "None of this ad's cards is a video.", detail=f"{len(entries)} cards")
+        raise SourceError(
+            SOURCE_NOT_VIDEO, "None of this ad's cards is a video.", detail=f"{len(entries)} cards"
+        )
     return videos[0], len(entries) > 1
 
 
@@ -278,4 +308,6 @@ def _timeout() -> SourceError:
 
 
 def _too_large(detail: str) -> SourceError:
-    return SourceError(SOURCE_TOO_LARGE, "The ad's video is larger or longer than we accept.", detail=detail)
+    return SourceError(
+        SOURCE_TOO_LARGE, "The ad's video is larger or longer than we accept.", detail=detail
+    )

@@ -56,7 +56,9 @@ class OpenAICompatChat:
         self._transport = transport
         self._sleep = sleep
 
-    def complete(self, messages: Sequence[ChatMessage], *, response_format_json: bool, timeout: float) -> str:
+    def complete(
+        self, messages: Sequence[ChatMessage], *, response_format_json: bool, timeout: float
+    ) -> str:
         body = self.request_body(messages, response_format_json=response_format_json)
         deadline = time.monotonic() + timeout
         with httpx.Client(transport=self._transport, headers=self._headers()) as client:
@@ -67,7 +69,9 @@ class OpenAICompatChat:
                 except LLMError as error:
                     if error.code != "llm_unreachable":
                         raise
-                    raise RetryLater(error) from None  # a refused connection: back off and try again
+                    raise RetryLater(
+                        error
+                    ) from None  # a refused connection: back off and try again
                 if response.status_code == 200:
                     return _reply_text(response)
                 failure = _http_error(response)
@@ -76,13 +80,23 @@ class OpenAICompatChat:
                 raise RetryLater(failure, retry_after_seconds(response.headers))
 
             return call_with_retries(
-                try_once, settings=self.config, deadline=deadline, sleep=self._sleep,
-                timed_out=lambda: LLMError("llm_timeout", f"no answer within {timeout:g} s", retryable=True),
+                try_once,
+                settings=self.config,
+                deadline=deadline,
+                sleep=self._sleep,
+                timed_out=lambda: LLMError(
+                    "llm_timeout", f"no answer within {timeout:g} s", retryable=True
+                ),
             )
 
-    def request_body(self, messages: Sequence[ChatMessage], *, response_format_json: bool) -> dict[str, Any]:
+    def request_body(
+        self, messages: Sequence[ChatMessage], *, response_format_json: bool
+    ) -> dict[str, Any]:
         """The JSON sent to ``/chat/completions``."""
-        body: dict[str, Any] = {"model": self.config.model, "messages": [self._message(m) for m in messages]}
+        body: dict[str, Any] = {
+            "model": self.config.model,
+            "messages": [self._message(m) for m in messages],
+        }
         if response_format_json and self.config.json_mode:
             body["response_format"] = {"type": "json_object"}
         if self.config.temperature is not None:
@@ -95,14 +109,22 @@ class OpenAICompatChat:
             headers["Authorization"] = f"Bearer {self.config.api_key}"
         return headers
 
-    def _post(self, client: httpx.Client, body: dict[str, Any], remaining: float, timeout: float) -> httpx.Response:
+    def _post(
+        self, client: httpx.Client, body: dict[str, Any], remaining: float, timeout: float
+    ) -> httpx.Response:
         url = self.config.base_url.rstrip("/") + "/chat/completions"
         try:
-            return client.post(url, json=body, timeout=httpx.Timeout(remaining, connect=min(remaining, 10.0)))
+            return client.post(
+                url, json=body, timeout=httpx.Timeout(remaining, connect=min(remaining, 10.0))
+            )
         except httpx.TimeoutException:
-            raise LLMError("llm_timeout", f"no answer within {timeout:g} s", retryable=True) from None
+            raise LLMError(
+                "llm_timeout", f"no answer within {timeout:g} s", retryable=True
+            ) from None
         except httpx.TransportError as exc:
-            raise LLMError("llm_unreachable", f"{type(exc).__name__} calling {url}", retryable=True) from None
+            raise LLMError(
+                "llm_unreachable", f"{type(exc).__name__} calling {url}", retryable=True
+            ) from None
 
     def _message(self, message: ChatMessage) -> dict[str, Any]:
         if isinstance(message.content, str):
@@ -122,10 +144,10 @@ def _data_url(image: ImagePart) -> str:
     try:
         data = image.path.read_bytes()
     except OSError as exc:
-        raise LLMError("llm_input", f"cannot read frame {image.path.name}: {exc.strerror}") from None
+        raise LLMError(
+            "llm_input", f"cannot read frame {image.path.name}: {exc.strerror}"
+        ) from None
     return f"data:{image.mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
 
 
 def _http_error(response: httpx.Response) -> LLMError:
@@ -140,8 +162,6 @@ def _http_error(response: httpx.Response) -> LLMError:
     if 400 <= status < 500:
         return LLMError("llm_bad_request", f"HTTP {status}: {detail}")
     return LLMError("llm_upstream", f"HTTP {status}: {detail}", retryable=status >= 500)
-
-
 
 
 def _reply_text(response: httpx.Response) -> str:
@@ -170,4 +190,6 @@ def chat_model_from_settings(settings: Any, *, vision: bool = False) -> OpenAICo
     if not base_url or not model:
         return None
     api_key = getattr(settings, "llm_api_key", None)
-    return OpenAICompatChat(OpenAICompatConfig(base_url=base_url, model=model, api_key=api_key, vision=vision))
+    return OpenAICompatChat(
+        OpenAICompatConfig(base_url=base_url, model=model, api_key=api_key, vision=vision)
+    )

@@ -31,7 +31,9 @@ class ChatModel(Protocol):
     model: str  # the upstream model id, reported in the result's ``engine``
     vision: bool  # whether ``ImagePart``s reach the model (else adapters drop them)
 
-    def complete(self, messages: Sequence[ChatMessage], *, response_format_json: bool, timeout: float) -> str:
+    def complete(
+        self, messages: Sequence[ChatMessage], *, response_format_json: bool, timeout: float
+    ) -> str:
         """The assistant's reply text. ``timeout`` bounds the whole call, retries included.
         Raises LLMError."""
 

@@ -52,7 +52,9 @@ def default_model_dir() -> Path:
 @dataclass(frozen=True)
 class LocalWhisperConfig:
     model_dir: Path | None = None  # None: the bundled tiny.en
-    name: str | None = None  # label in ``engine``; default: "tiny.en" for the bundled model, else the directory name
+    name: str | None = (
+        None  # label in ``engine``; default: "tiny.en" for the bundled model, else the directory name
+    )
     compute_type: str = "int8"
     cpu_threads: int = 0  # 0: all cores, at most 4
     beam_size: int = 5
@@ -84,7 +86,9 @@ def load_model(model_dir: Path, compute_type: str = "int8", cpu_threads: int = 0
         loaded = _MODELS.get(key)
         if loaded is None:
             if not (Path(model_dir) / "model.bin").is_file():
-                raise TranscriptionError("transcription_model_missing", f"no CTranslate2 model.bin in {model_dir}")
+                raise TranscriptionError(
+                    "transcription_model_missing", f"no CTranslate2 model.bin in {model_dir}"
+                )
             from faster_whisper import WhisperModel
 
             model = WhisperModel(
@@ -103,7 +107,9 @@ class LocalWhisperTranscriber:
 
     def __init__(self, config: LocalWhisperConfig | None = None) -> None:
         self.config = config or LocalWhisperConfig()
-        self.model_dir = Path(self.config.model_dir) if self.config.model_dir else default_model_dir()
+        self.model_dir = (
+            Path(self.config.model_dir) if self.config.model_dir else default_model_dir()
+        )
         bundled = self.config.model_dir is None
         self.model_name = self.config.name or ("tiny.en" if bundled else self.model_dir.name)
         self.engine = f"faster-whisper {self.model_name}"
@@ -116,7 +122,9 @@ class LocalWhisperTranscriber:
         started = time.perf_counter()
         has_audio, duration = audio_duration(Path(audio_or_video))
         if not has_audio:
-            transcript = Transcript.empty(self.engine, "no audio track", has_audio=False, duration_s=duration)
+            transcript = Transcript.empty(
+                self.engine, "no audio track", has_audio=False, duration_s=duration
+            )
             transcript.timings = {"total_s": round(time.perf_counter() - started, 3)}
             return transcript
         loaded = load_model(self.model_dir, self.config.compute_type, self.config.cpu_threads)
@@ -169,7 +177,11 @@ class LocalWhisperTranscriber:
             language, probability = info.language, round(float(info.language_probability), 3)
             model_note = f"the model {self.model_name}"
         else:
-            language, probability, model_note = "en", None, f"the English-only model {self.model_name}"
+            language, probability, model_note = (
+                "en",
+                None,
+                f"the English-only model {self.model_name}",
+            )
         transcript = judge(
             segments,
             words,

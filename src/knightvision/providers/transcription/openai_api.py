@@ -63,7 +63,9 @@ LANGUAGE_CODES = {
 class OpenAITranscriptionConfig:
     api_key: str | None
     base_url: str = "https://api.openai.com/v1"
-    model: str = "whisper-1"  # or gpt-4o-transcribe / gpt-4o-mini-transcribe (text only, no timestamps)
+    model: str = (
+        "whisper-1"  # or gpt-4o-transcribe / gpt-4o-mini-transcribe (text only, no timestamps)
+    )
     timeout: float = 300.0  # whole call, retries included
     max_attempts: int = 3
     backoff_base: float = 1.0
@@ -87,7 +89,9 @@ def write_flac(audio: np.ndarray, out: Path, *, sample_rate: int = vad.SAMPLE_RA
         encoder = sink.add_stream("flac", rate=sample_rate, layout="mono")
         step = 4096
         for start in range(0, len(pcm), step):
-            frame = av.AudioFrame.from_ndarray(pcm[None, start : start + step], format="s16", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                pcm[None, start : start + step], format="s16", layout="mono"
+            )
             frame.sample_rate = sample_rate
             frame.pts = start
             for packet in encoder.encode(frame):
@@ -127,7 +131,9 @@ class OpenAITranscriber:
         media = Path(audio_or_video)
         has_audio, duration = audio_duration(media)
         if not has_audio:
-            transcript = Transcript.empty(self.engine, "no audio track", has_audio=False, duration_s=duration)
+            transcript = Transcript.empty(
+                self.engine, "no audio track", has_audio=False, duration_s=duration
+            )
             transcript.timings = {"total_s": round(time.perf_counter() - started, 3)}
             return transcript
         with tempfile.TemporaryDirectory(prefix="kv-audio-") as tmp:
@@ -135,11 +141,14 @@ class OpenAITranscriber:
                 audio = decode_audio(media)
                 upload = write_flac(audio, Path(tmp) / "audio.flac")
             except (av.error.FFmpegError, OSError, ValueError) as exc:  # a damaged or odd track
-                raise TranscriptionError("transcription_media", f"cannot extract audio: {exc}") from None
+                raise TranscriptionError(
+                    "transcription_media", f"cannot extract audio: {exc}"
+                ) from None
             spans = vad.speech_spans(audio)
             if upload.stat().st_size > MAX_UPLOAD_BYTES:
                 raise TranscriptionError(
-                    "transcription_too_large", f"audio is {upload.stat().st_size / 1e6:.1f} MB; the API accepts 25 MB"
+                    "transcription_too_large",
+                    f"audio is {upload.stat().st_size / 1e6:.1f} MB; the API accepts 25 MB",
                 )
             extracted = time.perf_counter()
             body = self._request(upload.read_bytes())
@@ -184,7 +193,9 @@ class OpenAITranscriber:
                     raise self._timed_out() from None
                 except httpx.TransportError as exc:
                     raise TranscriptionError(
-                        "transcription_unreachable", f"{type(exc).__name__} calling {url}", retryable=True
+                        "transcription_unreachable",
+                        f"{type(exc).__name__} calling {url}",
+                        retryable=True,
                     ) from None
                 if response.status_code == 200:
                     return _json_body(response)
@@ -194,14 +205,22 @@ class OpenAITranscriber:
                 raise RetryLater(error, retry_after_seconds(response.headers))
 
             return call_with_retries(
-                try_once, settings=self.config, deadline=deadline, timed_out=self._timed_out, sleep=self._sleep
+                try_once,
+                settings=self.config,
+                deadline=deadline,
+                timed_out=self._timed_out,
+                sleep=self._sleep,
             )
 
     def _timed_out(self) -> TranscriptionError:
         timeout = self.config.timeout
-        return TranscriptionError("transcription_timeout", f"no answer within {timeout:g} s", retryable=True)
+        return TranscriptionError(
+            "transcription_timeout", f"no answer within {timeout:g} s", retryable=True
+        )
 
-    def _parse(self, body: dict[str, Any], duration: float | None, spans: list[dict[str, float]]) -> Transcript:
+    def _parse(
+        self, body: dict[str, Any], duration: float | None, spans: list[dict[str, float]]
+    ) -> Transcript:
         language = _language_code(body.get("language"))
         duration = duration if duration is not None else _float(body.get("duration"))
         if not self.verbose or "segments" not in body:
@@ -213,12 +232,18 @@ class OpenAITranscriber:
                 segments=[],
                 words=[],
                 engine=self.engine,
-                note=f"{self.config.model} returns text without timestamps" if text else "no speech detected",
+                note=f"{self.config.model} returns text without timestamps"
+                if text
+                else "no speech detected",
                 speech_spans=spans,
                 duration_s=duration,
             )
             return transcript
-        raw_words = [w for w in body.get("words") or [] if isinstance(w, dict) and str(w.get("word", "")).strip()]
+        raw_words = [
+            w
+            for w in body.get("words") or []
+            if isinstance(w, dict) and str(w.get("word", "")).strip()
+        ]
         words = [
             {
                 "start": round(_float(w.get("start")) or 0.0, 3),
@@ -249,7 +274,13 @@ class OpenAITranscriber:
             start = words[0]["start"] if words else 0.0
             end = words[-1]["end"] if words else (duration or 0.0)
             segments = [
-                {"start": start, "end": end, "text": body["text"].strip(), "avg_logprob": None, "low_confidence": False}
+                {
+                    "start": start,
+                    "end": end,
+                    "text": body["text"].strip(),
+                    "avg_logprob": None,
+                    "low_confidence": False,
+                }
             ]
         # whisper-1 detects the language but reports no probability; report it as detected.
         return judge(
@@ -304,22 +335,29 @@ def _language_code(value: Any) -> str | None:
     return LANGUAGE_CODES.get(value, value)
 
 
-
-
 def _http_error(response: httpx.Response) -> TranscriptionError:
     status = response.status_code
     detail = error_message(response, _DETAIL_CHARS)
     if status in (401, 403):
-        return TranscriptionError("transcription_auth", f"HTTP {status} from the transcription API: {detail}")
+        return TranscriptionError(
+            "transcription_auth", f"HTTP {status} from the transcription API: {detail}"
+        )
     if status == 429:
         return TranscriptionError(
-            "transcription_rate_limited", f"HTTP 429 from the transcription API: {detail}", retryable=True
+            "transcription_rate_limited",
+            f"HTTP 429 from the transcription API: {detail}",
+            retryable=True,
         )
     if status == 413:
-        return TranscriptionError("transcription_too_large", f"HTTP 413 from the transcription API: {detail}")
+        return TranscriptionError(
+            "transcription_too_large", f"HTTP 413 from the transcription API: {detail}"
+        )
     if status in RETRYABLE_STATUS or status >= 500:
         return TranscriptionError(
-            "transcription_upstream", f"HTTP {status} from the transcription API: {detail}", retryable=True
+            "transcription_upstream",
+            f"HTTP {status} from the transcription API: {detail}",
+            retryable=True,
         )
-    return TranscriptionError("transcription_bad_request", f"HTTP {status} from the transcription API: {detail}")
-
+    return TranscriptionError(
+        "transcription_bad_request", f"HTTP {status} from the transcription API: {detail}"
+    )

@@ -65,7 +65,9 @@ class Transcript:
         return None
 
     @classmethod
-    def empty(cls, engine: str, note: str, *, has_audio: bool = True, duration_s: float | None = None) -> Transcript:
+    def empty(
+        cls, engine: str, note: str, *, has_audio: bool = True, duration_s: float | None = None
+    ) -> Transcript:
         return cls(
             text="",
             language=None,
@@ -101,7 +103,10 @@ class TranscriptionError(Exception):
 def segment_is_confident(avg_logprob: float | None, word_probabilities: list[float]) -> bool:
     if avg_logprob is not None and avg_logprob < MIN_AVG_LOGPROB:
         return False
-    return not word_probabilities or sum(word_probabilities) / len(word_probabilities) >= MIN_WORD_PROBABILITY
+    return (
+        not word_probabilities
+        or sum(word_probabilities) / len(word_probabilities) >= MIN_WORD_PROBABILITY
+    )
 
 
 def judge(

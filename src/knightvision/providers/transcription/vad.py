@@ -24,8 +24,13 @@ def speech_spans(audio: np.ndarray) -> list[dict[str, float]]:
 
     if audio.size < SAMPLE_RATE // 10:
         return []
-    stamps = get_speech_timestamps(audio, VadOptions(speech_pad_ms=PAD_MS, min_silence_duration_ms=MIN_SILENCE_MS))
-    return [{"start": round(s["start"] / SAMPLE_RATE, 3), "end": round(s["end"] / SAMPLE_RATE, 3)} for s in stamps]
+    stamps = get_speech_timestamps(
+        audio, VadOptions(speech_pad_ms=PAD_MS, min_silence_duration_ms=MIN_SILENCE_MS)
+    )
+    return [
+        {"start": round(s["start"] / SAMPLE_RATE, 3), "end": round(s["end"] / SAMPLE_RATE, 3)}
+        for s in stamps
+    ]
 
 
 def align_words(words: list[dict[str, Any]], spans: list[dict[str, float]]) -> list[dict[str, Any]]:
@@ -35,7 +40,10 @@ def align_words(words: list[dict[str, Any]], spans: list[dict[str, float]]) -> l
     aligned = []
     for word in words:
         start, end = float(word["start"]), float(word["end"])
-        best = max(spans, key=lambda s: (min(end, s["end"]) - max(start, s["start"]), -abs(s["start"] - start)))
+        best = max(
+            spans,
+            key=lambda s: (min(end, s["end"]) - max(start, s["start"]), -abs(s["start"] - start)),
+        )
         if min(end, best["end"]) - max(start, best["start"]) > 0 and start < best["start"]:
             word = {**word, "start": round(min(best["start"], end), 3)}
         aligned.append(word)

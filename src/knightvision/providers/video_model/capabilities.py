@@ -53,7 +53,9 @@ class RenderPlan:
 SQUARE_SOURCE_ORDER = ("16:9", "9:16")
 
 
-def plan_render(caps: RouteCapabilities, duration: int, aspect_ratio: str, resolution: str) -> RenderPlan | None:
+def plan_render(
+    caps: RouteCapabilities, duration: int, aspect_ratio: str, resolution: str
+) -> RenderPlan | None:
     """The cheapest native shape that reaches the request through declared transforms, or None."""
     transforms: list[str] = []
 
@@ -81,7 +83,11 @@ def plan_render(caps: RouteCapabilities, duration: int, aspect_ratio: str, resol
         native_resolution = resolution
     else:
         wanted = RESOLUTION_ORDER.index(resolution) if resolution in RESOLUTION_ORDER else -1
-        higher = [r for r in RESOLUTION_ORDER[wanted + 1 :] if r in caps.resolutions] if wanted >= 0 else []
+        higher = (
+            [r for r in RESOLUTION_ORDER[wanted + 1 :] if r in caps.resolutions]
+            if wanted >= 0
+            else []
+        )
         if not caps.downscale or not higher:
             return None
         native_resolution = higher[0]

@@ -16,21 +16,38 @@ KLING_SECONDS = tuple(range(3, 16))
 # EvoLink (api.evolink.ai): the contract's own model ids, one create endpoint, task polling.
 EVOLINK: dict[str, RouteCapabilities] = {
     # Live page says prompt "Maximum length: 1000"; an older copy said 5000 tokens. Take 1000.
-    "sora-2": RouteCapabilities(durations=(10, 15), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=1000),
+    "sora-2": RouteCapabilities(
+        durations=(10, 15), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=1000
+    ),
     # quality is forced by duration (15 s -> high, 25 s -> standard); prompt limit 5000 tokens.
-    "sora-2-pro": RouteCapabilities(durations=(15, 25), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=5000),
+    "sora-2-pro": RouteCapabilities(
+        durations=(15, 25), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=5000
+    ),
     # The official relay that outlived the beta ids in EvoLink's newest docs: 4/8/12 s only.
-    "sora-2-preview": RouteCapabilities(durations=(4, 8, 12), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=1000),
+    "sora-2-preview": RouteCapabilities(
+        durations=(4, 8, 12), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=1000
+    ),
     "kling-v3-text-to-video": RouteCapabilities(
-        durations=KLING_SECONDS, aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500
+        durations=KLING_SECONDS,
+        aspect_ratios=ALL_ASPECTS,
+        resolutions=("720p", "1080p"),
+        max_prompt_chars=2500,
     ),
     "kling-o3-text-to-video": RouteCapabilities(
-        durations=KLING_SECONDS, aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500
+        durations=KLING_SECONDS,
+        aspect_ratios=ALL_ASPECTS,
+        resolutions=("720p", "1080p"),
+        max_prompt_chars=2500,
     ),
 }
 
 # kie.ai (api.kie.ai): Market tasks (jobs/createTask + jobs/recordInfo).
-_KIE_KLING = RouteCapabilities(durations=KLING_SECONDS, aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500)
+_KIE_KLING = RouteCapabilities(
+    durations=KLING_SECONDS,
+    aspect_ratios=ALL_ASPECTS,
+    resolutions=("720p", "1080p"),
+    max_prompt_chars=2500,
+)
 KIE: dict[str, RouteCapabilities] = {
     "sora-2-text-to-video": RouteCapabilities(
         durations=(10, 15), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=10000
@@ -38,10 +55,17 @@ KIE: dict[str, RouteCapabilities] = {
     # 10/15 s on the text-to-video model (size standard=720p, high=1080p); 25 s only exists as
     # sora-2-pro-storyboard, which the adapter switches to for that duration (one 25 s shot).
     "sora-2-pro-text-to-video": RouteCapabilities(
-        durations=(10, 15, 25), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=10000, characters=True
+        durations=(10, 15, 25),
+        aspect_ratios=WIDE_TALL,
+        resolutions=("720p",),
+        max_prompt_chars=10000,
+        characters=True,
     ),
     "sora-2-pro-storyboard": RouteCapabilities(
-        durations=(10, 15, 25), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=10000
+        durations=(10, 15, 25),
+        aspect_ratios=WIDE_TALL,
+        resolutions=("720p",),
+        max_prompt_chars=10000,
     ),
     # kie's OpenAPI enum says kling-3.0/video; its English page shows kling-3.0. Both accepted.
     "kling-3.0/video": _KIE_KLING,
@@ -54,10 +78,18 @@ KIE: dict[str, RouteCapabilities] = {
 _OPENAI_SECONDS = (4, 8, 12, 16, 20)
 # Characters: ``characters: [{"id"}]`` (at most 2), per OpenAI's first-party Sora guide.
 _OPENAI_SORA = RouteCapabilities(
-    durations=_OPENAI_SECONDS, aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=32000, characters=True
+    durations=_OPENAI_SECONDS,
+    aspect_ratios=WIDE_TALL,
+    resolutions=("720p",),
+    max_prompt_chars=32000,
+    characters=True,
 )
 _OPENAI_SORA_PRO = RouteCapabilities(
-    durations=_OPENAI_SECONDS, aspect_ratios=WIDE_TALL, resolutions=("720p", "1080p"), max_prompt_chars=32000, characters=True
+    durations=_OPENAI_SECONDS,
+    aspect_ratios=WIDE_TALL,
+    resolutions=("720p", "1080p"),
+    max_prompt_chars=32000,
+    characters=True,
 )
 OPENAI: dict[str, RouteCapabilities] = {
     "sora-2": _OPENAI_SORA,
@@ -68,10 +100,22 @@ OPENAI: dict[str, RouteCapabilities] = {
 }
 
 # Kling's own API (text2video). v3: "3".."15" s; older models "5"/"10"; mode std=720p, pro=1080p.
-_KLING_OLD = RouteCapabilities(durations=(5, 10), aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500)
-_KLING_MASTER = RouteCapabilities(durations=(5, 10), aspect_ratios=ALL_ASPECTS, resolutions=("1080p",), max_prompt_chars=2500)
+_KLING_OLD = RouteCapabilities(
+    durations=(5, 10),
+    aspect_ratios=ALL_ASPECTS,
+    resolutions=("720p", "1080p"),
+    max_prompt_chars=2500,
+)
+_KLING_MASTER = RouteCapabilities(
+    durations=(5, 10), aspect_ratios=ALL_ASPECTS, resolutions=("1080p",), max_prompt_chars=2500
+)
 KLING: dict[str, RouteCapabilities] = {
-    "kling-v3": RouteCapabilities(durations=KLING_SECONDS, aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2500),
+    "kling-v3": RouteCapabilities(
+        durations=KLING_SECONDS,
+        aspect_ratios=ALL_ASPECTS,
+        resolutions=("720p", "1080p"),
+        max_prompt_chars=2500,
+    ),
     "kling-v2-6": _KLING_OLD,
     "kling-v2-5-turbo": _KLING_OLD,
     "kling-v1-6": _KLING_OLD,
@@ -82,7 +126,10 @@ KLING: dict[str, RouteCapabilities] = {
 # Our offline renderer renders every contract shape natively, and composites characters' reference stills.
 LOCAL_STORYBOARD: dict[str, RouteCapabilities] = {
     "local-storyboard": RouteCapabilities(
-        durations=tuple(range(1, 61)), aspect_ratios=ALL_ASPECTS, resolutions=("720p", "1080p"), max_prompt_chars=2000,
+        durations=tuple(range(1, 61)),
+        aspect_ratios=ALL_ASPECTS,
+        resolutions=("720p", "1080p"),
+        max_prompt_chars=2000,
         characters=True,
     ),
 }

@@ -68,19 +68,29 @@ class KieAdapter(ApiKeyAdapter):
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:
         model = spec.upstream_model or ""
         seconds = str(plan.duration)
-        if model == "sora-2-pro-storyboard" or (model == "sora-2-pro-text-to-video" and plan.duration == 25):
-            if spec.characters:  # kie does not say the storyboard takes characters: never drop them silently
-                raise GenerationError(GENERATION_UNAVAILABLE, f"{self.name} sora-2-pro-storyboard does not take characters")
+        if model == "sora-2-pro-storyboard" or (
+            model == "sora-2-pro-text-to-video" and plan.duration == 25
+        ):
+            if (
+                spec.characters
+            ):  # kie does not say the storyboard takes characters: never drop them silently
+                raise GenerationError(
+                    GENERATION_UNAVAILABLE,
+                    f"{self.name} sora-2-pro-storyboard does not take characters",
+                )
             return {
                 "model": "sora-2-pro-storyboard",
                 "input": {
-                    "n_frames": seconds, "aspect_ratio": SORA_ASPECT[plan.aspect_ratio],
+                    "n_frames": seconds,
+                    "aspect_ratio": SORA_ASPECT[plan.aspect_ratio],
                     "shots": [{"Scene": spec.prompt, "duration": plan.duration}],
                 },
             }
         if model.startswith("sora-2"):
             sora: dict[str, Any] = {
-                "prompt": spec.prompt, "aspect_ratio": SORA_ASPECT[plan.aspect_ratio], "n_frames": seconds,
+                "prompt": spec.prompt,
+                "aspect_ratio": SORA_ASPECT[plan.aspect_ratio],
+                "n_frames": seconds,
                 "remove_watermark": True,
             }
             if model.startswith("sora-2-pro"):
@@ -91,29 +101,48 @@ class KieAdapter(ApiKeyAdapter):
         if model == "kling/v3-turbo-text-to-video":
             return {
                 "model": model,
-                "input": {"prompt": spec.prompt, "duration": seconds, "aspect_ratio": plan.aspect_ratio, "resolution": plan.resolution},
+                "input": {
+                    "prompt": spec.prompt,
+                    "duration": seconds,
+                    "aspect_ratio": plan.aspect_ratio,
+                    "resolution": plan.resolution,
+                },
             }
         if model.startswith("kling-3.0"):
             return {
                 "model": model,
                 "input": {
-                    "prompt": spec.prompt, "duration": seconds, "aspect_ratio": plan.aspect_ratio,
-                    "mode": "pro" if plan.resolution == "1080p" else "std", "sound": False, "multi_shots": False,
+                    "prompt": spec.prompt,
+                    "duration": seconds,
+                    "aspect_ratio": plan.aspect_ratio,
+                    "mode": "pro" if plan.resolution == "1080p" else "std",
+                    "sound": False,
+                    "multi_shots": False,
                 },
             }
         raise GenerationError(GENERATION_UNAVAILABLE, f"{self.name} has no model {model!r}")
 
-    async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
+    async def _submit(
+        self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str
+    ) -> str:
         return await self._create_task(http, self.request_body(spec, plan))
 
     async def _create_task(self, http: UpstreamHttp, body: dict[str, Any]) -> str:
-        response = await http.request("POST", f"{self.base_url}/api/v1/jobs/createTask", json=body, headers=self._headers())
-        return required_text(self.name, self._data(http, response), "taskId", "createTask answer has no taskId")
+        response = await http.request(
+            "POST", f"{self.base_url}/api/v1/jobs/createTask", json=body, headers=self._headers()
+        )
+        return required_text(
+            self.name, self._data(http, response), "taskId", "createTask answer has no taskId"
+        )
 
     def character_body(self, registration: CharacterRegistration) -> dict[str, Any]:
         # kie wants "one short line of stable traits"; the partner's character_prompt is a pose.
         traits = " ".join(registration.traits.split())
-        prompt = f"{traits} ({registration.character_prompt})" if traits else registration.character_prompt
+        prompt = (
+            f"{traits} ({registration.character_prompt})"
+            if traits
+            else registration.character_prompt
+        )
         return {
             "model": CHARACTER_MODEL,
             "input": {
@@ -124,22 +153,39 @@ class KieAdapter(ApiKeyAdapter):
             },
         }
 
-    async def register_character(self, registration: CharacterRegistration, run: GenerationRun) -> dict[str, Any]:
+    async def register_character(
+        self, registration: CharacterRegistration, run: GenerationRun
+    ) -> dict[str, Any]:
         """``sora-2-characters-pro`` from the character video's own Sora task and the timestamps."""
         if not registration.origin_task_id:
-            raise GenerationError(UPSTREAM_REJECTED, f"{self.name} needs the Sora task the character video came from")
+            raise GenerationError(
+                UPSTREAM_REJECTED, f"{self.name} needs the Sora task the character video came from"
+            )
         body = self.character_body(registration)
         async with self._client_factory() as client:
             http = UpstreamHttp(self.name, client)
-            task_id, state = await self._character_task(http, run, lambda: self._create_task(http, body))
+            task_id, state = await self._character_task(
+                http, run, lambda: self._create_task(http, body)
+            )
         character_id, handle = character_result(state.raw.get("resultJson"))
         if not character_id:
-            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} character task {task_id} finished without a character_id")
-        return {"adapter": self.name, "character_id": character_id, "handle": handle or body["input"]["character_user_name"], "task_id": task_id}
+            raise GenerationError(
+                UPSTREAM_MALFORMED,
+                f"{self.name} character task {task_id} finished without a character_id",
+            )
+        return {
+            "adapter": self.name,
+            "character_id": character_id,
+            "handle": handle or body["input"]["character_user_name"],
+            "task_id": task_id,
+        }
 
     async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
         response = await http.request(
-            "GET", f"{self.base_url}/api/v1/jobs/recordInfo", params={"taskId": task_id}, headers=self._headers()
+            "GET",
+            f"{self.base_url}/api/v1/jobs/recordInfo",
+            params={"taskId": task_id},
+            headers=self._headers(),
         )
         try:
             data = self._data(http, response)
@@ -158,7 +204,9 @@ class KieAdapter(ApiKeyAdapter):
         if isinstance(progress, (int, float)) and not isinstance(progress, bool):
             fraction = progress / 100.0 if progress > 1 else float(progress)
         if state == "success":
-            return TaskState("succeeded", 1.0, result_url=_result_url(data.get("resultJson")), raw=data)
+            return TaskState(
+                "succeeded", 1.0, result_url=_result_url(data.get("resultJson")), raw=data
+            )
         if state in ("fail", "failed", "error"):
             return TaskState("failed", fraction, error=self._task_error(data), raw=data)
         return TaskState("running", fraction, raw=data)
@@ -171,13 +219,20 @@ class KieAdapter(ApiKeyAdapter):
             return GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the video ({text})")
         if code in ("400", "422"):
             return GenerationError(UPSTREAM_REJECTED, f"{self.name} rejected the request ({text})")
-        return GenerationError(UPSTREAM_FAILED, f"{self.name} task failed ({text})", retryable=code in RETRYABLE_FAIL_CODES)
+        return GenerationError(
+            UPSTREAM_FAILED,
+            f"{self.name} task failed ({text})",
+            retryable=code in RETRYABLE_FAIL_CODES,
+        )
 
     async def _fresh_link(self, http: UpstreamHttp, task_id: str, state: TaskState) -> str | None:
         """kie's documented renewal: a temporary (20 min) link for one of its file URLs."""
         if state.result_url:
             response = await http.request(
-                "POST", f"{self.base_url}/api/v1/common/download-url", json={"url": state.result_url}, headers=self._headers()
+                "POST",
+                f"{self.base_url}/api/v1/common/download-url",
+                json={"url": state.result_url},
+                headers=self._headers(),
             )
             try:
                 data = self._data(http, response)
@@ -206,13 +261,23 @@ class KieAdapter(ApiKeyAdapter):
         if code == 200:
             return body.get("data")
         if code == 433:
-            error = GenerationError(UPSTREAM_QUOTA, f"{self.name} key usage limit reached ({message})")
+            error = GenerationError(
+                UPSTREAM_QUOTA, f"{self.name} key usage limit reached ({message})"
+            )
         elif code == 455:
-            error = GenerationError(UPSTREAM_UNAVAILABLE, f"{self.name} is under maintenance ({message})", retryable=True)
+            error = GenerationError(
+                UPSTREAM_UNAVAILABLE,
+                f"{self.name} is under maintenance ({message})",
+                retryable=True,
+            )
         elif code == 501:
-            error = GenerationError(UPSTREAM_FAILED, f"{self.name} generation failed ({message})", retryable=True)
+            error = GenerationError(
+                UPSTREAM_FAILED, f"{self.name} generation failed ({message})", retryable=True
+            )
         elif code == 505:
-            error = GenerationError(UPSTREAM_REJECTED, f"{self.name} has disabled this feature ({message})")
+            error = GenerationError(
+                UPSTREAM_REJECTED, f"{self.name} has disabled this feature ({message})"
+            )
         else:
             error = error_for_response(self.name, response, message, status=code)
         raise error
@@ -252,7 +317,12 @@ def character_result(result_json: Any) -> tuple[str | None, str | None]:
     character_id = handle = None
     for place in places:
         value = place.get("character_id")
-        if character_id is None and isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+        if (
+            character_id is None
+            and isinstance(value, (str, int))
+            and not isinstance(value, bool)
+            and str(value)
+        ):
             character_id = str(value)
         name = place.get("character_user_name")
         if handle is None and isinstance(name, str) and name:

@@ -81,32 +81,50 @@ class KlingAdapter(UpstreamTaskAdapter):
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan, key: str) -> dict[str, Any]:
         return {
-            "model_name": spec.upstream_model, "prompt": spec.prompt, "duration": str(plan.duration),
-            "aspect_ratio": plan.aspect_ratio, "mode": "pro" if plan.resolution == "1080p" else "std",
+            "model_name": spec.upstream_model,
+            "prompt": spec.prompt,
+            "duration": str(plan.duration),
+            "aspect_ratio": plan.aspect_ratio,
+            "mode": "pro" if plan.resolution == "1080p" else "std",
             "external_task_id": key,
         }
 
-    async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
+    async def _submit(
+        self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str
+    ) -> str:
         response = await http.request(
-            "POST", f"{self.base_url}/v1/videos/text2video", json=self.request_body(spec, plan, key), headers=self._headers()
+            "POST",
+            f"{self.base_url}/v1/videos/text2video",
+            json=self.request_body(spec, plan, key),
+            headers=self._headers(),
         )
-        return required_text(self.name, self._data(http, response), "task_id", "create answer has no task_id")
+        return required_text(
+            self.name, self._data(http, response), "task_id", "create answer has no task_id"
+        )
 
     async def _find(self, http: UpstreamHttp, key: str) -> str | None:
         """The task we created with this external id before a crash, from the newest tasks."""
         response = await http.request(
-            "GET", f"{self.base_url}/v1/videos/text2video", params={"pageNum": "1", "pageSize": str(FIND_PAGE_SIZE)},
+            "GET",
+            f"{self.base_url}/v1/videos/text2video",
+            params={"pageNum": "1", "pageSize": str(FIND_PAGE_SIZE)},
             headers=self._headers(),
         )
         data = self._data(http, response)
         for item in data if isinstance(data, list) else []:
             info = item.get("task_info") if isinstance(item, dict) else None
-            if isinstance(info, dict) and info.get("external_task_id") == key and isinstance(item.get("task_id"), str):
+            if (
+                isinstance(info, dict)
+                and info.get("external_task_id") == key
+                and isinstance(item.get("task_id"), str)
+            ):
                 return item["task_id"]
         return None
 
     async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
-        response = await http.request("GET", f"{self.base_url}/v1/videos/text2video/{task_id}", headers=self._headers())
+        response = await http.request(
+            "GET", f"{self.base_url}/v1/videos/text2video/{task_id}", headers=self._headers()
+        )
         if response.status_code == 404:
             raise TaskGone(self.name, task_id)
         data = self._data(http, response)
@@ -121,7 +139,9 @@ class KlingAdapter(UpstreamTaskAdapter):
         if status == "failed":
             message = body_text(data.get("task_status_msg") or "task failed")
             if looks_like_moderation(message):
-                error = GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the video ({message})")
+                error = GenerationError(
+                    MODERATION_BLOCKED, f"{self.name} blocked the video ({message})"
+                )
             else:
                 error = GenerationError(UPSTREAM_FAILED, f"{self.name} task failed ({message})")
             return TaskState("failed", None, error=error, raw=data)
@@ -149,16 +169,26 @@ class KlingAdapter(UpstreamTaskAdapter):
         if number in (1100, 1101):
             return GenerationError(UPSTREAM_CREDITS, f"{self.name} account cannot pay ({detail})")
         if number == 1102:
-            return GenerationError(UPSTREAM_QUOTA, f"{self.name} resource pack exhausted or expired ({detail})")
+            return GenerationError(
+                UPSTREAM_QUOTA, f"{self.name} resource pack exhausted or expired ({detail})"
+            )
         if number in (1302, 1303):
             return RateLimited(self.name, retry_after_seconds(response.headers), detail)
         if number in (1300, 1301):
-            return GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the request ({detail})")
+            return GenerationError(
+                MODERATION_BLOCKED, f"{self.name} blocked the request ({detail})"
+            )
         if 1200 <= number < 1300:
-            return GenerationError(UPSTREAM_REJECTED, f"{self.name} rejected the request ({detail})")
+            return GenerationError(
+                UPSTREAM_REJECTED, f"{self.name} rejected the request ({detail})"
+            )
         if number >= 5000:
-            return GenerationError(UPSTREAM_UNAVAILABLE, f"{self.name} is unavailable ({detail})", retryable=True)
-        status = response.status_code if response.status_code >= 300 else 400  # a body error on a 2xx answer
+            return GenerationError(
+                UPSTREAM_UNAVAILABLE, f"{self.name} is unavailable ({detail})", retryable=True
+            )
+        status = (
+            response.status_code if response.status_code >= 300 else 400
+        )  # a body error on a 2xx answer
         return error_for_response(self.name, response, detail, status=status)
 
 

@@ -18,7 +18,9 @@ class LocalStoryboardAdapter:
     def available(self) -> bool:
         return True
 
-    async def generate(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> dict[str, Any]:
+    async def generate(
+        self, spec: GenerationSpec, output: Path, run: GenerationRun
+    ) -> dict[str, Any]:
         await asyncio.to_thread(self._render, spec, output, run)
         return {"renderer": "local-storyboard"}
 
@@ -28,7 +30,10 @@ class LocalStoryboardAdapter:
 
         render_storyboard(
             RenderSpec(
-                prompt=spec.prompt, duration=spec.duration, width=spec.width, height=spec.height,
+                prompt=spec.prompt,
+                duration=spec.duration,
+                width=spec.width,
+                height=spec.height,
                 reference_images=spec.reference_images,
             ),
             output,

@@ -65,13 +65,18 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:
         width, height = FRAME_SIZES[(plan.resolution, plan.aspect_ratio)]
         body: dict[str, Any] = {
-            "model": spec.upstream_model, "prompt": spec.prompt, "seconds": str(plan.duration), "size": f"{width}x{height}",
+            "model": spec.upstream_model,
+            "prompt": spec.prompt,
+            "seconds": str(plan.duration),
+            "size": f"{width}x{height}",
         }
         if spec.characters:
             body["characters"] = [{"id": character.upstream_id} for character in spec.characters]
         return body
 
-    async def register_character(self, registration: CharacterRegistration, run: GenerationRun) -> dict[str, Any]:
+    async def register_character(
+        self, registration: CharacterRegistration, run: GenerationRun
+    ) -> dict[str, Any]:
         """Upload the cut segment as a character. OpenAI offers no idempotency key here: a crash
         between its answer and our checkpoint may register twice (the operator's cost, D14)."""
         known = run.recall(CHARACTER)
@@ -83,26 +88,44 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
         async with self._client_factory() as client:
             http = UpstreamHttp(self.name, client)
             response = await http.request(
-                "POST", f"{self.base_url}/videos/characters", headers=self._headers(),
-                data={"name": registration.name}, files={"video": (f"{registration.handle}.mp4", video, "video/mp4")},
+                "POST",
+                f"{self.base_url}/videos/characters",
+                headers=self._headers(),
+                data={"name": registration.name},
+                files={"video": (f"{registration.handle}.mp4", video, "video/mp4")},
             )
             body = http.json_or_error(response, self._http_error)
         character_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(character_id, str) or not character_id:
-            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} created a character without an id")
-        name = body.get("name") if isinstance(body.get("name"), str) and body.get("name") else registration.name
+            raise GenerationError(
+                UPSTREAM_MALFORMED, f"{self.name} created a character without an id"
+            )
+        name = (
+            body.get("name")
+            if isinstance(body.get("name"), str) and body.get("name")
+            else registration.name
+        )
         result = {"adapter": self.name, "character_id": character_id, "handle": name}
         await run.remember(CHARACTER, result)
         run.progress(1.0)
         return result
 
-    async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
-        response = await http.request("POST", f"{self.base_url}/videos", json=self.request_body(spec, plan), headers=self._headers())
+    async def _submit(
+        self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str
+    ) -> str:
+        response = await http.request(
+            "POST",
+            f"{self.base_url}/videos",
+            json=self.request_body(spec, plan),
+            headers=self._headers(),
+        )
         answer = http.json_or_error(response, self._http_error)
         return required_text(self.name, answer, "id", "create answer has no video id")
 
     async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
-        response = await http.request("GET", f"{self.base_url}/videos/{task_id}", headers=self._headers())
+        response = await http.request(
+            "GET", f"{self.base_url}/videos/{task_id}", headers=self._headers()
+        )
         if response.status_code == 404:
             raise TaskGone(self.name, task_id)
         body = http.json_or_error(response, self._http_error)
@@ -126,26 +149,45 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
             code, message = error_parts(body, status)
             text = f"{code}: {message}" if code else message
             if looks_like_moderation(code, message):
-                return TaskState("failed", fraction, error=GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the video ({text})"), raw=body)
+                return TaskState(
+                    "failed",
+                    fraction,
+                    error=GenerationError(
+                        MODERATION_BLOCKED, f"{self.name} blocked the video ({text})"
+                    ),
+                    raw=body,
+                )
             retryable = any(word in code.lower() for word in RETRYABLE_FAILURES)
             return TaskState(
-                "failed", fraction, error=GenerationError(UPSTREAM_FAILED, f"{self.name} video failed ({text})", retryable=retryable), raw=body
+                "failed",
+                fraction,
+                error=GenerationError(
+                    UPSTREAM_FAILED, f"{self.name} video failed ({text})", retryable=retryable
+                ),
+                raw=body,
             )
         return TaskState("running", fraction, raw=body)
 
     async def _download(self, http: UpstreamHttp, task_id: str, url: str, path: Path) -> None:
         await http.download(
-            f"{self.base_url}/videos/{task_id}/content", path, params={"variant": "video"},
-            headers={**self._headers(), "Accept": "application/binary"}, max_bytes=self.policy.max_download_bytes,
+            f"{self.base_url}/videos/{task_id}/content",
+            path,
+            params={"variant": "video"},
+            headers={**self._headers(), "Accept": "application/binary"},
+            max_bytes=self.policy.max_download_bytes,
         )
 
     def _http_error(self, response: httpx.Response) -> GenerationError:
         code, message = response_error_parts(response)
         detail = f"{code}: {message}" if code else message
         if code == "insufficient_quota":
-            return GenerationError(UPSTREAM_CREDITS, f"{self.name} account is out of credits ({detail})")
+            return GenerationError(
+                UPSTREAM_CREDITS, f"{self.name} account is out of credits ({detail})"
+            )
         if code == "billing_hard_limit_reached":
             return GenerationError(UPSTREAM_QUOTA, f"{self.name} billing limit reached ({detail})")
         if response.status_code == 400 and looks_like_moderation(code, message):
-            return GenerationError(MODERATION_BLOCKED, f"{self.name} blocked the request ({detail})")
+            return GenerationError(
+                MODERATION_BLOCKED, f"{self.name} blocked the request ({detail})"
+            )
         return error_for_response(self.name, response, detail)

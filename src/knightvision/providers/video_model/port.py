@@ -58,7 +58,9 @@ class VideoModelAdapter(Protocol):
     def available(self) -> bool:
         """Whether this adapter can take work now (configured, credentials present)."""
 
-    async def generate(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> dict[str, Any]:
+    async def generate(
+        self, spec: GenerationSpec, output: Path, run: GenerationRun
+    ) -> dict[str, Any]:
         """Produce the finished MP4 at ``output``; returns provenance (upstream ids, transforms).
         Raises GenerationError."""
 
@@ -75,14 +77,18 @@ class CharacterRegistration:
     timestamp_end: int
     origin_task_id: str | None = None  # the upstream task that rendered the character video
     segment: Path | None = None  # the cut segment, for upstreams that take an upload
-    video_url: str | None = None  # our public URL of the whole character video, for upstreams that fetch
+    video_url: str | None = (
+        None  # our public URL of the whole character video, for upstreams that fetch
+    )
     job_id: str | None = None
 
 
 class CharacterRegistrar(Protocol):
     """An adapter that can register characters (kie, OpenAI, EvoLink)."""
 
-    async def register_character(self, registration: CharacterRegistration, run: GenerationRun) -> dict[str, Any]:
+    async def register_character(
+        self, registration: CharacterRegistration, run: GenerationRun
+    ) -> dict[str, Any]:
         """``{"adapter", "character_id", "handle", …}``; raises GenerationError. Remembers any upstream
         task id through ``run`` first, so a retried job polls instead of registering twice (D14)."""
 

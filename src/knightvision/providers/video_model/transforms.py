@@ -39,7 +39,9 @@ class Crop:
     y: int
 
 
-def same_aspect(width_a: int, height_a: int, width_b: int, height_b: int, tolerance: float = ASPECT_TOLERANCE) -> bool:
+def same_aspect(
+    width_a: int, height_a: int, width_b: int, height_b: int, tolerance: float = ASPECT_TOLERANCE
+) -> bool:
     return abs((width_a / height_a) / (width_b / height_b) - 1.0) <= tolerance
 
 
@@ -67,7 +69,9 @@ def conform(src: Path, dst: Path, *, width: int, height: int, duration: float) -
     except (av.FFmpegError, IndexError, ZeroDivisionError) as exc:
         raise ShapeError(f"not a readable video ({type(exc).__name__})") from exc
     if info.duration < duration - SHORT_TOLERANCE:
-        raise ShapeError(f"render is {info.duration:.2f} s, shorter than the {duration} s asked for")
+        raise ShapeError(
+            f"render is {info.duration:.2f} s, shorter than the {duration} s asked for"
+        )
 
     crop = centre_crop(info.width, info.height, width, height)
     framed = (crop.width, crop.height) if crop else (info.width, info.height)
@@ -85,7 +89,14 @@ def conform(src: Path, dst: Path, *, width: int, height: int, duration: float) -
         shutil.move(str(src), str(dst))
         return []
     try:
-        _reencode(src, dst, info, crop, (width, height) if scale else None, float(duration) if trim else None)
+        _reencode(
+            src,
+            dst,
+            info,
+            crop,
+            (width, height) if scale else None,
+            float(duration) if trim else None,
+        )
     except av.FFmpegError as exc:
         raise ShapeError(f"could not transform the render ({exc})") from exc
     return applied
@@ -96,12 +107,20 @@ def _even(value: float) -> int:
 
 
 def _reencode(
-    src: Path, dst: Path, info: MediaInfo, crop: Crop | None, size: tuple[int, int] | None, until: float | None
+    src: Path,
+    dst: Path,
+    info: MediaInfo,
+    crop: Crop | None,
+    size: tuple[int, int] | None,
+    until: float | None,
 ) -> None:
     out_w, out_h = size or ((crop.width, crop.height) if crop else (info.width, info.height))
-    with av.open(str(src)) as source, av.open(
-        str(dst), "w", format="mp4", container_options={"movflags": "+faststart"}
-    ) as target:
+    with (
+        av.open(str(src)) as source,
+        av.open(
+            str(dst), "w", format="mp4", container_options={"movflags": "+faststart"}
+        ) as target,
+    ):
         vin = source.streams.video[0]
         ain = source.streams.audio[0] if source.streams.audio else None
         rate = vin.average_rate or vin.guessed_rate or Fraction(30)
@@ -134,21 +153,30 @@ def _reencode(
 
         # Times are measured from each stream's own start (an edit list may shift it off zero).
         video_start = float(vin.start_time * vin.time_base) if vin.start_time else 0.0
-        audio_start = float(ain.start_time * ain.time_base) if ain is not None and ain.start_time else 0.0
+        audio_start = (
+            float(ain.start_time * ain.time_base) if ain is not None and ain.start_time else 0.0
+        )
         streams = [vin] + ([ain] if ain is not None else [])
         for packet in source.demux(*streams):
             if packet.stream.type == "audio":
                 if packet.dts is None or aout is None:
                     continue
                 if until is not None and packet.pts is not None:
-                    end = float((packet.pts + (packet.duration or 0)) * packet.time_base) - audio_start
+                    end = (
+                        float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                        - audio_start
+                    )
                     if end > until + 1e-3:  # whole packets only, ending inside the kept span
                         continue
                 packet.stream = aout
                 target.mux(packet)
                 continue
             for frame in packet.decode():
-                if until is not None and frame.time is not None and frame.time - video_start >= until - 1e-6:
+                if (
+                    until is not None
+                    and frame.time is not None
+                    and frame.time - video_start >= until - 1e-6
+                ):
                     continue
                 graph.vpush(frame)
                 drain()

@@ -43,8 +43,18 @@ GENERATION_UNAVAILABLE = "generation_unavailable"
 
 # Words in an upstream failure message that mean its content filter said no.
 MODERATION_WORDS = (
-    "moderation", "content policy", "content_policy", "policy violation", "safety", "sensitive", "nsfw",
-    "prohibited", "violat", "not allowed content", "risk control", "inappropriate",
+    "moderation",
+    "content policy",
+    "content_policy",
+    "policy violation",
+    "safety",
+    "sensitive",
+    "nsfw",
+    "prohibited",
+    "violat",
+    "not allowed content",
+    "risk control",
+    "inappropriate",
 )
 
 
@@ -64,7 +74,9 @@ class UpstreamPolicy:
     max_download_bytes: int = 2 * 1024**3
 
 
-def default_http_client_factory(policy: UpstreamPolicy | None = None) -> Callable[[], httpx.AsyncClient]:
+def default_http_client_factory(
+    policy: UpstreamPolicy | None = None,
+) -> Callable[[], httpx.AsyncClient]:
     timeout = (policy or UpstreamPolicy()).request_timeout
 
     def make() -> httpx.AsyncClient:
@@ -82,7 +94,9 @@ class RateLimited(GenerationError):
 
     def __init__(self, provider: str, retry_after: float | None, detail: str = "") -> None:
         super().__init__(
-            UPSTREAM_UNAVAILABLE, f"{provider} is rate limiting us{': ' + detail if detail else ''}", retryable=True
+            UPSTREAM_UNAVAILABLE,
+            f"{provider} is rate limiting us{': ' + detail if detail else ''}",
+            retryable=True,
         )
         self.retry_after = retry_after
 
@@ -91,7 +105,9 @@ class TaskGone(GenerationError):
     """The upstream no longer knows a task we remembered (expired or never stored)."""
 
     def __init__(self, provider: str, task_id: str) -> None:
-        super().__init__(UPSTREAM_FAILED, f"{provider} no longer knows task {task_id}", retryable=True)
+        super().__init__(
+            UPSTREAM_FAILED, f"{provider} no longer knows task {task_id}", retryable=True
+        )
 
 
 class LinkExpired(GenerationError):
@@ -99,7 +115,9 @@ class LinkExpired(GenerationError):
 
     def __init__(self, provider: str, status: int) -> None:
         super().__init__(
-            UPSTREAM_UNAVAILABLE, f"{provider}'s result link is no longer valid (HTTP {status})", retryable=False
+            UPSTREAM_UNAVAILABLE,
+            f"{provider}'s result link is no longer valid (HTTP {status})",
+            retryable=False,
         )
         self.status = status
 
@@ -109,20 +127,30 @@ def looks_like_moderation(*texts: Any) -> bool:
     return any(word in joined for word in MODERATION_WORDS)
 
 
-def error_for_status(provider: str, status: int, detail: str = "", *, retry_after: float | None = None) -> GenerationError:
+def error_for_status(
+    provider: str, status: int, detail: str = "", *, retry_after: float | None = None
+) -> GenerationError:
     """The stable error for an HTTP status (or an HTTP-like body code) from an upstream."""
     suffix = f": {detail}" if detail else ""
     if status == 429:
         return RateLimited(provider, retry_after, detail)
     if status in (401, 403):
-        return GenerationError(UPSTREAM_AUTH, f"{provider} refused our credentials (HTTP {status}){suffix}")
+        return GenerationError(
+            UPSTREAM_AUTH, f"{provider} refused our credentials (HTTP {status}){suffix}"
+        )
     if status == 402:
         return GenerationError(UPSTREAM_CREDITS, f"{provider} account is out of credits{suffix}")
     if status == 408 or status >= 500:
-        return GenerationError(UPSTREAM_UNAVAILABLE, f"{provider} is unavailable (HTTP {status}){suffix}", retryable=True)
+        return GenerationError(
+            UPSTREAM_UNAVAILABLE,
+            f"{provider} is unavailable (HTTP {status}){suffix}",
+            retryable=True,
+        )
     if looks_like_moderation(detail):
         return GenerationError(MODERATION_BLOCKED, f"{provider} blocked the request{suffix}")
-    return GenerationError(UPSTREAM_REJECTED, f"{provider} rejected the request (HTTP {status}){suffix}")
+    return GenerationError(
+        UPSTREAM_REJECTED, f"{provider} rejected the request (HTTP {status}){suffix}"
+    )
 
 
 def error_for_response(
@@ -130,12 +158,18 @@ def error_for_response(
 ) -> GenerationError:
     """``error_for_status`` for an answer, honouring its Retry-After; ``status`` stands in for a body code."""
     status = response.status_code if status is None else status
-    return error_for_status(provider, status, detail, retry_after=retry_after_seconds(response.headers))
+    return error_for_status(
+        provider, status, detail, retry_after=retry_after_seconds(response.headers)
+    )
 
 
 def error_parts(answer: Any, fallback: str = "") -> tuple[str, str]:
     """``code`` and short ``message`` of the ``{"error": {"code", "message"}}`` object in an answer."""
-    error = answer.get("error") if isinstance(answer, dict) and isinstance(answer.get("error"), dict) else {}
+    error = (
+        answer.get("error")
+        if isinstance(answer, dict) and isinstance(answer.get("error"), dict)
+        else {}
+    )
     return str(error.get("code") or ""), body_text(error.get("message") or fallback)
 
 
@@ -158,7 +192,9 @@ def required_text(provider: str, answer: Any, field: str, missing: str) -> str:
 
 def percent(value: Any) -> float | None:
     """A 0-100 progress number as a fraction; None when it is not a number."""
-    return value / 100.0 if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return (
+        value / 100.0 if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    )
 
 
 def body_text(value: Any, limit: int = 300) -> str:
@@ -176,9 +212,13 @@ def _unavailable_on_transport_error(
     try:
         yield
     except httpx.TimeoutException as exc:
-        raise GenerationError(UPSTREAM_UNAVAILABLE, timed_out(type(exc).__name__), retryable=True) from exc
+        raise GenerationError(
+            UPSTREAM_UNAVAILABLE, timed_out(type(exc).__name__), retryable=True
+        ) from exc
     except httpx.TransportError as exc:
-        raise GenerationError(UPSTREAM_UNAVAILABLE, failed(type(exc).__name__), retryable=True) from exc
+        raise GenerationError(
+            UPSTREAM_UNAVAILABLE, failed(type(exc).__name__), retryable=True
+        ) from exc
 
 
 class UpstreamHttp:
@@ -201,14 +241,22 @@ class UpstreamHttp:
         except ValueError as exc:
             raise malformed(self.provider, f"HTTP {response.status_code} body is not JSON") from exc
 
-    def json_or_error(self, response: httpx.Response, error_for: Callable[[httpx.Response], GenerationError]) -> Any:
+    def json_or_error(
+        self, response: httpx.Response, error_for: Callable[[httpx.Response], GenerationError]
+    ) -> Any:
         """The JSON of a 2xx answer; any other status raises the error ``error_for`` reads from it."""
         if response.status_code >= 300:
             raise error_for(response)
         return self.json(response)
 
     async def download(
-        self, url: str, path: Path, *, headers: dict[str, str] | None = None, max_bytes: int, params: dict[str, str] | None = None
+        self,
+        url: str,
+        path: Path,
+        *,
+        headers: dict[str, str] | None = None,
+        max_bytes: int,
+        params: dict[str, str] | None = None,
     ) -> int:
         """Stream ``url`` to ``path``. 403/404/410 raise LinkExpired; other failures map as usual."""
         with _unavailable_on_transport_error(
@@ -227,16 +275,21 @@ class UpstreamHttp:
                         size += len(chunk)
                         if size > max_bytes:
                             raise GenerationError(
-                                UPSTREAM_MALFORMED, f"{self.provider}'s result is larger than {max_bytes} bytes"
+                                UPSTREAM_MALFORMED,
+                                f"{self.provider}'s result is larger than {max_bytes} bytes",
                             )
                         sink.write(chunk)
         if size == 0:
-            raise GenerationError(UPSTREAM_MALFORMED, f"{self.provider}'s result file is empty", retryable=True)
+            raise GenerationError(
+                UPSTREAM_MALFORMED, f"{self.provider}'s result file is empty", retryable=True
+            )
         return size
 
 
 def malformed(provider: str, detail: str) -> GenerationError:
-    return GenerationError(UPSTREAM_MALFORMED, f"{provider} sent an answer we cannot read: {detail}", retryable=True)
+    return GenerationError(
+        UPSTREAM_MALFORMED, f"{provider} sent an answer we cannot read: {detail}", retryable=True
+    )
 
 
 @dataclass
@@ -283,7 +336,10 @@ async def poll_until_done(
         try:
             state = await fetch()
         except RateLimited as limited:
-            wait = min(policy.max_rate_limit_wait, limited.retry_after if limited.retry_after is not None else interval)
+            wait = min(
+                policy.max_rate_limit_wait,
+                limited.retry_after if limited.retry_after is not None else interval,
+            )
         except GenerationError as exc:
             if exc.code == UPSTREAM_UNAVAILABLE and exc.retryable:
                 transient += 1
@@ -302,7 +358,11 @@ async def poll_until_done(
                 return state  # even past the deadline: a task found finished is delivered
             if state.progress is not None:
                 on_progress(state.progress)
-            wait = min(policy.max_rate_limit_wait, state.poll_after) if state.poll_after is not None else interval
+            wait = (
+                min(policy.max_rate_limit_wait, state.poll_after)
+                if state.poll_after is not None
+                else interval
+            )
         if clock() >= deadline:
             raise _timed_out(provider, policy)
         interval = min(policy.poll_max, interval * policy.poll_factor)
@@ -310,5 +370,7 @@ async def poll_until_done(
 
 def _timed_out(provider: str, policy: UpstreamPolicy) -> GenerationError:
     return GenerationError(
-        UPSTREAM_TIMEOUT, f"{provider} did not finish the video within {policy.timeout:g} s", retryable=False
+        UPSTREAM_TIMEOUT,
+        f"{provider} did not finish the video within {policy.timeout:g} s",
+        retryable=False,
     )

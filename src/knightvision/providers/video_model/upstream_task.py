@@ -108,7 +108,9 @@ class UpstreamTaskAdapter(ABC):
         """Credentials present."""
 
     @abstractmethod
-    async def _submit(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
+    async def _submit(
+        self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str
+    ) -> str:
         """Create the task; return the upstream task id."""
 
     @abstractmethod
@@ -143,14 +145,20 @@ class UpstreamTaskAdapter(ABC):
             )
         return model, plan
 
-    async def generate(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> dict[str, Any]:
+    async def generate(
+        self, spec: GenerationSpec, output: Path, run: GenerationRun
+    ) -> dict[str, Any]:
         model, plan = self.plan(spec)
         raw = output.with_name(f"{output.stem}.upstream.mp4")
         async with self._client_factory() as client:
             http = UpstreamHttp(self.name, client)
             task, resumed = await self._ensure_task(http, spec, plan, run)
             log.info(
-                "%s task %s for job %s (%s, %s)", self.name, task["task_id"], spec.job_id or "-", model,
+                "%s task %s for job %s (%s, %s)",
+                self.name,
+                task["task_id"],
+                spec.job_id or "-",
+                model,
                 "resumed" if resumed else "submitted",
             )
             run.progress(0.05)
@@ -166,13 +174,20 @@ class UpstreamTaskAdapter(ABC):
             raw.unlink(missing_ok=True)
         run.progress(1.0)
         if transforms:
-            log.info("%s task %s delivered with transforms: %s", self.name, task["task_id"], "; ".join(transforms))
+            log.info(
+                "%s task %s delivered with transforms: %s",
+                self.name,
+                task["task_id"],
+                "; ".join(transforms),
+            )
         return {
             "adapter": self.name,
             "upstream_model": model,
             "upstream_task_id": task["task_id"],
             "native": {
-                "duration": plan.duration, "aspect_ratio": plan.aspect_ratio, "resolution": plan.resolution,
+                "duration": plan.duration,
+                "aspect_ratio": plan.aspect_ratio,
+                "resolution": plan.resolution,
             },
             "planned_transforms": list(plan.transforms),
             "transforms": transforms,
@@ -187,7 +202,11 @@ class UpstreamTaskAdapter(ABC):
             return task, True
 
         submission = run.recall(SUBMISSION)
-        if isinstance(submission, dict) and submission.get("adapter") == self.name and submission.get("key"):
+        if (
+            isinstance(submission, dict)
+            and submission.get("adapter") == self.name
+            and submission.get("key")
+        ):
             # An earlier attempt got as far as the create call; it may have created the task.
             found = await self._find(http, submission["key"])
             if found:
@@ -196,7 +215,9 @@ class UpstreamTaskAdapter(ABC):
             resubmits = int(run.recall(RESUBMITS) or 0)
             base = spec.job_id or uuid.uuid4().hex
             submission = {
-                "adapter": self.name, "key": f"kv-{base}-{resubmits}", "submitted_at": self._clock(),
+                "adapter": self.name,
+                "key": f"kv-{base}-{resubmits}",
+                "submitted_at": self._clock(),
                 "upstream_model": spec.upstream_model,
             }
             await run.remember(SUBMISSION, submission)
@@ -204,7 +225,9 @@ class UpstreamTaskAdapter(ABC):
         task_id = await self._create(http, spec, plan, submission["key"])
         return await self._remember_task(run, submission, task_id), False
 
-    async def _create(self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str) -> str:
+    async def _create(
+        self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str
+    ) -> str:
         """Create, retrying in place only on 429 (the upstream created nothing)."""
         attempt = 0
         while True:
@@ -214,7 +237,11 @@ class UpstreamTaskAdapter(ABC):
                 attempt += 1
                 if attempt > self.policy.create_rate_limit_retries:
                     raise
-                wait = limited.retry_after if limited.retry_after is not None else self.policy.poll_initial * attempt
+                wait = (
+                    limited.retry_after
+                    if limited.retry_after is not None
+                    else self.policy.poll_initial * attempt
+                )
                 await self._sleep(min(self.policy.max_rate_limit_wait, wait))
                 continue
             except GenerationError as exc:
@@ -223,19 +250,29 @@ class UpstreamTaskAdapter(ABC):
                     raise GenerationError(exc.code, exc.message, retryable=False) from exc
                 raise
             if not isinstance(task_id, str) or not task_id:
-                raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} returned no task id", retryable=self.idempotent_create)
+                raise GenerationError(
+                    UPSTREAM_MALFORMED,
+                    f"{self.name} returned no task id",
+                    retryable=self.idempotent_create,
+                )
             return task_id
 
-    async def _remember_task(self, run: GenerationRun, submission: dict[str, Any], task_id: str) -> dict[str, Any]:
+    async def _remember_task(
+        self, run: GenerationRun, submission: dict[str, Any], task_id: str
+    ) -> dict[str, Any]:
         task = {
-            "adapter": self.name, "task_id": task_id, "key": submission["key"],
+            "adapter": self.name,
+            "task_id": task_id,
+            "key": submission["key"],
             "submitted_at": submission.get("submitted_at") or self._clock(),
             "upstream_model": submission.get("upstream_model"),
         }
         await run.remember(TASK, task)
         return task
 
-    async def _wait(self, http: UpstreamHttp, task: dict[str, Any], run: GenerationRun, resumed: bool) -> TaskState:
+    async def _wait(
+        self, http: UpstreamHttp, task: dict[str, Any], run: GenerationRun, resumed: bool
+    ) -> TaskState:
         task_id = task["task_id"]
 
         async def fetch() -> TaskState:
@@ -243,9 +280,14 @@ class UpstreamTaskAdapter(ABC):
 
         try:
             return await poll_until_done(
-                fetch, provider=self.name, deadline=float(task["submitted_at"]) + self.policy.timeout,
-                policy=self.policy, on_progress=lambda p: run.progress(0.05 + 0.8 * min(1.0, max(0.0, p))),
-                clock=self._clock, sleep=self._sleep, first_wait=0.0 if resumed else self.policy.poll_initial,
+                fetch,
+                provider=self.name,
+                deadline=float(task["submitted_at"]) + self.policy.timeout,
+                policy=self.policy,
+                on_progress=lambda p: run.progress(0.05 + 0.8 * min(1.0, max(0.0, p))),
+                clock=self._clock,
+                sleep=self._sleep,
+                first_wait=0.0 if resumed else self.policy.poll_initial,
             )
         except GenerationError as exc:
             if exc.code == UPSTREAM_FAILED:  # the task is gone or failed: forget it if retryable
@@ -262,10 +304,16 @@ class UpstreamTaskAdapter(ABC):
             await run.remember(RESUBMITS, int(run.recall(RESUBMITS) or 0) + 1)
         raise error
 
-    async def _fetch_result(self, http: UpstreamHttp, task_id: str, state: TaskState, path: Path) -> None:
+    async def _fetch_result(
+        self, http: UpstreamHttp, task_id: str, state: TaskState, path: Path
+    ) -> None:
         url = state.result_url
         if not url:
-            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name} finished task {task_id} without a result link", retryable=True)
+            raise GenerationError(
+                UPSTREAM_MALFORMED,
+                f"{self.name} finished task {task_id} without a result link",
+                retryable=True,
+            )
         try:
             await self._download(http, task_id, url, path)
             return
@@ -284,7 +332,11 @@ class UpstreamTaskAdapter(ABC):
         it is known, D14), then poll it to the end. A retryable failure forgets the task, so the
         job's next attempt registers anew; the upstream does not charge failed tasks."""
         task = run.recall(CHARACTER_TASK)
-        resumed = isinstance(task, dict) and task.get("adapter") == self.name and bool(task.get("task_id"))
+        resumed = (
+            isinstance(task, dict)
+            and task.get("adapter") == self.name
+            and bool(task.get("task_id"))
+        )
         if not resumed:
             try:
                 task_id = await create()
@@ -303,37 +355,54 @@ class UpstreamTaskAdapter(ABC):
 
         try:
             state = await poll_until_done(
-                fetch, provider=self.name, deadline=float(task.get("submitted_at") or self._clock()) + self.policy.timeout,
-                policy=self.policy, on_progress=lambda p: run.progress(min(1.0, max(0.0, p))), clock=self._clock,
-                sleep=self._sleep, first_wait=0.0 if resumed else self.policy.poll_initial,
+                fetch,
+                provider=self.name,
+                deadline=float(task.get("submitted_at") or self._clock()) + self.policy.timeout,
+                policy=self.policy,
+                on_progress=lambda p: run.progress(min(1.0, max(0.0, p))),
+                clock=self._clock,
+                sleep=self._sleep,
+                first_wait=0.0 if resumed else self.policy.poll_initial,
             )
         except GenerationError as exc:
             if exc.code == UPSTREAM_FAILED and exc.retryable:
                 await run.remember(CHARACTER_TASK, None)
             raise
         if state.status == "failed":
-            error = state.error or GenerationError(UPSTREAM_FAILED, f"{self.name} character task failed")
+            error = state.error or GenerationError(
+                UPSTREAM_FAILED, f"{self.name} character task failed"
+            )
             if error.retryable:
                 await run.remember(CHARACTER_TASK, None)
             raise error
         log.info("%s character task %s done", self.name, task_id)
         return task_id, state
 
-    def _conform(self, raw: Path, output: Path, spec: GenerationSpec, plan: RenderPlan) -> list[str]:
+    def _conform(
+        self, raw: Path, output: Path, spec: GenerationSpec, plan: RenderPlan
+    ) -> list[str]:
         try:
             delivered = probe(raw)
         except Exception as exc:  # PyAV raises several kinds for a file that is not a video
-            raise GenerationError(UPSTREAM_MALFORMED, f"{self.name}'s result is not a readable video") from exc
+            raise GenerationError(
+                UPSTREAM_MALFORMED, f"{self.name}'s result is not a readable video"
+            ) from exc
         native_w, native_h = plan.frame_size
-        if not same_aspect(delivered.width, delivered.height, native_w, native_h, PLANNED_ASPECT_TOLERANCE):
+        if not same_aspect(
+            delivered.width, delivered.height, native_w, native_h, PLANNED_ASPECT_TOLERANCE
+        ):
             raise GenerationError(
                 UPSTREAM_FAILED,
                 f"{self.name} delivered {delivered.width}x{delivered.height}, not the {plan.aspect_ratio} frame asked for",
             )
         try:
-            return conform(raw, output, width=spec.width, height=spec.height, duration=spec.duration)
+            return conform(
+                raw, output, width=spec.width, height=spec.height, duration=spec.duration
+            )
         except ShapeError as exc:
-            raise GenerationError(UPSTREAM_FAILED, f"{self.name}'s render cannot be delivered: {exc}") from exc
+            raise GenerationError(
+                UPSTREAM_FAILED, f"{self.name}'s render cannot be delivered: {exc}"
+            ) from exc
 
 
 class ApiKeyAdapter(UpstreamTaskAdapter):
