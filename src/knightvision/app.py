@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
@@ -67,7 +68,8 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     for router in routers:
         app.include_router(router)
     app.serve_directly(
-        [route for router in routers for route in router.routes], settings.max_body_bytes
+        [route for router in routers for route in router.routes if isinstance(route, APIRoute)],
+        settings.max_body_bytes,
     )
 
     @app.get("/healthz", include_in_schema=False)

@@ -36,7 +36,8 @@ def _free_port(preferred: int = 8000) -> int:
                 probe.bind(("127.0.0.1", candidate))
             except OSError:
                 continue
-            return probe.getsockname()[1]
+            port: int = probe.getsockname()[1]
+            return port
     raise OperatorError("no free port on 127.0.0.1")
 
 
@@ -88,12 +89,12 @@ async def _demo_key(settings: Any) -> str:
     try:
         try:
             created = await admin.create_account(engine, DEMO_ACCOUNT, DEMO_CREDITS)
-            return created["api_key"]
+            return str(created["api_key"])
         except OperatorError:
             await admin.change_credits(
                 engine, DEMO_ACCOUNT, DEMO_CREDITS, "demo top-up", kind="grant"
             )
-            return (await admin.create_key(engine, DEMO_ACCOUNT))["api_key"]
+            return str((await admin.create_key(engine, DEMO_ACCOUNT))["api_key"])
     finally:
         await engine.dispose()
 
@@ -162,7 +163,7 @@ async def _follow(client: httpx.AsyncClient, url: str, console: Console) -> dict
     """Poll a job until it finishes, printing each change of stage and progress."""
     started, last = time.monotonic(), None
     while True:
-        status = (await client.get(url)).json()
+        status: dict[str, Any] = (await client.get(url)).json()
         line = (
             f"{status['status']:<17} {status.get('progress', 0):>3}%  {status.get('message', '')}"
         )

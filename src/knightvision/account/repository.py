@@ -40,7 +40,9 @@ async def create_account(conn: AsyncConnection, name: str, now: datetime) -> int
         result = await conn.execute(accounts.insert().values(name=name, balance=0, created_at=now))
     except IntegrityError:
         raise OperatorError(f"account {name!r} already exists") from None
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 async def get_account_id(conn: AsyncConnection, name: str) -> int:

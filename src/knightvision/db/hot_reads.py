@@ -156,6 +156,7 @@ class HotReads:
 
     def _sqlite(self) -> sqlite3.Connection:
         if self._connection is None:
+            assert self._sqlite_path is not None  # only called on SQLite
             # Only ever used from the event loop's thread, one statement at a time.
             connection = sqlite3.connect(
                 self._sqlite_path, isolation_level=None, check_same_thread=False

@@ -37,8 +37,9 @@ def error_message(response: httpx.Response, limit: int) -> str:
     except ValueError:
         return response.text[:limit] or response.reason_phrase
     error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"][:limit]
+    message = error.get("message") if isinstance(error, dict) else None
+    if isinstance(message, str):
+        return message[:limit]
     if isinstance(error, str):
         return error[:limit]
     return response.text[:limit]

@@ -102,8 +102,8 @@ class FrameSet:
     def shot_at(self, seconds: float) -> int:
         for shot in self.shots:
             if shot["start_s"] <= seconds < shot["end_s"]:
-                return shot["index"]
-        return self.shots[-1]["index"] if self.shots else 0
+                return int(shot["index"])
+        return int(self.shots[-1]["index"]) if self.shots else 0
 
 
 def rotate_image(image: np.ndarray, rotation: int) -> np.ndarray:
@@ -322,8 +322,8 @@ def _thumbnail(
 def _shot_index(shots: list[dict[str, Any]], seconds: float) -> int:
     for shot in shots:
         if shot["start_s"] <= seconds < shot["end_s"]:
-            return shot["index"]
-    return shots[-1]["index"]
+            return int(shot["index"])
+    return int(shots[-1]["index"])
 
 
 def content_score(before: np.ndarray, after: np.ndarray) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -25,6 +26,13 @@ class MediaInfo:
         return self.audio_codec is not None
 
 
+def seconds(timestamp: int | None, time_base: Fraction | None) -> float | None:
+    """A stream timestamp in seconds; None where the container leaves either part out."""
+    if timestamp is None or time_base is None:
+        return None
+    return float(timestamp * time_base)
+
+
 def probe(path: Path) -> MediaInfo:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
@@ -32,8 +40,10 @@ def probe(path: Path) -> MediaInfo:
         duration = (
             float(container.duration / av.time_base)
             if container.duration
-            else float(video.duration * video.time_base)
+            else seconds(video.duration, video.time_base)
         )
+        if duration is None:
+            raise ValueError(f"{path.name} states no duration")
         rate = video.average_rate or video.guessed_rate
         return MediaInfo(
             duration=duration,

@@ -7,11 +7,16 @@ from sqlalchemy import create_engine, pool
 
 from knightvision.db.schema import metadata
 
-url = context.config.get_main_option("sqlalchemy.url")
+
+def _database_url() -> str:
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("sqlalchemy.url is not set (db/migrate.py sets it)")
+    return url
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(_database_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

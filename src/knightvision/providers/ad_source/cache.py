@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.providers.ad_source.media_check import NotAVideo, check_video
@@ -136,7 +136,7 @@ def import_ad_media(cache: MediaCache, url: str, file: Path) -> CachedMedia:
     return cache.import_file(ref, file)
 
 
-def _cached(canonical_key: str, blob: Path, entry: dict) -> CachedMedia:
+def _cached(canonical_key: str, blob: Path, entry: dict[str, Any]) -> CachedMedia:
     return CachedMedia(
         canonical_key=canonical_key,
         path=blob,

@@ -60,7 +60,7 @@ MAX_CAROUSEL_CARDS = 5
 MAX_SOCKET_TIMEOUT_S = 30.0
 
 
-class _Abort(DownloadCancelled):
+class _Abort(DownloadCancelled):  # type: ignore[misc]  # yt-dlp ships no types
     """Raised from a progress hook to stop a download; yt-dlp lets DownloadCancelled through untouched."""
 
     def __init__(self, error: SourceError) -> None:

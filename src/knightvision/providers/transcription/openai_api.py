@@ -77,7 +77,8 @@ def decode_audio(media: Path) -> np.ndarray:
     """First audio track of ``media`` as 16 kHz mono float32 (faster-whisper's PyAV decoder)."""
     from faster_whisper import decode_audio as whisper_decode
 
-    return whisper_decode(str(media), sampling_rate=vad.SAMPLE_RATE)
+    samples: np.ndarray = whisper_decode(str(media), sampling_rate=vad.SAMPLE_RATE)
+    return samples
 
 
 def write_flac(audio: np.ndarray, out: Path, *, sample_rate: int = vad.SAMPLE_RATE) -> Path:
@@ -329,10 +330,10 @@ def _float(value: Any) -> float | None:
 def _language_code(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
-    value = value.strip().lower()
-    if len(value) == 2:
-        return value
-    return LANGUAGE_CODES.get(value, value)
+    code = value.strip().lower()
+    if len(code) == 2:
+        return code
+    return LANGUAGE_CODES.get(code, code)
 
 
 def _http_error(response: httpx.Response) -> TranscriptionError:

@@ -233,6 +233,7 @@ def _result_url(body: dict[str, Any]) -> str | None:
                 return item
     data = body.get("result_data")
     for item in data if isinstance(data, list) else [data]:
-        if isinstance(item, dict) and isinstance(item.get("video_url"), str) and item["video_url"]:
-            return item["video_url"]
+        url = item.get("video_url") if isinstance(item, dict) else None
+        if isinstance(url, str) and url:
+            return url
     return None

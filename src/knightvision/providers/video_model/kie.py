@@ -252,7 +252,7 @@ class KieAdapter(ApiKeyAdapter):
             raise error_for_response(self.name, response, body_text(response.text, 200))
         if not isinstance(body, dict):
             raise malformed(self.name, f"HTTP {response.status_code} body is not a JSON object")
-        code = body.get("code")
+        code: Any = body.get("code")
         message = body_text(body.get("msg") or body.get("message") or "")
         try:
             code = int(code)

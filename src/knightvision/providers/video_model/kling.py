@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from knightvision.kit.http import retry_after_seconds
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
     RouteCapabilities,
@@ -39,7 +40,6 @@ from knightvision.providers.video_model.upstream_http import (
     looks_like_moderation,
     malformed,
     required_text,
-    retry_after_seconds,
 )
 from knightvision.providers.video_model.upstream_task import UpstreamTaskAdapter
 
@@ -113,12 +113,13 @@ class KlingAdapter(UpstreamTaskAdapter):
         data = self._data(http, response)
         for item in data if isinstance(data, list) else []:
             info = item.get("task_info") if isinstance(item, dict) else None
+            task_id = item.get("task_id")
             if (
                 isinstance(info, dict)
                 and info.get("external_task_id") == key
-                and isinstance(item.get("task_id"), str)
+                and isinstance(task_id, str)
             ):
-                return item["task_id"]
+                return task_id
         return None
 
     async def _fetch(self, http: UpstreamHttp, task_id: str) -> TaskState:
@@ -196,6 +197,7 @@ def _result_url(data: dict[str, Any]) -> str | None:
     result = data.get("task_result")
     videos = result.get("videos") if isinstance(result, dict) else None
     for video in videos if isinstance(videos, list) else []:
-        if isinstance(video, dict) and isinstance(video.get("url"), str) and video["url"]:
-            return video["url"]
+        url = video.get("url") if isinstance(video, dict) else None
+        if isinstance(url, str) and url:
+            return url
     return None

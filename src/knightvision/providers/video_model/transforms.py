@@ -16,7 +16,7 @@ from pathlib import Path
 
 import av
 
-from knightvision.media.probe import MediaInfo, probe
+from knightvision.media.probe import MediaInfo, probe, seconds
 
 # How far a delivered render may be from the requested duration before it is trimmed: the job
 # verifies ±0.1 s, so anything past half of that is cut rather than risked.
@@ -126,7 +126,8 @@ def _reencode(
         rate = vin.average_rate or vin.guessed_rate or Fraction(30)
         vout = target.add_stream("libx264", rate=rate, options=X264_OPTIONS)
         vout.width, vout.height, vout.pix_fmt = out_w, out_h, "yuv420p"
-        vout.codec_context.time_base = vin.time_base
+        if vin.time_base is not None:
+            vout.codec_context.time_base = vin.time_base
         aout = target.add_stream_from_template(ain) if ain is not None else None
 
         graph = av.filter.Graph()
@@ -152,10 +153,8 @@ def _reencode(
                 target.mux(vout.encode(frame))
 
         # Times are measured from each stream's own start (an edit list may shift it off zero).
-        video_start = float(vin.start_time * vin.time_base) if vin.start_time else 0.0
-        audio_start = (
-            float(ain.start_time * ain.time_base) if ain is not None and ain.start_time else 0.0
-        )
+        video_start = seconds(vin.start_time, vin.time_base) or 0.0
+        audio_start = (seconds(ain.start_time, ain.time_base) if ain is not None else None) or 0.0
         streams = [vin] + ([ain] if ain is not None else [])
         for packet in source.demux(*streams):
             if packet.stream.type == "audio":
@@ -172,6 +171,7 @@ def _reencode(
                 target.mux(packet)
                 continue
             for frame in packet.decode():
+                assert isinstance(frame, av.VideoFrame)  # demuxed from the video stream
                 if (
                     until is not None
                     and frame.time is not None

@@ -165,11 +165,8 @@ def error_for_response(
 
 def error_parts(answer: Any, fallback: str = "") -> tuple[str, str]:
     """``code`` and short ``message`` of the ``{"error": {"code", "message"}}`` object in an answer."""
-    error = (
-        answer.get("error")
-        if isinstance(answer, dict) and isinstance(answer.get("error"), dict)
-        else {}
-    )
+    found = answer.get("error") if isinstance(answer, dict) else None
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
     return str(error.get("code") or ""), body_text(error.get("message") or fallback)
 
 
