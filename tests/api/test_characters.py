@@ -1,4 +1,4 @@
-"""Characters on the wire (issue 4): validation with the exact strings (D6), the order of checks
+"""Characters on the wire: validation with the exact strings (D6), the order of checks
 and charging (D4), ownership (D9), statuses (D13) and characters in generate-video (D16)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Characters end to end on local-storyboard through the HTTP API, with real workers (issue 4):
+"""Characters end to end on local-storyboard through the HTTP API, with real workers (D16):
 create -> ready -> finalize -> finalized -> in a video whose frames show the character; and a
 finalize that fails is refunded and leaves the character ready (D11, D13)."""
 

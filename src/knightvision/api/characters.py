@@ -1,4 +1,4 @@
-"""Character routes: ``/api/v1/partner/characters…`` (issue 4) and the character videos' public URLs.
+"""Character routes: ``/api/v1/partner/characters…`` (D16) and the character videos' public URLs.
 
 Rate-limit endpoints (D5): ``characters`` (GET and POST /characters share it), ``character``
 (GET /characters/<id>) and ``character_finalize``.

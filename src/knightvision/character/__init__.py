@@ -1,1 +1,1 @@
-"""Characters (issue 4): create a presenter from a prompt, finalize it, use it in videos (D13, D16)."""
+"""Characters: create a presenter from a prompt, finalize it, use it in videos (D13, D16)."""

@@ -127,7 +127,7 @@ jobs = Table(
     Index(None, "finished_at", "run_after"),
 )
 
-# Characters (issue 4, D13, D16). What a character *is* lives here; what happened to it lives in
+# Characters (D13, D16). What a character *is* lives here; what happened to it lives in
 # its jobs: the creation job and the latest finalize job, whose statuses and results are the
 # character's state (so a refund, a retry or a lost worker can never leave the two disagreeing).
 characters = Table(

@@ -1,6 +1,6 @@
 """Cut an exact segment out of a video with PyAV, and keep still frames of it.
 
-Finalizing a character (issue 4) cuts the partner's chosen seconds out of the character video: the
+Finalizing a character (D16) cuts the partner's chosen seconds out of the character video: the
 segment some upstreams take as an upload, and the source of the reference stills our own renderer
 composites into later videos. The picture is re-encoded (a cut on a keyframe would start early),
 frame-exact on the source's frame grid; the audio is cut sample-exact. The result is exactly

@@ -1,8 +1,8 @@
 """Every upstream model our adapters can call, and what each renders natively (D15).
 
 Pure data, cheap to import: settings validation reads it to reject a route naming a model its
-adapter does not know. Sources are the upstream references in ``shared/upstreams`` (see
-``docs/upstreams.md``); the conservative reading wins where they disagree.
+adapter does not know. Sources: each upstream's public documentation, summarised with its open
+points in ``docs/upstreams.md``; the conservative reading wins where they disagree.
 """
 
 from __future__ import annotations
