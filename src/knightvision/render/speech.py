@@ -147,7 +147,7 @@ def layout_clips(scene_starts: list[float], lengths: list[float], duration: floa
     """
     starts: list[float] = []
     cursor = 0.0
-    for scene_start, length in zip(scene_starts, lengths):
+    for scene_start, length in zip(scene_starts, lengths, strict=True):
         start = max(scene_start + SPEECH_LEAD, cursor)
         starts.append(start)
         cursor = start + length + SPEECH_GAP
@@ -215,16 +215,16 @@ def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> Spee
         windows = [max(0.2, s.duration - SPEECH_LEAD - SPEECH_GAP) for s in spoken]
         clips = [
             voice.synthesize(speakable_prefix(s.text, w), MIN_LENGTH_SCALE)
-            for s, w in zip(spoken, windows)
+            for s, w in zip(spoken, windows, strict=True)
         ]
-        clips = [_cut(clip, int(w * rate), rate) for clip, w in zip(clips, windows)]
+        clips = [_cut(clip, int(w * rate), rate) for clip, w in zip(clips, windows, strict=True)]
     else:
         clips = _synthesize_clips(voice, [s.text for s in spoken], budget)
     total = round(duration * rate)
     track = np.zeros(total, dtype=np.float32)
     starts = layout_clips([s.start for s in spoken], [len(c) / rate for c in clips], duration)
     end_limit = total - int(SPEECH_TAIL * rate / 2)
-    for clip, start in zip(clips, starts):
+    for clip, start in zip(clips, starts, strict=True):
         begin = round(start * rate)
         if begin >= end_limit:
             break

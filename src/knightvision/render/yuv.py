@@ -79,7 +79,7 @@ class Overlay:
         ) // 4
         layer = planes(rgb_to_yuv420(rgba[:, :, :3]))
         weights = (alpha, chroma_alpha, chroma_alpha)
-        premultiplied = tuple(p.astype(np.uint16) * w for p, w in zip(layer, weights))
+        premultiplied = tuple(p.astype(np.uint16) * w for p, w in zip(layer, weights, strict=True))
         inverse = tuple((256 - w).astype(np.uint16) for w in weights)
         return cls(x0, y0, premultiplied, inverse)  # type: ignore[arg-type]
 
@@ -112,7 +112,7 @@ class Overlay:
 def crossfade(target: av.VideoFrame, other: av.VideoFrame, weight: float) -> None:
     """target = target * weight + other * (1 - weight), in place, all planes."""
     w = round(weight * 256)
-    for dst, src in zip(planes(target), planes(other)):
+    for dst, src in zip(planes(target), planes(other), strict=True):
         mixed = dst.astype(np.uint16) * w
         mixed += src.astype(np.uint16) * (256 - w)
         mixed >>= 8
