@@ -37,12 +37,14 @@ _WORD = re.compile(r"[a-z]+")
 
 
 def _digest(text: str) -> bytes:
+    """The seed of every trait the prompt leaves open; case and spacing do not change it."""
     return hashlib.sha256(
         ("presenter\x1f" + " ".join(text.lower().split())).encode("utf-8")
     ).digest()
 
 
 def _pick(options: tuple[T, ...], byte: int) -> T:
+    """One of options, chosen by a seed byte."""
     return options[byte % len(options)]
 
 

@@ -29,6 +29,7 @@ def breathing_offset(look: PresenterLook, fig: Figure, seconds: float) -> int:
 
 
 def head_sway(look: PresenterLook, fig: Figure, seconds: float) -> tuple[int, int]:
+    """How far (pixels, x and y) the head has drifted: two slow sines, phased by the seed."""
     phase = look.seed[25] / 255 * math.tau
     dx = round(0.004 * fig.width * math.sin(2 * math.pi * seconds / 5.3 + phase))
     dy = round(0.0025 * fig.height * math.sin(2 * math.pi * seconds / 6.7 + phase))

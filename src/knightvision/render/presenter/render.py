@@ -16,6 +16,8 @@ from .look import PresenterLook
 
 @dataclass(frozen=True)
 class PresenterReport:
+    """What was rendered, the look it showed, and where the time went (seconds per phase)."""
+
     path: Path
     duration: float
     width: int

@@ -423,6 +423,7 @@ SUGGESTIVE = frozenset(
     }
 )
 
+# Words after a colour that say it is the hair's, and words before one that say it is worn.
 HAIR_NOUNS = {"hair", "haired", "hairstyle", "curls", "ponytail", "bun"}
 WEARING = {"in", "wearing", "dressed", "wears"}
 # Words that may sit between a colour and what it colours ("dark blue wool suit").
