@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
 
 import pytest
 
-from knightvision.render import RenderSpec
 from knightvision.render.storyboard import (
     MAX_BEAT_CHARS,
     allocate_frames,
@@ -147,25 +145,3 @@ def test_allocate_frames_largest_remainder():
     assert allocate_frames([1, 1, 1], 100, 10) == [34, 33, 33]
     assert allocate_frames([1, 3], 40, 30) == [20, 20]  # minimum capped to an even share
     assert sum(allocate_frames([7, 1, 5, 2], 301, 30)) == 301
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"duration": 0},
-        {"duration": 61},
-        {"duration": 2.5},
-        {"width": 640, "height": 480},
-        {"prompt": "x" * 2001},
-        {"fps": 0},
-    ],
-)
-def test_render_spec_rejects_bad_input(kwargs):
-    base = {"prompt": "hi", "duration": 2, "width": 720, "height": 1280}
-    with pytest.raises(ValueError):
-        RenderSpec(**{**base, **kwargs})
-
-
-def test_render_spec_normalises_reference_paths():
-    spec = RenderSpec(prompt="hi", duration=2, width=720, height=720, reference_images=("a.png",))  # type: ignore[arg-type]
-    assert spec.reference_images == (Path("a.png"),)

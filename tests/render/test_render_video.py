@@ -13,7 +13,10 @@ from knightvision.render.captions import render_caption
 from knightvision.render.frames import SceneLook, scene_palettes
 from tests.render.render_probe import decode_audio, decode_frames, decode_luma, probe
 
-AD = "Meet the new Aurora running shoe. Built for city miles and weekend trails. Grab yours today and run further!"
+AD = (
+    "Meet the new Aurora running shoe. Built for city miles and weekend trails. "
+    "Grab yours today and run further!"
+)
 TOLERANCE = 0.1
 
 

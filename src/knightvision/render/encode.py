@@ -65,6 +65,8 @@ class Mp4Writer:
 
     def write_frame(self, frame: av.VideoFrame) -> None:
         """Encode one frame (its pts in 1/fps units) and keep audio in step."""
+        if frame.pts is None:
+            raise ValueError("every frame needs its pts: its index at the writer's fps")
         self.container.mux(self.video.encode(frame))
         self._video_seconds = (frame.pts + 1) / self.fps
         self._pump_audio(self._video_seconds + AUDIO_SLICE_SECONDS)

@@ -11,7 +11,6 @@ blend the overlays into the planes.
 
 from __future__ import annotations
 
-import colorsys
 import hashlib
 import math
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from av.video.reformatter import VideoReformatter
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from .captions import render_caption
+from .colour import RGB, hsv
 from .storyboard import Scene
 from .yuv import YUV_FORMAT, Overlay, crossfade, fill_rect
 
@@ -37,16 +37,9 @@ CROSSFADE_SECONDS = 0.3
 PARTICLES = 9
 PARTICLE_RADII = (0.014, 0.02, 0.027)  # of the frame's short side
 
-RGB = tuple[int, int, int]
-
 
 def _digest(*parts: object) -> bytes:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).digest()
-
-
-def _hsv(h: float, s: float, v: float) -> RGB:
-    r, g, b = colorsys.hsv_to_rgb(h % 1.0, s, v)
-    return round(r * 255), round(g * 255), round(b * 255)
 
 
 @dataclass(frozen=True)
@@ -79,9 +72,9 @@ def scene_palettes(scenes: list[Scene]) -> list[Palette]:
         shift = 0.06 + seed[2] / 2560
         palettes.append(
             Palette(
-                top=_hsv(hue, 0.70 + seed[3] / 1280, 0.78 + seed[4] / 2560),
-                bottom=_hsv(hue + shift, 0.85, 0.28 + seed[5] / 2560),
-                accent=_hsv(hue - 0.05, 0.35, 1.0),
+                top=hsv(hue, 0.70 + seed[3] / 1280, 0.78 + seed[4] / 2560),
+                bottom=hsv(hue + shift, 0.85, 0.28 + seed[5] / 2560),
+                accent=hsv(hue - 0.05, 0.35, 1.0),
                 hue=hue,
                 seed=seed,
             )

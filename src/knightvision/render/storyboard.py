@@ -173,7 +173,7 @@ def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
     frames = allocate_frames(weights, total_frames, round(MIN_SCENE_SECONDS * fps))
     scenes: list[Scene] = []
     start = 0
-    for index, (beat, count) in enumerate(zip(beats, frames)):
+    for index, (beat, count) in enumerate(zip(beats, frames, strict=True)):
         scenes.append(Scene(index=index, text=beat, start_frame=start, frame_count=count, fps=fps))
         start += count
     return scenes

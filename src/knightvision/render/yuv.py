@@ -24,7 +24,9 @@ def planes(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Writable numpy views (no copies) of a yuv420p frame's Y, U, V planes."""
     views = []
     for plane in frame.planes:
-        buf = np.frombuffer(plane, dtype=np.uint8).reshape(plane.height, plane.line_size)
+        buf = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(
+            plane.height, plane.line_size
+        )
         views.append(buf[:, : plane.width])
     y, u, v = views
     return y, u, v
@@ -79,9 +81,11 @@ class Overlay:
         ) // 4
         layer = planes(rgb_to_yuv420(rgba[:, :, :3]))
         weights = (alpha, chroma_alpha, chroma_alpha)
-        premultiplied = tuple(p.astype(np.uint16) * w for p, w in zip(layer, weights))
-        inverse = tuple((256 - w).astype(np.uint16) for w in weights)
-        return cls(x0, y0, premultiplied, inverse)  # type: ignore[arg-type]
+        y_layer, u_layer, v_layer = (
+            p.astype(np.uint16) * w for p, w in zip(layer, weights, strict=True)
+        )
+        y_inverse, u_inverse, v_inverse = ((256 - w).astype(np.uint16) for w in weights)
+        return cls(x0, y0, (y_layer, u_layer, v_layer), (y_inverse, u_inverse, v_inverse))
 
     @property
     def size(self) -> tuple[int, int]:
@@ -112,7 +116,7 @@ class Overlay:
 def crossfade(target: av.VideoFrame, other: av.VideoFrame, weight: float) -> None:
     """target = target * weight + other * (1 - weight), in place, all planes."""
     w = round(weight * 256)
-    for dst, src in zip(planes(target), planes(other)):
+    for dst, src in zip(planes(target), planes(other), strict=True):
         mixed = dst.astype(np.uint16) * w
         mixed += src.astype(np.uint16) * (256 - w)
         mixed >>= 8

@@ -1,0 +1,101 @@
+"""The storyboard video: plan the prompt's scenes, speak and draw them, mux an MP4.
+
+Three threads overlap: speech synthesis, frame composition and encoding, all CPU-bound in native
+code that releases the GIL. Design and measurements: docs/adr/0002-renderer.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .encode import Mp4Writer
+from .frames import FrameComposer
+from .prefetch import produce_ahead
+from .spec import PROGRESS_EVERY, RenderSpec
+from .speech import SpeechTrack, Voice, load_voice, silent_track, synthesize_track
+from .storyboard import Scene, plan_scenes
+
+FRAMES_AHEAD = 6  # frames composed ahead of the encoder
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    """What was rendered and where the time went (seconds per phase)."""
+
+    path: Path
+    duration: float
+    width: int
+    height: int
+    scenes: list[Scene]
+    has_voice: bool
+    seconds_spent: dict[str, float] = field(default_factory=dict)
+
+
+def _speak(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> tuple[SpeechTrack, float]:
+    """Runs in a worker thread: load the voice if needed and synthesize."""
+    started = time.perf_counter()
+    if spec.voice and any(scene.speakable for scene in scenes):
+        track = synthesize_track(voice or load_voice(), scenes, spec.duration)
+    else:
+        track = silent_track(spec.duration)
+    return track, time.perf_counter() - started
+
+
+def render_storyboard(
+    spec: RenderSpec,
+    out_path: Path,
+    *,
+    voice: Voice | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> RenderReport:
+    """Render spec to an MP4 at out_path and report on it."""
+    report_progress = progress or (lambda fraction: None)
+    report_progress(0.0)
+    out_path = Path(out_path)
+    started = time.perf_counter()
+    scenes = plan_scenes(spec.prompt, spec.duration, spec.fps)
+    plan_seconds = time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-speech") as pool:
+        speech: Future[tuple[SpeechTrack, float]] = pool.submit(_speak, spec, scenes, voice)
+        encode_started = time.perf_counter()
+        composer = FrameComposer(scenes, spec.width, spec.height, spec.reference_images)
+        writer = Mp4Writer(out_path, spec.width, spec.height, spec.fps)
+        frames = produce_ahead(composer.frames(), FRAMES_AHEAD)
+        try:
+            audio_attached = False
+            for index, frame in enumerate(frames):  # the composer numbers frames from 0
+                writer.write_frame(frame)
+                if not audio_attached and speech.done():
+                    writer.set_audio(speech.result()[0].samples, speech.result()[0].sample_rate)
+                    audio_attached = True
+                if index % PROGRESS_EVERY == 0:
+                    report_progress(0.97 * (index + 1) / composer.total_frames)
+            track, speech_seconds = speech.result()
+            if not audio_attached:
+                writer.set_audio(track.samples, track.sample_rate)
+            writer.close()
+        except BaseException:
+            frames.close()
+            writer.abort()
+            out_path.unlink(missing_ok=True)  # never leave a half-written video behind
+            raise
+    encode_seconds = time.perf_counter() - encode_started
+    report_progress(1.0)
+    return RenderReport(
+        path=out_path,
+        duration=composer.total_frames / spec.fps,
+        width=spec.width,
+        height=spec.height,
+        scenes=scenes,
+        has_voice=track.has_voice,
+        seconds_spent={
+            "plan": plan_seconds,
+            "speech": speech_seconds,
+            "frames+encode": encode_seconds,
+        },
+    )
