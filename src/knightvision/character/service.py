@@ -17,7 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from knightvision.account.repository import KeyPrincipal
 from knightvision.character import repository
 from knightvision.character.mentions import find_mentions, rewrite
-from knightvision.character.params import CharacterCreateParams, CharacterFinalizeParams
+from knightvision.character.params import (
+    CharacterCreateParams,
+    CharacterFinalizeParams,
+    finalize_params,
+)
 from knightvision.character.repository import CharacterRecord, CharacterStatus
 from knightvision.character.routes import LOCAL, CharacterRoute, frame_size
 from knightvision.character.validation import (
@@ -257,6 +261,7 @@ class CharacterService:
             view.update(width=record.video.get("width"), height=record.video.get("height"))
         finalize = record.finalize
         if finalize is not None:
+            asked = finalize_params(finalize.params)
             view["finalize"] = present(
                 {
                     "status": CharacterStatus.FINALIZED
@@ -264,9 +269,9 @@ class CharacterService:
                     else CharacterStatus.FAILED
                     if finalize.failed
                     else CharacterStatus.FINALIZING,
-                    "timestamp_start": finalize.params.get("timestamp_start"),
-                    "timestamp_end": finalize.params.get("timestamp_end"),
-                    "character_prompt": finalize.params.get("character_prompt"),
+                    "timestamp_start": asked.get("timestamp_start"),
+                    "timestamp_end": asked.get("timestamp_end"),
+                    "character_prompt": asked.get("character_prompt"),
                     "credits_used": finalize.credits_used,
                     "credits_refunded": finalize.credits_refunded,
                     "created_at": format_wire(finalize.created_at),
