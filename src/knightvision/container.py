@@ -100,15 +100,15 @@ class Container:
         )
 
     def job_handlers(self) -> dict[str, JobHandler]:
-        """Built only where jobs run: the analysis providers load yt-dlp, Whisper and OpenCV."""
+        """Built only where jobs run: the analysis engines load yt-dlp, Whisper and OpenCV."""
+        from knightvision.analysis.engines import build_analysis_engines
         from knightvision.analysis.pipeline import make_analysis_handler
-        from knightvision.analysis.providers import build_analysis_providers
 
         return {
             VIDEO_JOB_KIND: make_video_handler(self.adapters, self.storage),
             CHARACTER_CREATE: make_character_create_handler(self.adapters, self.storage),
             CHARACTER_FINALIZE: make_character_finalize_handler(self.adapters, self.storage),
-            ANALYSIS_JOB_KIND: make_analysis_handler(build_analysis_providers(self.settings)),
+            ANALYSIS_JOB_KIND: make_analysis_handler(build_analysis_engines(self.settings)),
         }
 
     def wake_workers(self) -> None:

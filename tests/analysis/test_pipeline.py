@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from knightvision.account import admin
+from knightvision.analysis.engines import AnalysisEngines
 from knightvision.analysis.pipeline import make_analysis_handler
-from knightvision.analysis.providers import AnalysisProviders
 from knightvision.analysis.service import ANALYSIS_JOB_KIND
 from knightvision.credit import ledger
 from knightvision.db.engine import create_engine
@@ -60,7 +60,8 @@ ADS = {  # ad id → what its voice-over says (one distinctive word is checked i
 
 @pytest.fixture(scope="module")
 def ads(tmp_path_factory: pytest.TempPathFactory) -> dict[int, bytes]:
-    """Small real ads: 3 s, captioned scenes and a piper voice-over, rendered by our own renderer."""
+    """Small real ads: 3 s, captioned scenes and a piper voice-over, rendered by our own
+    renderer."""
     from knightvision.render import RenderSpec, load_voice, render_storyboard
 
     folder = tmp_path_factory.mktemp("ads")
@@ -107,7 +108,7 @@ def _providers(
     hosts: dict[str, Platform],
     transcriber: Transcriber | None = None,
     **source: Any,
-) -> AnalysisProviders:
+) -> AnalysisEngines:
     options: dict[str, Any] = {
         "max_bytes": MAX_BYTES,
         "max_duration_s": 30,
@@ -117,7 +118,7 @@ def _providers(
     ytdlp = YtDlpSource(
         cookies_file=None, allowed_hosts=hosts, extractors=("generic", "html5"), **options
     )
-    return AnalysisProviders(
+    return AnalysisEngines(
         fetcher=AdMediaFetcher(MediaCache(tmp_path / "cache"), ytdlp),
         transcriber=transcriber or LocalWhisperTranscriber(),
         chat_model=None,
@@ -164,7 +165,7 @@ async def _submit(queue: JobQueue, account_id: int, url: str, hosts: dict[str, P
 
 
 async def _run(
-    queue: JobQueue, providers: AnalysisProviders, job_ids: list[str], *, slots: int = 2
+    queue: JobQueue, providers: AnalysisEngines, job_ids: list[str], *, slots: int = 2
 ) -> list[Any]:
     """Run a real worker on the analysis handler until every job has finished; their rows."""
     runner = WorkerRunner(
@@ -316,7 +317,8 @@ async def test_a_platform_that_never_answers_times_out_after_every_attempt(
 
 
 class FlakyUpstream:
-    """A transcription provider whose first call fails as a busy upstream does; then the real one."""
+    """A transcription provider whose first call fails as a busy upstream does; then the real
+    one."""
 
     def __init__(self, real: Transcriber, on_failure: Any) -> None:
         self.real = real

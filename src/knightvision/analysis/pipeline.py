@@ -1,4 +1,5 @@
-"""The ``analysis.run`` job (D13, D17, D18): downloading → extracting_frames → transcribing → analyzing.
+"""The ``analysis.run`` job (D13, D17, D18): downloading → extracting_frames → transcribing →
+analyzing.
 
 Each stage saves its output as a checkpoint, so a retried job resumes after its last finished
 stage instead of downloading or transcribing again.
@@ -10,10 +11,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from knightvision.analysis.providers import AnalysisProviders
-from knightvision.job.errors import JobFailure
-from knightvision.providers.ad_source import SourceError, parse_ad_url
-from knightvision.providers.transcription.port import Transcript, TranscriptionError
+from knightvision.analysis.engines import AnalysisEngines
+from knightvision.analysis.params import analysis_params
+from knightvision.job.errors import job_stage
+from knightvision.job.status import JobStatus
+from knightvision.providers.ad_source import parse_ad_url
+from knightvision.providers.transcription.port import Transcript
 from knightvision.worker.context import JobContext
 from knightvision.worker.runner import JobHandler
 
@@ -21,38 +24,34 @@ PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "tiktok": "T
 FRAMES_FOR_WRITER = 8  # selected frames the LLM sees: enough to follow the ad, cheap to send
 
 
-def make_analysis_handler(providers: AnalysisProviders) -> JobHandler:
+def make_analysis_handler(engines: AnalysisEngines) -> JobHandler:
     async def analyze(context: JobContext) -> dict[str, Any]:
-        media = await _download(context, providers)
-        frames = await _extract_frames(context, providers, media)
-        transcript = await _transcribe(context, providers, media)
-        return await _analyze(context, providers, media, frames, transcript)
+        media = await _download(context, engines)
+        frames = await _extract_frames(context, engines, media)
+        transcript = await _transcribe(context, engines, media)
+        return await _analyze(context, engines, media, frames, transcript)
 
     return analyze
 
 
-async def _download(context: JobContext, providers: AnalysisProviders) -> dict[str, Any]:
-    done = context.checkpoint.get("media")
-    if done and Path(done["path"]).is_file():
+async def _download(context: JobContext, engines: AnalysisEngines) -> dict[str, Any]:
+    done: dict[str, Any] | None = context.checkpoint.get("media")
+    if done and Path(done["path"]).is_file():  # noqa: ASYNC240 - one stat of a local file
         return done
-    platform = context.params["platform"]
+    params = analysis_params(context.params)
     await context.report(
-        status="downloading",
-        message=f"Downloading ad from {PLATFORM_NAMES[platform]}...",
+        status=JobStatus.DOWNLOADING,
+        message=f"Downloading ad from {PLATFORM_NAMES[params['platform']]}...",
         progress=5,
     )
-    scratch = providers.work_root / context.job.id / "download"
+    scratch = engines.work_root / context.job.id / "download"
     scratch.mkdir(parents=True, exist_ok=True)
-    try:
+    with job_stage("downloading"):
         cached = await asyncio.to_thread(
-            providers.fetcher.obtain,
-            parse_ad_url(context.params["url"], hosts=providers.allowed_hosts),
+            engines.fetcher.obtain,
+            parse_ad_url(params["url"], hosts=engines.allowed_hosts),
             scratch,
         )
-    except SourceError as exc:
-        raise JobFailure(
-            exc.code, exc.message, retryable=exc.retryable, stage="downloading"
-        ) from exc
     media = {
         "path": str(cached.path),
         "canonical_key": cached.canonical_key,
@@ -67,14 +66,17 @@ async def _download(context: JobContext, providers: AnalysisProviders) -> dict[s
 
 
 async def _extract_frames(
-    context: JobContext, providers: AnalysisProviders, media: dict[str, Any]
+    context: JobContext, engines: AnalysisEngines, media: dict[str, Any]
 ) -> dict[str, Any]:
     if "frames" in context.checkpoint:
-        return context.checkpoint["frames"]
+        done: dict[str, Any] = context.checkpoint["frames"]
+        return done
     from knightvision.media.frames import extract_frames
 
-    await context.report(status="extracting_frames", message="Extracting frames...", progress=20)
-    out_dir = providers.work_root / context.job.id / "frames"
+    await context.report(
+        status=JobStatus.EXTRACTING_FRAMES, message="Extracting frames...", progress=20
+    )
+    out_dir = engines.work_root / context.job.id / "frames"
     frame_set = await asyncio.to_thread(
         extract_frames,
         Path(media["path"]),
@@ -87,19 +89,18 @@ async def _extract_frames(
 
 
 async def _transcribe(
-    context: JobContext, providers: AnalysisProviders, media: dict[str, Any]
+    context: JobContext, engines: AnalysisEngines, media: dict[str, Any]
 ) -> dict[str, Any]:
     if "transcript" in context.checkpoint:
-        return context.checkpoint["transcript"]
-    await context.report(status="transcribing", message="Transcribing audio...", progress=40)
-    try:
+        done: dict[str, Any] = context.checkpoint["transcript"]
+        return done
+    await context.report(
+        status=JobStatus.TRANSCRIBING, message="Transcribing audio...", progress=40
+    )
+    with job_stage("transcribing"):
         transcript: Transcript = await asyncio.to_thread(
-            providers.transcriber.transcribe, Path(media["path"])
+            engines.transcriber.transcribe, Path(media["path"])
         )
-    except TranscriptionError as exc:
-        raise JobFailure(
-            exc.code, exc.message, retryable=exc.retryable, stage="transcribing"
-        ) from exc
     data = transcript.to_dict()
     await context.save_checkpoint(transcript=data)
     return data
@@ -107,7 +108,7 @@ async def _transcribe(
 
 async def _analyze(
     context: JobContext,
-    providers: AnalysisProviders,
+    engines: AnalysisEngines,
     media: dict[str, Any],
     frames: dict[str, Any],
     transcript: dict[str, Any],
@@ -116,13 +117,14 @@ async def _analyze(
     from knightvision.analysis.metrics import measure
     from knightvision.analysis.report import ReportInputs, write_report
 
-    await context.report(status="analyzing", message="Analyzing ad...", progress=65)
+    await context.report(status=JobStatus.ANALYZING, message="Analyzing ad...", progress=65)
     metrics = await asyncio.to_thread(measure, Path(media["path"]), frames, transcript)
     breakdown = build_breakdown(metrics, Transcript.from_dict(transcript))
     await context.report(progress=85)
+    params = analysis_params(context.params)
     source = {
-        "platform": context.params["platform"],
-        "url": context.params["url"],
+        "platform": params["platform"],
+        "url": params["url"],
         "canonical_key": media["canonical_key"],
         "title": media["title"],
         "carousel": media["carousel"],
@@ -136,7 +138,7 @@ async def _analyze(
             frames=_writer_frames(frames),
             source=source,
         ),
-        providers.chat_model,
+        engines.chat_model,
     )
     result = report.to_result()
     result["engine"] = {**result.get("engine", {}), "transcription": transcript.get("engine")}

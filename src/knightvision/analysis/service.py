@@ -4,33 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
-
 from knightvision.account.repository import KeyPrincipal
-from knightvision.db.hot_reads import HotReads, OneRowQuery
-from knightvision.db.schema import jobs
-from knightvision.errors import BadRequestError, InvalidJobIdError, JobNotFoundError
+from knightvision.analysis.params import AnalysisJobParams, analysis_params
+from knightvision.db.hot_reads import HotReads
+from knightvision.errors import BadRequestError
 from knightvision.job.queue import JobQueue
-from knightvision.job.views import VIEW_COLUMNS, lifecycle_fields, present
+from knightvision.job.status import JobStatus
+from knightvision.job.views import JobStatusReads, lifecycle_fields, present, queued_reply
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import is_analysis_job_id, new_job_id
 from knightvision.providers.ad_source.urls import InvalidAdUrl, parse_ad_url
 
 ANALYSIS_JOB_KIND = "analysis.run"
 
-# Polled every few seconds by every partner with a job in flight: a hot-path read (ADR 0003).
-_STATUS_QUERY = OneRowQuery(
-    select(*VIEW_COLUMNS).where(
-        jobs.c.id == bindparam("job_id"),
-        jobs.c.account_id == bindparam("account_id"),
-        jobs.c.kind == ANALYSIS_JOB_KIND,
-    )
-)
-
 
 class AnalysisService:
     def __init__(self, reads: HotReads, queue: JobQueue, prices: dict[str, int]) -> None:
-        self.reads = reads
+        self.status_reads = JobStatusReads(reads, ANALYSIS_JOB_KIND, is_analysis_job_id)
         self.queue = queue
         self.prices = prices
 
@@ -48,7 +38,7 @@ class AnalysisService:
             ) from None
         cost = self.prices["analysis"]
         job_id = new_job_id(utcnow())
-        params = {
+        params: AnalysisJobParams = {
             "url": ref.url,
             "platform": ref.platform,
             "canonical_key": ref.canonical_key,
@@ -62,24 +52,14 @@ class AnalysisService:
             cost=cost,
             reason="ad analysis",
         )
-        return {
-            "job_id": job_id,
-            "status": "queued",
-            "credits_used": cost,
-            "credits_remaining": remaining,
-        }
+        return queued_reply(job_id, cost, remaining)
 
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
-        if not is_analysis_job_id(job_id):
-            raise InvalidJobIdError()
-        row = await self.reads.first(
-            _STATUS_QUERY, {"job_id": job_id, "account_id": principal.account_id}
-        )
-        if row is None:
-            raise JobNotFoundError()
+        row = await self.status_reads.row(principal.account_id, job_id)
+        params = analysis_params(row.params)
         view = lifecycle_fields(row)
-        view["url"] = row.params["submitted_url"]
-        view["platform"] = row.params["platform"]
-        if row.status == "complete":
+        view["url"] = params["submitted_url"]
+        view["platform"] = params["platform"]
+        if row.status == JobStatus.COMPLETE:
             view["result"] = row.result
         return present(view)

@@ -16,48 +16,32 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from knightvision.character.params import CharacterFinalizeParams, create_params, finalize_params
 from knightvision.character.routes import LOCAL
 from knightvision.character.service import character_video_key
-from knightvision.job.errors import JobFailure
-from knightvision.media.probe import probe
+from knightvision.job.errors import JobFailure, job_stage
+from knightvision.job.status import JobStatus
 from knightvision.media.segment import SegmentError, cut_segment, extract_stills
 from knightvision.providers.storage.port import MediaStorage
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
-    GenerationError,
     GenerationSpec,
     VideoModelAdapter,
 )
-from knightvision.worker.context import JobContext
+from knightvision.worker.context import AdapterRun, JobContext
+from knightvision.worker.delivery import DURATION_TOLERANCE, RequestedShape, render_verify_store
 from knightvision.worker.runner import JobHandler
 
-DURATION_TOLERANCE = 0.1
 REFERENCE_STILLS = 3
 
 
 def finalize_key(public_token: str, job_id: str, name: str) -> str:
-    """Where one finalize job keeps its segment and stills (a failed one never touches the last good)."""
+    """Where one finalize job keeps its segment and stills (a failed one never touches the last
+    good)."""
     return f"characters/{public_token}/{job_id}/{name}"
 
 
-class _Run:
-    """The job as an adapter sees it, its progress mapped into a slice of the job's."""
-
-    def __init__(self, context: JobContext, start: int, end: int) -> None:
-        self._context = context
-        self._range = (start, end)
-
-    def progress(self, fraction: float) -> None:
-        self._context.progress_from_thread(fraction, start=self._range[0], end=self._range[1])
-
-    def recall(self, name: str) -> Any:
-        return self._context.checkpoint.get(f"adapter.{name}")
-
-    async def remember(self, name: str, value: Any) -> None:
-        await self._context.save_checkpoint(**{f"adapter.{name}": value})
-
-
-def _upstream(adapters: dict[str, VideoModelAdapter], name: str) -> Any:
+def _upstream(adapters: dict[str, VideoModelAdapter], name: str) -> VideoModelAdapter:
     adapter = adapters.get(name)
     if adapter is None or not adapter.available():
         raise JobFailure(
@@ -70,68 +54,63 @@ def make_character_create_handler(
     adapters: dict[str, VideoModelAdapter], storage: MediaStorage
 ) -> JobHandler:
     async def create_character(context: JobContext) -> dict[str, Any]:
-        params = context.params
+        params = create_params(context.params)
         key = character_video_key(params["public_token"])
         if "stored" in context.checkpoint and storage.local_path(key):
-            return context.checkpoint["stored"]
+            stored: dict[str, Any] = context.checkpoint["stored"]
+            return stored
         await context.report(
-            status="processing", message="Creating the character video...", progress=5
+            status=JobStatus.PROCESSING, message="Creating the character video...", progress=5
         )
-        with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
-            output = Path(scratch) / "character.mp4"
-            if params["adapter"] == LOCAL:
-                from knightvision.render import (  # the API process never pays for it
-                    PresenterSpec,
-                    render_presenter,
-                )
 
-                spec = PresenterSpec(
-                    prompt=params["prompt"],
-                    duration=params["duration"],
-                    width=params["width"],
-                    height=params["height"],
-                )
-                await asyncio.to_thread(
-                    render_presenter, spec, output, progress=context.progress_from_thread
-                )
-                provenance: dict[str, Any] = {"renderer": "local-storyboard", "figure": "presenter"}
-            else:
-                adapter = _upstream(adapters, params["adapter"])
-                spec = GenerationSpec(
-                    prompt=params["prompt"],
-                    duration=params["duration"],
-                    width=params["width"],
-                    height=params["height"],
-                    aspect_ratio=params["aspect_ratio"],
-                    resolution="720p",
-                    upstream_model=params.get("upstream_model"),
-                    job_id=context.job.id,
-                )
-                try:
-                    provenance = await adapter.generate(spec, output, _Run(context, 5, 90))
-                except GenerationError as exc:
-                    raise JobFailure(
-                        exc.code, exc.message, retryable=exc.retryable, stage="generating"
-                    ) from exc
-            await context.report(message="Storing the character video...", progress=96)
-            info = await asyncio.to_thread(probe, output)
-            if (info.width, info.height) != (params["width"], params["height"]) or abs(
-                info.duration - params["duration"]
-            ) > DURATION_TOLERANCE:
-                raise JobFailure(
-                    "render_mismatch",
-                    f"Rendered video is {info.width}x{info.height}, {info.duration:.2f} s; asked for "
-                    f"{params['width']}x{params['height']}, {params['duration']} s",
-                    retryable=True,
-                    stage="verifying",
-                )
-            size = await asyncio.to_thread(storage.put_file, key, output)
+        async def render_local(output: Path) -> dict[str, Any]:
+            from knightvision.render import (  # the API process never pays for it
+                PresenterSpec,
+                render_presenter,
+            )
+
+            spec = PresenterSpec(
+                prompt=params["prompt"],
+                duration=params["duration"],
+                width=params["width"],
+                height=params["height"],
+            )
+            await asyncio.to_thread(
+                render_presenter, spec, output, progress=context.progress_from_thread
+            )
+            return {"renderer": "local-storyboard", "figure": "presenter"}
+
+        async def render_upstream(output: Path) -> dict[str, Any]:
+            adapter = _upstream(adapters, params["adapter"])
+            spec = GenerationSpec(
+                prompt=params["prompt"],
+                duration=params["duration"],
+                width=params["width"],
+                height=params["height"],
+                aspect_ratio=params["aspect_ratio"],
+                resolution="720p",
+                upstream_model=params.get("upstream_model"),
+                job_id=context.job.id,
+            )
+            with job_stage("generating"):
+                return await adapter.generate(spec, output, AdapterRun(context, (5, 90)))
+
+        delivered = await render_verify_store(
+            context,
+            storage,
+            render_local if params["adapter"] == LOCAL else render_upstream,
+            shape=RequestedShape(params["width"], params["height"], params["duration"]),
+            key=key,
+            file_name="character.mp4",
+            storing_message="Storing the character video...",
+        )
+        info, provenance = delivered.info, delivered.provenance
         result = {
             "video_key": key,
             "duration": round(info.duration, 3),
             "width": info.width,
             "height": info.height,
-            "size_bytes": size,
+            "size_bytes": delivered.size_bytes,
             "origin_task_id": provenance.get("upstream_task_id"),
             "provenance": provenance,
         }
@@ -145,16 +124,16 @@ def make_character_finalize_handler(
     adapters: dict[str, VideoModelAdapter], storage: MediaStorage
 ) -> JobHandler:
     async def finalize_character(context: JobContext) -> dict[str, Any]:
-        params = context.params
+        params = finalize_params(context.params)
         start, end = params["timestamp_start"], params["timestamp_end"]
         await context.report(
-            status="finalizing", message="Cutting the character segment...", progress=5
+            status=JobStatus.FINALIZING, message="Cutting the character segment...", progress=5
         )
         cut = context.checkpoint.get("cut")
         if not cut or any(
             storage.local_path(k) is None for k in [cut["segment_key"], *cut["reference_keys"]]
         ):
-            cut = await _cut(context, storage, start, end)
+            cut = await _cut(context, params, storage)
             await context.save_checkpoint(cut=cut)
 
         upstream = None
@@ -177,12 +156,10 @@ def make_character_finalize_handler(
                 video_url=params.get("video_url"),
                 job_id=context.job.id,
             )
-            try:
-                upstream = await adapter.register_character(registration, _Run(context, 40, 95))
-            except GenerationError as exc:
-                raise JobFailure(
-                    exc.code, exc.message, retryable=exc.retryable, stage="registering"
-                ) from exc
+            with job_stage("registering"):
+                upstream = await adapter.register_character(
+                    registration, AdapterRun(context, (40, 95))
+                )
         result = {
             "timestamp_start": start,
             "timestamp_end": end,
@@ -196,9 +173,11 @@ def make_character_finalize_handler(
     return finalize_character
 
 
-async def _cut(context: JobContext, storage: MediaStorage, start: int, end: int) -> dict[str, Any]:
+async def _cut(
+    context: JobContext, params: CharacterFinalizeParams, storage: MediaStorage
+) -> dict[str, Any]:
     """Cut the segment out of the stored character video and keep stills of it."""
-    params = context.params
+    start, end = params["timestamp_start"], params["timestamp_end"]
     source = storage.local_path(character_video_key(params["public_token"]))
     if source is None:
         raise JobFailure(

@@ -11,20 +11,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Select, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from knightvision.db.schema import characters, jobs
+from knightvision.job.status import JobStatus
 
-PROCESSING, READY, FAILED, FINALIZING, FINALIZED = (
-    "processing",
-    "ready",
-    "failed",
-    "finalizing",
-    "finalized",
-)
+
+class CharacterStatus(StrEnum):
+    """A character's status, derived from its jobs' (the values are the wire strings)."""
+
+    PROCESSING = JobStatus.PROCESSING.value
+    READY = "ready"
+    FAILED = "failed"
+    FINALIZING = JobStatus.FINALIZING.value
+    FINALIZED = "finalized"
+
 
 _create = jobs.alias("create_job")
 _finalize = jobs.alias("finalize_job")
@@ -63,11 +68,11 @@ class JobState:
 
     @property
     def complete(self) -> bool:
-        return self.finished_at is not None and self.status == "complete"
+        return self.finished_at is not None and self.status == JobStatus.COMPLETE
 
     @property
     def failed(self) -> bool:
-        return self.finished_at is not None and self.status != "complete"
+        return self.finished_at is not None and self.status != JobStatus.COMPLETE
 
 
 @dataclass(frozen=True)
@@ -86,14 +91,14 @@ class CharacterRecord:
     finalize: JobState | None
 
     @property
-    def status(self) -> str:
+    def status(self) -> CharacterStatus:
         if self.create.failed:
-            return FAILED
+            return CharacterStatus.FAILED
         if not self.create.complete:
-            return PROCESSING
+            return CharacterStatus.PROCESSING
         if self.finalize is None or self.finalize.failed:
-            return READY
-        return FINALIZED if self.finalize.complete else FINALIZING
+            return CharacterStatus.READY
+        return CharacterStatus.FINALIZED if self.finalize.complete else CharacterStatus.FINALIZING
 
     @property
     def video(self) -> dict[str, Any] | None:
@@ -176,7 +181,9 @@ async def insert(
             updated_at=now,
         )
     )
-    return int(result.inserted_primary_key[0])
+    inserted = result.inserted_primary_key
+    assert inserted is not None  # an INSERT of one row always has its key
+    return int(inserted[0])
 
 
 async def get(conn: AsyncConnection, account_id: int, character_id: int) -> CharacterRecord | None:
@@ -205,7 +212,7 @@ async def finalized(conn: AsyncConnection, account_id: int) -> list[CharacterRec
     rows = await conn.execute(
         _select().where(
             characters.c.account_id == account_id,
-            _finalize.c.status == "complete",
+            _finalize.c.status == JobStatus.COMPLETE,
             _finalize.c.finished_at.is_not(None),
         )
     )

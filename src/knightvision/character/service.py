@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from knightvision.account.repository import KeyPrincipal
 from knightvision.character import repository
 from knightvision.character.mentions import find_mentions, rewrite
-from knightvision.character.repository import FAILED, READY, CharacterRecord
+from knightvision.character.params import (
+    CharacterCreateParams,
+    CharacterFinalizeParams,
+    finalize_params,
+)
+from knightvision.character.repository import CharacterRecord, CharacterStatus
 from knightvision.character.routes import LOCAL, CharacterRoute, frame_size
 from knightvision.character.validation import (
     not_found_id,
@@ -32,9 +37,12 @@ from knightvision.errors import (
     NotFoundError,
 )
 from knightvision.job.queue import JobQueue
+from knightvision.job.status import JobStatus
+from knightvision.job.views import present
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
+from knightvision.video.params import VideoCharacter, VideoCharacters
 from knightvision.video.routing import route_capabilities
 from knightvision.video.validation import MAX_CHARACTERS, VideoRequest
 
@@ -108,31 +116,32 @@ class CharacterService:
                 create_job_id=job_id,
                 now=now,
             )
+            params: CharacterCreateParams = {
+                "character_id": character_id,
+                "public_token": token,
+                "name": request.name,
+                "prompt": request.prompt,
+                "duration": request.duration,
+                "aspect_ratio": request.aspect_ratio,
+                "width": width,
+                "height": height,
+                "adapter": self.route.adapter,
+                "upstream_model": self.route.upstream_model,
+            }
             await self.queue.enqueue(
                 conn,
                 job_id=job_id,
                 account_id=principal.account_id,
                 kind=CHARACTER_CREATE,
-                status="processing",
+                status=JobStatus.PROCESSING,
                 message="Creating the character video...",
                 credits_used=cost,
                 now=now,
-                params={
-                    "character_id": character_id,
-                    "public_token": token,
-                    "name": request.name,
-                    "prompt": request.prompt,
-                    "duration": request.duration,
-                    "aspect_ratio": request.aspect_ratio,
-                    "width": width,
-                    "height": height,
-                    "adapter": self.route.adapter,
-                    "upstream_model": self.route.upstream_model,
-                },
+                params=params,
             )
         return {
             "character_id": character_id,
-            "status": "processing",
+            "status": CharacterStatus.PROCESSING,
             "credits_used": cost,
             "credits_remaining": remaining,
         }
@@ -143,7 +152,7 @@ class CharacterService:
         record = await self._owned(principal, raw_id)
         route = CharacterRoute(record.adapter, record.upstream_model)
         request = parse_finalize_request(body, record.duration, route)
-        if record.status != READY:
+        if record.status != CharacterStatus.READY:
             raise BadRequestError("Character is not ready", code="character_not_ready")
         if not self._available(record.adapter):
             raise GenerationUnavailableError()
@@ -151,7 +160,7 @@ class CharacterService:
         now = utcnow()
         job_id = new_job_id(now, FINALIZE_JOB_FAMILY)
         video = record.video or {}
-        params = {
+        params: CharacterFinalizeParams = {
             "character_id": record.id,
             "public_token": record.public_token,
             "name": record.name,
@@ -180,13 +189,17 @@ class CharacterService:
                 job_id=job_id,
                 account_id=principal.account_id,
                 kind=CHARACTER_FINALIZE,
-                status="finalizing",
+                status=JobStatus.FINALIZING,
                 message="Finalizing the character...",
                 params=params,
                 credits_used=cost,
                 now=now,
             )
-        return {"status": "finalizing", "credits_used": cost, "credits_remaining": remaining}
+        return {
+            "status": CharacterStatus.FINALIZING,
+            "credits_used": cost,
+            "credits_remaining": remaining,
+        }
 
     # Reads ------------------------------------------------------------------------------------
 
@@ -223,7 +236,7 @@ class CharacterService:
             view["video_url"] = self.video_url(record.public_token)
         failed = (
             record.create
-            if status == FAILED
+            if status == CharacterStatus.FAILED
             else (
                 record.finalize if record.finalize is not None and record.finalize.failed else None
             )
@@ -235,7 +248,7 @@ class CharacterService:
                 failed_stage=failed.failed_stage,
                 retryable=failed.retryable,
             )
-        return _present(view)
+        return present(view)
 
     def _detail(self, record: CharacterRecord) -> dict[str, Any]:
         view = self._summary(record)
@@ -248,16 +261,17 @@ class CharacterService:
             view.update(width=record.video.get("width"), height=record.video.get("height"))
         finalize = record.finalize
         if finalize is not None:
-            view["finalize"] = _present(
+            asked = finalize_params(finalize.params)
+            view["finalize"] = present(
                 {
-                    "status": "finalized"
+                    "status": CharacterStatus.FINALIZED
                     if finalize.complete
-                    else "failed"
+                    else CharacterStatus.FAILED
                     if finalize.failed
-                    else "finalizing",
-                    "timestamp_start": finalize.params.get("timestamp_start"),
-                    "timestamp_end": finalize.params.get("timestamp_end"),
-                    "character_prompt": finalize.params.get("character_prompt"),
+                    else CharacterStatus.FINALIZING,
+                    "timestamp_start": asked.get("timestamp_start"),
+                    "timestamp_end": asked.get("timestamp_end"),
+                    "character_prompt": asked.get("character_prompt"),
                     "credits_used": finalize.credits_used,
                     "credits_refunded": finalize.credits_refunded,
                     "created_at": format_wire(finalize.created_at),
@@ -266,7 +280,7 @@ class CharacterService:
                     "error_code": finalize.error_code if finalize.failed else None,
                 }
             )
-        return _present(view)
+        return present(view)
 
 
 class CharacterDirectory:
@@ -275,7 +289,7 @@ class CharacterDirectory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def for_video(self, account_id: int, request: VideoRequest) -> dict[str, Any]:
+    async def for_video(self, account_id: int, request: VideoRequest) -> VideoCharacters | None:
         async with self.engine.connect() as conn:
             usable = {record.id: record for record in await repository.finalized(conn, account_id)}
         for character_id in request.character_ids:
@@ -288,7 +302,7 @@ class CharacterDirectory:
             dict.fromkeys([*request.character_ids, *(mention.character_id for mention in mentions)])
         )
         if not chosen:
-            return {}
+            return None
         if len(chosen) > MAX_CHARACTERS:
             raise BadRequestError("At most 2 characters per video", code="too_many_characters")
         model = request.model
@@ -318,10 +332,9 @@ class CharacterDirectory:
             lambda character_id: _label(by_id[character_id], model.adapter),
         )
         unmentioned = [by_id[c] for c in chosen if c not in {m.character_id for m in mentions}]
-        if (
-            unmentioned and model.adapter != LOCAL
-        ):  # upstreams want the character named in the prompt
-            prompt = f"Featuring {' and '.join(_label(entry, model.adapter) for entry in unmentioned)}. {prompt}"
+        if unmentioned and model.adapter != LOCAL:  # upstreams want the character named in it
+            featuring = " and ".join(_label(entry, model.adapter) for entry in unmentioned)
+            prompt = f"Featuring {featuring}. {prompt}"
         caps = route_capabilities(model.adapter, model.upstream_model)
         if caps is not None and len(prompt) > caps.max_prompt_chars:
             raise BadRequestError(
@@ -331,21 +344,24 @@ class CharacterDirectory:
         return {"characters": entries, "render_prompt": prompt}
 
 
-def _usage(record: CharacterRecord) -> dict[str, Any]:
+def _usage(record: CharacterRecord) -> VideoCharacter:
     finalized = record.finalized or {}
     upstream = finalized.get("upstream") or {}
-    entry = {
+    entry: VideoCharacter = {
         "id": record.id,
         "name": record.name,
         "adapter": upstream.get("adapter") or record.adapter,
         "reference_keys": finalized.get("reference_keys") or [],
-        "upstream_id": upstream.get("character_id"),
-        "handle": upstream.get("handle"),
     }
-    return _present(entry)
+    # Absent, not null, when the character has no upstream registration (D13).
+    if upstream.get("character_id") is not None:
+        entry["upstream_id"] = upstream["character_id"]
+    if upstream.get("handle") is not None:
+        entry["handle"] = upstream["handle"]
+    return entry
 
 
-def _label(entry: dict[str, Any], adapter: str) -> str:
+def _label(entry: VideoCharacter, adapter: str) -> str:
     """How a prompt names the character for the route rendering it."""
     handle = entry.get("handle")
     if adapter in ("kie", "evolink") and handle:
@@ -353,8 +369,3 @@ def _label(entry: dict[str, Any], adapter: str) -> str:
     if adapter == "openai" and handle:
         return handle  # OpenAI wants the registered name, word for word
     return entry["name"]
-
-
-def _present(view: dict[str, Any]) -> dict[str, Any]:
-    """Fields that do not apply are absent, not null (D13)."""
-    return {name: value for name, value in view.items() if value is not None}

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from knightvision.kit.errors import ProviderError
+
 
 class JobFailure(Exception):
     def __init__(
@@ -12,3 +17,17 @@ class JobFailure(Exception):
         self.message = message
         self.retryable = retryable
         self.stage = stage
+
+    @classmethod
+    def from_error(cls, error: ProviderError, *, stage: str) -> JobFailure:
+        """The provider's own code, message and retry advice, reported at ``stage``."""
+        return cls(error.code, error.message, retryable=error.retryable, stage=stage)
+
+
+@contextmanager
+def job_stage(stage: str) -> Iterator[None]:
+    """Run a provider call as one stage of a job: its failure becomes the job's failure there."""
+    try:
+        yield
+    except ProviderError as error:
+        raise JobFailure.from_error(error, stage=stage) from error

@@ -10,6 +10,7 @@ job that exhausted its attempts, or ran past its deadline, ends in ``error`` wit
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
 from knightvision.db.schema import jobs
 from knightvision.job.errors import JobFailure
+from knightvision.job.status import JobStatus
 from knightvision.kit.backoff import retry_delay
 from knightvision.kit.clock import utcnow
 
@@ -61,9 +63,9 @@ class JobQueue:
         job_id: str,
         account_id: int,
         kind: str,
-        status: str,
+        status: JobStatus,
         message: str,
-        params: dict[str, Any],
+        params: Mapping[str, Any],
         credits_used: int,
         now: datetime,
     ) -> None:
@@ -93,7 +95,7 @@ class JobQueue:
         job_id: str,
         account_id: int,
         kind: str,
-        params: dict[str, Any],
+        params: Mapping[str, Any],
         cost: int,
         reason: str,
     ) -> int:
@@ -107,7 +109,7 @@ class JobQueue:
                 job_id=job_id,
                 account_id=account_id,
                 kind=kind,
-                status="queued",
+                status=JobStatus.QUEUED,
                 message="Waiting for a worker...",
                 params=params,
                 credits_used=cost,
@@ -229,7 +231,7 @@ class JobQueue:
         job: ClaimedJob,
         result: dict[str, Any],
         *,
-        status: str = "complete",
+        status: JobStatus = JobStatus.COMPLETE,
         message: str = "Complete",
     ) -> bool:
         now = utcnow()
@@ -266,7 +268,7 @@ class JobQueue:
         return outcome.rowcount == 1
 
     async def release(self, job: ClaimedJob) -> bool:
-        """Hand the job back unfinished (shutdown): runnable at once, and the attempt not counted."""
+        """Hand the job back unfinished (shutdown): runnable at once, the attempt not counted."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
@@ -281,7 +283,9 @@ class JobQueue:
             )
         return outcome.rowcount == 1
 
-    async def fail(self, job: ClaimedJob, failure: JobFailure, *, status: str = "error") -> bool:
+    async def fail(
+        self, job: ClaimedJob, failure: JobFailure, *, status: JobStatus = JobStatus.ERROR
+    ) -> bool:
         """End the job in error and refund its charge, in one transaction."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:

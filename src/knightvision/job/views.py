@@ -1,10 +1,17 @@
-"""Pieces of every job's partner-facing view (D13)."""
+"""Every job's partner-facing view (D13): the columns it reads, its lifecycle fields, the status
+read by id, and the reply to a submission."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import bindparam, select
+
+from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.schema import jobs
+from knightvision.errors import InvalidJobIdError, JobNotFoundError
+from knightvision.job.status import JobStatus
 from knightvision.kit.clock import format_wire
 
 # What a partner-facing job view reads (``lifecycle_fields`` plus the kind's params and result).
@@ -43,7 +50,7 @@ def lifecycle_fields(row: Any) -> dict[str, Any]:
         "created_at": format_wire(row.created_at),
         "finished_at": format_wire(row.finished_at),
     }
-    if row.status == "error":
+    if row.status == JobStatus.ERROR:
         view.update(
             error=row.error,
             error_code=row.error_code,
@@ -51,3 +58,37 @@ def lifecycle_fields(row: Any) -> dict[str, Any]:
             retryable=row.retryable,
         )
     return view
+
+
+def queued_reply(job_id: str, cost: int, remaining: int) -> dict[str, Any]:
+    """The answer to a paid submission that queued a job."""
+    return {
+        "job_id": job_id,
+        "status": JobStatus.QUEUED,
+        "credits_used": cost,
+        "credits_remaining": remaining,
+    }
+
+
+class JobStatusReads:
+    """One partner's job of one kind by id: the most polled read of the API, so a hot-path read
+    (ADR 0003). A malformed id is 400, another account's or kind's job is 404 like a missing one."""
+
+    def __init__(self, reads: HotReads, kind: str, is_job_id: Callable[[str], bool]) -> None:
+        self.reads = reads
+        self.is_job_id = is_job_id
+        self.query = OneRowQuery(
+            select(*VIEW_COLUMNS).where(
+                jobs.c.id == bindparam("job_id"),
+                jobs.c.account_id == bindparam("account_id"),
+                jobs.c.kind == kind,
+            )
+        )
+
+    async def row(self, account_id: int, job_id: str) -> Any:
+        if not self.is_job_id(job_id):
+            raise InvalidJobIdError()
+        row = await self.reads.first(self.query, {"job_id": job_id, "account_id": account_id})
+        if row is None:
+            raise JobNotFoundError()
+        return row

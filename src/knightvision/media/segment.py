@@ -15,14 +15,18 @@ from pathlib import Path
 import av
 import numpy as np
 
+from knightvision.kit.errors import ProviderError
 from knightvision.media.probe import MediaInfo, probe
 
 X264_OPTIONS = {"preset": "veryfast", "crf": "18"}
 AAC_FRAME = 1024
 
 
-class SegmentError(Exception):
+class SegmentError(ProviderError):
     """The source cannot give the requested segment (unreadable, too short, no picture)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("segment_failed", message)
 
 
 def cut_segment(source: Path, target: Path, start: float, end: float) -> MediaInfo:
@@ -103,11 +107,12 @@ def _cut(source: Path, target: Path, start: float, end: float) -> None:
                             if decoded.time is None:
                                 continue
                             audio_start = float(decoded.time)
+                        assert resampler is not None  # audio frames come only from audio_in
                         for mono in resampler.resample(decoded):
                             audio_chunks.append(mono.to_ndarray().reshape(-1).astype(np.float32))
                         continue
-                    if decoded.time is None:
-                        continue
+                    if not isinstance(decoded, av.VideoFrame) or decoded.time is None:
+                        continue  # only the picture and sound streams are demuxed
                     t = float(decoded.time)
                     while emitted < frame_count and t > slots[emitted] + tolerance:
                         emit(previous if previous is not None else decoded)
@@ -170,7 +175,8 @@ def extract_stills(
                 last = frame
                 if index in wanted:
                     path = directory / f"{stem}_{len(paths)}.png"
-                    frame.to_image().save(path)
+                    # PyAV's stubs leave to_image untyped; it returns a PIL image.
+                    frame.to_image().save(path)  # type: ignore[no-untyped-call]
                     paths.append(path)
                     if len(paths) == len(wanted):
                         break
@@ -178,7 +184,7 @@ def extract_stills(
                 len(paths) < len(wanted) and last is not None
             ):  # fewer frames than the header said
                 path = directory / f"{stem}_{len(paths)}.png"
-                last.to_image().save(path)
+                last.to_image().save(path)  # type: ignore[no-untyped-call]
                 paths.append(path)
     except (av.FFmpegError, OSError, IndexError) as exc:
         raise SegmentError(f"cannot read stills from {source.name}: {exc}") from exc

@@ -1,25 +1,23 @@
-"""The ``video.generate`` job: render on the model's adapter, verify the file, store it permanently."""
+"""The ``video.generate`` job: render on the model's adapter, verify the file, store it for good."""
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from knightvision.job.errors import JobFailure
-from knightvision.media.probe import probe
+from knightvision.job.errors import JobFailure, job_stage
+from knightvision.job.status import JobStatus
 from knightvision.providers.storage.port import MediaStorage
 from knightvision.providers.video_model.port import (
     CharacterRef,
-    GenerationError,
     GenerationSpec,
     VideoModelAdapter,
 )
-from knightvision.worker.context import JobContext
+from knightvision.video.params import VideoCharacter, video_params
+from knightvision.worker.context import AdapterRun, JobContext
+from knightvision.worker.delivery import RequestedShape, render_verify_store
 from knightvision.worker.runner import JobHandler
 
-DURATION_TOLERANCE = 0.1
 LOCAL_ADAPTER = "local-storyboard"
 
 
@@ -29,10 +27,11 @@ def video_key(job_id: str) -> str:
 
 def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaStorage) -> JobHandler:
     async def generate_video(context: JobContext) -> dict[str, Any]:
-        params = context.params
+        params = video_params(context.params)
         if "stored" in context.checkpoint and storage.local_path(video_key(context.job.id)):
-            return context.checkpoint["stored"]
-        await context.report(status="processing", message="Generating video...", progress=5)
+            stored: dict[str, Any] = context.checkpoint["stored"]
+            return stored
+        await context.report(status=JobStatus.PROCESSING, message="Generating video...", progress=5)
         adapter = adapters.get(params["adapter"])
         if adapter is None or not adapter.available():
             raise JobFailure(
@@ -57,26 +56,29 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
                 if c.get("upstream_id") and params["adapter"] != LOCAL_ADAPTER
             ),
         )
-        with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
-            output = Path(scratch) / f"{context.job.id}.mp4"
-            try:
-                provenance = await adapter.generate(spec, output, JobRun(context))
-            except GenerationError as exc:
-                raise JobFailure(
-                    exc.code, exc.message, retryable=exc.retryable, stage="generating"
-                ) from exc
-            await context.report(message="Storing video...", progress=96)
-            info = await asyncio.to_thread(probe, output)
-            _verify_shape(info.width, info.height, info.duration, spec)
-            size = await asyncio.to_thread(storage.put_file, video_key(context.job.id), output)
+
+        async def render(output: Path) -> dict[str, Any]:
+            with job_stage("generating"):
+                return await adapter.generate(spec, output, AdapterRun(context))
+
+        delivered = await render_verify_store(
+            context,
+            storage,
+            render,
+            shape=RequestedShape(spec.width, spec.height, spec.duration),
+            key=video_key(context.job.id),
+            file_name=f"{context.job.id}.mp4",
+            storing_message="Storing video...",
+        )
+        info = delivered.info
         result = {
             "duration": round(info.duration, 3),
             "width": info.width,
             "height": info.height,
             "video_codec": info.video_codec,
             "audio_codec": info.audio_codec,
-            "size_bytes": size,
-            "provenance": provenance,
+            "size_bytes": delivered.size_bytes,
+            "provenance": delivered.provenance,
         }
         await context.save_checkpoint(stored=result)
         return result
@@ -84,24 +86,9 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
     return generate_video
 
 
-class JobRun:
-    """The job as an adapter sees it: progress, and durable memory across attempts."""
-
-    def __init__(self, context: JobContext) -> None:
-        self._context = context
-
-    def progress(self, fraction: float) -> None:
-        self._context.progress_from_thread(fraction)
-
-    def recall(self, name: str) -> Any:
-        return self._context.checkpoint.get(f"adapter.{name}")
-
-    async def remember(self, name: str, value: Any) -> None:
-        await self._context.save_checkpoint(**{f"adapter.{name}": value})
-
-
-def _reference_images(characters: list[dict[str, Any]], storage: MediaStorage) -> tuple[Path, ...]:
-    """The characters' reference stills on this host, interleaved so scenes alternate characters (D16)."""
+def _reference_images(characters: list[VideoCharacter], storage: MediaStorage) -> tuple[Path, ...]:
+    """The characters' reference stills on this host, interleaved so scenes alternate characters
+    (D16)."""
     per_character: list[list[Path]] = []
     for character in characters:
         paths = [storage.local_path(key) for key in character.get("reference_keys") or []]
@@ -114,16 +101,3 @@ def _reference_images(characters: list[dict[str, Any]], storage: MediaStorage) -
         per_character.append([path for path in paths if path is not None])
     longest = max((len(paths) for paths in per_character), default=0)
     return tuple(paths[i % len(paths)] for i in range(longest) for paths in per_character)
-
-
-def _verify_shape(width: int, height: int, duration: float, spec: GenerationSpec) -> None:
-    """The partner gets exactly the shape asked for, or nothing and a refund (D15)."""
-    if (width, height) != (spec.width, spec.height) or abs(
-        duration - spec.duration
-    ) > DURATION_TOLERANCE:
-        raise JobFailure(
-            "render_mismatch",
-            f"Rendered video is {width}x{height}, {duration:.2f} s; asked for {spec.width}x{spec.height}, {spec.duration} s",
-            retryable=True,
-            stage="verifying",
-        )

@@ -4,36 +4,37 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.account.repository import KeyPrincipal
-from knightvision.db.hot_reads import HotReads, OneRowQuery
+from knightvision.db.hot_reads import HotReads
 from knightvision.db.schema import jobs
-from knightvision.errors import GenerationUnavailableError, InvalidJobIdError, JobNotFoundError
+from knightvision.errors import GenerationUnavailableError
 from knightvision.job.queue import JobQueue
-from knightvision.job.views import VIEW_COLUMNS, lifecycle_fields, present
+from knightvision.job.status import JobStatus
+from knightvision.job.views import (
+    VIEW_COLUMNS,
+    JobStatusReads,
+    lifecycle_fields,
+    present,
+    queued_reply,
+)
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import is_video_job_id, new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.video.models import ModelRegistry
+from knightvision.video.params import VideoCharacters, VideoJobParams, video_params
 from knightvision.video.routing import route_refusal
 from knightvision.video.validation import VideoRequest, parse_video_request
 
 VIDEO_JOB_KIND = "video.generate"
-# The most polled read of the API: one thread hop on SQLite (ADR 0003).
-_STATUS_QUERY = OneRowQuery(
-    select(*VIEW_COLUMNS).where(
-        jobs.c.id == bindparam("job_id"),
-        jobs.c.account_id == bindparam("account_id"),
-        jobs.c.kind == VIDEO_JOB_KIND,
-    )
-)
 
 
 class CharacterResolver(Protocol):
-    async def for_video(self, account_id: int, request: VideoRequest) -> dict[str, Any]:
-        """The job params a request's characters add (D16): resolved at submit, or a 400."""
+    async def for_video(self, account_id: int, request: VideoRequest) -> VideoCharacters | None:
+        """What a request's characters add to its params (D16), None when it names none:
+        resolved at submit, or a 400."""
 
 
 class VideoService:
@@ -49,7 +50,7 @@ class VideoService:
         characters: CharacterResolver | None = None,
     ) -> None:
         self.engine = engine
-        self.reads = reads
+        self.status_reads = JobStatusReads(reads, VIDEO_JOB_KIND, is_video_job_id)
         self.queue = queue
         self.registry = registry
         self.adapters = adapters
@@ -62,7 +63,7 @@ class VideoService:
 
     async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
         request = parse_video_request(body, self.registry)
-        with_characters: dict[str, Any] = {}
+        with_characters: VideoCharacters | None = None
         if self.characters is not None and (request.character_ids or "@" in request.prompt):
             with_characters = await self.characters.for_video(principal.account_id, request)
         refusal = route_refusal(request.model, request)
@@ -75,7 +76,7 @@ class VideoService:
         width, height = request.frame_size
         now = utcnow()
         job_id = new_job_id(now, request.model.family)
-        params = {
+        params: VideoJobParams = {
             "prompt": request.prompt,
             "model": request.model.name,
             "duration": request.duration,
@@ -85,8 +86,10 @@ class VideoService:
             "height": height,
             "adapter": request.model.adapter,
             "upstream_model": request.model.upstream_model,
-            **with_characters,
         }
+        if with_characters is not None:
+            params["characters"] = with_characters["characters"]
+            params["render_prompt"] = with_characters["render_prompt"]
         remaining = await self.queue.submit_paid(
             job_id=job_id,
             account_id=principal.account_id,
@@ -95,22 +98,10 @@ class VideoService:
             cost=cost,
             reason=f"video {request.model.name}",
         )
-        return {
-            "job_id": job_id,
-            "status": "queued",
-            "credits_used": cost,
-            "credits_remaining": remaining,
-        }
+        return queued_reply(job_id, cost, remaining)
 
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
-        if not is_video_job_id(job_id):
-            raise InvalidJobIdError()
-        row = await self.reads.first(
-            _STATUS_QUERY, {"job_id": job_id, "account_id": principal.account_id}
-        )
-        if row is None:
-            raise JobNotFoundError()
-        return self._status_view(row)
+        return self._status_view(await self.status_reads.row(principal.account_id, job_id))
 
     async def list(self, principal: KeyPrincipal, limit: int) -> list[dict[str, Any]]:
         async with self.engine.connect() as conn:
@@ -125,32 +116,37 @@ class VideoService:
         return [self._list_view(row) for row in rows]
 
     def _status_view(self, row: Any) -> dict[str, Any]:
-        view = {**lifecycle_fields(row), **_shape(row.params)}
-        if row.status == "complete":
+        params = video_params(row.params)
+        view = {**lifecycle_fields(row), **_shape(params)}
+        if row.status == JobStatus.COMPLETE:
             view.update(
-                video_url=self.video_url(row.id),
-                width=row.params["width"],
-                height=row.params["height"],
+                video_url=self.video_url(row.id), width=params["width"], height=params["height"]
             )
         return present(view)
 
     def _list_view(self, row: Any) -> dict[str, Any]:
+        params = video_params(row.params)
         item: dict[str, Any] = {
             "job_id": row.id,
-            "prompt": row.params["prompt"],
-            **_shape(row.params),
+            "prompt": params["prompt"],
+            **_shape(params),
             "credits_used": row.credits_used,
             "credits_refunded": row.credits_refunded,
             "status": row.status,
             "created_at": format_wire(row.created_at),
         }
-        if row.status == "complete":
+        if row.status == JobStatus.COMPLETE:
             item["video_url"] = self.video_url(row.id)
-        if row.status == "error":
+        if row.status == JobStatus.ERROR:
             item.update(error=row.error, error_code=row.error_code)
         return present(item)
 
 
-def _shape(params: dict[str, Any]) -> dict[str, Any]:
+def _shape(params: VideoJobParams) -> dict[str, Any]:
     """What was asked for, as every view of a video job shows it."""
-    return {name: params[name] for name in ("model", "duration", "aspect_ratio", "resolution")}
+    return {
+        "model": params["model"],
+        "duration": params["duration"],
+        "aspect_ratio": params["aspect_ratio"],
+        "resolution": params["resolution"],
+    }

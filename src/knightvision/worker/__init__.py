@@ -1,1 +1,2 @@
-"""The worker runner: claims jobs and runs their pipelines, in-process or as `knightvision worker`."""
+"""The worker runner: claims jobs and runs their pipelines, in-process or as
+`knightvision worker`."""

@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from knightvision.job.queue import ClaimedJob, JobQueue
+from knightvision.job.status import JobStatus
 
 
 class LeaseLostError(Exception):
@@ -31,9 +32,16 @@ class JobContext:
         """Called from the stage's thread; the heartbeat publishes it."""
         self._visible["progress"] = int(start + (end - start) * min(1.0, max(0.0, fraction)))
 
-    async def report(self, **visible: Any) -> None:
+    async def report(
+        self,
+        *,
+        status: JobStatus | None = None,
+        message: str | None = None,
+        progress: int | None = None,
+    ) -> None:
         """Publish status/message/progress now (and extend the lease)."""
-        self._visible.update(visible)
+        visible = {"status": status, "message": message, "progress": progress}
+        self._visible.update({name: value for name, value in visible.items() if value is not None})
         await self.beat()
 
     def _unpublished(self) -> dict[str, Any]:
@@ -56,3 +64,26 @@ class JobContext:
         self.job = replace(self.job, checkpoint={**self.job.checkpoint, **stage_outputs})
         if not await self.queue.save_checkpoint(self.job, self.job.checkpoint):
             raise LeaseLostError(self.job.id)
+
+
+class AdapterRun:
+    """The job as a video adapter sees it (``GenerationRun``): progress, and durable memory across
+    attempts. ``progress_slice`` maps the adapter's 0..1 into part of the job's progress; without
+    one the job's default span applies."""
+
+    def __init__(self, context: JobContext, progress_slice: tuple[int, int] | None = None) -> None:
+        self._context = context
+        self._slice = progress_slice
+
+    def progress(self, fraction: float) -> None:
+        if self._slice is None:
+            self._context.progress_from_thread(fraction)
+        else:
+            start, end = self._slice
+            self._context.progress_from_thread(fraction, start=start, end=end)
+
+    def recall(self, name: str) -> Any:
+        return self._context.checkpoint.get(f"adapter.{name}")
+
+    async def remember(self, name: str, value: Any) -> None:
+        await self._context.save_checkpoint(**{f"adapter.{name}": value})

@@ -9,6 +9,7 @@ back at once, so another worker resumes it from its last checkpoint.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -74,10 +75,8 @@ class WorkerRunner:
                 job = None
             if job is None:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):  # the poll interval passed: look again
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-                except TimeoutError:
-                    pass
                 continue
             await self.execute(job)
 

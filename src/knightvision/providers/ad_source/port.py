@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from knightvision.kit.errors import ProviderError
 from knightvision.providers.ad_source.urls import AdRef
 
 SOURCE_UNAVAILABLE = "source_unavailable"
@@ -31,18 +32,16 @@ SOURCE_CODES = frozenset(
 )
 
 
-class SourceError(Exception):
-    """Why an ad could not be fetched. ``message`` is safe to show a partner; ``detail`` is for logs."""
+class SourceError(ProviderError):
+    """Why an ad could not be fetched. ``message`` is safe to show a partner; ``detail`` is for
+    logs."""
 
     def __init__(
         self, code: str, message: str, retryable: bool = False, *, detail: str | None = None
     ) -> None:
         if code not in SOURCE_CODES:
             raise ValueError(f"unknown source error code {code!r}")
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retryable = retryable
+        super().__init__(code, message, retryable=retryable)
         self.detail = detail
 
     def __repr__(self) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from knightvision.kit.errors import ProviderError
+
 
 @dataclass(frozen=True)
 class ImagePart:
@@ -38,11 +40,8 @@ class ChatModel(Protocol):
         Raises LLMError."""
 
 
-class LLMError(Exception):
-    """A failed completion with a stable code (``llm_auth``, ``llm_timeout``, ``llm_malformed``, …)."""
+class LLMError(ProviderError):
+    """A failed completion with a stable code (``llm_auth``, ``llm_timeout``, ``llm_malformed``,
+    …)."""
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = retryable
+    code_in_text = True

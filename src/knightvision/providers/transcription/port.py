@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from knightvision.kit.errors import ProviderError
+
 #: A segment is low-confidence below either bound (Whisper's average token log-probability, or
 #: the mean probability of its words). Measured on piper speech with tiny.en: clear English
 #: scores about -0.3 / 0.9; non-English or reversed speech about -1.0 / 0.45.
@@ -89,15 +91,12 @@ class Transcriber(Protocol):
         """Transcribe the first audio track of a media file. Blocking; raises TranscriptionError."""
 
 
-class TranscriptionError(Exception):
-    """A failed transcription with a stable code (``transcription_auth``, ``transcription_rate_limited``,
-    ``transcription_upstream``, ``transcription_timeout``, ``transcription_media``, …)."""
+class TranscriptionError(ProviderError):
+    """A failed transcription with a stable code (``transcription_auth``,
+    ``transcription_rate_limited``, ``transcription_upstream``, ``transcription_timeout``,
+    ``transcription_media``, …)."""
 
-    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = retryable
+    code_in_text = True
 
 
 def segment_is_confident(avg_logprob: float | None, word_probabilities: list[float]) -> bool:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from knightvision.kit.errors import ProviderError
+
 
 @dataclass(frozen=True)
 class CharacterRef:
@@ -93,11 +95,5 @@ class CharacterRegistrar(Protocol):
         task id through ``run`` first, so a retried job polls instead of registering twice (D14)."""
 
 
-class GenerationError(Exception):
+class GenerationError(ProviderError):
     """An adapter's failure, with a stable code the job reports (``upstream_timeout``, …)."""
-
-    def __init__(self, code: str, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.retryable = retryable

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import av
 
+from knightvision.kit.errors import ProviderError
 from knightvision.media.probe import MediaInfo, probe, seconds
 
 # How far a delivered render may be from the requested duration before it is trimmed: the job
@@ -27,8 +28,11 @@ ASPECT_TOLERANCE = 0.005
 X264_OPTIONS = {"preset": "veryfast", "crf": "20"}
 
 
-class ShapeError(Exception):
+class ShapeError(ProviderError):
     """The source cannot become the requested shape by the declared transforms."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("render_unshapeable", message)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The analysis pipeline's providers, chosen by settings (D17, D18, D21)."""
+"""The engines the analysis pipeline runs on (ad fetcher, transcriber, chat model), chosen by
+settings (D17, D18, D21)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from knightvision.settings import Settings
 
 
 @dataclass(frozen=True)
-class AnalysisProviders:
+class AnalysisEngines:
     fetcher: AdMediaFetcher
     transcriber: Transcriber
     chat_model: ChatModel | None
@@ -23,7 +24,7 @@ class AnalysisProviders:
     allowed_hosts: Mapping[str, Platform] = field(default_factory=lambda: ALLOWED_HOSTS)
 
 
-def build_analysis_providers(settings: Settings) -> AnalysisProviders:
+def build_analysis_engines(settings: Settings) -> AnalysisEngines:
     # Imported here: the API process never loads yt-dlp, Whisper or OpenCV.
     from knightvision.providers.ad_source.ytdlp import YtDlpSource
     from knightvision.providers.llm.openai_compat import chat_model_from_settings
@@ -34,7 +35,7 @@ def build_analysis_providers(settings: Settings) -> AnalysisProviders:
         max_duration_s=settings.ad_max_duration_seconds,
         timeout_s=settings.ad_download_timeout_seconds,
     )
-    return AnalysisProviders(
+    return AnalysisEngines(
         fetcher=AdMediaFetcher(MediaCache(settings.ad_cache_root), source),
         transcriber=_transcriber(settings),
         chat_model=chat_model_from_settings(settings, vision=settings.llm_vision),

@@ -1,0 +1,43 @@
+"""The ``video.generate`` job's params: written at submit, read by the pipeline and the views."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NotRequired, TypedDict, cast
+
+
+class VideoCharacter(TypedDict):
+    """A character the video shows (D16), resolved at submit."""
+
+    id: int
+    name: str
+    adapter: str
+    reference_keys: list[str]  # its stills on our storage (what our renderer composites)
+    upstream_id: NotRequired[str]  # its registration with an upstream route
+    handle: NotRequired[str]
+
+
+class VideoCharacters(TypedDict):
+    """What a request's characters add to its params."""
+
+    characters: list[VideoCharacter]
+    render_prompt: str  # the prompt with each character named the way the route expects
+
+
+class VideoJobParams(TypedDict):
+    prompt: str
+    model: str
+    duration: int
+    aspect_ratio: str
+    resolution: str
+    width: int
+    height: int
+    adapter: str
+    upstream_model: str | None
+    characters: NotRequired[list[VideoCharacter]]
+    render_prompt: NotRequired[str]
+
+
+def video_params(stored: Mapping[str, Any]) -> VideoJobParams:
+    """A stored job's params, as ``VideoService.submit`` wrote them."""
+    return cast(VideoJobParams, stored)

@@ -1,0 +1,73 @@
+"""Render → verify → store: how a job delivers a video at exactly the shape asked for (D15).
+
+The render happens in scratch space; only a file of the requested size and duration reaches its
+permanent key, so a partner gets exactly the shape asked for, or nothing and a refund.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from knightvision.job.errors import JobFailure
+from knightvision.media.probe import MediaInfo, probe
+from knightvision.providers.storage.port import MediaStorage
+from knightvision.worker.context import JobContext
+
+DURATION_TOLERANCE = 0.1
+STORING_PROGRESS = 96
+
+# Writes the video to the path it is given; returns its provenance.
+Render = Callable[[Path], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class RequestedShape:
+    width: int
+    height: int
+    duration: int
+
+
+@dataclass(frozen=True)
+class StoredVideo:
+    info: MediaInfo
+    size_bytes: int
+    provenance: dict[str, Any]
+
+
+async def render_verify_store(
+    context: JobContext,
+    storage: MediaStorage,
+    render: Render,
+    *,
+    shape: RequestedShape,
+    key: str,
+    file_name: str,
+    storing_message: str,
+) -> StoredVideo:
+    with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
+        output = Path(scratch) / file_name
+        provenance = await render(output)
+        await context.report(message=storing_message, progress=STORING_PROGRESS)
+        info = await asyncio.to_thread(probe, output)
+        verify_shape(info, shape)
+        size = await asyncio.to_thread(storage.put_file, key, output)
+    return StoredVideo(info=info, size_bytes=size, provenance=provenance)
+
+
+def verify_shape(info: MediaInfo, shape: RequestedShape) -> None:
+    """A wrong shape is retryable: another render usually comes out right."""
+    if (info.width, info.height) != (shape.width, shape.height) or abs(
+        info.duration - shape.duration
+    ) > DURATION_TOLERANCE:
+        raise JobFailure(
+            "render_mismatch",
+            f"Rendered video is {info.width}x{info.height}, {info.duration:.2f} s; asked for "
+            f"{shape.width}x{shape.height}, {shape.duration} s",
+            retryable=True,
+            stage="verifying",
+        )
