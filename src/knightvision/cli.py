@@ -382,7 +382,7 @@ def worker(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Claim and run jobs in this process until SIGINT/SIGTERM."""
-    from knightvision.worker.process import run_worker_process
+    from knightvision.worker_process import run_worker_process
 
     settings = _settings(data_dir, database_url)
     run_worker_process(settings, slots)
