@@ -1,4 +1,5 @@
-"""OpenAI Videos API (direct Sora): ``POST /videos``, ``GET /videos/{id}``, ``GET /videos/{id}/content``.
+"""OpenAI Videos API (direct Sora): ``POST /videos``, ``GET /videos/{id}``,
+``GET /videos/{id}/content``.
 
 ``seconds`` is a string ("4".."20"), ``size`` a ``WxH`` string; a Video has ``status``
 queued / in_progress / completed / failed and ``progress`` 0-100. Polls honour the
