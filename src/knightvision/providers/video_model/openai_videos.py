@@ -16,6 +16,7 @@ most 2) and must say the character's name word for word in the prompt.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -135,10 +136,8 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
         state = self.task_state(body)
         hint = response.headers.get("openai-poll-after-ms")
         if hint:
-            try:
+            with contextlib.suppress(ValueError):  # an unreadable hint: the usual poll interval
                 state.poll_after = max(0.0, float(hint) / 1000.0)
-            except ValueError:
-                pass
         return state
 
     def task_state(self, body: dict[str, Any]) -> TaskState:
