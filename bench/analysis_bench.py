@@ -16,6 +16,7 @@ import resource
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ def main() -> None:
     timed("whisper tiny.en", transcriber.warm_up, loading)
     timed("OCR + face engines", metrics.warm_up, loading)
     print(
-        f"ad: {AD_SECONDS} s 720x1280 with voice-over and captions ({ad.stat().st_size // 1024} KiB)"
+        f"ad: {AD_SECONDS} s 720x1280 with voice-over and captions"
+        f" ({ad.stat().st_size // 1024} KiB)"
     )
     print("model loading (once per worker process, excluded below):")
     for label, (wall, cpu) in loading.items():
@@ -75,19 +77,20 @@ def main() -> None:
 
     for run in range(1, args.repeat + 1):
         split: dict[str, tuple[float, float]] = {}
+        # Each action binds this run's values; the report's inputs are built in its timed window.
         frames = timed(
-            "extracting_frames", lambda: extract_frames(ad, work / f"frames-{run}"), split
+            "extracting_frames", partial(extract_frames, ad, work / f"frames-{run}"), split
         )
-        transcript = timed("transcribing", lambda: transcriber.transcribe(ad), split)
+        transcript = timed("transcribing", partial(transcriber.transcribe, ad), split)
         measured = timed(
-            "analyzing: metrics", lambda: metrics.measure(ad, frames, transcript), split
+            "analyzing: metrics", partial(metrics.measure, ad, frames, transcript), split
         )
         breakdown = timed(
-            "analyzing: breakdown", lambda: build_breakdown(measured, transcript, frames), split
+            "analyzing: breakdown", partial(build_breakdown, measured, transcript, frames), split
         )
         timed(
             "analyzing: report",
-            lambda: write_report(
+            lambda transcript=transcript, measured=measured, breakdown=breakdown: write_report(
                 ReportInputs(
                     transcript=transcript.to_dict(), metrics=measured, breakdown=breakdown
                 ),
@@ -100,7 +103,8 @@ def main() -> None:
         for label, (wall, cpu) in split.items():
             print(f"  {label:<22} wall {wall:5.2f} s  cpu {cpu:5.2f} s  ({wall / total:4.0%})")
         print(
-            f"  {'total':<22} wall {total:5.2f} s  = {total / AD_SECONDS:.2f}x the ad's duration (target <= 0.50)"
+            f"  {'total':<22} wall {total:5.2f} s  = {total / AD_SECONDS:.2f}x the ad's duration"
+            " (target <= 0.50)"
         )
         print(f"  metrics split: {measured.get('timings')}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -108,7 +112,8 @@ def main() -> None:
         f"\npeak memory (RSS, whole process incl. rendering): {peak_mb:.0f} MB (target <= 1536 MB)"
     )
     print(
-        f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work skews wall times)"
+        f"load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        " (other work skews wall times)"
     )
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""API hot-path benchmark: ``GET /api/v1/partner/video-status/<id>`` and its 429 path vs bare Starlette.
+"""API hot-path benchmark: ``GET /api/v1/partner/video-status/<id>`` and its 429 path vs
+bare Starlette.
 
 Run from the repository root::
 
@@ -55,7 +56,9 @@ TARGETS = {"status/bare throughput": 0.40, "status/bare p99": 3.0, "429/bare thr
 
 
 def bare_app() -> Any:
-    """``uvicorn --factory api_bench:bare_app``: two plain JSON endpoints, bodies sized by env vars."""
+    """``uvicorn --factory api_bench:bare_app``: two plain JSON endpoints, bodies sized by
+    env vars.
+    """
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse
@@ -80,7 +83,7 @@ def bare_app() -> Any:
     )
 
 
-# Processes -----------------------------------------------------------------------------------------
+# Processes ----------------------------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -157,7 +160,8 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
         except httpx.HTTPError:
             time.sleep(0.2)
     sys.exit(
-        f"server at {url} not ready after {timeout:.0f}s; its log:\n{log.read_text(errors='replace')}"
+        f"server at {url} not ready after {timeout:.0f}s;"
+        f" its log:\n{log.read_text(errors='replace')}"
     )
 
 
@@ -172,7 +176,7 @@ def stop(proc: subprocess.Popen[bytes] | None) -> None:
         proc.wait()
 
 
-# Accounts and keys, through the library ------------------------------------------------------------
+# Accounts and keys, through the library -----------------------------------------------------------
 
 
 async def make_partner(data_dir: Path) -> dict[str, str]:
@@ -194,7 +198,7 @@ async def make_partner(data_dir: Path) -> dict[str, str]:
     return {"ok_key": account["api_key"], "limited_key": limited["api_key"]}
 
 
-# wrk -----------------------------------------------------------------------------------------------
+# wrk ----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -250,7 +254,7 @@ def wrk(
     return parse_wrk(done.stdout)
 
 
-# The benchmark -------------------------------------------------------------------------------------
+# The benchmark ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -335,8 +339,8 @@ def main() -> None:
         "--commits-per-second",
         type=float,
         default=0.0,
-        help="meanwhile commit this often to the server's database, as a busy worker's heartbeats do; "
-        "every commit empties the server's row cache (default 0: the cache's best case)",
+        help="meanwhile commit this often to the server's database, as a busy worker's heartbeats"
+        " do; every commit empties the server's row cache (default 0: the cache's best case)",
     )
     args = parser.parse_args()
 
@@ -400,11 +404,12 @@ def main() -> None:
         ]
         cores = os.cpu_count()
         print(
-            f"job {job_id} ({sample.json()['status']}); body bytes: status {status_bytes}, 429 {limited_bytes}, "
-            f"bare {bare_sizes[0]}/{bare_sizes[1]}"
+            f"job {job_id} ({sample.json()['status']}); body bytes: status {status_bytes},"
+            f" 429 {limited_bytes}, bare {bare_sizes[0]}/{bare_sizes[1]}"
         )
         print(
-            f"{cores} CPU cores; wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency; "
+            f"{cores} CPU cores;"
+            f" wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency; "
             + (
                 "servers pinned to CPU 0, wrk to CPU 1"
                 if args.pin
@@ -413,7 +418,8 @@ def main() -> None:
         )
         print(f"python {platform.python_version()}, {_versions()}")
         print(
-            f"load average at start: {_load()} (other processes on the machine skew absolute numbers)"
+            f"load average at start: {_load()}"
+            " (other processes on the machine skew absolute numbers)"
         )
 
         for target in targets:
@@ -429,8 +435,9 @@ def main() -> None:
                 run = wrk(target.url, target.headers, args, args.duration, wrk_cpu)
                 target.runs.append(run)
                 print(
-                    f"  round {round_no} {target.name:<20} {run.rps:>9.0f} req/s  p50 {run.p50_ms:7.2f} ms  "
-                    f"p99 {run.p99_ms:7.2f} ms  non-2xx {run.non_2xx}/{run.requests}  socket errors {run.socket_errors}",
+                    f"  round {round_no} {target.name:<20} {run.rps:>9.0f} req/s"
+                    f"  p50 {run.p50_ms:7.2f} ms  p99 {run.p99_ms:7.2f} ms"
+                    f"  non-2xx {run.non_2xx}/{run.requests}  socket errors {run.socket_errors}",
                     flush=True,
                 )
         commits.stop()

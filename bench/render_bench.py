@@ -84,7 +84,7 @@ def scene_images(width: int, height: int) -> list[tuple[np.ndarray, float]]:
     """Full-resolution Pillow scene images (background + caption), one per scene."""
     scenes = plan_scenes(SPEC.prompt, SPEC.duration, SPEC.fps)
     images = []
-    for scene, palette in zip(scenes, scene_palettes(scenes)):
+    for scene, palette in zip(scenes, scene_palettes(scenes), strict=True):
         image = draw_background(palette, (width, height)).convert("RGBA")
         caption = render_caption(scene.text, width, height)
         if caption is not None:
@@ -144,7 +144,8 @@ def run_moviepy(out_dir: Path) -> tuple[float, float, float]:
 def main() -> None:
     duration = SPEC.duration
     print(
-        f"cores: {os.cpu_count()}, video: {duration}s {SPEC.width}x{SPEC.height} @ {SPEC.fps} fps, voice-over"
+        f"cores: {os.cpu_count()}, video: {duration}s {SPEC.width}x{SPEC.height}"
+        f" @ {SPEC.fps} fps, voice-over"
     )
     print(f"load average before: {os.getloadavg()[0]:.2f} (wall times are only meaningful near 0)")
     with tempfile.TemporaryDirectory(prefix="kv-render-bench-") as tmp:
@@ -152,14 +153,16 @@ def main() -> None:
         cold, cold_cpu, warm, phases = run_ours(out)
         warm_median = statistics.median(warm)
         print(
-            f"ours     cold, voice load incl.:    {cold:6.2f} s  = {cold / duration:.2f}x duration (target <= 0.50)"
+            f"ours     cold, voice load incl.:    {cold:6.2f} s"
+            f"  = {cold / duration:.2f}x duration (target <= 0.50)"
         )
         print(
             f"         CPU {cold_cpu:.2f} s; phases: "
             + ", ".join(f"{k} {v:.2f}s" for k, v in phases.items())
         )
         print(
-            f"ours     warm, median of {len(warm)}: {warm_median:6.2f} s  = {warm_median / duration:.2f}x duration"
+            f"ours     warm, median of {len(warm)}: {warm_median:6.2f} s"
+            f"  = {warm_median / duration:.2f}x duration"
         )
         print(f"         -> {describe(out / 'ours.mp4')}")
         try:
@@ -168,7 +171,8 @@ def main() -> None:
             print("moviepy  not installed: see bench/README.md")
             return
         print(
-            f"moviepy  draw+speech+write: {total:6.2f} s  = {total / duration:.2f}x duration, CPU {mp_cpu:.2f} s"
+            f"moviepy  draw+speech+write: {total:6.2f} s"
+            f"  = {total / duration:.2f}x duration, CPU {mp_cpu:.2f} s"
         )
         print(f"moviepy  write_videofile alone:     {write:6.2f} s")
         print(f"         -> {describe(out / 'moviepy.mp4')}")

@@ -30,7 +30,8 @@ log = logging.getLogger("knightvision")
 
 
 def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
-    """The whole server. With ``run_workers`` and ``settings.workers > 0`` jobs run in-process (D19)."""
+    """The whole server. With ``run_workers`` and ``settings.workers > 0`` jobs run in-process
+    (D19)."""
     container = Container.build(settings)
 
     @asynccontextmanager

@@ -66,7 +66,8 @@ async def _demo(settings: Any, console: Console, keep_serving: bool) -> dict[str
         await asyncio.sleep(0.05)
     base = f"{settings.base_url}/api/v1/partner"
     console.print(
-        f"[bold]Knightvision[/] running at {settings.base_url} (data in {settings.resolved_data_dir})"
+        f"[bold]Knightvision[/] running at {settings.base_url}"
+        f" (data in {settings.resolved_data_dir})"
     )
     try:
         summary = await _make_video(base, key, console)
@@ -117,7 +118,8 @@ async def _make_video(base: str, key: str, console: Console) -> dict[str, Any]:
         if "job_id" not in submitted:
             raise OperatorError(f"the API refused the demo video: {submitted}")
         console.print(
-            f"  job {submitted['job_id']}: {submitted['credits_used']} credits used, {submitted['credits_remaining']} left"
+            f"  job {submitted['job_id']}: {submitted['credits_used']} credits used,"
+            f" {submitted['credits_remaining']} left"
         )
         status = await _follow(client, f"{base}/video-status/{submitted['job_id']}", console)
     if status["status"] != "complete":
@@ -184,8 +186,10 @@ def _print_next_steps(console: Console, summary: dict[str, Any], base: str, key:
         f'  curl "{base}/videos?limit=10" -H "Authorization: Bearer {key}"', soft_wrap=True
     )
     console.print(
-        f'  curl -X POST {base}/generate-video -H "Authorization: Bearer {key}" -H "Content-Type: application/json" '
-        '-d \'{"prompt": "A person walking through a futuristic city", "model": "local-storyboard", "duration": 5}\'',
+        f'  curl -X POST {base}/generate-video -H "Authorization: Bearer {key}"'
+        ' -H "Content-Type: application/json"'
+        ' -d \'{"prompt": "A person walking through a futuristic city",'
+        ' "model": "local-storyboard", "duration": 5}\'',
         soft_wrap=True,
     )
     console.print(f"  curl -O {summary['video_url']}", soft_wrap=True)

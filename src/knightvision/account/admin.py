@@ -76,7 +76,8 @@ async def key_limits(
     updates: dict[str, int | None] | None = None,
     clear: bool = False,
 ) -> dict[str, Any]:
-    """Show, set (``None`` removes one) or clear a key's per-endpoint overrides (requests per minute)."""
+    """Show, set (``None`` removes one) or clear a key's per-endpoint overrides
+    (requests per minute)."""
     unknown = sorted(set(updates or {}) - set(DEFAULT_RATE_LIMITS))
     if unknown:
         raise OperatorError(
@@ -101,7 +102,8 @@ async def key_limits(
 async def change_credits(
     engine: AsyncEngine, account: str, amount: int, reason: str, *, kind: str
 ) -> dict[str, Any]:
-    """``kind`` is ``grant`` (credits add, positive) or ``adjustment`` (either sign, with a reason)."""
+    """``kind`` is ``grant`` (credits add, positive)
+    or ``adjustment`` (either sign, with a reason)."""
     if kind == "grant" and amount <= 0:
         raise OperatorError("credits to add must be positive")
     if kind == "adjustment" and (amount == 0 or not reason.strip()):
@@ -115,7 +117,8 @@ async def change_credits(
             adjusted = await ledger.adjust(conn, account_id, amount, reason, now)
             if adjusted is None:
                 raise OperatorError(
-                    f"the balance is {await ledger.balance(conn, account_id)}; it cannot go below zero"
+                    f"the balance is {await ledger.balance(conn, account_id)};"
+                    " it cannot go below zero"
                 )
             balance = adjusted
     return {"account": account, "credits": balance, "change": amount, "reason": reason}

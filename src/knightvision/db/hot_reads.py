@@ -78,7 +78,8 @@ def _positional_binds(compiled: Any, dialect: Dialect) -> Any:
 
 
 def _row_builder(statement: Select[Any], dialect: Dialect) -> Any:
-    """A driver row -> a named tuple of the columns' Python values (their result processors applied)."""
+    """A driver row -> a named tuple of the columns' Python values
+    (their result processors applied)."""
     columns = list(statement.selected_columns)
     row_type = namedtuple("Row", [column.key for column in columns])  # type: ignore[misc]
     processed = tuple(

@@ -57,5 +57,6 @@ def prepare_schema(async_url: str) -> None:
         from knightvision.errors import OperatorError
 
         raise OperatorError(
-            f"database schema is at {current or 'nothing'}, this build needs {head}: run `knightvision db upgrade`"
+            f"database schema is at {current or 'nothing'}, this build needs {head}:"
+            " run `knightvision db upgrade`"
         )

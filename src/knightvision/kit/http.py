@@ -9,7 +9,8 @@ import httpx
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
-    """``retry-after-ms`` (OpenAI), ``Retry-After`` seconds or HTTP date; None when absent or unreadable."""
+    """``retry-after-ms`` (OpenAI), ``Retry-After`` seconds or HTTP date;
+    None when absent or unreadable."""
     millis = headers.get("retry-after-ms")
     if millis:
         try:

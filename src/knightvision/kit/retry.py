@@ -1,4 +1,5 @@
-"""Bounded retries of one blocking call: by attempts, by a deadline, and by how long a server asks us to wait."""
+"""Bounded retries of one blocking call: by attempts, by a deadline, and by how long a server
+asks us to wait."""
 
 from __future__ import annotations
 

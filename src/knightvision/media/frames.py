@@ -17,8 +17,8 @@ A cut's time is the start of the new shot in seconds (for a dissolve: its middle
 keyframe per shot (the candidate nearest mid-shot, kind ``shot``) plus a regular sample every
 ``sample_interval`` seconds (kind ``sample``; the interval grows so at most ``max_samples`` are
 written). Frames within 0.3 s of a dissolve's centre are skipped (a sample moves to the next clear
-candidate in its interval), since they show two shots blended. The result is a :class:`FrameSet`, plain data that round-trips through JSON so the job
-can checkpoint it.
+candidate in its interval), since they show two shots blended. The result is a
+:class:`FrameSet`, plain data that round-trips through JSON so the job can checkpoint it.
 """
 
 from __future__ import annotations
@@ -335,7 +335,8 @@ def content_score(before: np.ndarray, after: np.ndarray) -> float:
 
 
 def _gradual_runs(scores: list[float], frames: list[int], rate: float) -> list[tuple[int, int]]:
-    """Frame ranges ``(first changed frame, last frame)`` of gradual transitions (see module doc)."""
+    """Frame ranges ``(first changed frame, last frame)`` of gradual transitions
+    (see module doc)."""
     values = np.asarray(scores, dtype=np.float64)
     context = max(2, round(GRADUAL_CONTEXT_S * rate))
     longest = max(1, round(GRADUAL_MAX_S * rate))

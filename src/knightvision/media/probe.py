@@ -1,4 +1,5 @@
-"""What a media file really is, read with PyAV (FFmpeg's demuxers), not trusted from its producer."""
+"""What a media file really is, read with PyAV (FFmpeg's demuxers),
+not trusted from its producer."""
 
 from __future__ import annotations
 

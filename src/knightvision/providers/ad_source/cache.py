@@ -1,4 +1,5 @@
-"""Downloaded ad media, kept by content and found by canonical key, so re-analysis never downloads twice (D17).
+"""Downloaded ad media, kept by content and found by canonical key, so re-analysis never
+downloads twice (D17).
 
 Layout under ``root``::
 
@@ -72,7 +73,8 @@ class MediaCache:
         return _cached(canonical_key, blob, entry)
 
     def put(self, canonical_key: str, file: Path, meta: MediaMeta) -> CachedMedia:
-        """Store ``file`` (copied) under ``canonical_key``. Same key and same bytes again changes nothing."""
+        """Store ``file`` (copied) under ``canonical_key``. Same key and same bytes again
+        changes nothing."""
         entry_path = self._entry_path(canonical_key)
         sha256, size = _digest(file)
         existing = self.get(canonical_key)
@@ -97,8 +99,8 @@ class MediaCache:
         if isinstance(ref_or_key, AdRef):
             if ref_or_key.canonical_key is None:
                 raise ImportRefused(
-                    "This URL does not name an ad or post (short links and other page shapes cannot be imported); "
-                    "use the ad's full URL or its numeric Ad Library id."
+                    "This URL does not name an ad or post (short links and other page shapes"
+                    " cannot be imported); use the ad's full URL or its numeric Ad Library id."
                 )
             key, source_url = ref_or_key.canonical_key, ref_or_key.url
         else:

@@ -80,7 +80,8 @@ def _error(code: str, detail: str) -> SourceError:
 
 
 def _chain(exc: BaseException | None) -> Iterator[BaseException]:
-    """The exception and everything it wraps: ``exc_info``, ``cause``, ``__cause__``, ``__context__``."""
+    """The exception and everything it wraps: ``exc_info``, ``cause``, ``__cause__``,
+    ``__context__``."""
     seen: set[int] = set()
     pending = [exc]
     while pending:

@@ -1,4 +1,5 @@
-"""Is this file really a playable video? Read with PyAV, never trusted from the site or the operator."""
+"""Is this file really a playable video? Read with PyAV, never trusted from the site
+or the operator."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ class NotAVideo(ValueError):
 
 
 def check_video(path: Path) -> VideoFacts:
-    """Open ``path``, decode its first video frame, and report its duration; raises ``NotAVideo``."""
+    """Open ``path``, decode its first video frame, and report its duration;
+    raises ``NotAVideo``."""
     import av  # here, so that validating URLs in the API process does not load FFmpeg
 
     try:

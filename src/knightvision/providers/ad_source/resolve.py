@@ -22,13 +22,15 @@ from knightvision.providers.ad_source.port import (
 from knightvision.providers.ad_source.urls import AdRef, InvalidAdUrl, Platform, parse_ad_url
 
 MAX_HOPS = 5
-# The crawler user agent the platforms answer with a plain redirect (yt-dlp's TikTok VM extractor uses it too).
+# The crawler user agent the platforms answer with a plain redirect (yt-dlp's TikTok VM
+# extractor uses it too).
 USER_AGENT = "facebookexternalhit/1.1"
 _LOGIN_PATHS = ("/login", "/accounts/login", "/checkpoint")
 
 
 def resolve_short_link(ref: AdRef, hosts: Mapping[str, Platform], timeout_s: float) -> AdRef:
-    """Follow redirects from ``ref.url`` until a keyed URL; raises ``SourceError`` when there is none."""
+    """Follow redirects from ``ref.url`` until a keyed URL;
+    raises ``SourceError`` when there is none."""
     if ref.canonical_key is not None:
         return ref
     url = ref.url

@@ -61,7 +61,8 @@ MAX_SOCKET_TIMEOUT_S = 30.0
 
 
 class _Abort(DownloadCancelled):  # type: ignore[misc]  # yt-dlp ships no types
-    """Raised from a progress hook to stop a download; yt-dlp lets DownloadCancelled through untouched."""
+    """Raised from a progress hook to stop a download;
+    yt-dlp lets DownloadCancelled through untouched."""
 
     def __init__(self, error: SourceError) -> None:
         super().__init__(error.message)
@@ -86,7 +87,8 @@ class _Capture:
 
 
 class YtDlpSource:
-    """``AdSource`` over yt-dlp. Blocking; one instance may serve many threads (state is per fetch)."""
+    """``AdSource`` over yt-dlp. Blocking; one instance may serve many threads
+    (state is per fetch)."""
 
     def __init__(
         self,
@@ -218,7 +220,8 @@ class YtDlpSource:
             raise _too_large(f"{size} bytes > {self.max_bytes}")
 
     def _private_cookies(self, work: Path) -> Path | None:
-        """A copy of the cookie file: yt-dlp writes cookies back on close, and jobs run in parallel."""
+        """A copy of the cookie file: yt-dlp writes cookies back on close,
+        and jobs run in parallel."""
         if self.cookies_file is None:
             return None
         copy = work / "cookies.txt"
@@ -267,7 +270,8 @@ class YtDlpSource:
 
 
 def _format_spec(max_bytes: int) -> str:
-    """One file with sound and picture, MP4 over plain HTTP(S) first, nothing known to be over the cap.
+    """One file with sound and picture, MP4 over plain HTTP(S) first, nothing known to be over
+    the cap.
 
     There is no ffmpeg to merge separate streams, so video-only is the fallback, and ``b*`` last
     lets an audio-only ad be selected, so that we can say "not a video" rather than "no format".

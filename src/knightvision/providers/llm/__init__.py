@@ -1,1 +1,2 @@
-"""Chat language models behind one port: any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp)."""
+"""Chat language models behind one port: any OpenAI-compatible server
+(OpenAI, vLLM, Ollama, llama.cpp)."""

@@ -184,7 +184,8 @@ def _reply_text(response: httpx.Response) -> str:
 
 
 def chat_model_from_settings(settings: Any, *, vision: bool = False) -> OpenAICompatChat | None:
-    """The configured model (``KNIGHTVISION_LLM_*``), or None: then the deterministic engine writes (D18)."""
+    """The configured model (``KNIGHTVISION_LLM_*``), or None: then the deterministic engine
+    writes (D18)."""
     base_url = getattr(settings, "llm_base_url", None)
     model = getattr(settings, "llm_model", None)
     if not base_url or not model:

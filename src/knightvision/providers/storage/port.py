@@ -1,4 +1,5 @@
-"""The storage port: permanent homes for finished media, addressed by key (``videos/<job_id>.mp4``)."""
+"""The storage port: permanent homes for finished media, addressed by key
+(``videos/<job_id>.mp4``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Protocol
 
 class MediaStorage(Protocol):
     def put_file(self, key: str, source: Path) -> int:
-        """Store ``source`` under ``key`` atomically (readers never see half a file); returns its size."""
+        """Store ``source`` under ``key`` atomically (readers never see half a file);
+        returns its size."""
 
     def local_path(self, key: str) -> Path | None:
         """A path on this host to serve ``key`` from, or None when it is not stored."""

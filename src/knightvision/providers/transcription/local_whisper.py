@@ -52,9 +52,8 @@ def default_model_dir() -> Path:
 @dataclass(frozen=True)
 class LocalWhisperConfig:
     model_dir: Path | None = None  # None: the bundled tiny.en
-    name: str | None = (
-        None  # label in ``engine``; default: "tiny.en" for the bundled model, else the directory name
-    )
+    # label in ``engine``; default: "tiny.en" for the bundled model, else the directory name
+    name: str | None = None
     compute_type: str = "int8"
     cpu_threads: int = 0  # 0: all cores, at most 4
     beam_size: int = 5

@@ -1,4 +1,5 @@
-"""Where speech is, measured with the Silero VAD model bundled in faster-whisper (local, no download).
+"""Where speech is, measured with the Silero VAD model bundled in faster-whisper
+(local, no download).
 
 Whisper's own timestamps are good for words in the middle of speech but often put the first word
 of a phrase a few hundred milliseconds early; voice activity detection with a small pad finds the
@@ -34,7 +35,8 @@ def speech_spans(audio: np.ndarray) -> list[dict[str, float]]:
 
 
 def align_words(words: list[dict[str, Any]], spans: list[dict[str, float]]) -> list[dict[str, Any]]:
-    """Move a word's start forward onto the speech span it overlaps most, when it starts before it."""
+    """Move a word's start forward onto the speech span it overlaps most,
+    when it starts before it."""
     if not spans:
         return words
     aligned = []

@@ -4,8 +4,8 @@ The contract's catalogue is EvoLink's, parameter for parameter: ``sora-2`` 10/15
 ``sora-2-pro`` 15/25 s with ``quality`` forced by duration (15 -> high, 25 -> standard),
 ``kling-v3-text-to-video`` / ``kling-o3-text-to-video`` 3-15 s at 720p/1080p. Errors arrive as
 HTTP non-2xx with ``{"error": {"code": int|str, "message", "type"}}``; a failed task carries
-``error.code`` as a string business code. We send an ``Idempotency-Key`` (a UUID derived from our job id),
-so a create repeated after a crash replays the same task instead of rendering twice (D14).
+``error.code`` as a string business code. We send an ``Idempotency-Key`` (a UUID derived from our
+job id), so a create repeated after a crash replays the same task instead of rendering twice (D14).
 Result links live 24 h; we copy the file at once.
 
 Characters (D16): ``sora-character`` (beta) extracts one from a fetchable ``video_url`` (our public
@@ -188,9 +188,10 @@ class EvoLinkAdapter(ApiKeyAdapter):
             return GenerationError(UPSTREAM_REJECTED, f"{self.name} rejected the request ({text})")
         if code in TASK_FINAL:
             return GenerationError(UPSTREAM_FAILED, f"{self.name} task failed ({text})")
-        # service_error, generation_timeout, resource_exhausted, quota_exceeded, service_unavailable,
-        # request_cancelled, resource_not_found, unknown_error, channel_*: failed tasks are not
-        # charged, so a fresh submission on the next attempt is the right retry.
+        # service_error, generation_timeout, resource_exhausted, quota_exceeded,
+        # service_unavailable, request_cancelled, resource_not_found, unknown_error,
+        # channel_*: failed tasks are not charged, so a fresh submission on the next attempt is
+        # the right retry.
         return GenerationError(
             UPSTREAM_FAILED, f"{self.name} task {status} ({text})", retryable=True
         )

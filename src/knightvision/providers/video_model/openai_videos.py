@@ -1,4 +1,5 @@
-"""OpenAI Videos API (direct Sora): ``POST /videos``, ``GET /videos/{id}``, ``GET /videos/{id}/content``.
+"""OpenAI Videos API (direct Sora): ``POST /videos``, ``GET /videos/{id}``,
+``GET /videos/{id}/content``.
 
 ``seconds`` is a string ("4".."20"), ``size`` a ``WxH`` string; a Video has ``status``
 queued / in_progress / completed / failed and ``progress`` 0-100. Polls honour the
@@ -15,6 +16,7 @@ most 2) and must say the character's name word for word in the prompt.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -134,10 +136,8 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
         state = self.task_state(body)
         hint = response.headers.get("openai-poll-after-ms")
         if hint:
-            try:
+            with contextlib.suppress(ValueError):  # an unreadable hint: the usual poll interval
                 state.poll_after = max(0.0, float(hint) / 1000.0)
-            except ValueError:
-                pass
         return state
 
     def task_state(self, body: dict[str, Any]) -> TaskState:

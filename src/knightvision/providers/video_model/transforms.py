@@ -107,7 +107,7 @@ def conform(src: Path, dst: Path, *, width: int, height: int, duration: float) -
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
 
 
 def _reencode(

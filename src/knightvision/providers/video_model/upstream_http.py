@@ -156,7 +156,8 @@ def error_for_status(
 def error_for_response(
     provider: str, response: httpx.Response, detail: str = "", *, status: int | None = None
 ) -> GenerationError:
-    """``error_for_status`` for an answer, honouring its Retry-After; ``status`` stands in for a body code."""
+    """``error_for_status`` for an answer, honouring its Retry-After;
+    ``status`` stands in for a body code."""
     status = response.status_code if status is None else status
     return error_for_status(
         provider, status, detail, retry_after=retry_after_seconds(response.headers)
@@ -164,7 +165,8 @@ def error_for_response(
 
 
 def error_parts(answer: Any, fallback: str = "") -> tuple[str, str]:
-    """``code`` and short ``message`` of the ``{"error": {"code", "message"}}`` object in an answer."""
+    """``code`` and short ``message`` of the ``{"error": {"code", "message"}}`` object
+    in an answer."""
     found = answer.get("error") if isinstance(answer, dict) else None
     error: dict[str, Any] = found if isinstance(found, dict) else {}
     return str(error.get("code") or ""), body_text(error.get("message") or fallback)
@@ -180,7 +182,8 @@ def response_error_parts(response: httpx.Response) -> tuple[str, str]:
 
 
 def required_text(provider: str, answer: Any, field: str, missing: str) -> str:
-    """A non-empty string field of an answer object, or ``upstream_malformed`` saying what is ``missing``."""
+    """A non-empty string field of an answer object,
+    or ``upstream_malformed`` saying what is ``missing``."""
     value = answer.get(field) if isinstance(answer, dict) else None
     if not isinstance(value, str) or not value:
         raise malformed(provider, missing)
@@ -241,7 +244,8 @@ class UpstreamHttp:
     def json_or_error(
         self, response: httpx.Response, error_for: Callable[[httpx.Response], GenerationError]
     ) -> Any:
-        """The JSON of a 2xx answer; any other status raises the error ``error_for`` reads from it."""
+        """The JSON of a 2xx answer;
+        any other status raises the error ``error_for`` reads from it."""
         if response.status_code >= 300:
             raise error_for(response)
         return self.json(response)
@@ -255,7 +259,8 @@ class UpstreamHttp:
         max_bytes: int,
         params: dict[str, str] | None = None,
     ) -> int:
-        """Stream ``url`` to ``path``. 403/404/410 raise LinkExpired; other failures map as usual."""
+        """Stream ``url`` to ``path``. 403/404/410 raise LinkExpired;
+        other failures map as usual."""
         with _unavailable_on_transport_error(
             lambda kind: f"downloading from {self.provider} timed out",
             lambda kind: f"downloading from {self.provider} failed ({kind})",

@@ -141,7 +141,8 @@ class UpstreamTaskAdapter(ABC):
         if plan is None:
             raise GenerationError(
                 GENERATION_UNAVAILABLE,
-                f"{self.name} {model} cannot render {spec.duration} s {spec.aspect_ratio} {spec.resolution}",
+                f"{self.name} {model} cannot render"
+                f" {spec.duration} s {spec.aspect_ratio} {spec.resolution}",
             )
         return model, plan
 
@@ -393,7 +394,8 @@ class UpstreamTaskAdapter(ABC):
         ):
             raise GenerationError(
                 UPSTREAM_FAILED,
-                f"{self.name} delivered {delivered.width}x{delivered.height}, not the {plan.aspect_ratio} frame asked for",
+                f"{self.name} delivered {delivered.width}x{delivered.height},"
+                f" not the {plan.aspect_ratio} frame asked for",
             )
         try:
             return conform(
