@@ -1,7 +1,7 @@
 """Writing the report: the prose half of an ad analysis, from its measured inputs.
 
 Read top-down: ``document`` (what goes in and comes out), ``port`` (the :class:`Writer` that
-writes it), then the two writers behind the port, ``deterministic`` and ``llm_writer``.
+writes it), then the two writers behind the port, ``deterministic`` and ``llm``.
 ``analysis.report`` chooses between them and assembles the result.
 """
 

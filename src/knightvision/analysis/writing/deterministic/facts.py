@@ -15,7 +15,7 @@ from typing import Any
 from knightvision.analysis.writing.document import ReportInputs
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-OFFER = re.compile(
+OFFER = re.compile(  # a line that states an offer: a price, a discount, a code, a free trial…
     r"\d+\s?%|[$€£]\s?\d|"
     r"\b(free|off|discount|save|sale|deal|limited|code|shipping|trial|offer|today only)\b",
     re.IGNORECASE,
