@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from knightvision.analysis import deterministic
-from knightvision.analysis.llm_writer import parse_reply
-from knightvision.analysis.report import Report, ReportInputs, write_report
+from knightvision.analysis.report import write_report
+from knightvision.analysis.writing import deterministic
+from knightvision.analysis.writing.document import Report, ReportInputs
+from knightvision.analysis.writing.llm import parse_reply
 from knightvision.providers.llm.openai_compat import OpenAICompatChat, OpenAICompatConfig
 from tests.analysis.test_report import assert_well_formed, fast_cut_ad, slow_silent_ad
 from tests.fakes.openai_chat import FakeOpenAIChat, Reply, completion, error_body
@@ -67,12 +68,14 @@ def beat(
 
 def good_reply(**changes: Any) -> dict[str, Any]:
     reply = {
-        "summary": "A 22.4 s vertical TikTok ad for GlowWash shampoo that opens on greasy hair and closes on 50% off.",
+        "summary": "A 22.4 s vertical TikTok ad for GlowWash shampoo that opens on greasy hair and "
+        "closes on 50% off.",
         "analysis": "Hook: first cut at 1.2 s, inside the 2 s benchmark (measured)\n"
         "Speech: 152 wpm, within the 130-170 wpm range (measured)\n"
         "Audio: -15.2 LUFS, close to the -14 LUFS target (opinion)\n"
         "Pacing: 11 shots keep it moving (opinion)",
-        "ugc_script": "UGC-style vertical video, 20 seconds. 0-3 s: a creator asks 'Tired of greasy hair by noon?' "
+        "ugc_script": "UGC-style vertical video, 20 seconds. 0-3 s: a creator asks 'Tired of "
+        "greasy hair by noon?' "
         "3-17 s: shows GlowWash in use. 17-20 s: says 'Tap shop now'.",
         "ugc_script_beats": [
             beat("hook", 0, 3, "Tired of greasy hair by noon?", "Greasy by noon?"),
@@ -206,7 +209,8 @@ def test_wrong_schema_falls_back_part_by_part(server: FakeOpenAIChat, ad: Report
         ),
         (
             {
-                "summary": "This 45-second ad for GlowWash walks through greasy hair and ends on an offer."
+                "summary": "This 45-second ad for GlowWash walks through greasy hair and ends on "
+                "an offer."
             },
             "summary",
             "says the ad is 45 s long; measured 22.4 s",
@@ -273,7 +277,8 @@ def test_speech_claims_about_an_ad_without_speech_are_rejected(server: FakeOpenA
     server.script(
         reply_with(
             good_reply(
-                summary="A 40-second landscape Facebook ad for Oakline handmade oak desks, told in on-screen text.",
+                summary="A 40-second landscape Facebook ad for Oakline handmade oak desks, told in "
+                "on-screen text.",
                 analysis="Speech: 150 wpm (measured)\nHook: first cut at 9.5 s (measured)",
             )
         )
@@ -281,7 +286,8 @@ def test_speech_claims_about_an_ad_without_speech_are_rejected(server: FakeOpenA
     report = write_report(silent, chat(server))
     assert report.engine["summary"] == LLM
     assert report.engine["analysis"] == (
-        "deterministic-v1 (llm output invalid: states a speaking rate (150 wpm) but no speech rate was measured)"
+        "deterministic-v1 (llm output invalid: states a speaking rate (150 wpm) but no speech rate "
+        "was measured)"
     )
 
 

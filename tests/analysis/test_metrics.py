@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from knightvision.analysis.metrics import (
-    _aspect,
-    _text_spans,
     audio_levels,
     decode_audio,
     find_call_to_action,
     measure,
 )
+from knightvision.analysis.metrics.measure import aspect_facts
+from knightvision.analysis.metrics.text import text_spans
 from knightvision.media.frames import extract_frames
 from knightvision.providers.transcription.port import Transcript
 from tests.media import clips
@@ -132,7 +132,8 @@ def test_tone_loudness_and_half_silence(
     face_metrics: tuple[clips.FaceClip, dict[str, Any]],
 ) -> None:
     _, m = face_metrics
-    # 997 Hz sine at amplitude 0.1 (mono): 20*log10(0.1) - 3.01 = -23.0 LUFS; the silent half is gated out
+    # 997 Hz sine at amplitude 0.1 (mono): 20*log10(0.1) - 3.01 = -23.0 LUFS; the silent half is
+    # gated out
     assert m["loudness_lufs"] == pytest.approx(-23.0, abs=0.5)
     assert m["silence_ratio"] == pytest.approx(0.5, abs=0.05)
     assert m["speech_start_s"] is None and m["word_count"] == 0 and m["words_per_minute"] is None
@@ -191,7 +192,7 @@ def test_video_without_audio(tmp_path: Path) -> None:
     ],
 )
 def test_aspect_ratio(size: tuple[int, int], nearest: str, exact: str) -> None:
-    facts = _aspect(*size)
+    facts = aspect_facts(*size)
     assert (facts["aspect_ratio"], facts["aspect_ratio_exact"]) == (nearest, exact)
 
 
@@ -274,7 +275,7 @@ def test_text_spans_merge_near_identical_readings_and_snap_to_cuts() -> None:
         ["Shop now", "www.example.com"],
         [],
     ]
-    spans = _text_spans(times, readings, cuts=[2.6], duration=6.0)
+    spans = text_spans(times, readings, cuts=[2.6], duration=6.0)
     assert spans == [
         {"start_s": 0.0, "end_s": 2.6, "text": "Big SALE today"},
         {"start_s": 2.6, "end_s": 4.5, "text": "Shop now"},

@@ -1,4 +1,5 @@
-"""The deterministic engine (D18) on hand-built ads: specific, traceable, labelled, never invented."""
+"""The deterministic engine (D18) on hand-built ads: specific, traceable, labelled, never
+invented."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from knightvision.analysis import deterministic
-from knightvision.analysis.report import (
+from knightvision.analysis.report import write_report
+from knightvision.analysis.writing import deterministic
+from knightvision.analysis.writing.document import (
     BEAT_KINDS,
     UGC_SCRIPT_MAX_CHARS,
     Report,
     ReportInputs,
-    write_report,
 )
 
 # --- hand-built ads (also used by test_llm_writer) ------------------------------------------
@@ -108,7 +109,8 @@ def fast_cut_ad() -> ReportInputs:
 
 
 def slow_silent_ad() -> ReportInputs:
-    """A 40 s landscape Facebook ad with music but no speech, one long shot, text-only message, early CTA."""
+    """A 40 s landscape Facebook ad with music but no speech, one long shot, text-only message,
+    early CTA."""
     transcript = {
         "text": "",
         "language": None,
@@ -169,7 +171,8 @@ def slow_silent_ad() -> ReportInputs:
 
 
 def untranscribable_ad() -> ReportInputs:
-    """Speech the configured model cannot transcribe: whatever text it produced must never surface."""
+    """Speech the configured model cannot transcribe: whatever text it produced must never
+    surface."""
     base = fast_cut_ad()
     transcript = {
         **base.transcript,
@@ -268,8 +271,8 @@ def test_fast_cut_ad_quotes_its_measured_numbers() -> None:
     ):
         assert fact in analysis, fact
     assert (
-        "Hook: first cut at 1.2 s keeps the opening moving (short-form ads usually cut within 2 s) (opinion)"
-        in (analysis)
+        "Hook: first cut at 1.2 s keeps the opening moving (short-form ads usually cut within 2 s) "
+        "(opinion)" in (analysis)
     )
     assert "lands in the final quarter" in analysis
     assert "TikTok" in analysis and "fills" in analysis
@@ -333,8 +336,8 @@ def test_slow_ad_without_speech_says_nothing_about_speech_it_does_not_have() -> 
     assert "audio without speech" in report.summary
     assert "average shot of 10.0 s is slow" in report.analysis
     assert (
-        "first cut at 9.5 s; short-form ads usually cut within 2 s — consider an earlier cut (opinion)"
-        in (report.analysis)
+        "first cut at 9.5 s; short-form ads usually cut within 2 s — consider an earlier cut "
+        "(opinion)" in (report.analysis)
     )
     assert "landscape 16:9" in report.analysis and "Facebook" in report.analysis
     assert "7.5 dB quieter than the -14 LUFS target" in report.analysis
@@ -454,7 +457,10 @@ def test_very_short_ad_and_a_silent_textless_one() -> None:
 
 
 def test_a_long_wordy_ad_still_gives_a_postable_script() -> None:
-    sentence = "This incredibly long sentence keeps going about the product and all of its many features and benefits"
+    sentence = (
+        "This incredibly long sentence keeps going about the product "
+        "and all of its many features and benefits"
+    )
     inputs = fast_cut_ad()
     long = ReportInputs(
         _transcript([(i * 2.0, i * 2.0 + 2, f"{sentence} number {i}.") for i in range(40)]),

@@ -53,7 +53,7 @@ def build_breakdown(
     scenes = []
     for index in range(len(bounds) - 1):
         start, end = bounds[index], bounds[index + 1]
-        scene = {
+        scene: dict[str, Any] = {
             "index": index,
             "start_s": round(start, 3),
             "end_s": round(end, 3),

@@ -1,0 +1,21 @@
+"""Measured facts about an ad (D18 ``metrics``): what the media is, not what a model thinks of it.
+
+:func:`measure` combines the frames stage (cuts, sampled frame times), the transcript, and its own
+passes over the file, one module each:
+
+* ``frames``: the sampled frames, decoded again once and scaled for OCR;
+* ``text``: on-screen text, read on those frames and followed across them as timed spans;
+* ``faces``: the share of sampled frames with a face;
+* ``audio``: integrated loudness and the silence ratio;
+* ``speech``: when speech starts, how many words, how fast;
+* ``cta``: the call to action, in the transcript and the on-screen text.
+
+``engines`` loads the OCR and face engines once per process; ``warm_up`` loads them ahead of use.
+"""
+
+from knightvision.analysis.metrics.audio import audio_levels, decode_audio
+from knightvision.analysis.metrics.cta import find_call_to_action
+from knightvision.analysis.metrics.engines import warm_up
+from knightvision.analysis.metrics.measure import measure
+
+__all__ = ["audio_levels", "decode_audio", "find_call_to_action", "measure", "warm_up"]

@@ -1,0 +1,126 @@
+"""``measure``: every D18 measured fact about an ad, one step after the other, timed."""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from knightvision.analysis.metrics.audio import audio_facts
+from knightvision.analysis.metrics.cta import find_call_to_action
+from knightvision.analysis.metrics.faces import has_face
+from knightvision.analysis.metrics.frames import decode_at
+from knightvision.analysis.metrics.speech import speech_facts
+from knightvision.analysis.metrics.text import read_text, text_spans
+from knightvision.media.frames import FrameSet
+from knightvision.media.probe import probe
+from knightvision.providers.transcription.port import Transcript
+
+ASPECT_RATIOS = {"9:16": 9 / 16, "16:9": 16 / 9, "1:1": 1.0, "4:5": 4 / 5}
+
+
+def measure(
+    video: Path, frames: FrameSet | dict[str, Any], transcript: Transcript | dict[str, Any]
+) -> dict[str, Any]:
+    """All D18 measured facts for ``video``; how each is measured is told in its step's module.
+
+    ``timings`` reports the seconds spent per sub-step.
+    """
+    started = time.perf_counter()
+    frames = frames if isinstance(frames, FrameSet) else FrameSet.from_dict(frames)
+    transcript = (
+        transcript if isinstance(transcript, Transcript) else Transcript.from_dict(transcript)
+    )
+    video = Path(video)
+    timings: dict[str, float] = {}
+
+    info = probe(video)
+    duration = frames.duration_s or info.duration
+    width, height = (frames.width, frames.height) if frames.width else (info.width, info.height)
+    timings["probe_s"] = time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-audio") as pool:
+        audio_future = pool.submit(audio_facts, video) if info.has_audio else None
+        step = time.perf_counter()
+        times = sorted({f["time_s"] for f in frames.frames})
+        images = decode_at(video, times, frames.rotation)
+        timings["decode_frames_s"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        readings = read_text(images)
+        on_screen_text = text_spans(times, readings, frames.cuts, duration)
+        timings["ocr_s"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        face_times = [
+            t
+            for t, image in zip(times, images, strict=True)
+            if image is not None and has_face(image)
+        ]
+        timings["faces_s"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        audio: dict[str, Any] = (
+            audio_future.result()
+            if audio_future
+            else {"loudness_lufs": None, "silence_ratio": None, "seconds": 0.0}
+        )
+        timings["audio_wait_s"] = time.perf_counter() - step
+    timings["audio_s"] = audio.pop("seconds")
+
+    step = time.perf_counter()
+    cuts = [round(c, 3) for c in frames.cuts]
+    shot_count = len(cuts) + 1
+    speech = speech_facts(transcript)
+    cta = find_call_to_action(transcript, on_screen_text, duration)
+    timings["speech_cta_s"] = time.perf_counter() - step
+    timings["total_s"] = time.perf_counter() - started
+
+    sampled = [t for t, image in zip(times, images, strict=True) if image is not None]
+    return {
+        "duration_s": round(duration, 3),
+        "size_bytes": info.size_bytes,
+        "width": width,
+        "height": height,
+        **aspect_facts(width, height),
+        "fps": round(frames.fps or info.fps, 3),
+        "has_audio": info.has_audio,
+        "scene_cuts": cuts,
+        "shot_count": shot_count,
+        "average_shot_length_s": round(duration / shot_count, 3) if duration else None,
+        "cuts_per_10s": round(len(cuts) / duration * 10, 3) if duration else None,
+        "first_cut_s": cuts[0] if cuts else None,
+        **speech,
+        "on_screen_text": on_screen_text,
+        "face_frame_share": round(len(face_times) / len(sampled), 3) if sampled else None,
+        "first_face_s": face_times[0] if face_times else None,
+        "face_times_s": face_times,
+        "loudness_lufs": audio["loudness_lufs"],
+        "silence_ratio": audio["silence_ratio"],
+        "call_to_action": cta,
+        "sampled_frame_times_s": sampled,
+        "engines": {
+            "cuts": "PySceneDetect ContentDetector + AdaptiveDetector",
+            "on_screen_text": "RapidOCR PP-OCRv6",
+            "faces": "OpenCV Haar frontalface_default",
+            "loudness": "pyloudnorm ITU-R BS.1770",
+            "transcript": transcript.engine,
+        },
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def aspect_facts(width: int, height: int) -> dict[str, Any]:
+    if not width or not height:
+        return {"aspect_ratio": None, "aspect_ratio_exact": None, "aspect_ratio_value": None}
+    value = width / height
+    nearest = min(ASPECT_RATIOS, key=lambda name: abs(math.log(value / ASPECT_RATIOS[name])))
+    exact = Fraction(width, height)
+    return {
+        "aspect_ratio": nearest,
+        "aspect_ratio_exact": f"{exact.numerator}:{exact.denominator}",
+        "aspect_ratio_value": round(value, 4),
+    }

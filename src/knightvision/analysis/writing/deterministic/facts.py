@@ -1,0 +1,168 @@
+"""Reading the inputs: what the ad says and shows, and whether it speaks, as every part of the
+deterministic text (and the LLM writer's prompt and checks) sees them.
+
+A value that was not measured (missing or null) reads as absent, never as a guess.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from knightvision.analysis.writing.document import ReportInputs
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+OFFER = re.compile(  # a line that states an offer: a price, a discount, a code, a free trial…
+    r"\d+\s?%|[$€£]\s?\d|"
+    r"\b(free|off|discount|save|sale|deal|limited|code|shipping|trial|offer|today only)\b",
+    re.IGNORECASE,
+)
+
+
+class Speech(Enum):
+    NO_AUDIO = "no_audio"
+    NONE = "none"  # audio, but no speech found
+    UNTRANSCRIBABLE = "untranscribable"  # speech the configured model cannot transcribe (D17)
+    TRANSCRIBED = "transcribed"
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line the ad itself says or shows, with when it starts."""
+
+    time_s: float
+    text: str
+    spoken: bool
+
+
+def speech_state(inputs: ReportInputs) -> Speech:
+    if inputs.metrics.get("has_audio") is False or inputs.transcript.get("has_audio") is False:
+        return Speech.NO_AUDIO
+    if inputs.transcript.get("transcribable") is False:
+        return Speech.UNTRANSCRIBABLE
+    if str(inputs.transcript.get("text") or "").strip():
+        return Speech.TRANSCRIBED
+    return Speech.NONE
+
+
+def transcription(inputs: ReportInputs) -> str:
+    """The documented ``transcription`` string: the text, empty for no speech, and an explicit note
+    for speech that could not be transcribed (D17: reported as such, never turned into nonsense)."""
+    state = speech_state(inputs)
+    if state is Speech.TRANSCRIBED:
+        return str(inputs.transcript["text"]).strip()
+    if state is Speech.UNTRANSCRIBABLE:
+        return f"[{untranscribable_phrase(inputs)}]"
+    return ""
+
+
+def as_number(mapping: dict[str, Any], key: str) -> float | None:
+    value = mapping.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def normalised(text: str) -> str:
+    return re.sub(r"[^\w]+", " ", text.lower()).strip()
+
+
+def measured_cta(inputs: ReportInputs) -> dict[str, Any] | None:
+    for cta in (inputs.metrics.get("call_to_action"), inputs.breakdown.get("call_to_action")):
+        if isinstance(cta, dict) and str(cta.get("text") or "").strip():
+            return cta
+    return None
+
+
+def cta_channels(cta: dict[str, Any]) -> tuple[bool, bool]:
+    """(said, shown): from ``sources`` (every channel carrying it) or the chosen ``source``;
+    on-screen text is ``overlay`` in the metrics."""
+    sources = cta.get("sources")
+    if not isinstance(sources, list):
+        sources = [cta.get("source")]
+    names = " ".join(str(source) for source in sources if source)
+    return "speech" in names, any(word in names for word in ("overlay", "screen", "text"))
+
+
+def on_screen_texts(inputs: ReportInputs) -> list[dict[str, Any]]:
+    items = inputs.metrics.get("on_screen_text") or []
+    return [
+        item for item in items if isinstance(item, dict) and str(item.get("text") or "").strip()
+    ]
+
+
+def transcript_segments(inputs: ReportInputs, *, confident: bool = False) -> list[dict[str, Any]]:
+    """Transcribed segments with text; ``confident`` leaves out the ones the transcriber flagged
+    ``low_confidence``, which are never quoted."""
+    if speech_state(inputs) is not Speech.TRANSCRIBED:
+        return []
+    segments = [s for s in inputs.transcript.get("segments") or [] if isinstance(s, dict)]
+    return [
+        s
+        for s in segments
+        if str(s.get("text") or "").strip() and not (confident and s.get("low_confidence") is True)
+    ]
+
+
+def language_name(inputs: ReportInputs) -> str | None:
+    language = inputs.transcript.get("language")
+    return str(language) if language else None
+
+
+def untranscribable_phrase(inputs: ReportInputs) -> str:
+    language = language_name(inputs)
+    in_language = f" (language: {language})" if language else ""
+    note = str(inputs.transcript.get("note") or "").strip().rstrip(".")
+    if note:  # the transcriber's own account: how much speech, and why it was withheld
+        return f"Speech not transcribed{in_language}: {note}"
+    return (
+        f"Speech detected{in_language} "
+        "but the configured transcription model could not transcribe it"
+    )
+
+
+def ad_lines(inputs: ReportInputs) -> list[Line]:
+    """What the ad says (transcript sentences) and shows (on-screen text), in time order,
+    deduplicated so a caption that repeats the speech counts once (as speech)."""
+    lines: list[Line] = []
+    for segment in transcript_segments(inputs, confident=True):
+        start = as_number(segment, "start") or 0.0
+        for sentence in _SENTENCE_END.split(" ".join(str(segment["text"]).split())):
+            if sentence.strip():
+                lines.append(Line(start, sentence.strip(), spoken=True))
+    spoken = " ".join(normalised(line.text) for line in lines)
+    for item in on_screen_texts(inputs):
+        text = " ".join(str(item["text"]).split())
+        if normalised(text) and normalised(text) not in spoken:
+            lines.append(Line(as_number(item, "start_s") or 0.0, text, spoken=False))
+    lines.sort(key=lambda line: (line.time_s, not line.spoken))
+    unique: list[Line] = []
+    seen: set[str] = set()
+    for line in lines:
+        if normalised(line.text) not in seen:
+            seen.add(normalised(line.text))
+            unique.append(line)
+    return unique
+
+
+def covered_time(intervals: list[tuple[float, float]]) -> float:
+    """Total length of the union of intervals."""
+    return sum(stop - start for start, stop in _merge(intervals))
+
+
+def overlap_time(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    """Length of time covered by both interval sets."""
+    return sum(max(0.0, min(x1, y1) - max(x0, y0)) for x0, x1 in _merge(a) for y0, y1 in _merge(b))
+
+
+def _merge(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, stop in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+        else:
+            merged.append((start, stop))
+    return merged

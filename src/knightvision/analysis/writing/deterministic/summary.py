@@ -1,0 +1,106 @@
+"""The ``summary``: 2–4 sentences on what the ad is, its length and format, its structure and its
+call to action."""
+
+from __future__ import annotations
+
+from knightvision.analysis.writing.deterministic.benchmarks import HOOK_WINDOW_S
+from knightvision.analysis.writing.deterministic.facts import (
+    OFFER,
+    Speech,
+    ad_lines,
+    as_number,
+    measured_cta,
+    on_screen_texts,
+    speech_state,
+)
+from knightvision.analysis.writing.deterministic.wording import (
+    PLATFORM_NAMES,
+    quote,
+    seconds_text,
+)
+from knightvision.analysis.writing.document import ReportInputs
+
+
+def _orientation(width: float | None, height: float | None) -> str | None:
+    if not width or not height:
+        return None
+    ratio = width / height
+    return "vertical" if ratio < 0.95 else "square" if ratio <= 1.05 else "landscape"
+
+
+def summary(inputs: ReportInputs) -> str:
+    """2–4 sentences: what the ad is, its length and format, its structure and its CTA."""
+    sentences = [_what_sentence(inputs)]
+    lines = ad_lines(inputs)
+    if lines:
+        spoken_opening = [line for line in lines if line.spoken and line.time_s < HOOK_WINDOW_S]
+        opener = spoken_opening[0] if spoken_opening else lines[0]
+        said = "opens by saying" if opener.spoken else "opens with the on-screen text"
+        about = f"It {said} {quote(opener.text, 100)}"
+        offer = next(
+            (line for line in lines if line is not opener and OFFER.search(line.text)), None
+        )
+        if offer is not None:
+            about += f" and features the offer {quote(offer.text, 100)}"
+        sentences.append(about + ".")
+    sentences.append(_structure_sentence(inputs))
+    cta = measured_cta(inputs)
+    if cta is None:
+        sentences.append("No call to action was detected.")
+    else:
+        at = as_number(cta, "time_s")
+        when = f" at {seconds_text(at)}" if at is not None else ""
+        sentences.append(f"It closes on the call to action {quote(cta['text'], 80)}{when}.")
+    return " ".join(sentences)
+
+
+def _what_sentence(inputs: ReportInputs) -> str:
+    m, source = inputs.metrics, inputs.source
+    duration = as_number(m, "duration_s")
+    orientation, aspect = (
+        _orientation(as_number(m, "width"), as_number(m, "height")),
+        m.get("aspect_ratio"),
+    )
+    words = ["A"]
+    if duration is not None:
+        words.append(seconds_text(duration))
+    if orientation:
+        words.append(orientation + (f" ({aspect})" if aspect else ""))
+    if platform := PLATFORM_NAMES.get(str(source.get("platform") or "").lower()):
+        words.append(platform)
+    sentence = " ".join(words) + " video ad"
+    if source.get("title"):
+        sentence += f" titled {quote(str(source['title']), 80)}"
+    if source.get("carousel"):
+        sentence += ", the first video of a carousel ad"
+    return sentence + "."
+
+
+def _structure_sentence(inputs: ReportInputs) -> str:
+    m = inputs.metrics
+    shots, asl = m.get("shot_count"), as_number(m, "average_shot_length_s")
+    parts = []
+    if isinstance(shots, int) and shots > 1:
+        parts.append(
+            f"{shots} shots" + (f" (average {seconds_text(asl)})" if asl is not None else "")
+        )
+    elif shots == 1:
+        parts.append("a single continuous shot")
+    state, words = speech_state(inputs), m.get("word_count")
+    if state is Speech.TRANSCRIBED:
+        parts.append(
+            f"a voiceover of {words} words" if isinstance(words, int) and words > 0 else "speech"
+        )
+    else:
+        parts.append(
+            {
+                Speech.UNTRANSCRIBABLE: "speech that could not be transcribed",
+                Speech.NONE: "audio without speech",
+                Speech.NO_AUDIO: "no audio track",
+            }[state]
+        )
+    texts = len(on_screen_texts(inputs))
+    parts.append(
+        f"{texts} on-screen text block{'s' if texts != 1 else ''}" if texts else "no on-screen text"
+    )
+    return "It has " + ", ".join(parts[:-1]) + f" and {parts[-1]}."
