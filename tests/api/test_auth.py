@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knightvision.account import admin
-from tests.api.support import assert_error, assert_request_id, balance_of, generate, local
-from tests.conftest import API
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import assert_error, assert_request_id, balance_of, generate, local
 
 MISSING = ("Missing or invalid Authorization header", "missing_auth")
 INVALID = ("Invalid API key", "invalid_api_key")

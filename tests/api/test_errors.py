@@ -6,8 +6,8 @@ import pytest
 
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import new_job_id
-from tests.api.support import assert_error, assert_request_id, local
-from tests.conftest import API
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import assert_error, assert_request_id, local
 
 JSON = {"Content-Type": "application/json"}
 MAX_BODY = 64 * 1024

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from knightvision.account import admin
 from knightvision.db.schema import api_keys, jobs, ledger_entries
-from tests.api.support import assert_error, balance_of, generate, ledger_total, local
+from tests.fixtures.partner_api import assert_error, balance_of, generate, ledger_total, local
 
 REQUESTS = 30
 KEYS = 3

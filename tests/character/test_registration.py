@@ -17,7 +17,7 @@ from tests.fakes.kie import FakeKie
 from tests.fakes.media import make_mp4
 from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.upstream import Canned
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     evolink_adapter,
     failure,

@@ -11,7 +11,7 @@ import pytest
 from knightvision.db.migrate import upgrade
 from knightvision.media.probe import probe
 from knightvision.settings import Settings
-from tests.e2e.processes import Deployment, stop, wait_until
+from tests.fixtures.processes import Deployment, stop, wait_until
 
 API = "/api/v1/partner"
 

@@ -16,7 +16,7 @@ import pytest
 
 from knightvision.db.migrate import upgrade
 from knightvision.settings import Settings
-from tests.e2e.processes import Deployment
+from tests.fixtures.processes import Deployment
 
 API = "/api/v1/partner"
 

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from knightvision.ratelimit.limiter import RateLimiter
-from tests.conftest import API, _harness
+from tests.fixtures.harness import API, running_harness
 
 REDIS_URL = os.environ.get("KNIGHTVISION_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -58,10 +58,10 @@ async def test_retry_after_is_at_least_ten_seconds(limiter: RateLimiter) -> None
 
 async def test_two_api_processes_share_one_redis_window(settings_factory) -> None:
     settings = settings_factory(redis_url=_redis_or_skip(), rate_limits={"videos": 3})
-    async for first in _harness(settings, run_workers=False):
+    async with running_harness(settings, run_workers=False) as first:
         await first.container.limiter.reset()  # key ids restart in every test database
         partner = await first.partner(credits=100)
-        async for second in _harness(settings, run_workers=False):
+        async with running_harness(settings, run_workers=False) as second:
             responses = [
                 await (first if n % 2 else second).client.get(
                     f"{API}/videos", headers=partner["headers"]

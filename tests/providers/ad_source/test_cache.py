@@ -14,7 +14,7 @@ from knightvision.providers.ad_source.cache import (
     MediaMeta,
     import_ad_media,
 )
-from tests.providers.ad_source.conftest import write_mp4
+from tests.fixtures.ad_source import write_mp4
 
 WIRE_TIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 

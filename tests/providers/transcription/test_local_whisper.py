@@ -18,7 +18,7 @@ from knightvision.providers.transcription.local_whisper import (
     load_model,
 )
 from knightvision.providers.transcription.port import Transcript, TranscriptionError
-from tests.media import clips
+from tests.fixtures import clips
 
 assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by tests/conftest.py: never download
 

@@ -11,7 +11,7 @@ from tests.fakes.evolink import FakeEvoLink
 from tests.fakes.kie import FakeKie
 from tests.fakes.kling import FakeKling
 from tests.fakes.openai_videos import FakeOpenAIVideos
-from tests.providers.video_model.support import MemoryRun
+from tests.fixtures.video_models import MemoryRun
 
 
 @pytest.fixture(scope="session")

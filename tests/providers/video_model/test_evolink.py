@@ -10,7 +10,7 @@ from knightvision.providers.video_model.evolink import idempotency_key
 from knightvision.providers.video_model.port import GenerationError
 from tests.fakes.evolink import FakeEvoLink
 from tests.fakes.upstream import Canned
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     RecordingSleep,
     assert_shape,
@@ -405,7 +405,7 @@ async def test_never_finishing_task_times_out(
 ) -> None:
     from dataclasses import replace
 
-    from tests.providers.video_model.support import FAST
+    from tests.fixtures.video_models import FAST
 
     evolink.script.never_finish = True
     error = await failure(
@@ -419,7 +419,7 @@ async def test_never_finishing_task_times_out(
 async def test_slow_answers_are_retryable_unavailable(
     evolink: FakeEvoLink, run: MemoryRun, output: Path
 ) -> None:
-    from tests.providers.video_model.support import short_timeout_client
+    from tests.fixtures.video_models import short_timeout_client
 
     evolink.script.poll_delay = 0.6
     adapter = evolink_adapter(evolink, http_client_factory=short_timeout_client)

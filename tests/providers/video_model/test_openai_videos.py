@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.upstream import Canned
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     RecordingSleep,
     assert_shape,

@@ -13,7 +13,7 @@ import pytest
 
 from knightvision.providers.video_model.port import GenerationSpec
 from tests.fakes.upstream import Canned, FakeUpstream
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     assert_shape,
     evolink_adapter,

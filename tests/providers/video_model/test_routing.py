@@ -30,7 +30,7 @@ from knightvision.video.routing import (
 from knightvision.video.validation import parse_video_request
 from tests.fakes.evolink import FakeEvoLink
 from tests.fakes.kie import FakeKie
-from tests.providers.video_model.support import FAST
+from tests.fixtures.video_models import FAST
 
 
 @pytest.fixture(autouse=True)
