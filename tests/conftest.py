@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.harness",
     "tests.fixtures.job_queue",
+    "tests.fixtures.upstreams",
 ]
 
 # The analysis end-to-end test still imports API from here; its home is tests.fixtures.harness.
