@@ -1,4 +1,5 @@
-"""Authentication (D3): header parsing, live keys, deactivation, failed-auth throttling per address."""
+"""Authentication (D3): header parsing, live keys, deactivation, failed-auth throttling per
+address."""
 
 from __future__ import annotations
 
@@ -198,7 +199,8 @@ async def test_successful_auth_does_not_count_as_a_failure(make_harness):
 
 
 async def test_throttled_address_cannot_keep_guessing_keys(make_harness):
-    """While an address is throttled its guesses are not evaluated: a right key gets the same 429."""
+    """While an address is throttled its guesses are not evaluated: a right key gets the same
+    429."""
     api = await make_harness(auth_failures_per_minute=3)
     partner = await api.partner(credits=10)
     for _ in range(4):

@@ -1,4 +1,5 @@
-"""POST /generate-video: parsing and validation (D4a, D6, D15), order of checks (D4), prices (D12)."""
+"""POST /generate-video: parsing and validation (D4a, D6, D15), order of checks (D4), prices
+(D12)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Ledger invariants under concurrent submits (D10): never negative, exact, equal to the ledger's sum."""
+"""Ledger invariants under concurrent submits (D10): never negative, exact, equal to the ledger's
+sum."""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 import redis
@@ -26,8 +25,8 @@ def _redis_or_skip() -> str:
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
-    yield RateLimiter(_redis_or_skip() if request.param == "redis" else None)
+async def limiter(request: pytest.FixtureRequest) -> RateLimiter:
+    return RateLimiter(_redis_or_skip() if request.param == "redis" else None)
 
 
 async def test_exact_window_refuses_the_request_over_the_limit(limiter: RateLimiter) -> None:

@@ -1,4 +1,5 @@
-"""Ad-source fixtures: a real small MP4, a loopback "platform" serving it, and a YtDlpSource aimed at it.
+"""Ad-source fixtures: a real small MP4, a loopback "platform" serving it, and a YtDlpSource aimed
+at it.
 
 yt-dlp's site extractors only match the real hosts, so the source under test allows the loopback
 ``host:port`` (as a Facebook host) and runs yt-dlp's generic and HTML5 extractors instead.

@@ -98,9 +98,9 @@ def test_misses(tmp_path: Path) -> None:
 )
 def test_keys_cannot_escape_the_cache(tmp_path: Path, key: str) -> None:
     cache = MediaCache(tmp_path / "cache")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a "):
         cache.get(key)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a "):
         cache.put(key, _file(tmp_path, "a.mp4", b"x"), MediaMeta(None))
 
 

@@ -1,4 +1,5 @@
-"""Local faster-whisper (bundled tiny.en) on speech with known truth, and on speech it cannot know."""
+"""Local faster-whisper (bundled tiny.en) on speech with known truth, and on speech it cannot
+know."""
 
 from __future__ import annotations
 

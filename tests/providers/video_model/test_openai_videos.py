@@ -1,4 +1,5 @@
-"""OpenAI Videos adapter against the fake: seconds/size mapping with trim, poll hints, content download."""
+"""OpenAI Videos adapter against the fake: seconds/size mapping with trim, poll hints, content
+download."""
 
 from __future__ import annotations
 
