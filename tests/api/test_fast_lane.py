@@ -75,7 +75,7 @@ class Answer:
     has_request_id: bool
 
 
-# Route -> (statuses its calls must include, the calls). ``{video}``, ``{analysis}`` and
+# Route -> (the statuses its calls get, the calls). ``{video}``, ``{analysis}`` and
 # ``{character}`` are the partner's own; "limited" has a limit of 1 a minute on every endpoint.
 def routes(p: Partners) -> dict[str, tuple[set[int], list[Call]]]:
     video, analysis, character = p.video_job, p.analysis_job, p.character_id
