@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,11 +30,9 @@ log = logging.getLogger("knightvision")
 
 
 def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool = True) -> FastAPI:
-    """The whole server. With ``run_workers`` and ``settings.workers > 0``, jobs run in-process
-    (D19).
-
-    ``fast_lane=False`` sends every request through FastAPI, so tests can hold the fast lane to it.
-    """
+    """The whole server. With ``run_workers`` and ``settings.workers > 0`` jobs run in-process
+    (D19). ``fast_lane=False`` sends every request through FastAPI, so tests can hold the fast
+    lane (``api/direct.py``) to it."""
     container = Container.build(settings)
 
     @asynccontextmanager
@@ -72,7 +71,8 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         app.include_router(router)
     if fast_lane:
         app.serve_directly(
-            [route for router in routers for route in router.routes], settings.max_body_bytes
+            [route for router in routers for route in router.routes if isinstance(route, APIRoute)],
+            settings.max_body_bytes,
         )
 
     @app.get("/healthz", include_in_schema=False)
