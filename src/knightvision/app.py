@@ -29,9 +29,10 @@ from knightvision.settings import Settings
 log = logging.getLogger("knightvision")
 
 
-def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
+def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool = True) -> FastAPI:
     """The whole server. With ``run_workers`` and ``settings.workers > 0`` jobs run in-process
-    (D19)."""
+    (D19). ``fast_lane=False`` sends every request through FastAPI, so tests can hold the fast
+    lane (``api/direct.py``) to it."""
     container = Container.build(settings)
 
     @asynccontextmanager
@@ -68,10 +69,11 @@ def create_app(settings: Settings, *, run_workers: bool = True) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
-    app.serve_directly(
-        [route for router in routers for route in router.routes if isinstance(route, APIRoute)],
-        settings.max_body_bytes,
-    )
+    if fast_lane:
+        app.serve_directly(
+            [route for router in routers for route in router.routes if isinstance(route, APIRoute)],
+            settings.max_body_bytes,
+        )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> Response:

@@ -1,12 +1,13 @@
-"""Authentication (D3): header parsing, live keys, deactivation, failed-auth throttling per address."""
+"""Authentication (D3): header parsing, live keys, deactivation, failed-auth throttling per
+address."""
 
 from __future__ import annotations
 
 import pytest
 
 from knightvision.account import admin
-from tests.api.support import assert_error, assert_request_id, balance_of, generate, local
-from tests.conftest import API
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import assert_error, assert_request_id, balance_of, generate, local
 
 MISSING = ("Missing or invalid Authorization header", "missing_auth")
 INVALID = ("Invalid API key", "invalid_api_key")
@@ -198,7 +199,8 @@ async def test_successful_auth_does_not_count_as_a_failure(make_harness):
 
 
 async def test_throttled_address_cannot_keep_guessing_keys(make_harness):
-    """While an address is throttled its guesses are not evaluated: a right key gets the same 429."""
+    """While an address is throttled its guesses are not evaluated: a right key gets the same
+    429."""
     api = await make_harness(auth_failures_per_minute=3)
     partner = await api.partner(credits=10)
     for _ in range(4):

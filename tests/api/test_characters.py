@@ -17,15 +17,15 @@ from knightvision.api.schemas import (
 )
 from knightvision.db.migrate import upgrade
 from knightvision.db.schema import jobs
-from tests.api.characters_support import (
+from tests.fixtures.characters import (
     CREATOR,
     character,
     create_character,
     ready_character,
     run_queued,
 )
-from tests.api.support import assert_error, balance_of, generate, ledger_total, local
-from tests.conftest import API, _harness
+from tests.fixtures.harness import API, running_harness
+from tests.fixtures.partner_api import assert_error, balance_of, generate, ledger_total, local
 
 MISSING_NAME = ("Please provide a name", "missing_name")
 LONG_NAME = ("Name must be 50 characters or less", "name_too_long")
@@ -431,7 +431,7 @@ async def test_racing_finalizes_charge_once_on_each_database(settings_factory, b
     await asyncio.to_thread(
         upgrade, settings.async_database_url
     )  # PostgreSQL is migrated by the operator
-    async for harness in _harness(settings, run_workers=False):
+    async with running_harness(settings, run_workers=False) as harness:
         partner = await harness.partner(credits=100)
         headers = partner["headers"]
         character_id = await ready_character(harness, headers)

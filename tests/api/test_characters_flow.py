@@ -18,9 +18,9 @@ from knightvision.character.service import character_video_key
 from knightvision.media.probe import probe
 from knightvision.render import presenter_look
 from knightvision.render.frames import reference_inset
-from tests.api.characters_support import create_character, wait_for
-from tests.api.support import assert_no_nulls, balance_of, generate, ledger_total
-from tests.conftest import API
+from tests.fixtures.characters import create_character, wait_for
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import assert_no_nulls, balance_of, generate, ledger_total
 from tests.render.render_probe import decode_frames
 
 

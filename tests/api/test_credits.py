@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.support import assert_request_id, generate, local
-from tests.conftest import API
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import assert_request_id, generate, local
 
 DOCUMENTED_COSTS = {
     "analysis": 50,

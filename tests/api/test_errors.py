@@ -1,4 +1,5 @@
-"""The error catalogue's shape (D6), request ids (D7), unknown routes, 405, 413, static misses, healthz."""
+"""The error catalogue's shape (D6), request ids (D7), unknown routes, 405, 413, static misses,
+healthz."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import pytest
 
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import new_job_id
-from tests.api.support import assert_error, assert_request_id, local
-from tests.conftest import API
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import assert_error, assert_request_id, local
 
 JSON = {"Content-Type": "application/json"}
 MAX_BODY = 64 * 1024
@@ -203,11 +204,12 @@ async def test_healthz(harness):
     assert_request_id(response)
 
 
-# Body size ------------------------------------------------------------------------------------------
+# Body size ---------------------------------------------------------------------------------------
 
 
 def _padded_body(size: int) -> bytes:
-    """A JSON object of exactly ``size`` bytes whose prompt is too long (so an accepted size is a 400)."""
+    """A JSON object of exactly ``size`` bytes whose prompt is too long (so an accepted size is a
+    400)."""
     skeleton = b'{"model": "local-storyboard", "prompt": ""}'
     return skeleton[:-2] + b"x" * (size - len(skeleton)) + b'"}'
 

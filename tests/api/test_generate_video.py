@@ -1,4 +1,5 @@
-"""POST /generate-video: parsing and validation (D4a, D6, D15), order of checks (D4), prices (D12)."""
+"""POST /generate-video: parsing and validation (D4a, D6, D15), order of checks (D4), prices
+(D12)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.api.support import (
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import (
     LOCAL_JOB_ID,
     assert_error,
     assert_request_id,
@@ -16,7 +18,6 @@ from tests.api.support import (
     local,
     video_count,
 )
-from tests.conftest import API
 
 PROMPT = "A person walking through a futuristic city"
 JSON = {"Content-Type": "application/json"}

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from knightvision.account import admin
-from tests.api.support import RATE_HEADERS, assert_error, balance_of, generate, local, video_count
-from tests.conftest import API
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import (
+    RATE_HEADERS,
+    assert_error,
+    balance_of,
+    generate,
+    local,
+    video_count,
+)
 
 UNKNOWN_JOB = "local_20260323_141500_abc123"
 

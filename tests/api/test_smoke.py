@@ -1,4 +1,4 @@
-from tests.conftest import API
+from tests.fixtures.harness import API
 
 
 async def test_credits_shape(harness):

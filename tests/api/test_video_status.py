@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.api.support import (
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import (
     WIRE_TIME,
     assert_error,
     assert_no_nulls,
@@ -14,7 +15,6 @@ from tests.api.support import (
     generate,
     local,
 )
-from tests.conftest import API
 
 INVALID_IDS = [
     "20260323_141500_abc123",  # an analysis id: /video-status takes video ids only

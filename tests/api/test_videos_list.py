@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knightvision.account import admin
-from tests.api.support import (
+from tests.fixtures.harness import API
+from tests.fixtures.partner_api import (
     WIRE_TIME,
     assert_error,
     assert_no_nulls,
@@ -13,7 +14,6 @@ from tests.api.support import (
     generate,
     local,
 )
-from tests.conftest import API
 
 ITEM_FIELDS = {
     "job_id",

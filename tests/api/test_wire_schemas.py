@@ -13,7 +13,7 @@ from knightvision.api.schemas import (
     VideosRead,
     VideoStatusRead,
 )
-from tests.conftest import API
+from tests.fixtures.harness import API
 
 
 async def test_a_video_flow_matches_the_wire_schemas(live_harness) -> None:

@@ -1,8 +1,6 @@
-"""Fake upstreams for the character tests: one real HTTP server each, started once per session."""
+"""The character tests' fake upstreams finish a task on its first poll."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
@@ -11,43 +9,22 @@ from tests.fakes.kie import FakeKie
 from tests.fakes.openai_videos import FakeOpenAIVideos
 
 
-@pytest.fixture(scope="session")
-def _kie_fake() -> Iterator[FakeKie]:
-    fake = FakeKie().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="session")
-def _openai_fake() -> Iterator[FakeOpenAIVideos]:
-    fake = FakeOpenAIVideos().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="session")
-def _evolink_fake() -> Iterator[FakeEvoLink]:
-    fake = FakeEvoLink().start()
-    yield fake
-    fake.stop()
+@pytest.fixture
+def kie(kie_server: FakeKie) -> FakeKie:
+    kie_server.reset()
+    kie_server.script.polls_to_finish = 1
+    return kie_server
 
 
 @pytest.fixture
-def kie(_kie_fake: FakeKie) -> FakeKie:
-    _kie_fake.reset()
-    _kie_fake.script.polls_to_finish = 1
-    return _kie_fake
+def openai_fake(openai_server: FakeOpenAIVideos) -> FakeOpenAIVideos:
+    openai_server.reset()
+    openai_server.script.polls_to_finish = 1
+    return openai_server
 
 
 @pytest.fixture
-def openai_fake(_openai_fake: FakeOpenAIVideos) -> FakeOpenAIVideos:
-    _openai_fake.reset()
-    _openai_fake.script.polls_to_finish = 1
-    return _openai_fake
-
-
-@pytest.fixture
-def evolink(_evolink_fake: FakeEvoLink) -> FakeEvoLink:
-    _evolink_fake.reset()
-    _evolink_fake.script.polls_to_finish = 1
-    return _evolink_fake
+def evolink(evolink_server: FakeEvoLink) -> FakeEvoLink:
+    evolink_server.reset()
+    evolink_server.script.polls_to_finish = 1
+    return evolink_server

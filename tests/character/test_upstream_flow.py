@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from knightvision.account import admin
-from tests.api.characters_support import create_character, wait_for
-from tests.api.support import assert_error, balance_of, generate, ledger_total
-from tests.conftest import API, _harness
 from tests.fakes.kie import FakeKie
 from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.upstream import Canned
+from tests.fixtures.characters import create_character, wait_for
+from tests.fixtures.harness import API, running_harness
+from tests.fixtures.partner_api import assert_error, balance_of, generate, ledger_total
 
 QUICK_POLLS = {
     "upstream_poll_interval_seconds": 0.02,
@@ -35,7 +35,7 @@ async def on_kie(settings_factory, kie: FakeKie) -> AsyncIterator[Any]:
         openai_api_key="sk-unused",
         **QUICK_POLLS,
     )
-    async for harness in _harness(settings, run_workers=True):
+    async with running_harness(settings, run_workers=True) as harness:
         yield harness
 
 
@@ -48,7 +48,7 @@ async def on_openai(settings_factory, openai_fake: FakeOpenAIVideos) -> AsyncIte
         models={"sora-2": {"adapter": "openai"}},
         **QUICK_POLLS,
     )
-    async for harness in _harness(settings, run_workers=True):
+    async with running_harness(settings, run_workers=True) as harness:
         yield harness
 
 

@@ -1,4 +1,5 @@
-"""Accepted work is never lost (D14): server restarts and workers SIGKILLed mid-job, on both databases."""
+"""Accepted work is never lost (D14): server restarts and workers SIGKILLed mid-job, on both
+databases."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from knightvision.db.migrate import upgrade
 from knightvision.media.probe import probe
 from knightvision.settings import Settings
-from tests.e2e.processes import Deployment, stop, wait_until
+from tests.fixtures.processes import Deployment, stop, wait_until
 
 API = "/api/v1/partner"
 
@@ -35,7 +36,10 @@ def _submit(deployment: Deployment, headers: dict[str, str], duration: int) -> s
         headers=headers,
         timeout=10,
         json={
-            "prompt": "A lighthouse keeper paints the sunrise. The gulls gather to watch. Then the tide comes in.",
+            "prompt": (
+                "A lighthouse keeper paints the sunrise. The gulls gather to watch. "
+                "Then the tide comes in."
+            ),
             "model": "local-storyboard",
             "duration": duration,
             "aspect_ratio": "16:9",

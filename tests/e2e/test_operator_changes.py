@@ -1,4 +1,5 @@
-"""An operator's change to a key applies to the very next request, even while the key is polling hard.
+"""An operator's change to a key applies to the very next request, even while the key is polling
+hard.
 
 The server keeps hot-path rows between requests (``db/hot_reads.py``); these tests change keys from
 another process (the CLI) while a partner hammers the server, and check that nothing sent after the
@@ -16,7 +17,7 @@ import pytest
 
 from knightvision.db.migrate import upgrade
 from knightvision.settings import Settings
-from tests.e2e.processes import Deployment
+from tests.fixtures.processes import Deployment
 
 API = "/api/v1/partner"
 
@@ -31,7 +32,8 @@ def deployment(backend_url: str, tmp_path: Path) -> Deployment:
 
 
 class Poller:
-    """Polls one URL back to back on one keep-alive connection, noting when each request was sent."""
+    """Polls one URL back to back on one keep-alive connection, noting when each request was
+    sent."""
 
     def __init__(self, url: str, headers: dict[str, str]) -> None:
         self.url, self.headers = url, headers
@@ -56,7 +58,8 @@ class Poller:
     def statuses_sent(
         self, *, before: float | None = None, after: float | None = None, at_least: int = 1
     ) -> list[int]:
-        """Statuses of the requests sent before or after a moment, waiting until there are enough."""
+        """Statuses of the requests sent before or after a moment, waiting until there are
+        enough."""
 
         def chosen() -> list[int]:
             return [

@@ -11,7 +11,7 @@ from PIL import Image
 
 from knightvision.media.frames import FrameSet, extract_frames, rotate_image
 from knightvision.media.probe import probe
-from tests.media import clips
+from tests.fixtures import clips
 
 TOLERANCE = 0.2
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 import redis
 
 from knightvision.ratelimit.limiter import RateLimiter
-from tests.conftest import API, _harness
+from tests.fixtures.harness import API, running_harness
 
 REDIS_URL = os.environ.get("KNIGHTVISION_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
@@ -26,8 +25,8 @@ def _redis_or_skip() -> str:
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
-    yield RateLimiter(_redis_or_skip() if request.param == "redis" else None)
+async def limiter(request: pytest.FixtureRequest) -> RateLimiter:
+    return RateLimiter(_redis_or_skip() if request.param == "redis" else None)
 
 
 async def test_exact_window_refuses_the_request_over_the_limit(limiter: RateLimiter) -> None:
@@ -58,10 +57,10 @@ async def test_retry_after_is_at_least_ten_seconds(limiter: RateLimiter) -> None
 
 async def test_two_api_processes_share_one_redis_window(settings_factory) -> None:
     settings = settings_factory(redis_url=_redis_or_skip(), rate_limits={"videos": 3})
-    async for first in _harness(settings, run_workers=False):
+    async with running_harness(settings, run_workers=False) as first:
         await first.container.limiter.reset()  # key ids restart in every test database
         partner = await first.partner(credits=100)
-        async for second in _harness(settings, run_workers=False):
+        async with running_harness(settings, run_workers=False) as second:
             responses = [
                 await (first if n % 2 else second).client.get(
                     f"{API}/videos", headers=partner["headers"]

@@ -14,7 +14,7 @@ from knightvision.providers.ad_source.cache import (
     MediaMeta,
     import_ad_media,
 )
-from tests.providers.ad_source.conftest import write_mp4
+from tests.fixtures.ad_source import write_mp4
 
 WIRE_TIME = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"
 
@@ -98,9 +98,9 @@ def test_misses(tmp_path: Path) -> None:
 )
 def test_keys_cannot_escape_the_cache(tmp_path: Path, key: str) -> None:
     cache = MediaCache(tmp_path / "cache")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a "):
         cache.get(key)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a "):
         cache.put(key, _file(tmp_path, "a.mp4", b"x"), MediaMeta(None))
 
 

@@ -18,7 +18,7 @@ from knightvision.providers.ad_source import (
 )
 from knightvision.providers.ad_source.ytdlp import YtDlpSource
 from tests.fakes.ad_server import AdServer, Reply
-from tests.providers.ad_source.conftest import video_page
+from tests.fixtures.ad_source import video_page
 
 Source = Callable[..., YtDlpSource]
 RefFor = Callable[[str], AdRef]

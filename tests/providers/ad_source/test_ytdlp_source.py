@@ -1,4 +1,5 @@
-"""YtDlpSource end to end: real yt-dlp against a loopback platform, for each outcome a job can have (D17)."""
+"""YtDlpSource end to end: real yt-dlp against a loopback platform, for each outcome a job can
+have (D17)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from knightvision.providers.ad_source.port import SourceError
 from knightvision.providers.ad_source.urls import AdRef
 from knightvision.providers.ad_source.ytdlp import YtDlpSource
 from tests.fakes.ad_server import AdServer, Reply
-from tests.providers.ad_source.conftest import video_page
+from tests.fixtures.ad_source import video_page
 
 Source = Callable[..., YtDlpSource]
 RefFor = Callable[[str], AdRef]
@@ -265,7 +266,8 @@ def test_a_ref_off_the_allowlist_is_refused_without_a_request(
     ],
 )
 def test_metadata_refusals_before_any_download(make_source: Source, entry: dict, code: str) -> None:
-    """Real sites report these in their metadata; the loopback generic extractor cannot, so they are checked here."""
+    """Real sites report these in their metadata; the loopback generic extractor cannot, so they
+    are checked here."""
     with pytest.raises(SourceError) as caught:
         make_source(max_bytes=2_000_000, max_duration_s=60)._precheck(entry)
     assert caught.value.code == code

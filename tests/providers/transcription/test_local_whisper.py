@@ -1,4 +1,5 @@
-"""Local faster-whisper (bundled tiny.en) on speech with known truth, and on speech it cannot know."""
+"""Local faster-whisper (bundled tiny.en) on speech with known truth, and on speech it cannot
+know."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from knightvision.providers.transcription.local_whisper import (
     load_model,
 )
 from knightvision.providers.transcription.port import Transcript, TranscriptionError
-from tests.media import clips
+from tests.fixtures import clips
 
 assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by tests/conftest.py: never download
 

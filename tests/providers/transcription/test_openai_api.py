@@ -13,12 +13,12 @@ from knightvision.providers.transcription.openai_api import (
     extract_audio,
 )
 from knightvision.providers.transcription.port import TranscriptionError
-from tests.media import clips
-from tests.providers.transcription.fake_openai import (
+from tests.fakes.openai_transcriptions import (
     error_body,
     fake_openai,
     verbose_body,
 )
+from tests.fixtures import clips
 
 
 class Sleeps(list):

@@ -10,7 +10,7 @@ from knightvision.providers.video_model.evolink import idempotency_key
 from knightvision.providers.video_model.port import GenerationError
 from tests.fakes.evolink import FakeEvoLink
 from tests.fakes.upstream import Canned
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     RecordingSleep,
     assert_shape,
@@ -254,7 +254,8 @@ async def test_create_failures_map_to_stable_codes(
     evolink.script.create_responses = [canned]
     error = await failure(evolink_adapter(evolink).generate(spec("sora-2", 10), output, run))
     assert (error.code, error.retryable) == (code, retryable), error.message
-    assert "upstream_task" not in run.memory and not output.exists()
+    # A stat of a local temporary file: nothing for the event loop to wait on.
+    assert "upstream_task" not in run.memory and not output.exists()  # noqa: ASYNC240
 
 
 async def test_wrong_key_against_the_fake_is_upstream_auth(
@@ -405,7 +406,7 @@ async def test_never_finishing_task_times_out(
 ) -> None:
     from dataclasses import replace
 
-    from tests.providers.video_model.support import FAST
+    from tests.fixtures.video_models import FAST
 
     evolink.script.never_finish = True
     error = await failure(
@@ -419,7 +420,7 @@ async def test_never_finishing_task_times_out(
 async def test_slow_answers_are_retryable_unavailable(
     evolink: FakeEvoLink, run: MemoryRun, output: Path
 ) -> None:
-    from tests.providers.video_model.support import short_timeout_client
+    from tests.fixtures.video_models import short_timeout_client
 
     evolink.script.poll_delay = 0.6
     adapter = evolink_adapter(evolink, http_client_factory=short_timeout_client)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.fakes.kie import FakeKie
 from tests.fakes.upstream import Canned
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     RecordingSleep,
     assert_shape,

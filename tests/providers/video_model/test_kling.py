@@ -12,7 +12,7 @@ from joserfc.jwk import OctKey
 from knightvision.providers.video_model.kling import kling_jwt
 from tests.fakes.kling import FakeKling
 from tests.fakes.upstream import Canned
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     RecordingSleep,
     assert_shape,

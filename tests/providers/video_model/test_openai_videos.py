@@ -1,4 +1,5 @@
-"""OpenAI Videos adapter against the fake: seconds/size mapping with trim, poll hints, content download."""
+"""OpenAI Videos adapter against the fake: seconds/size mapping with trim, poll hints, content
+download."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.upstream import Canned
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     RecordingSleep,
     assert_shape,

@@ -17,7 +17,7 @@ from tests.fakes.kie import FakeKie
 from tests.fakes.media import make_mp4
 from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.upstream import Canned
-from tests.providers.video_model.support import (
+from tests.fixtures.video_models import (
     MemoryRun,
     evolink_adapter,
     failure,
@@ -62,7 +62,9 @@ async def test_kie_registers_from_the_origin_task(kie: FakeKie, tmp_path: Path, 
             "origin_task_id": origin,
             "timestamps": "1,4",
             "character_user_name": "sales_expert_1a2b3c4d",
-            "character_prompt": "A confident business person in a modern office (Person looking into the camera)",
+            "character_prompt": (
+                "A confident business person in a modern office (Person looking into the camera)"
+            ),
         },
     }
     assert result["character_id"] in kie.characters and result["adapter"] == "kie"
@@ -172,7 +174,7 @@ async def test_openai_uploads_the_cut_segment(
             "seconds": 3.0,
             "width": 320,
             "height": 180,
-            "bytes": segment.stat().st_size,
+            "bytes": segment.stat().st_size,  # noqa: ASYNC240 (a local temporary file)
         }
     ]
     # remembered: a retried job does not upload again

@@ -1,4 +1,5 @@
-"""Ledger invariants under concurrent submits (D10): never negative, exact, equal to the ledger's sum."""
+"""Ledger invariants under concurrent submits (D10): never negative, exact, equal to the ledger's
+sum."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 
 from knightvision.account import admin
 from knightvision.db.schema import api_keys, jobs, ledger_entries
-from tests.api.support import assert_error, balance_of, generate, ledger_total, local
+from tests.fixtures.partner_api import assert_error, balance_of, generate, ledger_total, local
 
 REQUESTS = 30
 KEYS = 3

@@ -30,7 +30,7 @@ from knightvision.video.routing import (
 from knightvision.video.validation import parse_video_request
 from tests.fakes.evolink import FakeEvoLink
 from tests.fakes.kie import FakeKie
-from tests.providers.video_model.support import FAST
+from tests.fixtures.video_models import FAST
 
 
 @pytest.fixture(autouse=True)
@@ -269,7 +269,8 @@ async def test_pipeline_restart_resumes_the_remembered_task(
     first = asyncio.create_task(
         make_video_handler(build_video_adapters(config, policy=FAST), storage)(context)
     )  # type: ignore[arg-type]
-    while "adapter.upstream_task" not in context.checkpoint or evolink.poll_calls < 1:
+    # The fake counts polls on its own server thread; there is no event to await.
+    while "adapter.upstream_task" not in context.checkpoint or evolink.poll_calls < 1:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     first.cancel()
     with pytest.raises(asyncio.CancelledError):

@@ -1,0 +1,373 @@
+"""The fast lane (``api/direct.py``) answers as FastAPI does: for the same requests, on every route
+it serves, the same status, body (but its request id), content type, rate-limit headers and
+Retry-After.
+
+Two apps share one database: one with the fast lane, one built with ``fast_lane=False``. Each gets
+the same requests in the same order (each has its own rate-limit windows, so both count alike),
+with the limiter's clock frozen so that reset times and Retry-After agree to the second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
+
+from knightvision.account import admin
+from knightvision.api.direct import PartnerApp
+from knightvision.kit.ids import API_KEY_PREFIX
+from knightvision.pricing import DEFAULT_RATE_LIMITS
+from knightvision.video.pipeline import video_key
+from tests.fixtures.characters import create_character
+from tests.fixtures.harness import API, Harness, SettingsFactory, running_harness
+from tests.fixtures.partner_api import local
+
+FROZEN_NOW = 1_800_000_000.0
+MAX_BODY_BYTES = 4096
+STATIC_MISSES_PER_MINUTE = 4
+COMPARED_HEADERS = (
+    "content-type",
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "retry-after",
+    "cache-control",
+)
+UNKNOWN_VIDEO_JOB = "local_20260323_141500_abc123"
+UNKNOWN_ANALYSIS_JOB = "an_20260323_141500_abc123"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request: who sends it (a name in ``Partners.headers``) and what."""
+
+    who: str
+    method: str
+    path: str
+    json: Any = None
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Partners:
+    """The callers and the things they own, made before either app under test starts."""
+
+    headers: dict[str, dict[str, str]]
+    video_job: str
+    analysis_job: str
+    character_id: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str]
+    has_request_id: bool
+
+
+# Route -> (the statuses its calls get, the calls). ``{video}``, ``{analysis}`` and
+# ``{character}`` are the partner's own; "limited" has a limit of 1 a minute on every endpoint.
+def routes(p: Partners) -> dict[str, tuple[set[int], list[Call]]]:
+    video, analysis, character = p.video_job, p.analysis_job, p.character_id
+    guarded = ["none", "malformed", "unknown", "deactivated"]
+
+    def refusals(method: str, path: str, **body: Any) -> list[Call]:
+        return [Call(who, method, path, **body) for who in guarded]
+
+    def limited(method: str, path: str, **body: Any) -> list[Call]:
+        return [Call("limited", method, path, **body) for _ in range(3)]
+
+    too_large = b'{"prompt": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    return {
+        "credits": (
+            {200, 401, 403, 429},
+            [
+                Call("partner", "GET", f"{API}/credits"),
+                *refusals("GET", f"{API}/credits"),
+                *limited("GET", f"{API}/credits"),
+            ],
+        ),
+        "video-status": (
+            {200, 400, 401, 403, 404, 429},
+            [
+                Call("partner", "GET", f"{API}/video-status/{video}"),
+                Call("other", "GET", f"{API}/video-status/{video}"),
+                Call("partner", "GET", f"{API}/video-status/{UNKNOWN_VIDEO_JOB}"),
+                Call("partner", "GET", f"{API}/video-status/not-a-job-id"),
+                *refusals("GET", f"{API}/video-status/{video}"),
+                *limited("GET", f"{API}/video-status/{UNKNOWN_VIDEO_JOB}"),
+            ],
+        ),
+        "status": (
+            {200, 400, 401, 403, 404, 429},
+            [
+                Call("partner", "GET", f"{API}/status/{analysis}"),
+                Call("other", "GET", f"{API}/status/{analysis}"),
+                Call("partner", "GET", f"{API}/status/{UNKNOWN_ANALYSIS_JOB}"),
+                Call("partner", "GET", f"{API}/status/{video}"),
+                *refusals("GET", f"{API}/status/{analysis}"),
+                *limited("GET", f"{API}/status/{analysis}"),
+            ],
+        ),
+        "videos": (
+            {200, 400, 401, 403, 429},
+            [
+                Call("partner", "GET", f"{API}/videos"),
+                Call("partner", "GET", f"{API}/videos?limit=1"),
+                Call("partner", "GET", f"{API}/videos?limit=500"),
+                Call("other", "GET", f"{API}/videos"),
+                Call("partner", "GET", f"{API}/videos?limit=many"),
+                *refusals("GET", f"{API}/videos"),
+                *limited("GET", f"{API}/videos"),
+            ],
+        ),
+        "characters": (
+            {200, 400, 401, 403, 429},
+            [
+                Call("partner", "GET", f"{API}/characters"),
+                Call("partner", "GET", f"{API}/characters?limit=1"),
+                Call("other", "GET", f"{API}/characters"),
+                Call("partner", "GET", f"{API}/characters?limit=-"),
+                *refusals("GET", f"{API}/characters"),
+                *limited("GET", f"{API}/characters"),
+            ],
+        ),
+        "character": (
+            {200, 401, 403, 404, 429},
+            [
+                Call("partner", "GET", f"{API}/characters/{character}"),
+                Call("other", "GET", f"{API}/characters/{character}"),
+                Call("partner", "GET", f"{API}/characters/999999"),
+                Call("partner", "GET", f"{API}/characters/abc"),
+                *refusals("GET", f"{API}/characters/{character}"),
+                *limited("GET", f"{API}/characters/{character}"),
+            ],
+        ),
+        "static-videos": (
+            {200, 206, 404, 429},
+            [
+                Call("none", "GET", f"/static/videos/{video}.mp4"),
+                Call("none", "GET", f"/static/videos/{video}.mp4", headers={"Range": "bytes=0-9"}),
+                Call("none", "GET", f"/static/videos/{UNKNOWN_VIDEO_JOB}.mp4"),
+                Call("none", "GET", f"/static/videos/{video}.mov"),
+                *[
+                    Call("none", "GET", f"/static/videos/{UNKNOWN_VIDEO_JOB}.mp4")
+                    for _ in range(STATIC_MISSES_PER_MINUTE)
+                ],
+                Call("none", "GET", f"/static/videos/{video}.mp4"),
+            ],
+        ),
+        "static-characters": (
+            {404},
+            [
+                Call("none", "GET", "/static/characters/abcdefabcdef.mp4"),
+                Call("none", "GET", "/static/characters/not-a-token.mp4"),
+            ],
+        ),
+        "generate-video": (
+            {400, 401, 402, 403, 413, 429},
+            [
+                Call("partner", "POST", f"{API}/generate-video", json={"prompt": ""}),
+                Call("partner", "POST", f"{API}/generate-video", content=b"not json"),
+                Call("partner", "POST", f"{API}/generate-video", json=local(duration=99)),
+                Call("partner", "POST", f"{API}/generate-video", content=too_large),
+                Call("poor", "POST", f"{API}/generate-video", json=local(duration=1)),
+                *refusals("POST", f"{API}/generate-video", json=local(duration=1)),
+                *limited("POST", f"{API}/generate-video", json={"prompt": ""}),
+            ],
+        ),
+        "analyze": (
+            {400, 401, 402, 403, 429},
+            [
+                Call("partner", "POST", f"{API}/analyze", json={"url": "https://example.com/ad"}),
+                Call("partner", "POST", f"{API}/analyze", content=b"[]"),
+                Call("poor", "POST", f"{API}/analyze", json={"url": "123456789"}),
+                *refusals("POST", f"{API}/analyze", json={"url": "123456789"}),
+                *limited("POST", f"{API}/analyze", json={}),
+            ],
+        ),
+        "create-character": (
+            {400, 401, 403, 429},
+            [
+                Call("partner", "POST", f"{API}/characters", json={"name": ""}),
+                Call("partner", "POST", f"{API}/characters", content=b"{"),
+                *refusals("POST", f"{API}/characters", json={"name": "A", "prompt": "B"}),
+                *limited("POST", f"{API}/characters", json={}),
+            ],
+        ),
+        "finalize-character": (
+            {400, 401, 403, 404, 429},
+            [
+                Call("partner", "POST", f"{API}/characters/{character}/finalize"),
+                Call("other", "POST", f"{API}/characters/{character}/finalize"),
+                Call("partner", "POST", f"{API}/characters/999999/finalize", json={}),
+                *refusals("POST", f"{API}/characters/{character}/finalize"),
+                *limited("POST", f"{API}/characters/999999/finalize"),
+            ],
+        ),
+    }
+
+
+ROUTE_NAMES = [
+    "credits",
+    "video-status",
+    "status",
+    "videos",
+    "characters",
+    "character",
+    "static-videos",
+    "static-characters",
+    "generate-video",
+    "analyze",
+    "create-character",
+    "finalize-character",
+]
+
+
+async def make_partners(setup: Harness, tmp_path: Path) -> Partners:
+    """Partners, keys and one job, character and stored video of each kind, made through the API."""
+    engine = setup.container.engine
+    partner, other = await setup.partner(credits=1000), await setup.partner(credits=1000)
+    poor = await setup.partner(credits=0)
+    limited = await setup.partner(credits=1000)
+    await admin.key_limits(engine, limited["key_prefix"], dict.fromkeys(DEFAULT_RATE_LIMITS, 1))
+    deactivated = await setup.extra_key(partner["account"])
+    await admin.deactivate_key(engine, deactivated["Authorization"].removeprefix("Bearer "))
+
+    video = await setup.client.post(
+        f"{API}/generate-video", headers=partner["headers"], json=local(duration=1)
+    )
+    analysis = await setup.client.post(
+        f"{API}/analyze", headers=partner["headers"], json={"url": "123456789"}
+    )
+    character = await create_character(setup.client, partner["headers"])
+    for response in (video, analysis, character):
+        assert response.status_code == 200, response.text
+    stored = tmp_path / "stored.mp4"
+    stored.write_bytes(bytes(range(256)) * 8)
+    setup.container.storage.put_file(video_key(video.json()["job_id"]), stored)
+
+    return Partners(
+        headers={
+            "partner": partner["headers"],
+            "other": other["headers"],
+            "poor": poor["headers"],
+            "limited": limited["headers"],
+            "deactivated": deactivated,
+            "none": {},
+            "malformed": {"Authorization": "Basic abc"},
+            "unknown": {"Authorization": f"Bearer {API_KEY_PREFIX}{'0' * 40}"},
+        },
+        video_job=video.json()["job_id"],
+        analysis_job=analysis.json()["job_id"],
+        character_id=character.json()["character_id"],
+    )
+
+
+@dataclass
+class Twins:
+    partners: Partners
+    fast: Harness
+    fastapi: Harness
+    served_directly: list[int]
+
+
+@pytest.fixture
+async def twins(
+    settings_factory: SettingsFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Twins]:
+    settings = settings_factory(
+        max_body_bytes=MAX_BODY_BYTES,
+        static_misses_per_minute=STATIC_MISSES_PER_MINUTE,
+        auth_failures_per_minute=1000,
+    )
+    async with running_harness(settings, run_workers=False) as setup:
+        partners = await make_partners(setup, tmp_path)
+
+    # Which app served a request through the fast lane (by ``id`` of the app).
+    served_directly: list[int] = []
+    serve = PartnerApp._serve
+
+    async def counting_serve(
+        app: PartnerApp, route: Any, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        served_directly.append(id(app))
+        await serve(app, route, scope, receive, send)
+
+    monkeypatch.setattr(PartnerApp, "_serve", counting_serve)
+    monkeypatch.setattr(
+        "knightvision.ratelimit.limiter.time", SimpleNamespace(time=lambda: FROZEN_NOW)
+    )
+    async with (
+        running_harness(settings, run_workers=False) as fast,
+        running_harness(settings, run_workers=False, fast_lane=False) as fastapi,
+    ):
+        yield Twins(partners, fast, fastapi, served_directly)
+
+
+async def answer(client: httpx.AsyncClient, partners: Partners, call: Call) -> Answer:
+    response = await client.request(
+        call.method,
+        call.path,
+        headers={**partners.headers[call.who], **call.headers},
+        json=call.json,
+        content=call.content,
+    )
+    body: Any = response.content
+    if response.headers.get("content-type", "").startswith("application/json"):
+        body = response.json()
+        if isinstance(body, dict):
+            body.pop("request_id", None)
+    return Answer(
+        status=response.status_code,
+        body=body,
+        headers={
+            name: response.headers[name] for name in COMPARED_HEADERS if name in response.headers
+        },
+        has_request_id="request-id" in response.headers,
+    )
+
+
+@pytest.mark.parametrize("route", ROUTE_NAMES)
+async def test_fast_lane_answers_as_fastapi_does(twins: Twins, route: str) -> None:
+    statuses, calls = routes(twins.partners)[route]
+    fast = [await answer(twins.fast.client, twins.partners, call) for call in calls]
+    assert twins.served_directly == [id(twins.fast.app)] * len(calls)
+    fastapi = [await answer(twins.fastapi.client, twins.partners, call) for call in calls]
+    assert twins.served_directly == [id(twins.fast.app)] * len(calls)
+
+    for call, direct, routed in zip(calls, fast, fastapi, strict=True):
+        assert direct == routed, call
+    seen = [
+        (call.who, call.method, call.path, a.status) for call, a in zip(calls, fast, strict=True)
+    ]
+    assert {a.status for a in fast} == statuses, seen
+
+
+def reaches(route: APIRoute, call: Call) -> bool:
+    scope = {"type": "http", "method": call.method, "path": call.path.partition("?")[0]}
+    return route.matches(scope)[0] is Match.FULL
+
+
+async def test_every_fast_lane_route_is_compared(twins: Twins) -> None:
+    compared = [call for _, calls in routes(twins.partners).values() for call in calls]
+    assert list(routes(twins.partners)) == ROUTE_NAMES
+    app = twins.fast.app
+    assert isinstance(app, PartnerApp)
+    # What PartnerApp dispatches itself: (method, literal prefix, route) for each method of a route.
+    assert len(app._direct_routes) == len(ROUTE_NAMES)
+    for method, _, route in app._direct_routes:
+        assert any(call.method == method and reaches(route, call) for call in compared), (
+            method,
+            route.path,
+        )
