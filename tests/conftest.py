@@ -17,9 +17,3 @@ pytest_plugins = [
     "tests.fixtures.job_queue",
     "tests.fixtures.upstreams",
 ]
-
-# The old import path of API and Harness, kept only while some tests still import them from here
-# (tests/analysis is not this change's to edit): their home is tests.fixtures.harness.
-from tests.fixtures.harness import API, Harness  # noqa: E402
-
-__all__ = ["API", "Harness"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.media import clips
+from tests.fixtures import clips
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Ad analysis end to end through the HTTP API: cached sample ad → measured, transcribed, written."""
+"""Ad analysis end to end through the HTTP API: cached sample ad → measured, transcribed,
+written."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 from knightvision.account import admin
 from knightvision.analysis.sample_ad import seed_sample_ad
 from knightvision.api.schemas import AnalysisStatusRead, Submitted
-from tests.conftest import API
+from tests.fixtures.harness import API
 
 
 async def _poll(harness, headers, job_id: str, *, seconds: float = 240) -> AnalysisStatusRead:

@@ -17,8 +17,8 @@ from knightvision.analysis.writing import deterministic
 from knightvision.analysis.writing.document import Report, ReportInputs
 from knightvision.analysis.writing.llm import parse_reply
 from knightvision.providers.llm.openai_compat import OpenAICompatChat, OpenAICompatConfig
-from tests.analysis.test_report import assert_well_formed, fast_cut_ad, slow_silent_ad
 from tests.fakes.openai_chat import FakeOpenAIChat, Reply, completion, error_body
+from tests.fixtures.ad_reports import assert_well_formed, fast_cut_ad, slow_silent_ad
 
 MODEL = "test-vision-model"
 LLM = f"llm:{MODEL}"

@@ -3,9 +3,7 @@ invented."""
 
 from __future__ import annotations
 
-import copy
 import re
-from itertools import pairwise
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -19,229 +17,16 @@ from knightvision.analysis.writing.document import (
     Report,
     ReportInputs,
 )
-
-# --- hand-built ads (also used by test_llm_writer) ------------------------------------------
-
-
-def _transcript(
-    segments: list[tuple[float, float, str]], *, language: str = "en", **extra: Any
-) -> dict[str, Any]:
-    return {
-        "text": " ".join(text for _, _, text in segments),
-        "language": language,
-        "language_probability": 0.97,
-        "segments": [{"start": s, "end": e, "text": t} for s, e, t in segments],
-        "words": [],
-        "engine": "faster-whisper:small",
-        "transcribable": True,
-        "note": None,
-        **extra,
-    }
-
-
-def fast_cut_ad() -> ReportInputs:
-    """A 22.4 s vertical TikTok ad: quick cuts, a voiceover, captions, a late spoken+shown CTA."""
-    transcript = _transcript(
-        [
-            (0.3, 2.4, "Tired of greasy hair by noon? I was too."),
-            (2.6, 6.0, "Then I found GlowWash."),
-            (6.2, 11.0, "It's made with tea tree oil and works in one wash."),
-            (11.5, 15.0, "Over 20,000 five-star reviews."),
-            (15.2, 19.0, "Get 50% off your first order today."),
-            (19.5, 21.0, "Tap shop now."),
-        ]
-    )
-    metrics = {
-        "duration_s": 22.4,
-        "size_bytes": 5_400_000,
-        "width": 1080,
-        "height": 1920,
-        "aspect_ratio": "9:16",
-        "fps": 30,
-        "has_audio": True,
-        "scene_cuts": [1.2, 2.5, 4.0, 6.1, 8.0, 10.2, 12.4, 15.1, 17.3, 19.4],
-        "shot_count": 11,
-        "average_shot_length_s": 2.04,
-        "cuts_per_10s": 4.46,
-        "first_cut_s": 1.2,
-        "speech_start_s": 0.3,
-        "word_count": 41,
-        "words_per_minute": 152.0,
-        "on_screen_text": [
-            {"start_s": 0.0, "end_s": 2.5, "text": "Greasy by noon?"},
-            {"start_s": 15.0, "end_s": 19.0, "text": "50% OFF"},
-            {"start_s": 19.4, "end_s": 22.4, "text": "Shop now"},
-        ],
-        "face_frame_share": 0.62,
-        "first_face_s": 0.0,
-        "loudness_lufs": -15.2,
-        "silence_ratio": 0.08,
-        "call_to_action": {
-            "text": "Tap shop now.",
-            "phrase": "shop now",
-            "time_s": 19.5,
-            "source": "speech",
-            "sources": ["speech", "overlay"],
-            "strength": "strong",
-        },
-    }
-    breakdown = {
-        "hook": {
-            "start_s": 0,
-            "end_s": 3,
-            "seen": {"on_screen_text": ["Greasy by noon?"], "face": True},
-            "said": "Tired of greasy hair by noon? I was too.",
-        },
-        "scenes": [
-            {"index": i, "start_s": 0, "end_s": 1, "on_screen_text": [], "speech": ""}
-            for i in range(11)
-        ],
-        "call_to_action": metrics["call_to_action"],
-    }
-    source = {
-        "platform": "tiktok",
-        "url": "https://www.tiktok.com/@glow/video/1",
-        "canonical_key": "tiktok:1",
-        "title": None,
-        "carousel": False,
-    }
-    return ReportInputs(transcript, metrics, breakdown, [], source)
-
-
-def slow_silent_ad() -> ReportInputs:
-    """A 40 s landscape Facebook ad with music but no speech, one long shot, text-only message,
-    early CTA."""
-    transcript = {
-        "text": "",
-        "language": None,
-        "language_probability": None,
-        "segments": [],
-        "words": [],
-        "engine": "faster-whisper:small",
-        "transcribable": True,
-        "note": None,
-    }
-    metrics = {
-        "duration_s": 40.0,
-        "size_bytes": 9_000_000,
-        "width": 1920,
-        "height": 1080,
-        "aspect_ratio": "16:9",
-        "fps": 25,
-        "has_audio": True,
-        "scene_cuts": [9.5, 21.0, 33.0],
-        "shot_count": 4,
-        "average_shot_length_s": 10.0,
-        "cuts_per_10s": 0.75,
-        "first_cut_s": 9.5,
-        "speech_start_s": None,
-        "word_count": 0,
-        "words_per_minute": 0.0,
-        "on_screen_text": [
-            {"start_s": 1.0, "end_s": 6.0, "text": "Handmade oak desks"},
-            {"start_s": 8.0, "end_s": 14.0, "text": "Order yours today"},
-            {"start_s": 22.0, "end_s": 30.0, "text": "Built to last 30 years"},
-        ],
-        "face_frame_share": 0.0,
-        "first_face_s": None,
-        "loudness_lufs": -21.5,
-        "silence_ratio": 0.05,
-        "call_to_action": {
-            "text": "Order yours today",
-            "phrase": "order",
-            "time_s": 8.0,
-            "source": "overlay",
-            "sources": ["overlay"],
-            "strength": "weak",
-        },
-    }
-    breakdown = {
-        "hook": hook(["Handmade oak desks"], face=False),
-        "scenes": [],
-        "call_to_action": metrics["call_to_action"],
-    }
-    source = {
-        "platform": "facebook",
-        "url": "https://www.facebook.com/ads/library/?id=1",
-        "canonical_key": "facebook:1",
-        "title": "Oakline Desks",
-        "carousel": True,
-    }
-    return ReportInputs(transcript, metrics, breakdown, [], source)
-
-
-def untranscribable_ad() -> ReportInputs:
-    """Speech the configured model cannot transcribe: whatever text it produced must never
-    surface."""
-    base = fast_cut_ad()
-    transcript = {
-        **base.transcript,
-        "text": "zorbl vamp quixx",
-        "language": "yo",
-        "transcribable": False,
-        "segments": [{"start": 0.5, "end": 3.0, "text": "zorbl vamp quixx"}],
-        "note": "language yo is not supported.",
-    }
-    metrics = {
-        **base.metrics,
-        "word_count": 0,
-        "words_per_minute": 0.0,
-        "on_screen_text": [],
-        "call_to_action": None,
-        "speech_start_s": 0.5,
-    }
-    breakdown = {
-        **base.breakdown,
-        "hook": hook([], face=True, said="zorbl vamp quixx"),
-        "call_to_action": None,
-    }
-    return ReportInputs(transcript, metrics, breakdown, [], base.source)
-
-
-def hook(on_screen_text: list[str], *, face: bool, said: str = "") -> dict[str, Any]:
-    return {
-        "start_s": 0,
-        "end_s": 3,
-        "seen": {"on_screen_text": on_screen_text, "face": face},
-        "said": said,
-    }
-
-
-def with_metrics(inputs: ReportInputs, **changes: Any) -> ReportInputs:
-    metrics = {**copy.deepcopy(inputs.metrics), **changes}
-    breakdown = {**inputs.breakdown, "call_to_action": metrics.get("call_to_action")}
-    return ReportInputs(inputs.transcript, metrics, breakdown, inputs.frames, inputs.source)
-
-
-def assert_no_nulls(value: Any, where: str = "result") -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            assert item is not None, f"{where}.{key} is null"
-            assert_no_nulls(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            assert_no_nulls(item, f"{where}[{index}]")
-
-
-def assert_well_formed(report: Report) -> dict[str, Any]:
-    """What every report promises: D1 strings, labelled analysis, a postable script, sane beats."""
-    result = report.to_result()
-    for name in ("summary", "transcription", "analysis", "ugc_script"):
-        assert isinstance(result[name], str), name
-    assert result["summary"] and result["analysis"] and result["ugc_script"]
-    assert len(result["ugc_script"]) <= UGC_SCRIPT_MAX_CHARS
-    assert_no_nulls(result)
-    for line in result["analysis"].splitlines()[1:]:
-        assert line.endswith(("(measured)", "(opinion)")), line
-    assert {p["kind"] for p in result["analysis_points"]} <= {"measured", "opinion"}
-    assert all(p["benchmark"] for p in result["analysis_points"] if p["kind"] == "opinion")
-    beats = result["ugc_script_beats"]
-    assert [b["beat"] for b in beats] == list(BEAT_KINDS)
-    assert beats[0]["start_s"] == 0 and 15 <= beats[-1]["end_s"] <= 30
-    for before, after in pairwise(beats):
-        assert before["start_s"] < before["end_s"] == after["start_s"]
-    assert "None" not in result["summary"] + result["analysis"] + result["ugc_script"]
-    return result
+from tests.fixtures.ad_reports import (
+    assert_no_nulls,
+    assert_well_formed,
+    fast_cut_ad,
+    hook,
+    slow_silent_ad,
+    transcript_of,
+    untranscribable_ad,
+    with_metrics,
+)
 
 
 def lines_about(report: Report, topic: str) -> list[str]:
@@ -463,7 +248,7 @@ def test_a_long_wordy_ad_still_gives_a_postable_script() -> None:
     )
     inputs = fast_cut_ad()
     long = ReportInputs(
-        _transcript([(i * 2.0, i * 2.0 + 2, f"{sentence} number {i}.") for i in range(40)]),
+        transcript_of([(i * 2.0, i * 2.0 + 2, f"{sentence} number {i}.") for i in range(40)]),
         {**inputs.metrics, "duration_s": 80.0},
         inputs.breakdown,
         [],
@@ -476,7 +261,7 @@ def test_a_long_wordy_ad_still_gives_a_postable_script() -> None:
 
 def test_non_english_speech_keeps_its_language_in_the_script() -> None:
     inputs = fast_cut_ad()
-    transcript = _transcript(
+    transcript = transcript_of(
         [(0.2, 2.0, "¿Cansada del pelo graso?"), (19.0, 21.0, "Compra ahora.")], language="es"
     )
     cta = {"text": "Compra ahora", "time_s": 19.0, "source": "speech"}
@@ -538,7 +323,7 @@ def test_any_measurements_give_a_well_formed_report(
     if texts and cta_at is not None:
         metrics["call_to_action"] = {"text": texts[0], "time_s": cta_at, "source": "overlay"}
     transcript = {
-        **_transcript([(i, i + 1.0, t) for i, t in enumerate(speech)]),
+        **transcript_of([(i, i + 1.0, t) for i, t in enumerate(speech)]),
         "transcribable": transcribable,
     }
     report = write_report(ReportInputs(transcript, metrics, {}, [], {"platform": platform}), None)

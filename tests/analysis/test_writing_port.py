@@ -11,7 +11,7 @@ from knightvision.analysis.report import choose_writer
 from knightvision.analysis.writing.deterministic import DETERMINISTIC_ENGINE, DeterministicWriter
 from knightvision.analysis.writing.llm import LLMWriter
 from knightvision.analysis.writing.port import Writer
-from tests.analysis.test_report import fast_cut_ad
+from tests.fixtures.ad_reports import fast_cut_ad
 
 
 class _Model:

@@ -21,7 +21,7 @@ from knightvision.render.frames import reference_inset
 from tests.fixtures.characters import create_character, wait_for
 from tests.fixtures.harness import API
 from tests.fixtures.partner_api import assert_no_nulls, balance_of, generate, ledger_total
-from tests.render.render_probe import decode_frames
+from tests.fixtures.render_probe import decode_frames
 
 
 async def _video(harness, headers, body) -> dict:

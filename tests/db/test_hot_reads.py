@@ -112,7 +112,8 @@ async def test_a_commit_by_another_process_is_seen_on_the_next_loop_turn(cached_
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        "import sqlite3, sys; sqlite3.connect(sys.argv[1], isolation_level=None).execute(sys.argv[2], (sys.argv[3],))",
+        "import sqlite3, sys; "
+        "sqlite3.connect(sys.argv[1], isolation_level=None).execute(sys.argv[2], (sys.argv[3],))",
         cached_key.database,
         _DEACTIVATE,
         params["key_hash"],
@@ -122,7 +123,8 @@ async def test_a_commit_by_another_process_is_seen_on_the_next_loop_turn(cached_
 
 
 async def test_reads_in_one_loop_turn_share_one_version_check(cached_key) -> None:
-    """The amortisation the hot path relies on: a burst of reads costs one ``PRAGMA data_version``."""
+    """The amortisation the hot path relies on: a burst of reads costs one
+    ``PRAGMA data_version``."""
     reads, params = cached_key.reads, cached_key.params
     await reads.first(KEY, params)
     await asyncio.sleep(0)  # let the first check expire

@@ -1,4 +1,5 @@
-"""A loopback HTTP server standing in for ad platforms and their CDNs: canned replies, counted requests.
+"""A loopback HTTP server standing in for ad platforms and their CDNs: canned replies, counted
+requests.
 
 Replies are real HTTP (status, headers, bodies, redirects, stalls, slow drips), so yt-dlp's own
 networking, extractors and downloader run exactly as they would against a site.
@@ -62,7 +63,8 @@ class AdServer:
         return f"http://{self.host}{path}"
 
     def route(self, path: str, reply: Reply, *, method: str | None = None) -> None:
-        """Serve ``reply`` at ``path`` (with its query string, if it has one), for one method or all."""
+        """Serve ``reply`` at ``path`` (with its query string, if it has one), for one method or
+        all."""
         self.routes[f"{method} {path}" if method else path] = reply
 
     def count(self, path: str) -> int:

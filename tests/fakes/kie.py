@@ -1,10 +1,10 @@
 """A fake kie.ai speaking its Market task protocol.
 
 ``POST /api/v1/jobs/createTask`` and ``GET /api/v1/jobs/recordInfo?taskId=`` answer the envelope
-``{"code", "msg", "data"}`` (``script.options["message_key"] = "message"`` uses the other key the docs
-show), with errors as HTTP 200 and an error ``code`` in the body. ``resultJson`` is a JSON-encoded
-string; states go waiting -> queuing -> generating -> success | fail. ``POST
-/api/v1/common/download-url`` renews a result link.
+``{"code", "msg", "data"}`` (``script.options["message_key"] = "message"`` uses the other key the
+docs show), with errors as HTTP 200 and an error ``code`` in the body. ``resultJson`` is a
+JSON-encoded string; states go waiting -> queuing -> generating -> success | fail.
+``POST /api/v1/common/download-url`` renews a result link.
 
 Characters: ``sora-2-characters-pro`` takes ``origin_task_id`` (a finished Sora task of this fake),
 ``timestamps`` "start,end" (1-4 s inside that video), ``character_prompt`` (required, at most 1000)
@@ -74,7 +74,9 @@ class FakeKie(FakeUpstream):
                 "resultObject": {
                     "character_id": character_id,
                     "character_user_name": handle,
-                    "remark": "insert this username directly into your prompt.(@character_user_name).",
+                    "remark": (
+                        "insert this username directly into your prompt.(@character_user_name)."
+                    ),
                 }
             }
         )
@@ -160,7 +162,7 @@ class FakeKie(FakeUpstream):
         task = self.tasks.get(request.query_params.get("taskId", ""))
         if task is None:
             return self.envelope(422, "recordInfo is null")
-        state, progress = self.advance(task)
+        state, _ = self.advance(task)
         data: dict[str, Any] = {
             "taskId": task.id,
             "model": task.body.get("model"),

@@ -1,4 +1,5 @@
-"""Real small MP4 files for fake upstreams to serve: H.264 + AAC, made with PyAV, cached per process."""
+"""Real small MP4 files for fake upstreams to serve: H.264 + AAC, made with PyAV, cached per
+process."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ _lock = threading.Lock()
 def make_mp4(
     path: Path, width: int, height: int, seconds: float, *, fps: int = FPS, audio: bool = True
 ) -> Path:
-    """Write an MP4 of exactly ``width``x``height`` and ``seconds``: a moving gradient and a tone."""
-    frames = int(round(seconds * fps))
+    """Write an MP4 of exactly ``width``x``height`` and ``seconds``: a moving gradient and a
+    tone."""
+    frames = round(seconds * fps)
     with av.open(str(path), "w", format="mp4") as container:
         video = container.add_stream(
             "libx264", rate=fps, options={"preset": "ultrafast", "crf": "30"}
@@ -41,7 +43,7 @@ def make_mp4(
             container.mux(video.encode(frame))
         container.mux(video.encode(None))
         if sound is not None:
-            total = int(round(frames / fps * _AUDIO_RATE))
+            total = round(frames / fps * _AUDIO_RATE)
             t = np.arange(total, dtype=np.float32) / _AUDIO_RATE
             samples = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
             step = 1024

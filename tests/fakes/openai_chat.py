@@ -59,7 +59,12 @@ def error_body(
 
 
 class FakeOpenAIChat:
-    """``with FakeOpenAIChat() as server: server.script(Reply(...)); client(base_url=server.base_url)``."""
+    """Scripted replies on loopback::
+
+    with FakeOpenAIChat() as server:
+        server.script(Reply(...))
+        client(base_url=server.base_url)
+    """
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []

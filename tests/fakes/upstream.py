@@ -200,7 +200,8 @@ class FakeUpstream:
         return None
 
     def advance(self, task: FakeTask) -> tuple[str, int]:
-        """One poll's view of the task: ("running", percent) | ("success", 100) | ("failed", percent)."""
+        """One poll's view of the task: ("running", percent) | ("success", 100) |
+        ("failed", percent)."""
         task.polls += 1
         if self.script.never_finish or task.polls <= self.script.polls_to_finish:
             done = min(task.polls, self.script.polls_to_finish)

@@ -78,5 +78,5 @@ def test_a_wait_past_the_deadline_gives_up_and_a_spent_deadline_times_out() -> N
 
 
 def test_settings_need_one_attempt() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_attempts must be at least 1"):
         check_retry_settings(Policy(max_attempts=0))

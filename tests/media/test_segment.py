@@ -10,7 +10,7 @@ from PIL import Image
 
 from knightvision.media.segment import SegmentError, cut_segment, extract_stills
 from tests.fakes.media import make_mp4
-from tests.render.render_probe import decode_frames, probe
+from tests.fixtures.render_probe import decode_frames, probe
 
 
 @pytest.fixture(scope="module")

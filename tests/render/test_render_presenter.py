@@ -12,7 +12,7 @@ from knightvision.media.probe import probe
 from knightvision.render import PresenterSpec, presenter_look, render_presenter
 from knightvision.render.presenter import Figure, PresenterComposer, blink_frames
 from knightvision.render.presenter.vocabulary import COLOURS
-from tests.render.render_probe import decode_frames
+from tests.fixtures.render_probe import decode_frames
 
 
 def _region_mean(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

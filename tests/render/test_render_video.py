@@ -11,7 +11,7 @@ from PIL import Image
 from knightvision.render import RenderReport, RenderSpec, plan_scenes, render_storyboard
 from knightvision.render.captions import render_caption
 from knightvision.render.frames import SceneLook, scene_palettes
-from tests.render.render_probe import decode_audio, decode_frames, decode_luma, probe
+from tests.fixtures.render_probe import decode_audio, decode_frames, decode_luma, probe
 
 AD = (
     "Meet the new Aurora running shoe. Built for city miles and weekend trails. "

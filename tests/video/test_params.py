@@ -26,7 +26,7 @@ from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import new_job_id
 from knightvision.settings import Settings
 from knightvision.video.params import VideoJobParams, video_params
-from tests.conftest import API, Harness
+from tests.fixtures.harness import API, Harness
 
 VIDEO: VideoJobParams = {
     "prompt": "@Sam shows the new phone",

@@ -6,7 +6,7 @@ import pytest
 
 from knightvision.job.queue import JobQueue
 from knightvision.worker.context import AdapterRun, JobContext
-from tests.worker.support import KIND, claim, job_row
+from tests.fixtures.job_queue import KIND, claim, job_row
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from knightvision.providers.storage.local import LocalStorage
 from knightvision.worker.context import JobContext
 from knightvision.worker.delivery import Render, RequestedShape, render_verify_store
 from tests.fakes.media import make_mp4
-from tests.worker.support import claim, job_row
+from tests.fixtures.job_queue import claim, job_row
 
 KEY = "videos/test.mp4"
 ASKED = RequestedShape(width=320, height=240, duration=2)

@@ -17,7 +17,7 @@ from knightvision.providers.video_model.transforms import ShapeError
 from knightvision.providers.video_model.upstream_http import LinkExpired, RateLimited, TaskGone
 from knightvision.worker.context import JobContext
 from knightvision.worker.runner import WorkerRunner
-from tests.worker.support import COST, KIND, claim, job_row
+from tests.fixtures.job_queue import COST, KIND, claim, job_row
 
 PROVIDER_ERRORS = [
     pytest.param(SourceError("source_timeout", "The ad took too long", True), id="source"),

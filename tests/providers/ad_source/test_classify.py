@@ -30,7 +30,8 @@ def _http(status: int) -> ExtractorError:
 CASES = [
     (
         ExtractorError(
-            "This video is only available for registered users. Use --cookies-from-browser or --cookies",
+            "This video is only available for registered users. "
+            "Use --cookies-from-browser or --cookies",
             expected=True,
         ),
         "source_login_required",
@@ -100,5 +101,5 @@ def test_mapping(cause: BaseException, code: str, retryable: bool) -> None:
 
 
 def test_unknown_codes_are_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown source error code 'source_weird'"):
         SourceError("source_weird", "?")

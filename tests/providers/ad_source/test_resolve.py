@@ -1,4 +1,5 @@
-"""Short links: followed hop by hop, every hop on the allowlist, keyed only once they name the ad (D17)."""
+"""Short links: followed hop by hop, every hop on the allowlist, keyed only once they name the ad
+(D17)."""
 
 from __future__ import annotations
 

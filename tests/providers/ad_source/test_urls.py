@@ -1,4 +1,5 @@
-"""D17 submit-time validation: scheme, exact host, numeric id; and the canonical key each URL shape reveals."""
+"""D17 submit-time validation: scheme, exact host, numeric id; and the canonical key each URL shape
+reveals."""
 
 from __future__ import annotations
 

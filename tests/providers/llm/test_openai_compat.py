@@ -1,4 +1,5 @@
-"""The OpenAI-compatible chat client against a real local HTTP server: request shape, retries, errors."""
+"""The OpenAI-compatible chat client against a real local HTTP server: request shape, retries,
+errors."""
 
 from __future__ import annotations
 
