@@ -9,8 +9,8 @@ import pytest
 
 from knightvision.analysis.breakdown import build_breakdown
 from knightvision.providers.transcription.port import Transcript
-from tests.fixtures.clips import similar
 from tests.fixtures import clips
+from tests.fixtures.clips import similar
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from knightvision.analysis.metrics.measure import aspect_facts
 from knightvision.analysis.metrics.text import text_spans
 from knightvision.media.frames import extract_frames
 from knightvision.providers.transcription.port import Transcript
-from tests.fixtures.clips import similar
 from tests.fixtures import clips
+from tests.fixtures.clips import similar
 
 
 @pytest.fixture(scope="module")
