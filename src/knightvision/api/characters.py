@@ -1,4 +1,4 @@
-"""Character routes: ``/api/v1/partner/characters…`` (issue 4) and the character videos' public URLs.
+"""Character routes: ``/api/v1/partner/characters…`` and the character videos' public URLs.
 
 Rate-limit endpoints (D5): ``characters`` (GET and POST /characters share it), ``character``
 (GET /characters/<id>) and ``character_finalize``.
@@ -25,6 +25,7 @@ from knightvision.api.schemas import (
     json_body,
 )
 from knightvision.container import Container
+from knightvision.pricing import RateLimitBucket
 
 PREFIX = "/api/v1/partner"
 LIST_DEFAULT = 50  # a partner's characters usually fit one page; ?limit= as on /videos (D4a)
@@ -41,7 +42,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def list_characters(request: Request) -> Response:
-        principal = await guard(request, "characters")
+        principal = await guard(request, RateLimitBucket.CHARACTERS)
         limit = list_limit(request, default=LIST_DEFAULT)
         return json_response(request, await characters.list(principal, limit))
 
@@ -53,7 +54,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         openapi_extra=json_body(CharacterCreate),
     )
     async def create_character(request: Request) -> Response:
-        principal = await guard(request, "characters")
+        principal = await guard(request, RateLimitBucket.CHARACTERS)
         body = await json_object(request)
         submitted = await characters.create(principal, body)
         container.wake_workers()
@@ -66,7 +67,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def get_character(request: Request, character_id: str) -> Response:
-        principal = await guard(request, "character")
+        principal = await guard(request, RateLimitBucket.CHARACTER)
         return json_response(request, await characters.get(principal, character_id))
 
     @api.post(
@@ -79,7 +80,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         },
     )
     async def finalize_character(request: Request, character_id: str) -> Response:
-        principal = await guard(request, "character_finalize")
+        principal = await guard(request, RateLimitBucket.CHARACTER_FINALIZE)
         body = await json_object(request, empty_means={})  # an empty body: all defaults (D4a)
         submitted = await characters.finalize(principal, character_id, body)
         container.wake_workers()

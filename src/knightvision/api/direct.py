@@ -72,6 +72,6 @@ class PartnerApp(FastAPI):
 
 
 def _route_path(scope: Scope) -> str:
-    """The path the routes see: behind a proxy's ``root_path`` (as Starlette's routing strips it)."""
+    """The path the routes see: behind a proxy's ``root_path``, as Starlette's routing strips it."""
     path, root = scope["path"], scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path

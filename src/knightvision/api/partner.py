@@ -23,6 +23,7 @@ from knightvision.api.schemas import (
 )
 from knightvision.container import Container
 from knightvision.credit import ledger
+from knightvision.pricing import RateLimitBucket
 
 PREFIX = "/api/v1/partner"
 
@@ -41,7 +42,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         openapi_extra=json_body(AnalyzeCreate),
     )
     async def analyze(request: Request) -> Response:
-        principal = await guard(request, "analyze")
+        principal = await guard(request, RateLimitBucket.ANALYZE)
         submitted = await analyses.submit(principal, await json_object(request))
         container.wake_workers()
         return json_response(request, submitted)
@@ -53,7 +54,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def analysis_status(request: Request, job_id: str) -> Response:
-        principal = await guard(request, "status")
+        principal = await guard(request, RateLimitBucket.STATUS)
         return json_response(request, await analyses.status(principal, job_id))
 
     @router.get(
@@ -63,7 +64,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def get_credits(request: Request) -> Response:
-        principal = await guard(request, "credits")
+        principal = await guard(request, RateLimitBucket.CREDITS)
         async with container.engine.connect() as conn:
             remaining = await ledger.balance(conn, principal.account_id)
         return json_response(
@@ -83,7 +84,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         openapi_extra=json_body(VideoCreate),
     )
     async def generate_video(request: Request) -> Response:
-        principal = await guard(request, "generate_video")
+        principal = await guard(request, RateLimitBucket.GENERATE_VIDEO)
         body = await json_object(request)
         submitted = await videos.submit(principal, body)
         container.wake_workers()
@@ -96,14 +97,14 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def video_status(request: Request, job_id: str) -> Response:
-        principal = await guard(request, "video_status")
+        principal = await guard(request, RateLimitBucket.VIDEO_STATUS)
         return json_response(request, await videos.status(principal, job_id))
 
     @router.get(
         "/videos", operation_id="list_videos", response_model=VideosRead, responses=ERROR_RESPONSES
     )
     async def list_videos(request: Request) -> Response:
-        principal = await guard(request, "videos")
+        principal = await guard(request, RateLimitBucket.VIDEOS)
         limit = list_limit(request)
         return json_response(request, {"videos": await videos.list(principal, limit)})
 

@@ -1,4 +1,5 @@
-"""The wire format, pinned to the contract (D1): documents the OpenAPI spec and checks responses in tests.
+"""The wire format, pinned to the contract (D1): documents the OpenAPI spec, checks responses in
+tests.
 
 Handlers build plain dicts for speed; these models are the reference those dicts must satisfy.
 Optional fields are the additions of D6–D18; documented fields are required.
@@ -242,7 +243,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """An OpenAPI requestBody for a handler that parses its own body (to keep the contract's errors)."""
+    """An OpenAPI requestBody for a handler that parses its own body (to keep the contract's
+    errors)."""
     return {
         "requestBody": {
             "required": True,

@@ -13,6 +13,8 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from knightvision.pricing import RateLimitBucket
+
 MIN_RETRY_AFTER = 10  # the contract: wait at least 10 seconds
 
 
@@ -90,7 +92,7 @@ class Decision(NamedTuple):
         return max(MIN_RETRY_AFTER, self.reset_seconds)
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (D5), encoded for the ASGI response."""
+        """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (D5), encoded for the ASGI reply."""
         return [
             (b"ratelimit-limit", b"%d" % self.limit),
             (b"ratelimit-remaining", b"%d" % self.remaining),
@@ -116,7 +118,7 @@ class RateLimiter:
             item = self._items[per_minute] = _PerMinute(per_minute, namespace="KV")
         return item
 
-    async def hit(self, bucket: str, identity: str, per_minute: int) -> Decision:
+    async def hit(self, bucket: RateLimitBucket, identity: str, per_minute: int) -> Decision:
         """Count one request; refused when the last 60 s already hold ``per_minute`` of them."""
         if self._memory is not None:
             allowed, oldest, count, now = self._memory.hit((bucket, identity), per_minute)
@@ -134,7 +136,9 @@ class RateLimiter:
             reset_seconds=reset,
         )
 
-    async def exceeded(self, bucket: str, identity: str, per_minute: int) -> Decision | None:
+    async def exceeded(
+        self, bucket: RateLimitBucket, identity: str, per_minute: int
+    ) -> Decision | None:
         """Without counting: the refusal a new hit would get, or None while under the limit."""
         if self._memory is not None:
             oldest, count, now = self._memory.peek((bucket, identity))
