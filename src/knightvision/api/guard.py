@@ -44,7 +44,8 @@ def _is_trusted(address: str, trusted: list[str]) -> bool:
 
 def _authorization(request: Request) -> str:
     """The Authorization header, read straight off the ASGI scope (hot path: no Headers object)."""
-    for name, value in request.scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = request.scope["headers"]
+    for name, value in headers:
         if name == b"authorization":
             return value.decode("latin-1")
     return ""

@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from knightvision.character.routes import LOCAL
 from knightvision.character.service import character_video_key
+from knightvision.character.upstream import LOCAL
 from knightvision.job.errors import JobFailure
 from knightvision.media.probe import probe
 from knightvision.media.segment import SegmentError, cut_segment, extract_stills

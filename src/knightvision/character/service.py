@@ -18,7 +18,8 @@ from knightvision.account.repository import KeyPrincipal
 from knightvision.character import repository
 from knightvision.character.mentions import find_mentions, rewrite
 from knightvision.character.repository import FAILED, READY, CharacterRecord
-from knightvision.character.routes import LOCAL, CharacterRoute, frame_size
+from knightvision.character.upstream import LOCAL, frame_size
+from knightvision.character.upstream import CharacterUpstream as CharacterRoute
 from knightvision.character.validation import (
     not_found_id,
     parse_character_request,
@@ -35,7 +36,7 @@ from knightvision.job.queue import JobQueue
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
-from knightvision.video.routing import route_capabilities
+from knightvision.video.upstreams import upstream_capabilities as route_capabilities
 from knightvision.video.validation import MAX_CHARACTERS, VideoRequest
 
 CHARACTER_CREATE = "character.create"

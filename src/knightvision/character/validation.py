@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knightvision.character.routes import CharacterRoute
+from knightvision.character.upstream import MAX_SEGMENT_SECONDS, CharacterUpstream
 from knightvision.errors import BadRequestError
 from knightvision.video.models import ASPECT_RATIOS
 from knightvision.video.validation import is_json_int
@@ -19,7 +19,6 @@ DEFAULT_ASPECT_RATIO = "9:16"
 DEFAULT_TIMESTAMP_START = 1
 DEFAULT_TIMESTAMP_END = 4
 DEFAULT_CHARACTER_PROMPT = "Person looking into the camera"
-MAX_SEGMENT_SECONDS = 4
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ def not_found_id(raw: str) -> int | None:
     return int(raw)
 
 
-def parse_character_request(body: dict[str, Any], route: CharacterRoute) -> CharacterRequest:
+def parse_character_request(body: dict[str, Any], upstream: CharacterUpstream) -> CharacterRequest:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise BadRequestError("Please provide a name", code="missing_name")
@@ -61,13 +60,13 @@ def parse_character_request(body: dict[str, Any], route: CharacterRoute) -> Char
     if duration is None:
         duration = DEFAULT_DURATION
     if not is_json_int(duration) or not any(
-        route.renders(duration, aspect) for aspect in ASPECT_RATIOS
+        upstream.renders(duration, aspect) for aspect in ASPECT_RATIOS
     ):
         raise BadRequestError("Invalid duration", code="invalid_duration")
     aspect_ratio = body.get("aspect_ratio")
     if aspect_ratio is None:
         aspect_ratio = DEFAULT_ASPECT_RATIO
-    if not isinstance(aspect_ratio, str) or not route.renders(duration, aspect_ratio):
+    if not isinstance(aspect_ratio, str) or not upstream.renders(duration, aspect_ratio):
         raise BadRequestError("Invalid aspect_ratio", code="invalid_aspect_ratio")
     return CharacterRequest(
         name=" ".join(name.split()), prompt=prompt, duration=duration, aspect_ratio=aspect_ratio
@@ -75,10 +74,10 @@ def parse_character_request(body: dict[str, Any], route: CharacterRoute) -> Char
 
 
 def parse_finalize_request(
-    body: dict[str, Any], video_seconds: int, route: CharacterRoute
+    body: dict[str, Any], video_seconds: int, upstream: CharacterUpstream
 ) -> FinalizeRequest:
     """D16: whole seconds, 0 <= start < end <= the video's duration, end - start <= 4, and within
-    the character route's own segment limits."""
+    the characters' upstream's own segment limits."""
     start = body.get("timestamp_start")
     end = body.get("timestamp_end")
     start = DEFAULT_TIMESTAMP_START if start is None else start
@@ -90,10 +89,11 @@ def parse_finalize_request(
         or end - start > MAX_SEGMENT_SECONDS
     ):
         raise BadRequestError("Invalid timestamps", code="invalid_timestamps")
-    shortest, longest = route.segment_seconds
+    shortest, longest = upstream.segment_seconds
     if not shortest <= end - start <= longest:
         span = f"{longest}" if shortest <= 1 else f"{shortest} to {longest}"
         raise BadRequestError(
+            # Wire text (pinned by tests), older than the word "upstream".
             f"Timestamps must span {span} seconds for this character route",
             code="invalid_timestamps",
         )

@@ -22,7 +22,7 @@ class _PerMinute(RateLimitItemPerMinute):
     """One hit log per (bucket, identity) whatever the limit, so a changed per-key limit counts
     the hits already in the window (``limits`` puts the amount in the key by default)."""
 
-    def key_for(self, *identifiers: str) -> str:
+    def key_for(self, *identifiers: bytes | str | int | float) -> str:
         return "/".join([self.namespace, *(str(part) for part in identifiers), "minute"])
 
 
@@ -102,11 +102,7 @@ class Decision(NamedTuple):
 
 class RateLimiter:
     def __init__(self, redis_url: str | None = None) -> None:
-        self.storage: Storage = (
-            storage_from_string(f"async+{redis_url}", implementation="redispy")
-            if redis_url
-            else MemoryStorage()
-        )
+        self.storage = _storage(redis_url)
         self._strategy = MovingWindowRateLimiter(self.storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
         # In memory (one API process) the windows are kept here; ``limits`` serves the shared Redis.
@@ -156,6 +152,14 @@ class RateLimiter:
         if self._memory is not None:
             self._memory.reset()
         await self.storage.reset()
+
+
+def _storage(redis_url: str | None) -> Storage:
+    if not redis_url:
+        return MemoryStorage()
+    shared = storage_from_string(f"async+{redis_url}", implementation="redispy")
+    assert isinstance(shared, Storage)  # an "async+" URL builds an asyncio storage
+    return shared
 
 
 def _reset_seconds(oldest_hit: float, now: float) -> int:

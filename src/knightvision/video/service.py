@@ -17,7 +17,7 @@ from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import is_video_job_id, new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.video.models import ModelRegistry
-from knightvision.video.routing import route_refusal
+from knightvision.video.upstreams import upstream_refusal as route_refusal
 from knightvision.video.validation import VideoRequest, parse_video_request
 
 VIDEO_JOB_KIND = "video.generate"

@@ -23,7 +23,7 @@ import httpx
 
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
-    RouteCapabilities,
+    UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import EVOLINK
 from knightvision.providers.video_model.port import (
@@ -88,7 +88,7 @@ CHARACTER_MODEL = "sora-character"  # "change the prompt": resubmitting the same
 
 class EvoLinkAdapter(ApiKeyAdapter):
     name = "evolink"
-    catalogue: ClassVar[dict[str, RouteCapabilities]] = EVOLINK
+    catalogue: ClassVar[dict[str, UpstreamCapabilities]] = EVOLINK
     idempotent_create = True
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:

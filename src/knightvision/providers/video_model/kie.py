@@ -23,7 +23,7 @@ import httpx
 
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
-    RouteCapabilities,
+    UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KIE
 from knightvision.providers.video_model.port import (
@@ -62,7 +62,7 @@ MAX_HANDLE = 40
 
 class KieAdapter(ApiKeyAdapter):
     name = "kie"
-    catalogue: ClassVar[dict[str, RouteCapabilities]] = KIE
+    catalogue: ClassVar[dict[str, UpstreamCapabilities]] = KIE
     idempotent_create = False
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:

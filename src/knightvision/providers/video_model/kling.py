@@ -18,7 +18,7 @@ import httpx
 
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
-    RouteCapabilities,
+    UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KLING
 from knightvision.providers.video_model.port import GenerationError, GenerationSpec
@@ -60,7 +60,7 @@ def kling_jwt(access_key: str, secret_key: str, now: float | None = None) -> str
 
 class KlingAdapter(UpstreamTaskAdapter):
     name = "kling"
-    catalogue: ClassVar[dict[str, RouteCapabilities]] = KLING
+    catalogue: ClassVar[dict[str, UpstreamCapabilities]] = KLING
     idempotent_create = True  # external_task_id: found again instead of created twice
 
     def __init__(self, access_key: str | None, secret_key: str | None, **kwargs: Any) -> None:
