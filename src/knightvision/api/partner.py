@@ -6,17 +6,16 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from knightvision.api.bodies import json_object, list_limit
+from knightvision.api.bodies import VIDEOS_DEFAULT_LIMIT, json_object, list_limit
 from knightvision.api.guard import Guard
+from knightvision.api.request_schemas import analyze_schema, limit_parameter, video_create_schema
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
     ERROR_RESPONSES,
     AnalysisStatusRead,
-    AnalyzeCreate,
     CreditsRead,
     Submitted,
-    VideoCreate,
     VideosRead,
     VideoStatusRead,
     json_body,
@@ -39,7 +38,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="analyze_ad",
         response_model=Submitted,
         responses=ERROR_RESPONSES,
-        openapi_extra=json_body(AnalyzeCreate),
+        openapi_extra=json_body(analyze_schema()),
     )
     async def analyze(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.ANALYZE)
@@ -81,7 +80,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="generate_video",
         response_model=Submitted,
         responses=ERROR_RESPONSES,
-        openapi_extra=json_body(VideoCreate),
+        openapi_extra=json_body(video_create_schema(container.registry.models())),
     )
     async def generate_video(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.GENERATE_VIDEO)
@@ -101,7 +100,11 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         return json_response(request, await videos.status(principal, job_id))
 
     @router.get(
-        "/videos", operation_id="list_videos", response_model=VideosRead, responses=ERROR_RESPONSES
+        "/videos",
+        operation_id="list_videos",
+        response_model=VideosRead,
+        responses=ERROR_RESPONSES,
+        openapi_extra={"parameters": [limit_parameter(VIDEOS_DEFAULT_LIMIT)]},
     )
     async def list_videos(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.VIDEOS)

@@ -8,14 +8,13 @@ from typing import Any
 
 from knightvision.character.upstream import MAX_SEGMENT_SECONDS, CharacterUpstream
 from knightvision.errors import BadRequestError
-from knightvision.video.models import ASPECT_RATIOS
+from knightvision.video.models import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO
 from knightvision.video.validation import is_json_int
 
 MAX_NAME_CHARS = 50
 MAX_PROMPT_CHARS = 1000
 MAX_CHARACTER_PROMPT_CHARS = 1000  # kie's limit for character_prompt, the tightest upstream's
 DEFAULT_DURATION = 10
-DEFAULT_ASPECT_RATIO = "9:16"
 DEFAULT_TIMESTAMP_START = 1
 DEFAULT_TIMESTAMP_END = 4
 DEFAULT_CHARACTER_PROMPT = "Person looking into the camera"
@@ -48,13 +47,17 @@ def parse_character_request(body: dict[str, Any], upstream: CharacterUpstream) -
     if not isinstance(name, str) or not name.strip():
         raise BadRequestError("Please provide a name", code="missing_name")
     if len(name) > MAX_NAME_CHARS:
-        raise BadRequestError("Name must be 50 characters or less", code="name_too_long")
+        raise BadRequestError(
+            f"Name must be {MAX_NAME_CHARS} characters or less", code="name_too_long"
+        )
 
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise BadRequestError("Please provide a prompt", code="missing_prompt")
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise BadRequestError("Prompt must be 1000 characters or less", code="prompt_too_long")
+        raise BadRequestError(
+            f"Prompt must be {MAX_PROMPT_CHARS} characters or less", code="prompt_too_long"
+        )
 
     duration = body.get("duration")
     if duration is None:
@@ -107,7 +110,8 @@ def parse_finalize_request(
         raise BadRequestError("Invalid character_prompt", code="invalid_character_prompt")
     if len(character_prompt) > MAX_CHARACTER_PROMPT_CHARS:
         raise BadRequestError(
-            "Character prompt must be 1000 characters or less", code="prompt_too_long"
+            f"Character prompt must be {MAX_CHARACTER_PROMPT_CHARS} characters or less",
+            code="prompt_too_long",
         )
     return FinalizeRequest(
         timestamp_start=start, timestamp_end=end, character_prompt=character_prompt.strip()

@@ -109,3 +109,6 @@ class ModelRegistry:
 
     def names(self) -> list[str]:
         return list(self._models)
+
+    def models(self) -> tuple[VideoModel, ...]:
+        return tuple(self._models.values())

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qs, quote
 
+from knightvision.kit.charclasses import HIDDEN, WHITESPACE
+
 
 class Platform(StrEnum):
     """Where an ad lives; the first part of its cache key and the wire's ``platform``."""
@@ -197,3 +199,27 @@ def _is_hidden(ch: str) -> bool:
 def _ascii(part: str) -> str:
     """Percent-encode non-ASCII characters, as a browser's address bar copies them."""
     return quote(part, safe="".join(chr(c) for c in range(0x21, 0x7F)))
+
+
+def ad_url_pattern(hosts: Mapping[str, Platform] = ALLOWED_HOSTS) -> str:
+    """A regular expression (Python ``re`` and ECMA-262 alike, for ``search``) matching exactly
+    the strings ``parse_ad_url`` accepts: for the ``url`` field of the API's JSON Schema."""
+    space, not_space = f"[{WHITESPACE}]*", f"[^{WHITESPACE}]"
+    digits = rf"(?=[0-9]{{1,{MAX_NUMERIC_ID_DIGITS}}}{space}$)0*[1-9][0-9]*"
+    authorities = []
+    for scheme, port in _DEFAULT_PORTS.items():
+        names = "|".join(_any_case(host) for host in hosts if ":" not in host)
+        with_port = "|".join(_any_case(host) for host in hosts if ":" in host)
+        choices = [f"(?:{names})(?::{port})?"] if names else []
+        choices += [f"(?:{with_port})"] if with_port else []
+        if choices:
+            authorities.append(f"{_any_case(scheme)}://(?:{'|'.join(choices)})")
+    url = f"(?:{'|'.join(authorities)})(?:[/?#][^{HIDDEN}\\\\]*)?"
+    return rf"^{space}(?={not_space}{{1,{MAX_URL_LENGTH}}}{space}$)(?:{digits}|{url}){space}$"
+
+
+def _any_case(text: str) -> str:
+    """``text`` matched with ASCII letters in either case, nothing else (no Unicode folding)."""
+    return "".join(
+        f"[{ch}{ch.upper()}]" if "a" <= ch <= "z" else re.escape(ch) for ch in text.lower()
+    )
