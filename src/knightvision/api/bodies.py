@@ -12,6 +12,9 @@ from knightvision.errors import InvalidJSONError, InvalidLimitError
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only: \d would accept "１０"
 
+# Integers from this one up arrive from orjson as floats, and so are refused as integers (D4a).
+JSON_INTEGER_LIMIT = 2**64
+
 # ``?limit=N`` on the lists (D4a): any integer, clamped to MIN_LIMIT..MAX_LIMIT.
 MIN_LIMIT = 1
 MAX_LIMIT = 50

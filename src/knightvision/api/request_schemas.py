@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from knightvision.api.bodies import MAX_LIMIT, MIN_LIMIT
+from knightvision.api.bodies import JSON_INTEGER_LIMIT, MAX_LIMIT, MIN_LIMIT
 from knightvision.character.upstream import (
     MAX_CHARACTER_SECONDS,
     MAX_SEGMENT_SECONDS,
@@ -199,7 +199,12 @@ def analyze_schema() -> Schema:
             "url": {
                 "anyOf": [
                     {"type": "string", "pattern": ad_url_pattern()},
-                    {"type": "integer", "minimum": 1, "maximum": 10**MAX_NUMERIC_ID_DIGITS - 1},
+                    {
+                        "type": "integer",
+                        "minimum": 1,
+                        # Exclusive, so that it survives the OpenAPI document's floats exactly.
+                        "exclusiveMaximum": min(10**MAX_NUMERIC_ID_DIGITS, JSON_INTEGER_LIMIT),
+                    },
                 ],
                 "description": "Facebook/Instagram/TikTok ad URL or numeric ad ID",
             }
