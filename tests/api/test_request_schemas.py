@@ -106,6 +106,9 @@ def _agree(validator: Any, body: Body, parse: Callable[[Body], object]) -> None:
 
 # Values ------------------------------------------------------------------------------------------
 
+Values = tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]  # (usual, unusual)
+_ABSENT = object()
+
 JUNK = st.one_of(
     st.none(),
     st.booleans(),
@@ -121,17 +124,33 @@ BLANKS = st.text(alphabet=" \t\n\x1c\x85\xa0\u2003\u3000", max_size=4)
 INVISIBLE_BUT_NOT_BLANK = st.sampled_from(["\u200b", "\ufeff", "\x00", "a"])
 
 
-def mostly(
-    usual: st.SearchStrategy[Any], unusual: st.SearchStrategy[Any]
-) -> st.SearchStrategy[Any]:
-    """Usual values three times as often: a body is refused as soon as one field is wrong, so
-    each field must usually be right for the others' edges to be seen."""
-    return st.one_of(usual, usual, usual, unusual)
+@st.composite
+def mixed(draw: st.DrawFn, parts: dict[str, Values]) -> dict[str, Any]:
+    """Usual values for all parts but up to two, which take unusual ones or are left out. A body
+    is refused as soon as one field is wrong, so the others must usually be right for each
+    field's edges to be seen."""
+    odd = draw(st.sets(st.sampled_from(sorted(parts)), max_size=2))
+    drawn = {
+        name: draw(st.one_of(st.just(_ABSENT), unusual) if name in odd else usual)
+        for name, (usual, unusual) in parts.items()
+    }
+    return {name: value for name, value in drawn.items() if value is not _ABSENT}
 
 
-def texts(limit: int) -> st.SearchStrategy[Any]:
-    """Text up to and just over ``limit`` characters, blank text, and other types."""
-    return mostly(
+EXTRA_FIELDS = st.dictionaries(
+    st.sampled_from(["webhook", "extra", "Prompt", "seed"]), JUNK, max_size=2
+)
+
+
+def bodies(**fields: Values) -> st.SearchStrategy[Body]:
+    """Objects of ``fields`` (required ones go missing too), plus unknown fields, which are
+    ignored (D4a)."""
+    return st.tuples(EXTRA_FIELDS, mixed(fields)).map(lambda pair: {**pair[0], **pair[1]})
+
+
+def texts(limit: int) -> Values:
+    """Text up to and just over ``limit`` characters; blank text and other types."""
+    return (
         st.one_of(
             st.text(min_size=1, max_size=8).filter(str.strip),
             st.integers(limit - 2, limit + 1).map(lambda n: "x" * n),
@@ -146,26 +165,8 @@ def texts(limit: int) -> st.SearchStrategy[Any]:
     )
 
 
-def one_of_or_junk(values: list[Any]) -> st.SearchStrategy[Any]:
-    return mostly(st.sampled_from(values), JUNK)
-
-
-EXTRA_FIELDS = st.dictionaries(
-    st.sampled_from(["webhook", "extra", "Prompt", "seed"]), JUNK, max_size=2
-)
-
-
-@st.composite
-def bodies(draw: st.DrawFn, **fields: st.SearchStrategy[Any]) -> Body:
-    """Objects with each of ``fields`` usually present (so required ones go missing now and
-    then), plus unknown fields, which are ignored (D4a)."""
-    body: Body = draw(EXTRA_FIELDS)
-    for name, values in fields.items():
-        if draw(st.integers(0, 5)):
-            body[name] = draw(values)
-        else:
-            body.pop(name, None)
-    return body
+def one_of_or_junk(values: list[Any]) -> Values:
+    return st.sampled_from(values), JUNK
 
 
 # generate-video -----------------------------------------------------------------------------------
@@ -173,10 +174,10 @@ def bodies(draw: st.DrawFn, **fields: st.SearchStrategy[Any]) -> Body:
 VIDEO_BODIES = bodies(
     prompt=texts(2000),
     model=one_of_or_junk([*DEFAULT_MODEL_NAMES, "sora-3", "Sora-2", None]),
-    duration=mostly(st.sampled_from([1, 3, 10, 15, 25, 60, None]), st.integers(-1, 62) | JUNK),
+    duration=(st.sampled_from([1, 3, 10, 15, 25, 60, None]), st.integers(-1, 62) | JUNK),
     aspect_ratio=one_of_or_junk(["9:16", "16:9", "1:1", "4:3", None]),
     resolution=one_of_or_junk(["720p", "1080p", "480p", None]),
-    character_ids=mostly(
+    character_ids=(
         st.lists(st.integers(0, 3), max_size=5),
         st.one_of(st.lists(st.one_of(st.integers(0, 2), JUNK), max_size=3), JUNK),
     ),
@@ -199,7 +200,7 @@ def test_generate_video_schema_and_parser_agree(apps: dict[str, App], body: Body
 CHARACTER_BODIES = bodies(
     name=texts(50),
     prompt=texts(1000),
-    duration=mostly(st.integers(0, 61), st.integers(-1, 62) | JUNK),
+    duration=(st.integers(0, 61), st.integers(-1, 62) | JUNK),
     aspect_ratio=one_of_or_junk(["9:16", "16:9", "1:1", "4:3", None]),
 )
 
@@ -219,11 +220,13 @@ def test_create_character_schema_and_parser_agree(
 
 
 FINALIZE_BODIES = bodies(
-    timestamp_start=mostly(st.integers(-1, 61), JUNK),
-    timestamp_end=mostly(st.integers(-1, 62), JUNK),
-    character_prompt=mostly(
-        st.one_of(texts(1000), st.integers(995, 1100).map(lambda n: " " * n), st.just("  pose  ")),
-        JUNK,
+    timestamp_start=(st.integers(-1, 61), JUNK),
+    timestamp_end=(st.integers(-1, 62), JUNK),
+    character_prompt=(
+        st.one_of(
+            texts(1000)[0], st.integers(995, 1100).map(lambda n: " " * n), st.just("  pose  ")
+        ),
+        st.one_of(texts(1000)[1], JUNK),
     ),
 )
 
@@ -273,43 +276,51 @@ def _analysis_parser(app: App) -> Callable[[Body], object]:
     return parse
 
 
-SURROUNDINGS = mostly(st.just(""), st.sampled_from([" ", "\n", "\u3000 ", "\t"]))
-SCHEMES = mostly(
-    st.sampled_from(["https", "http"]), st.sampled_from(["HTTPS", "hTtP", "ftp", "httpſ", ""])
-)
-SEPARATORS = mostly(st.just("://"), st.sampled_from([":/", "//", ":///"]))
-HOSTS = mostly(
-    st.sampled_from(sorted(ALLOWED_HOSTS)),
-    st.one_of(
-        st.sampled_from(sorted(ALLOWED_HOSTS)).map(str.upper),
-        st.sampled_from(
-            [
-                *("evil.com", "facebook.com.", "facebook.com.evil.com", "user@facebook.com"),
-                *("\u212aacebook.com", "tiktoK.com", "127.0.0.1", "vm.tiktok.co", ""),
-            ]
+SURROUNDING: Values = (st.just(""), st.sampled_from([" ", "\n", "\u3000 ", "\t"]))
+URL_PARTS: dict[str, Values] = {
+    "a_space": SURROUNDING,
+    "b_scheme": (
+        st.sampled_from(["https", "http"]),
+        st.sampled_from(["HTTPS", "hTtP", "ftp", "httpſ"]),
+    ),
+    "c_separator": (st.just("://"), st.sampled_from([":/", "//", ":///"])),
+    "d_host": (
+        st.sampled_from(sorted(ALLOWED_HOSTS)),
+        st.one_of(
+            st.sampled_from(sorted(ALLOWED_HOSTS)).map(str.upper),
+            st.sampled_from(
+                [
+                    *("evil.com", "facebook.com.", "facebook.com.evil.com", "user@facebook.com"),
+                    *("\u212aacebook.com", "tiktoK.com", "127.0.0.1", "vm.tiktok.co"),
+                ]
+            ),
         ),
     ),
-)
-PORTS = mostly(st.just(""), st.sampled_from([":443", ":80", ":8080", ":", ":0443", ":443:443"]))
-TAILS = st.tuples(
-    st.sampled_from(["", "/", "?", "#", "x"]),
-    mostly(
-        st.text(alphabet="/?#=&a1é%@:.-_", max_size=8),
-        st.text(alphabet="/a\\ \u200b\x00\xa0\ufeff\U000e0001", min_size=1, max_size=3),
+    "e_port": (st.just(""), st.sampled_from([":443", ":80", ":8080", ":", ":0443", ":443:443"])),
+    "f_tail": (
+        st.tuples(
+            st.sampled_from(["", "/", "?", "#"]), st.text(alphabet="/?#=&a1é%@:.-_", max_size=8)
+        ).map("".join),
+        st.tuples(
+            st.sampled_from(["", "/", "x"]),
+            st.text(alphabet="/a\\ \u200b\x00\xa0\ufeff\U000e0001", min_size=1, max_size=3),
+        ).map("".join),
     ),
-).map("".join)
-URLS = st.tuples(SURROUNDINGS, SCHEMES, SEPARATORS, HOSTS, PORTS, TAILS, SURROUNDINGS).map("".join)
+    "g_space": SURROUNDING,
+}
+URLS = mixed(URL_PARTS).map(lambda parts: "".join(parts[name] for name in sorted(parts)))
 AD_IDS = st.tuples(
-    SURROUNDINGS, st.text(alphabet="0123456789", min_size=1, max_size=22), SURROUNDINGS
+    st.sampled_from(["", " ", "\n"]),
+    st.text(alphabet="0123456789", min_size=1, max_size=22),
 ).map("".join)
-URL_VALUES = st.one_of(
-    URLS,
-    URLS,
-    AD_IDS,
-    st.sampled_from(["٣٤٥", "１２３", "+123", "-5", "1e3"]),
-    st.integers(2020, 2030).map(lambda n: "https://www.facebook.com/" + "a" * (n - 25)),
-    st.sampled_from([0, 1, 123, 2**63, 2**64 - 1, 2**64, 10**20 - 1, 10**20, -5]),
-    JUNK,
+URL_VALUES: Values = (
+    st.one_of(URLS, AD_IDS),
+    st.one_of(
+        st.sampled_from(["٣٤٥", "１２３", "+123", "-5", "1e3"]),
+        st.integers(2020, 2030).map(lambda n: "https://www.facebook.com/" + "a" * (n - 25)),
+        st.sampled_from([0, 1, 123, 2**63, 2**64 - 1, 2**64, 10**20 - 1, 10**20, -5]),
+        JUNK,
+    ),
 )
 
 
