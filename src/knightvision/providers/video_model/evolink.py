@@ -26,6 +26,7 @@ from knightvision.providers.video_model.capabilities import (
     UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import EVOLINK
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
     GenerationError,
@@ -87,7 +88,7 @@ CHARACTER_MODEL = "sora-character"  # "change the prompt": resubmitting the same
 
 
 class EvoLinkAdapter(ApiKeyAdapter):
-    name = "evolink"
+    name = AdapterName.EVOLINK
     catalogue: ClassVar[dict[str, UpstreamCapabilities]] = EVOLINK
     idempotent_create = True
 

@@ -26,6 +26,7 @@ from knightvision.providers.video_model.capabilities import (
     UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KIE
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
     GenerationError,
@@ -61,7 +62,7 @@ MAX_HANDLE = 40
 
 
 class KieAdapter(ApiKeyAdapter):
-    name = "kie"
+    name = AdapterName.KIE
     catalogue: ClassVar[dict[str, UpstreamCapabilities]] = KIE
     idempotent_create = False
 

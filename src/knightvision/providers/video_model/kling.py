@@ -21,6 +21,7 @@ from knightvision.providers.video_model.capabilities import (
     UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KLING
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import GenerationError, GenerationSpec
 from knightvision.providers.video_model.upstream_http import (
     MODERATION_BLOCKED,
@@ -59,7 +60,7 @@ def kling_jwt(access_key: str, secret_key: str, now: float | None = None) -> str
 
 
 class KlingAdapter(UpstreamTaskAdapter):
-    name = "kling"
+    name = AdapterName.KLING
     catalogue: ClassVar[dict[str, UpstreamCapabilities]] = KLING
     idempotent_create = True  # external_task_id: found again instead of created twice
 

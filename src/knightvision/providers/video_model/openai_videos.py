@@ -25,6 +25,7 @@ from knightvision.providers.video_model.capabilities import (
     UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import OPENAI
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
     GenerationError,
@@ -58,7 +59,7 @@ RETRYABLE_FAILURES = ("internal", "server_error", "timeout", "unavailable", "ove
 
 
 class OpenAIVideosAdapter(ApiKeyAdapter):
-    name = "openai"
+    name = AdapterName.OPENAI
     catalogue: ClassVar[dict[str, UpstreamCapabilities]] = OPENAI
     idempotent_create = False
 
