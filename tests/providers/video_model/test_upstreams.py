@@ -272,7 +272,8 @@ async def test_pipeline_restart_resumes_the_remembered_task(
     first = asyncio.create_task(
         make_video_handler(build_video_adapters(config, policy=FAST), storage)(context)
     )  # type: ignore[arg-type]
-    while "adapter.upstream_task" not in context.checkpoint or evolink.poll_calls < 1:
+    # The fake upstream signals nothing: watch its counters.
+    while "adapter.upstream_task" not in context.checkpoint or evolink.poll_calls < 1:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     first.cancel()
     with pytest.raises(asyncio.CancelledError):
