@@ -103,3 +103,42 @@ def test_missing_or_broken_config_file(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("KNIGHTVISION_CONFIG", str(broken))
     with pytest.raises(OperatorError, match="not valid TOML"):
         load_settings()
+
+
+def test_character_upstream_problems_stop_the_start_naming_the_setting() -> None:
+    from knightvision.character.upstream import character_upstream
+
+    with pytest.raises(OperatorError) as caught:
+        character_upstream(load_settings(character_route={"adapter": "kling"}).character_route)
+    assert str(caught.value) == (
+        "invalid settings: KNIGHTVISION_CHARACTER_ROUTE: Value error, adapter 'kling' cannot make "
+        "characters; one of ['local-storyboard', 'kie', 'openai', 'evolink', 'disabled']"
+    )
+    with pytest.raises(OperatorError, match="KNIGHTVISION_CHARACTER_ROUTE_ADAPTER"):
+        load_settings(character_route={"adapter": "somewhere"})
+
+
+def test_settings_import_nothing_of_the_domain() -> None:
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, knightvision.settings; print(' '.join(sorted(sys.modules)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    plain_data = {
+        "knightvision.errors",
+        "knightvision.pricing",
+        "knightvision.providers",
+        "knightvision.providers.video_model",
+        "knightvision.providers.video_model.names",  # the adapter names, an enum and nothing else
+        "knightvision.settings",
+    }
+    ours = {name for name in loaded if name.startswith("knightvision.")}
+    assert {name for name in ours - plain_data if not name.startswith("knightvision.kit")} == set()

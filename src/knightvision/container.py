@@ -14,13 +14,13 @@ from knightvision.character.pipeline import (
     make_character_create_handler,
     make_character_finalize_handler,
 )
-from knightvision.character.routes import character_route
 from knightvision.character.service import (
     CHARACTER_CREATE,
     CHARACTER_FINALIZE,
     CharacterDirectory,
     CharacterService,
 )
+from knightvision.character.upstream import character_upstream
 from knightvision.db.engine import create_engine
 from knightvision.db.hot_reads import HotReads
 from knightvision.job.queue import JobQueue, QueuePolicy
@@ -30,8 +30,8 @@ from knightvision.ratelimit.limiter import RateLimiter
 from knightvision.settings import Settings
 from knightvision.video.models import ModelRegistry
 from knightvision.video.pipeline import make_video_handler
-from knightvision.video.routing import build_model_registry, build_video_adapters
 from knightvision.video.service import VIDEO_JOB_KIND, VideoService
+from knightvision.video.upstreams import build_model_registry, build_video_adapters
 from knightvision.worker.runner import JobHandler, WorkerRunner
 
 
@@ -83,7 +83,7 @@ class Container:
             adapters,
             settings.price_table,
             settings.base_url,
-            character_route(settings.character_route),
+            character_upstream(settings.character_route),
         )
         return cls(
             settings=settings,

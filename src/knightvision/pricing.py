@@ -1,6 +1,9 @@
-"""The price table (D12) and the per-endpoint rate-limit table (D5): defaults the operator may override."""
+"""The price table (D12) and the rate-limit buckets with their per-key table (D5): defaults the
+operator may override. Plain data: settings read it, so it imports nothing of ours."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 DEFAULT_PRICES: dict[str, int] = {
     "analysis": 50,
@@ -15,15 +18,34 @@ DEFAULT_PRICES: dict[str, int] = {
     "video_local_storyboard_per_second": 1,
 }
 
-# Requests per moving 60-second window, per API key and endpoint.
+
+class RateLimitBucket(StrEnum):
+    """One moving window per bucket and identity: an API key for endpoints, else an address."""
+
+    ANALYZE = "analyze"
+    STATUS = "status"
+    CREDITS = "credits"
+    GENERATE_VIDEO = "generate_video"
+    VIDEO_STATUS = "video_status"
+    VIDEOS = "videos"
+    CHARACTERS = "characters"  # GET and POST /characters share one bucket
+    CHARACTER = "character"
+    CHARACTER_FINALIZE = "character_finalize"
+    # Per client address, with their limits in the settings (not per key, not overridable per key).
+    AUTH_FAILURES = "auth_failures"
+    STATIC_MISSES = "static_misses"
+
+
+# Requests per moving 60-second window, per API key and endpoint. Plain string keys: the table is
+# written to JSON as it is (``keys limits``, settings errors).
 DEFAULT_RATE_LIMITS: dict[str, int] = {
-    "analyze": 20,
-    "status": 60,
-    "credits": 30,
-    "generate_video": 5,
-    "video_status": 60,
-    "videos": 20,
-    "characters": 20,  # GET and POST /characters share one bucket
-    "character": 30,
-    "character_finalize": 10,
+    RateLimitBucket.ANALYZE.value: 20,
+    RateLimitBucket.STATUS.value: 60,
+    RateLimitBucket.CREDITS.value: 30,
+    RateLimitBucket.GENERATE_VIDEO.value: 5,
+    RateLimitBucket.VIDEO_STATUS.value: 60,
+    RateLimitBucket.VIDEOS.value: 20,
+    RateLimitBucket.CHARACTERS.value: 20,
+    RateLimitBucket.CHARACTER.value: 30,
+    RateLimitBucket.CHARACTER_FINALIZE.value: 10,
 }

@@ -8,6 +8,7 @@ import secrets
 import pytest
 import redis
 
+from knightvision.pricing import RateLimitBucket
 from knightvision.ratelimit.limiter import RateLimiter
 from tests.fixtures.harness import API, running_harness
 
@@ -31,7 +32,7 @@ async def limiter(request: pytest.FixtureRequest) -> RateLimiter:
 
 async def test_exact_window_refuses_the_request_over_the_limit(limiter: RateLimiter) -> None:
     identity = secrets.token_hex(6)
-    decisions = [await limiter.hit("generate_video", identity, 5) for _ in range(6)]
+    decisions = [await limiter.hit(RateLimitBucket.GENERATE_VIDEO, identity, 5) for _ in range(6)]
     assert [d.allowed for d in decisions] == [True] * 5 + [False]
     assert [d.remaining for d in decisions] == [4, 3, 2, 1, 0, 0]
     refused = decisions[-1]
@@ -45,14 +46,16 @@ async def test_exact_window_refuses_the_request_over_the_limit(limiter: RateLimi
         "generate_video", secrets.token_hex(6), 5
     )  # another key: its own bucket
     assert other.allowed and other.remaining == 4
-    other_endpoint = await limiter.hit("videos", identity, 20)  # another endpoint: its own bucket
+    other_endpoint = await limiter.hit(
+        RateLimitBucket.VIDEOS, identity, 20
+    )  # another endpoint: its own bucket
     assert other_endpoint.allowed
 
 
 async def test_retry_after_is_at_least_ten_seconds(limiter: RateLimiter) -> None:
     identity = secrets.token_hex(6)
-    await limiter.hit("status", identity, 1)
-    assert (await limiter.hit("status", identity, 1)).retry_after >= 10
+    await limiter.hit(RateLimitBucket.STATUS, identity, 1)
+    assert (await limiter.hit(RateLimitBucket.STATUS, identity, 1)).retry_after >= 10
 
 
 async def test_two_api_processes_share_one_redis_window(settings_factory) -> None:

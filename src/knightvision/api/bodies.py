@@ -12,6 +12,15 @@ from knightvision.errors import InvalidJSONError, InvalidLimitError
 
 _INTEGER = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only: \d would accept "１０"
 
+# Integers from this one up arrive from orjson as floats, and so are refused as integers (D4a).
+JSON_INTEGER_LIMIT = 2**64
+
+# ``?limit=N`` on the lists (D4a): any integer, clamped to MIN_LIMIT..MAX_LIMIT.
+MIN_LIMIT = 1
+MAX_LIMIT = 50
+VIDEOS_DEFAULT_LIMIT = 20
+CHARACTERS_DEFAULT_LIMIT = 50  # a partner's characters usually fit one page
+
 
 async def json_object(
     request: Request, *, empty_means: dict[str, Any] | None = None
@@ -28,11 +37,13 @@ async def json_object(
     return data
 
 
-def list_limit(request: Request, *, default: int = 20, maximum: int = 50) -> int:
+def list_limit(
+    request: Request, *, default: int = VIDEOS_DEFAULT_LIMIT, maximum: int = MAX_LIMIT
+) -> int:
     """``?limit=N``: clamped to 1..maximum; anything but an integer is 400 ``Invalid limit``."""
     raw = request.query_params.get("limit")
     if raw is None:
         return default
     if not _INTEGER.fullmatch(raw.strip()):
         raise InvalidLimitError()
-    return min(maximum, max(1, int(raw)))
+    return min(maximum, max(MIN_LIMIT, int(raw)))

@@ -10,39 +10,45 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from knightvision.api.bodies import json_object, list_limit
+from knightvision.api.bodies import CHARACTERS_DEFAULT_LIMIT, json_object, list_limit
 from knightvision.api.guard import Guard
+from knightvision.api.request_schemas import (
+    character_create_schema,
+    character_finalize_schema,
+    limit_parameter,
+)
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
     ERROR_RESPONSES,
-    CharacterCreate,
-    CharacterFinalize,
     CharacterRead,
     CharactersRead,
     CharacterSubmitted,
     FinalizeSubmitted,
     json_body,
 )
+from knightvision.character.upstream import character_upstream
 from knightvision.container import Container
+from knightvision.pricing import RateLimitBucket
 
 PREFIX = "/api/v1/partner"
-LIST_DEFAULT = 50  # a partner's characters usually fit one page; ?limit= as on /videos (D4a)
 
 
 def characters_router(container: Container, guard: Guard) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["characters"], route_class=DirectRoute)
     characters = container.characters
+    upstream = character_upstream(container.settings.character_route)
 
     @api.get(
         "/characters",
         operation_id="list_characters",
         response_model=CharactersRead,
         responses=ERROR_RESPONSES,
+        openapi_extra={"parameters": [limit_parameter(CHARACTERS_DEFAULT_LIMIT)]},
     )
     async def list_characters(request: Request) -> Response:
-        principal = await guard(request, "characters")
-        limit = list_limit(request, default=LIST_DEFAULT)
+        principal = await guard(request, RateLimitBucket.CHARACTERS)
+        limit = list_limit(request, default=CHARACTERS_DEFAULT_LIMIT)
         return json_response(request, await characters.list(principal, limit))
 
     @api.post(
@@ -50,10 +56,10 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="create_character",
         response_model=CharacterSubmitted,
         responses=ERROR_RESPONSES,
-        openapi_extra=json_body(CharacterCreate),
+        openapi_extra=json_body(character_create_schema(upstream)),
     )
     async def create_character(request: Request) -> Response:
-        principal = await guard(request, "characters")
+        principal = await guard(request, RateLimitBucket.CHARACTERS)
         body = await json_object(request)
         submitted = await characters.create(principal, body)
         container.wake_workers()
@@ -66,7 +72,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def get_character(request: Request, character_id: str) -> Response:
-        principal = await guard(request, "character")
+        principal = await guard(request, RateLimitBucket.CHARACTER)
         return json_response(request, await characters.get(principal, character_id))
 
     @api.post(
@@ -74,12 +80,10 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="finalize_character",
         response_model=FinalizeSubmitted,
         responses=ERROR_RESPONSES,
-        openapi_extra={
-            "requestBody": {**json_body(CharacterFinalize)["requestBody"], "required": False}
-        },
+        openapi_extra=json_body(character_finalize_schema(upstream), required=False),
     )
     async def finalize_character(request: Request, character_id: str) -> Response:
-        principal = await guard(request, "character_finalize")
+        principal = await guard(request, RateLimitBucket.CHARACTER_FINALIZE)
         body = await json_object(request, empty_means={})  # an empty body: all defaults (D4a)
         submitted = await characters.finalize(principal, character_id, body)
         container.wake_workers()

@@ -35,7 +35,7 @@ class PartnerApp(FastAPI):
         self._direct_routes = tuple(
             (method, route.path_format.partition("{")[0], route)
             for route in routes
-            for method in route.methods
+            for method in route.methods or ()
         )
         self._max_body_bytes = max_body_bytes
 
@@ -72,6 +72,7 @@ class PartnerApp(FastAPI):
 
 
 def _route_path(scope: Scope) -> str:
-    """The path the routes see: behind a proxy's ``root_path`` (as Starlette's routing strips it)."""
-    path, root = scope["path"], scope.get("root_path", "")
+    """The path the routes see: behind a proxy's ``root_path``, as Starlette's routing strips it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
     return path[len(root) :] if root and path.startswith(root) else path

@@ -16,6 +16,7 @@ from knightvision.errors import (
     RateLimitedError,
 )
 from knightvision.kit.ids import API_KEY_PREFIX
+from knightvision.pricing import RateLimitBucket
 
 
 def client_address(request: Request, trusted_proxies: list[str]) -> str:
@@ -43,7 +44,8 @@ def _is_trusted(address: str, trusted: list[str]) -> bool:
 
 def _authorization(request: Request) -> str:
     """The Authorization header, read straight off the ASGI scope (hot path: no Headers object)."""
-    for name, value in request.scope["headers"]:
+    headers: list[tuple[bytes, bytes]] = request.scope["headers"]
+    for name, value in headers:
         if name == b"authorization":
             return value.decode("latin-1")
     return ""
@@ -54,7 +56,7 @@ class Guard:
         self.container = container
         self.limits = container.settings.rate_limit_table
 
-    async def __call__(self, request: Request, endpoint: str) -> KeyPrincipal:
+    async def __call__(self, request: Request, endpoint: RateLimitBucket) -> KeyPrincipal:
         principal = await self.authenticate(request)
         per_minute = principal.rate_limits.get(endpoint, self.limits[endpoint])
         decision = await self.container.limiter.hit(endpoint, str(principal.key_id), per_minute)
@@ -68,7 +70,7 @@ class Guard:
         # A throttled address gets no verdict on its credentials, right or wrong: otherwise a
         # 429 would just mean "wrong guess" and the throttle would not slow guessing at all.
         refused = await self.container.limiter.exceeded(
-            "auth_failures", address, self.container.settings.auth_failures_per_minute
+            RateLimitBucket.AUTH_FAILURES, address, self.container.settings.auth_failures_per_minute
         )
         if refused is not None:
             raise RateLimitedError(retry_after=refused.retry_after)
@@ -95,7 +97,7 @@ class Guard:
     async def _count_failure(self, address: str) -> None:
         """Failed authentications are throttled per client address, so keys cannot be guessed."""
         decision = await self.container.limiter.hit(
-            "auth_failures", address, self.container.settings.auth_failures_per_minute
+            RateLimitBucket.AUTH_FAILURES, address, self.container.settings.auth_failures_per_minute
         )
         if not decision.allowed:
             raise RateLimitedError(retry_after=decision.retry_after)

@@ -13,7 +13,7 @@ REQUEST_ID_HEADER = b"request-id"
 
 
 class RequestContextMiddleware:
-    """Gives every request its id (body and ``Request-Id`` header) and refuses oversized bodies early."""
+    """Gives every request its id (body and ``Request-Id`` header); refuses big bodies early."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app

@@ -6,23 +6,23 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from knightvision.api.bodies import json_object, list_limit
+from knightvision.api.bodies import VIDEOS_DEFAULT_LIMIT, json_object, list_limit
 from knightvision.api.guard import Guard
+from knightvision.api.request_schemas import analyze_schema, limit_parameter, video_create_schema
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
     ERROR_RESPONSES,
     AnalysisStatusRead,
-    AnalyzeCreate,
     CreditsRead,
     Submitted,
-    VideoCreate,
     VideosRead,
     VideoStatusRead,
     json_body,
 )
 from knightvision.container import Container
 from knightvision.credit import ledger
+from knightvision.pricing import RateLimitBucket
 
 PREFIX = "/api/v1/partner"
 
@@ -38,10 +38,10 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="analyze_ad",
         response_model=Submitted,
         responses=ERROR_RESPONSES,
-        openapi_extra=json_body(AnalyzeCreate),
+        openapi_extra=json_body(analyze_schema()),
     )
     async def analyze(request: Request) -> Response:
-        principal = await guard(request, "analyze")
+        principal = await guard(request, RateLimitBucket.ANALYZE)
         submitted = await analyses.submit(principal, await json_object(request))
         container.wake_workers()
         return json_response(request, submitted)
@@ -53,7 +53,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def analysis_status(request: Request, job_id: str) -> Response:
-        principal = await guard(request, "status")
+        principal = await guard(request, RateLimitBucket.STATUS)
         return json_response(request, await analyses.status(principal, job_id))
 
     @router.get(
@@ -63,7 +63,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def get_credits(request: Request) -> Response:
-        principal = await guard(request, "credits")
+        principal = await guard(request, RateLimitBucket.CREDITS)
         async with container.engine.connect() as conn:
             remaining = await ledger.balance(conn, principal.account_id)
         return json_response(
@@ -80,10 +80,10 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="generate_video",
         response_model=Submitted,
         responses=ERROR_RESPONSES,
-        openapi_extra=json_body(VideoCreate),
+        openapi_extra=json_body(video_create_schema(container.registry.models())),
     )
     async def generate_video(request: Request) -> Response:
-        principal = await guard(request, "generate_video")
+        principal = await guard(request, RateLimitBucket.GENERATE_VIDEO)
         body = await json_object(request)
         submitted = await videos.submit(principal, body)
         container.wake_workers()
@@ -96,14 +96,18 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         responses=ERROR_RESPONSES,
     )
     async def video_status(request: Request, job_id: str) -> Response:
-        principal = await guard(request, "video_status")
+        principal = await guard(request, RateLimitBucket.VIDEO_STATUS)
         return json_response(request, await videos.status(principal, job_id))
 
     @router.get(
-        "/videos", operation_id="list_videos", response_model=VideosRead, responses=ERROR_RESPONSES
+        "/videos",
+        operation_id="list_videos",
+        response_model=VideosRead,
+        responses=ERROR_RESPONSES,
+        openapi_extra={"parameters": [limit_parameter(VIDEOS_DEFAULT_LIMIT)]},
     )
     async def list_videos(request: Request) -> Response:
-        principal = await guard(request, "videos")
+        principal = await guard(request, RateLimitBucket.VIDEOS)
         limit = list_limit(request)
         return json_response(request, {"videos": await videos.list(principal, limit)})
 

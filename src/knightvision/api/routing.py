@@ -21,6 +21,7 @@ class DirectRoute(APIRoute):
         endpoint = self.endpoint
 
         async def handle(request: Request) -> Response:
-            return await endpoint(request, **request.path_params)
+            response: Response = await endpoint(request, **request.path_params)
+            return response
 
         return handle

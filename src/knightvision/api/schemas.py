@@ -1,6 +1,8 @@
-"""The wire format, pinned to the contract (D1): documents the OpenAPI spec and checks responses in tests.
+"""The wire format, pinned to the contract (D1): documents the OpenAPI spec, checks responses in
+tests.
 
 Handlers build plain dicts for speed; these models are the reference those dicts must satisfy.
+Request bodies are described by ``request_schemas``, from the parsers' own constants.
 Optional fields are the additions of D6–D18; documented fields are required.
 """
 
@@ -27,43 +29,6 @@ class ErrorBody(Wire):
     credits_remaining: int | None = None
     credits_required: int | None = None
     retry_after: int | None = None
-
-
-# Requests --------------------------------------------------------------------------------------
-
-
-class VideoCreate(BaseModel):
-    prompt: str = Field(
-        max_length=2000, description="@<name> or @<id> puts a finalized character in the video"
-    )
-    model: str = "sora-2"
-    duration: int | None = Field(None, description="Seconds; valid values depend on the model")
-    aspect_ratio: Literal["9:16", "16:9", "1:1"] = "9:16"
-    resolution: Literal["720p", "1080p"] = "720p"
-    character_ids: list[int] | None = Field(
-        None, max_length=2, description="Finalized characters to appear in the video"
-    )
-
-
-class CharacterCreate(BaseModel):
-    name: str = Field(max_length=50)
-    prompt: str = Field(max_length=1000)
-    duration: int = Field(10, description="Video duration in seconds")
-    aspect_ratio: Literal["9:16", "16:9", "1:1"] = "9:16"
-
-
-class CharacterFinalize(BaseModel):
-    timestamp_start: int = Field(1, description="Start of the segment, whole seconds")
-    timestamp_end: int = Field(
-        4, description="End of the segment, whole seconds (at most 4 s after the start)"
-    )
-    character_prompt: str = Field(
-        "Person looking into the camera", max_length=1000, description="Pose description"
-    )
-
-
-class AnalyzeCreate(BaseModel):
-    url: str = Field(description="Facebook/Instagram/TikTok ad URL or numeric ad ID")
 
 
 # Responses ---------------------------------------------------------------------------------------
@@ -241,11 +206,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def json_body(model: type[BaseModel]) -> dict[str, Any]:
-    """An OpenAPI requestBody for a handler that parses its own body (to keep the contract's errors)."""
+def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """An OpenAPI requestBody for a handler that parses its own body (to keep the contract's
+    errors); the schemas are in ``request_schemas``."""
     return {
         "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
+            "required": required,
+            "content": {"application/json": {"schema": schema}},
         }
     }

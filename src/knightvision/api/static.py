@@ -19,6 +19,7 @@ from knightvision.character.service import character_video_key
 from knightvision.container import Container
 from knightvision.errors import NotFoundError, RateLimitedError
 from knightvision.kit.ids import is_video_job_id
+from knightvision.pricing import RateLimitBucket
 from knightvision.video.pipeline import video_key
 
 _CHARACTER_TOKEN = re.compile(r"[0-9a-f]{24}")
@@ -50,14 +51,14 @@ async def _public_file(request: Request, container: Container, key: str | None) 
     settings = container.settings
     address = client_address(request, settings.trusted_proxies)
     refused = await container.limiter.exceeded(
-        "static_misses", address, settings.static_misses_per_minute
+        RateLimitBucket.STATIC_MISSES, address, settings.static_misses_per_minute
     )
     if refused is not None:
         raise RateLimitedError(retry_after=refused.retry_after)
     path = container.storage.local_path(key) if key is not None else None
     if path is None:
         decision = await container.limiter.hit(
-            "static_misses", address, settings.static_misses_per_minute
+            RateLimitBucket.STATIC_MISSES, address, settings.static_misses_per_minute
         )
         if not decision.allowed:
             raise RateLimitedError(retry_after=decision.retry_after)

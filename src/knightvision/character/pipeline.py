@@ -1,10 +1,10 @@
 """The ``character.create`` and ``character.finalize`` jobs.
 
-``character.create`` renders the character video on the character's route (our presenter figure
+``character.create`` renders the character video on the character's upstream (our presenter figure
 offline, or an upstream Sora model through its video adapter), verifies its exact shape and stores
 it at its permanent key. ``character.finalize`` cuts the chosen seconds out of that stored video
 with our own media tools, keeps reference stills of them (what our renderer composites into later
-videos), and registers the character with the route's upstream, if any. A failure ends the job in
+videos), and registers the character with that upstream, if any. A failure ends the job in
 error and the queue refunds it in the same transaction (D11); the character's status follows its
 jobs (``failed``, or back to ``ready`` after a failed finalize, D13).
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from knightvision.character.params import CharacterFinalizeParams, create_params, finalize_params
-from knightvision.character.routes import LOCAL
 from knightvision.character.service import character_video_key
+from knightvision.character.upstream import LOCAL
 from knightvision.job.errors import JobFailure, job_stage
 from knightvision.job.status import JobStatus
 from knightvision.media.segment import SegmentError, cut_segment, extract_stills

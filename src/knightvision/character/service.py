@@ -1,7 +1,7 @@
 """Characters as partners see them: create, finalize (D4 order), read, list; and resolving the
 characters a generate-video request names (D16).
 
-Both submissions follow D4: validate -> the character route available -> price and balance ->
+Both submissions follow D4: validate -> the character upstream available -> price and balance ->
 debit and enqueue in one transaction. A character id that is not an integer, does not exist or
 belongs to another account is 404 "Not found" alike (D9).
 """
@@ -23,7 +23,7 @@ from knightvision.character.params import (
     finalize_params,
 )
 from knightvision.character.repository import CharacterRecord, CharacterStatus
-from knightvision.character.routes import LOCAL, CharacterRoute, frame_size
+from knightvision.character.upstream import LOCAL, CharacterUpstream, frame_size
 from knightvision.character.validation import (
     not_found_id,
     parse_character_request,
@@ -43,7 +43,7 @@ from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.video.params import VideoCharacter, VideoCharacters
-from knightvision.video.routing import route_capabilities
+from knightvision.video.upstreams import upstream_capabilities
 from knightvision.video.validation import MAX_CHARACTERS, VideoRequest
 
 CHARACTER_CREATE = "character.create"
@@ -70,14 +70,14 @@ class CharacterService:
         adapters: dict[str, VideoModelAdapter],
         prices: dict[str, int],
         base_url: str,
-        route: CharacterRoute,
+        upstream: CharacterUpstream,
     ) -> None:
         self.engine = engine
         self.queue = queue
         self.adapters = adapters
         self.prices = prices
         self.base_url = base_url
-        self.route = route
+        self.upstream = upstream
 
     def video_url(self, public_token: str) -> str:
         return f"{self.base_url}/static/characters/{public_token}.mp4"
@@ -91,8 +91,8 @@ class CharacterService:
     # Submissions ------------------------------------------------------------------------------
 
     async def create(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
-        request = parse_character_request(body, self.route)
-        if self.route.disabled or not self._available(self.route.adapter):
+        request = parse_character_request(body, self.upstream)
+        if self.upstream.disabled or not self._available(self.upstream.adapter):
             raise GenerationUnavailableError()
         cost = self.prices["character_creation"]
         now = utcnow()
@@ -111,8 +111,8 @@ class CharacterService:
                 duration=request.duration,
                 aspect_ratio=request.aspect_ratio,
                 public_token=token,
-                adapter=self.route.adapter,
-                upstream_model=self.route.upstream_model,
+                adapter=self.upstream.adapter,
+                upstream_model=self.upstream.upstream_model,
                 create_job_id=job_id,
                 now=now,
             )
@@ -125,8 +125,8 @@ class CharacterService:
                 "aspect_ratio": request.aspect_ratio,
                 "width": width,
                 "height": height,
-                "adapter": self.route.adapter,
-                "upstream_model": self.route.upstream_model,
+                "adapter": self.upstream.adapter,
+                "upstream_model": self.upstream.upstream_model,
             }
             await self.queue.enqueue(
                 conn,
@@ -150,8 +150,8 @@ class CharacterService:
         self, principal: KeyPrincipal, raw_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         record = await self._owned(principal, raw_id)
-        route = CharacterRoute(record.adapter, record.upstream_model)
-        request = parse_finalize_request(body, record.duration, route)
+        upstream = CharacterUpstream(record.adapter, record.upstream_model)
+        request = parse_finalize_request(body, record.duration, upstream)
         if record.status != CharacterStatus.READY:
             raise BadRequestError("Character is not ready", code="character_not_ready")
         if not self._available(record.adapter):
@@ -309,7 +309,7 @@ class CharacterDirectory:
         records = [usable[character_id] for character_id in chosen]
         entries = [_usage(record) for record in records]
         if model.adapter != LOCAL:
-            caps = route_capabilities(model.adapter, model.upstream_model)
+            caps = upstream_capabilities(model.adapter, model.upstream_model)
             storyboard = model.adapter == "kie" and (
                 model.upstream_model == "sora-2-pro-storyboard" or request.duration == 25
             )
@@ -335,7 +335,7 @@ class CharacterDirectory:
         if unmentioned and model.adapter != LOCAL:  # upstreams want the character named in it
             featuring = " and ".join(_label(entry, model.adapter) for entry in unmentioned)
             prompt = f"Featuring {featuring}. {prompt}"
-        caps = route_capabilities(model.adapter, model.upstream_model)
+        caps = upstream_capabilities(model.adapter, model.upstream_model)
         if caps is not None and len(prompt) > caps.max_prompt_chars:
             raise BadRequestError(
                 f"Prompt must be {caps.max_prompt_chars} characters or less for this model",
@@ -362,7 +362,7 @@ def _usage(record: CharacterRecord) -> VideoCharacter:
 
 
 def _label(entry: VideoCharacter, adapter: str) -> str:
-    """How a prompt names the character for the route rendering it."""
+    """How a prompt names the character for the upstream rendering it."""
     handle = entry.get("handle")
     if adapter in ("kie", "evolink") and handle:
         return f"@{handle}"

@@ -6,20 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from knightvision.character.routes import CharacterRoute
+from knightvision.character.upstream import MAX_SEGMENT_SECONDS, CharacterUpstream
 from knightvision.errors import BadRequestError
-from knightvision.video.models import ASPECT_RATIOS
+from knightvision.video.models import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO
 from knightvision.video.validation import is_json_int
 
 MAX_NAME_CHARS = 50
 MAX_PROMPT_CHARS = 1000
 MAX_CHARACTER_PROMPT_CHARS = 1000  # kie's limit for character_prompt, the tightest upstream's
 DEFAULT_DURATION = 10
-DEFAULT_ASPECT_RATIO = "9:16"
 DEFAULT_TIMESTAMP_START = 1
 DEFAULT_TIMESTAMP_END = 4
 DEFAULT_CHARACTER_PROMPT = "Person looking into the camera"
-MAX_SEGMENT_SECONDS = 4
 
 
 @dataclass(frozen=True)
@@ -44,30 +42,34 @@ def not_found_id(raw: str) -> int | None:
     return int(raw)
 
 
-def parse_character_request(body: dict[str, Any], route: CharacterRoute) -> CharacterRequest:
+def parse_character_request(body: dict[str, Any], upstream: CharacterUpstream) -> CharacterRequest:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise BadRequestError("Please provide a name", code="missing_name")
     if len(name) > MAX_NAME_CHARS:
-        raise BadRequestError("Name must be 50 characters or less", code="name_too_long")
+        raise BadRequestError(
+            f"Name must be {MAX_NAME_CHARS} characters or less", code="name_too_long"
+        )
 
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise BadRequestError("Please provide a prompt", code="missing_prompt")
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise BadRequestError("Prompt must be 1000 characters or less", code="prompt_too_long")
+        raise BadRequestError(
+            f"Prompt must be {MAX_PROMPT_CHARS} characters or less", code="prompt_too_long"
+        )
 
     duration = body.get("duration")
     if duration is None:
         duration = DEFAULT_DURATION
     if not is_json_int(duration) or not any(
-        route.renders(duration, aspect) for aspect in ASPECT_RATIOS
+        upstream.renders(duration, aspect) for aspect in ASPECT_RATIOS
     ):
         raise BadRequestError("Invalid duration", code="invalid_duration")
     aspect_ratio = body.get("aspect_ratio")
     if aspect_ratio is None:
         aspect_ratio = DEFAULT_ASPECT_RATIO
-    if not isinstance(aspect_ratio, str) or not route.renders(duration, aspect_ratio):
+    if not isinstance(aspect_ratio, str) or not upstream.renders(duration, aspect_ratio):
         raise BadRequestError("Invalid aspect_ratio", code="invalid_aspect_ratio")
     return CharacterRequest(
         name=" ".join(name.split()), prompt=prompt, duration=duration, aspect_ratio=aspect_ratio
@@ -75,10 +77,10 @@ def parse_character_request(body: dict[str, Any], route: CharacterRoute) -> Char
 
 
 def parse_finalize_request(
-    body: dict[str, Any], video_seconds: int, route: CharacterRoute
+    body: dict[str, Any], video_seconds: int, upstream: CharacterUpstream
 ) -> FinalizeRequest:
     """D16: whole seconds, 0 <= start < end <= the video's duration, end - start <= 4, and within
-    the character route's own segment limits."""
+    the characters' upstream's own segment limits."""
     start = body.get("timestamp_start")
     end = body.get("timestamp_end")
     start = DEFAULT_TIMESTAMP_START if start is None else start
@@ -90,10 +92,11 @@ def parse_finalize_request(
         or end - start > MAX_SEGMENT_SECONDS
     ):
         raise BadRequestError("Invalid timestamps", code="invalid_timestamps")
-    shortest, longest = route.segment_seconds
+    shortest, longest = upstream.segment_seconds
     if not shortest <= end - start <= longest:
         span = f"{longest}" if shortest <= 1 else f"{shortest} to {longest}"
         raise BadRequestError(
+            # Wire text (pinned by tests), older than the word "upstream".
             f"Timestamps must span {span} seconds for this character route",
             code="invalid_timestamps",
         )
@@ -107,7 +110,8 @@ def parse_finalize_request(
         raise BadRequestError("Invalid character_prompt", code="invalid_character_prompt")
     if len(character_prompt) > MAX_CHARACTER_PROMPT_CHARS:
         raise BadRequestError(
-            "Character prompt must be 1000 characters or less", code="prompt_too_long"
+            f"Character prompt must be {MAX_CHARACTER_PROMPT_CHARS} characters or less",
+            code="prompt_too_long",
         )
     return FinalizeRequest(
         timestamp_start=start, timestamp_end=end, character_prompt=character_prompt.strip()

@@ -13,6 +13,8 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from knightvision.pricing import RateLimitBucket
+
 MIN_RETRY_AFTER = 10  # the contract: wait at least 10 seconds
 
 
@@ -20,7 +22,7 @@ class _PerMinute(RateLimitItemPerMinute):
     """One hit log per (bucket, identity) whatever the limit, so a changed per-key limit counts
     the hits already in the window (``limits`` puts the amount in the key by default)."""
 
-    def key_for(self, *identifiers: str) -> str:
+    def key_for(self, *identifiers: bytes | str | int | float) -> str:
         return "/".join([self.namespace, *(str(part) for part in identifiers), "minute"])
 
 
@@ -90,7 +92,7 @@ class Decision(NamedTuple):
         return max(MIN_RETRY_AFTER, self.reset_seconds)
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
-        """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (D5), encoded for the ASGI response."""
+        """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (D5), encoded for the ASGI reply."""
         return [
             (b"ratelimit-limit", b"%d" % self.limit),
             (b"ratelimit-remaining", b"%d" % self.remaining),
@@ -100,11 +102,7 @@ class Decision(NamedTuple):
 
 class RateLimiter:
     def __init__(self, redis_url: str | None = None) -> None:
-        self.storage: Storage = (
-            storage_from_string(f"async+{redis_url}", implementation="redispy")
-            if redis_url
-            else MemoryStorage()
-        )
+        self.storage = _storage(redis_url)
         self._strategy = MovingWindowRateLimiter(self.storage)
         self._items: dict[int, RateLimitItemPerMinute] = {}
         # In memory (one API process) the windows are kept here; ``limits`` serves the shared Redis.
@@ -116,7 +114,7 @@ class RateLimiter:
             item = self._items[per_minute] = _PerMinute(per_minute, namespace="KV")
         return item
 
-    async def hit(self, bucket: str, identity: str, per_minute: int) -> Decision:
+    async def hit(self, bucket: RateLimitBucket, identity: str, per_minute: int) -> Decision:
         """Count one request; refused when the last 60 s already hold ``per_minute`` of them."""
         if self._memory is not None:
             allowed, oldest, count, now = self._memory.hit((bucket, identity), per_minute)
@@ -134,7 +132,9 @@ class RateLimiter:
             reset_seconds=reset,
         )
 
-    async def exceeded(self, bucket: str, identity: str, per_minute: int) -> Decision | None:
+    async def exceeded(
+        self, bucket: RateLimitBucket, identity: str, per_minute: int
+    ) -> Decision | None:
         """Without counting: the refusal a new hit would get, or None while under the limit."""
         if self._memory is not None:
             oldest, count, now = self._memory.peek((bucket, identity))
@@ -152,6 +152,14 @@ class RateLimiter:
         if self._memory is not None:
             self._memory.reset()
         await self.storage.reset()
+
+
+def _storage(redis_url: str | None) -> Storage:
+    if not redis_url:
+        return MemoryStorage()
+    shared = storage_from_string(f"async+{redis_url}", implementation="redispy")
+    assert isinstance(shared, Storage)  # an "async+" URL builds an asyncio storage
+    return shared
 
 
 def _reset_seconds(oldest_hit: float, now: float) -> int:

@@ -1,11 +1,16 @@
-"""The model registry (D15): public model names, their shapes, prices and the adapter serving each."""
+"""The model registry (D15): public model names, their shapes, prices and the adapter serving
+each."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knightvision.providers.video_model.names import AdapterName
+
 ASPECT_RATIOS = ("9:16", "16:9", "1:1")
 RESOLUTIONS = ("720p", "1080p")
+DEFAULT_ASPECT_RATIO = "9:16"
+DEFAULT_RESOLUTION = "720p"  # every model renders it
 
 FRAME_SIZES: dict[tuple[str, str], tuple[int, int]] = {
     ("720p", "9:16"): (720, 1280),
@@ -21,7 +26,7 @@ FRAME_SIZES: dict[tuple[str, str], tuple[int, int]] = {
 class VideoModel:
     name: str
     family: str  # the job id prefix (D9)
-    adapter: str  # which provider adapter renders it
+    adapter: AdapterName  # which provider adapter renders it
     durations: tuple[int, ...]
     default_duration: int
     resolutions: tuple[str, ...]
@@ -41,7 +46,7 @@ def _kling(name: str) -> VideoModel:
     return VideoModel(
         name=name,
         family="kling",
-        adapter="evolink",
+        adapter=AdapterName.EVOLINK,
         durations=tuple(range(3, 16)),
         default_duration=10,
         resolutions=RESOLUTIONS,
@@ -53,11 +58,13 @@ def _kling(name: str) -> VideoModel:
     )
 
 
+LOCAL_STORYBOARD_MODEL = "local-storyboard"  # the public model on our offline renderer
+
 DEFAULT_MODELS: tuple[VideoModel, ...] = (
     VideoModel(
         name="sora-2",
         family="sora",
-        adapter="evolink",
+        adapter=AdapterName.EVOLINK,
         durations=(10, 15),
         default_duration=10,
         resolutions=("720p",),
@@ -67,7 +74,7 @@ DEFAULT_MODELS: tuple[VideoModel, ...] = (
     VideoModel(
         name="sora-2-pro",
         family="sora",
-        adapter="evolink",
+        adapter=AdapterName.EVOLINK,
         durations=(15, 25),
         default_duration=15,
         resolutions=("720p",),
@@ -77,9 +84,9 @@ DEFAULT_MODELS: tuple[VideoModel, ...] = (
     _kling("kling-v3-text-to-video"),
     _kling("kling-o3-text-to-video"),
     VideoModel(
-        name="local-storyboard",
+        name=LOCAL_STORYBOARD_MODEL,
         family="local",
-        adapter="local-storyboard",
+        adapter=AdapterName.LOCAL_STORYBOARD,
         durations=tuple(range(1, 61)),
         default_duration=10,
         resolutions=RESOLUTIONS,
@@ -102,3 +109,6 @@ class ModelRegistry:
 
     def names(self) -> list[str]:
         return list(self._models)
+
+    def models(self) -> tuple[VideoModel, ...]:
+        return tuple(self._models.values())

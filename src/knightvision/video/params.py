@@ -13,7 +13,7 @@ class VideoCharacter(TypedDict):
     name: str
     adapter: str
     reference_keys: list[str]  # its stills on our storage (what our renderer composites)
-    upstream_id: NotRequired[str]  # its registration with an upstream route
+    upstream_id: NotRequired[str]  # its registration with an upstream
     handle: NotRequired[str]
 
 
@@ -21,7 +21,7 @@ class VideoCharacters(TypedDict):
     """What a request's characters add to its params."""
 
     characters: list[VideoCharacter]
-    render_prompt: str  # the prompt with each character named the way the route expects
+    render_prompt: str  # the prompt with each character named the way the upstream expects
 
 
 class VideoJobParams(TypedDict):

@@ -25,7 +25,7 @@ from knightvision.kit.ids import is_video_job_id, new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.video.models import ModelRegistry
 from knightvision.video.params import VideoCharacters, VideoJobParams, video_params
-from knightvision.video.routing import route_refusal
+from knightvision.video.upstreams import upstream_refusal
 from knightvision.video.validation import VideoRequest, parse_video_request
 
 VIDEO_JOB_KIND = "video.generate"
@@ -66,7 +66,7 @@ class VideoService:
         with_characters: VideoCharacters | None = None
         if self.characters is not None and (request.character_ids or "@" in request.prompt):
             with_characters = await self.characters.for_video(principal.account_id, request)
-        refusal = route_refusal(request.model, request)
+        refusal = upstream_refusal(request.model, request)
         if refusal is not None:
             raise refusal
         adapter = self.adapters.get(request.model.adapter)

@@ -1,4 +1,5 @@
-"""Parse a ``generate-video`` body into a request, with the contract's exact error strings (D4a, D6)."""
+"""Parse a ``generate-video`` body into a request, with the contract's exact error strings (D4a,
+D6). ``api.request_schemas`` documents the same rules from the same constants."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 from knightvision.errors import BadRequestError
 from knightvision.video.models import (
     ASPECT_RATIOS,
+    DEFAULT_ASPECT_RATIO,
     DEFAULT_MODEL_NAME,
+    DEFAULT_RESOLUTION,
     FRAME_SIZES,
     ModelRegistry,
     VideoModel,
@@ -25,9 +28,8 @@ class VideoRequest:
     duration: int
     aspect_ratio: str
     resolution: str
-    character_ids: tuple[
-        int, ...
-    ] = ()  # explicitly named characters (D16); shape checked, not yet resolved
+    # Explicitly named characters (D16); shape checked, not yet resolved.
+    character_ids: tuple[int, ...] = ()
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -44,7 +46,9 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
     if not isinstance(prompt, str) or not prompt.strip():
         raise BadRequestError("Please provide a prompt", code="missing_prompt")
     if len(prompt) > MAX_PROMPT_CHARS:
-        raise BadRequestError("Prompt must be 2000 characters or less", code="prompt_too_long")
+        raise BadRequestError(
+            f"Prompt must be {MAX_PROMPT_CHARS} characters or less", code="prompt_too_long"
+        )
 
     model_name = body.get("model")
     model = (
@@ -63,13 +67,13 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
 
     aspect_ratio = body.get("aspect_ratio")
     if aspect_ratio is None:
-        aspect_ratio = "9:16"
+        aspect_ratio = DEFAULT_ASPECT_RATIO
     if aspect_ratio not in ASPECT_RATIOS:
         raise BadRequestError("Invalid aspect_ratio", code="invalid_aspect_ratio")
 
     resolution = body.get("resolution")
     if resolution is None:
-        resolution = "720p"
+        resolution = DEFAULT_RESOLUTION
     if not isinstance(resolution, str) or resolution not in model.resolutions:
         raise BadRequestError("Invalid resolution", code="invalid_resolution")
 
@@ -80,7 +84,9 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         raise BadRequestError("Invalid character_ids", code="invalid_character_ids")
     unique = tuple(dict.fromkeys(character_ids))
     if len(unique) > MAX_CHARACTERS:
-        raise BadRequestError("At most 2 characters per video", code="too_many_characters")
+        raise BadRequestError(
+            f"At most {MAX_CHARACTERS} characters per video", code="too_many_characters"
+        )
 
     return VideoRequest(
         prompt=prompt,

@@ -9,7 +9,7 @@ import pytest
 
 from knightvision.media.probe import probe
 from knightvision.providers.video_model.capabilities import (
-    RouteCapabilities,
+    UpstreamCapabilities,
     plan_render,
 )
 from knightvision.providers.video_model.catalogue import EVOLINK, KIE, KLING, OPENAI
@@ -100,7 +100,7 @@ def test_centre_crop_geometry() -> None:
     assert centre_crop(1920, 1080, 1280, 720) is None
 
 
-CAPS = RouteCapabilities(
+CAPS = UpstreamCapabilities(
     durations=(4, 8, 12),
     aspect_ratios=("16:9", "9:16"),
     resolutions=("720p",),
@@ -117,28 +117,28 @@ CAPS = RouteCapabilities(
         (CAPS, (13, "9:16", "720p"), None),
         (CAPS, (8, "9:16", "1080p"), None),  # never upscale
         (
-            RouteCapabilities((5,), ("16:9",), ("1080p",), 100),
+            UpstreamCapabilities((5,), ("16:9",), ("1080p",), 100),
             (5, "16:9", "720p"),
             (5, "16:9", "1080p", ("scale",)),
         ),
         (
-            RouteCapabilities((5,), ("16:9",), ("1080p",), 100),
+            UpstreamCapabilities((5,), ("16:9",), ("1080p",), 100),
             (5, "1:1", "720p"),
             (5, "16:9", "1080p", ("crop", "scale")),
         ),
         (
-            RouteCapabilities((5,), ("16:9",), ("720p",), 100, crop_to_square=False),
+            UpstreamCapabilities((5,), ("16:9",), ("720p",), 100, crop_to_square=False),
             (5, "1:1", "720p"),
             None,
         ),
         (
-            RouteCapabilities((10,), ("16:9",), ("720p",), 100, trim=False),
+            UpstreamCapabilities((10,), ("16:9",), ("720p",), 100, trim=False),
             (5, "16:9", "720p"),
             None,
         ),
     ],
 )
-def test_plan_render(caps: RouteCapabilities, ask: tuple, plan: tuple | None) -> None:
+def test_plan_render(caps: UpstreamCapabilities, ask: tuple, plan: tuple | None) -> None:
     got = plan_render(caps, *ask)
     assert (
         None if got is None else (got.duration, got.aspect_ratio, got.resolution, got.transforms)

@@ -25,30 +25,40 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 from urllib.parse import parse_qs, quote
 
-Platform = Literal["facebook", "instagram", "tiktok"]
-PLATFORMS: tuple[Platform, ...] = ("facebook", "instagram", "tiktok")
+from knightvision.kit.charclasses import HIDDEN, WHITESPACE
+
+
+class Platform(StrEnum):
+    """Where an ad lives; the first part of its cache key and the wire's ``platform``."""
+
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    TIKTOK = "tiktok"
+
+
+PLATFORMS: tuple[Platform, ...] = tuple(Platform)
 
 ALLOWED_HOSTS: Mapping[str, Platform] = {
-    "facebook.com": "facebook",
-    "www.facebook.com": "facebook",
-    "m.facebook.com": "facebook",
-    "instagram.com": "instagram",
-    "www.instagram.com": "instagram",
-    "tiktok.com": "tiktok",
-    "www.tiktok.com": "tiktok",
-    "vm.tiktok.com": "tiktok",
+    "facebook.com": Platform.FACEBOOK,
+    "www.facebook.com": Platform.FACEBOOK,
+    "m.facebook.com": Platform.FACEBOOK,
+    "instagram.com": Platform.INSTAGRAM,
+    "www.instagram.com": Platform.INSTAGRAM,
+    "tiktok.com": Platform.TIKTOK,
+    "www.tiktok.com": Platform.TIKTOK,
+    "vm.tiktok.com": Platform.TIKTOK,
 }
 """Host (or ``host:port``, for a test server) → platform. Only exact keys match."""
 
 # Where a keyed URL is rebuilt for a real platform host: the extractors want these hosts
 # (yt-dlp's TikTok extractor, for one, only matches www.tiktok.com).
 _CANONICAL_ORIGIN: Mapping[Platform, str] = {
-    "facebook": "https://www.facebook.com",
-    "instagram": "https://www.instagram.com",
-    "tiktok": "https://www.tiktok.com",
+    Platform.FACEBOOK: "https://www.facebook.com",
+    Platform.INSTAGRAM: "https://www.instagram.com",
+    Platform.TIKTOK: "https://www.tiktok.com",
 }
 
 MAX_URL_LENGTH = 2048
@@ -75,7 +85,7 @@ class InvalidAdUrl(ValueError):
 
 @dataclass(frozen=True)
 class AdRef:
-    """An accepted ad: its platform, the URL to download, and its cache key when the URL shows it."""
+    """An accepted ad: its platform, the URL to download, and its cache key if the URL shows it."""
 
     platform: Platform
     url: str
@@ -97,9 +107,9 @@ def parse_ad_url(raw: object, *, hosts: Mapping[str, Platform] = ALLOWED_HOSTS) 
         if ad_id is None:
             raise InvalidAdUrl("not a usable ad id")
         return AdRef(
-            "facebook",
-            f"{_CANONICAL_ORIGIN['facebook']}/ads/library/?id={ad_id}",
-            f"facebook:{ad_id}",
+            Platform.FACEBOOK,
+            f"{_CANONICAL_ORIGIN[Platform.FACEBOOK]}/ads/library/?id={ad_id}",
+            f"{Platform.FACEBOOK}:{ad_id}",
         )
     return _parse_url(text, hosts)
 
@@ -145,10 +155,10 @@ def _parse_url(text: str, hosts: Mapping[str, Platform]) -> AdRef:
 def _keyed(platform: Platform, path: str, query: str) -> tuple[str, str] | None:
     """The ad or post id the URL's shape reveals and the path it is fetched from, or None."""
     ad_id: str | None
-    if platform == "instagram":
+    if platform == Platform.INSTAGRAM:
         m = _INSTAGRAM_SHAPE.fullmatch(path)
         return (m["id"], f"/p/{m['id']}/") if m else None
-    if platform == "tiktok":
+    if platform == Platform.TIKTOK:
         m = _TIKTOK_SHAPE.fullmatch(path)
         ad_id = _numeric_id(m["id"]) if m else None
         return (ad_id, f"/@{m['user']}/video/{ad_id}") if m and ad_id else None
@@ -168,7 +178,7 @@ def _keyed(platform: Platform, path: str, query: str) -> tuple[str, str] | None:
 
 
 def _single_numeric(query: str, name: str) -> str | None:
-    """The one numeric value of ``name`` in the query; None when missing, repeated or not a number."""
+    """The one numeric value of ``name`` in the query; None if missing, repeated or not a number."""
     values = parse_qs(query, keep_blank_values=True).get(name, [])
     ids = {_numeric_id(v) if _DIGITS.fullmatch(v) else None for v in values}
     return ids.pop() if len(ids) == 1 else None
@@ -189,3 +199,27 @@ def _is_hidden(ch: str) -> bool:
 def _ascii(part: str) -> str:
     """Percent-encode non-ASCII characters, as a browser's address bar copies them."""
     return quote(part, safe="".join(chr(c) for c in range(0x21, 0x7F)))
+
+
+def ad_url_pattern(hosts: Mapping[str, Platform] = ALLOWED_HOSTS) -> str:
+    """A regular expression (Python ``re`` and ECMA-262 alike, for ``search``) matching exactly
+    the strings ``parse_ad_url`` accepts: for the ``url`` field of the API's JSON Schema."""
+    space, not_space = f"[{WHITESPACE}]*", f"[^{WHITESPACE}]"
+    digits = rf"(?=[0-9]{{1,{MAX_NUMERIC_ID_DIGITS}}}{space}$)0*[1-9][0-9]*"
+    authorities = []
+    for scheme, port in _DEFAULT_PORTS.items():
+        names = "|".join(_any_case(host) for host in hosts if ":" not in host)
+        with_port = "|".join(_any_case(host) for host in hosts if ":" in host)
+        choices = [f"(?:{names})(?::{port})?"] if names else []
+        choices += [f"(?:{with_port})"] if with_port else []
+        if choices:
+            authorities.append(f"{_any_case(scheme)}://(?:{'|'.join(choices)})")
+    url = f"(?:{'|'.join(authorities)})(?:[/?#][^{HIDDEN}\\\\]*)?"
+    return rf"^{space}(?={not_space}{{1,{MAX_URL_LENGTH}}}{space}$)(?:{digits}|{url}){space}$"
+
+
+def _any_case(text: str) -> str:
+    """``text`` matched with ASCII letters in either case, nothing else (no Unicode folding)."""
+    return "".join(
+        f"[{ch}{ch.upper()}]" if "a" <= ch <= "z" else re.escape(ch) for ch in text.lower()
+    )

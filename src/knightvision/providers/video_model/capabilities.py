@@ -1,10 +1,10 @@
-"""What a route renders natively, and how a requested shape is reached from it (D15).
+"""What an upstream renders natively, and how a requested shape is reached from it (D15).
 
-A route is one public model served by one adapter's upstream model. It declares its native
+An upstream is one adapter's upstream model, serving a public model. It declares its native
 durations, aspect ratios, resolutions, prompt limit and character support. A requested shape the
-route lacks is either reached by a declared transform (render a longer native duration and trim;
-render a native aspect and centre-crop to 1:1; render a higher native resolution and scale down),
-or there is no plan and the request is refused before any charge. Never a different shape.
+upstream lacks is either reached by a declared transform (render a longer native duration and
+trim; render a native aspect and centre-crop to 1:1; render a higher native resolution and scale
+down), or there is no plan and the request is refused before any charge. Never a different shape.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ SCALE = "scale"
 
 
 @dataclass(frozen=True)
-class RouteCapabilities:
+class UpstreamCapabilities:
     durations: tuple[int, ...]
     aspect_ratios: tuple[str, ...]
     resolutions: tuple[str, ...]
     max_prompt_chars: int
     characters: bool = False
-    # Declared transforms this route may use to reach a shape it lacks.
+    # Declared transforms this upstream may use to reach a shape it lacks.
     trim: bool = True  # render the next longer native duration, cut to the exact length
     crop_to_square: bool = True  # render a native wide/tall frame, centre-crop to 1:1
     downscale: bool = True  # render a higher native resolution, scale to the exact WxH
@@ -48,13 +48,13 @@ class RenderPlan:
         return FRAME_SIZES[(self.resolution, self.aspect_ratio)]
 
 
-# A 1:1 request on a route without 1:1 renders this native aspect and crops its sides: subjects sit
-# mid-frame horizontally far more often than vertically, and the full height stays in frame.
+# A 1:1 request on an upstream without 1:1 renders this native aspect and crops its sides: subjects
+# sit mid-frame horizontally far more often than vertically, and the full height stays in frame.
 SQUARE_SOURCE_ORDER = ("16:9", "9:16")
 
 
 def plan_render(
-    caps: RouteCapabilities, duration: int, aspect_ratio: str, resolution: str
+    caps: UpstreamCapabilities, duration: int, aspect_ratio: str, resolution: str
 ) -> RenderPlan | None:
     """The cheapest native shape that reaches the request through declared transforms, or None."""
     transforms: list[str] = []

@@ -1,39 +1,41 @@
 """Every upstream model our adapters can call, and what each renders natively (D15).
 
-Pure data, cheap to import: settings validation reads it to reject a route naming a model its
-adapter does not know. Sources: each upstream's public documentation, summarised with its open
-points in ``docs/upstreams.md``; the conservative reading wins where they disagree.
+Pure data, cheap to import: the model and character upstreams are checked against it when the
+server is built, refusing an upstream model its adapter does not know. Sources: each upstream's
+public documentation, summarised with its open points in ``docs/upstreams.md``; the conservative
+reading wins where they disagree.
 """
 
 from __future__ import annotations
 
-from knightvision.providers.video_model.capabilities import RouteCapabilities
+from knightvision.providers.video_model.capabilities import UpstreamCapabilities
+from knightvision.providers.video_model.names import AdapterName
 
 WIDE_TALL = ("16:9", "9:16")
 ALL_ASPECTS = ("16:9", "9:16", "1:1")
 KLING_SECONDS = tuple(range(3, 16))
 
 # EvoLink (api.evolink.ai): the contract's own model ids, one create endpoint, task polling.
-EVOLINK: dict[str, RouteCapabilities] = {
+EVOLINK: dict[str, UpstreamCapabilities] = {
     # Live page says prompt "Maximum length: 1000"; an older copy said 5000 tokens. Take 1000.
-    "sora-2": RouteCapabilities(
+    "sora-2": UpstreamCapabilities(
         durations=(10, 15), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=1000
     ),
     # quality is forced by duration (15 s -> high, 25 s -> standard); prompt limit 5000 tokens.
-    "sora-2-pro": RouteCapabilities(
+    "sora-2-pro": UpstreamCapabilities(
         durations=(15, 25), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=5000
     ),
     # The official relay that outlived the beta ids in EvoLink's newest docs: 4/8/12 s only.
-    "sora-2-preview": RouteCapabilities(
+    "sora-2-preview": UpstreamCapabilities(
         durations=(4, 8, 12), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=1000
     ),
-    "kling-v3-text-to-video": RouteCapabilities(
+    "kling-v3-text-to-video": UpstreamCapabilities(
         durations=KLING_SECONDS,
         aspect_ratios=ALL_ASPECTS,
         resolutions=("720p", "1080p"),
         max_prompt_chars=2500,
     ),
-    "kling-o3-text-to-video": RouteCapabilities(
+    "kling-o3-text-to-video": UpstreamCapabilities(
         durations=KLING_SECONDS,
         aspect_ratios=ALL_ASPECTS,
         resolutions=("720p", "1080p"),
@@ -42,26 +44,26 @@ EVOLINK: dict[str, RouteCapabilities] = {
 }
 
 # kie.ai (api.kie.ai): Market tasks (jobs/createTask + jobs/recordInfo).
-_KIE_KLING = RouteCapabilities(
+_KIE_KLING = UpstreamCapabilities(
     durations=KLING_SECONDS,
     aspect_ratios=ALL_ASPECTS,
     resolutions=("720p", "1080p"),
     max_prompt_chars=2500,
 )
-KIE: dict[str, RouteCapabilities] = {
-    "sora-2-text-to-video": RouteCapabilities(
+KIE: dict[str, UpstreamCapabilities] = {
+    "sora-2-text-to-video": UpstreamCapabilities(
         durations=(10, 15), aspect_ratios=WIDE_TALL, resolutions=("720p",), max_prompt_chars=10000
     ),
     # 10/15 s on the text-to-video model (size standard=720p, high=1080p); 25 s only exists as
     # sora-2-pro-storyboard, which the adapter switches to for that duration (one 25 s shot).
-    "sora-2-pro-text-to-video": RouteCapabilities(
+    "sora-2-pro-text-to-video": UpstreamCapabilities(
         durations=(10, 15, 25),
         aspect_ratios=WIDE_TALL,
         resolutions=("720p",),
         max_prompt_chars=10000,
         characters=True,
     ),
-    "sora-2-pro-storyboard": RouteCapabilities(
+    "sora-2-pro-storyboard": UpstreamCapabilities(
         durations=(10, 15, 25),
         aspect_ratios=WIDE_TALL,
         resolutions=("720p",),
@@ -77,21 +79,21 @@ KIE: dict[str, RouteCapabilities] = {
 # newer first-party guide; sizes 720x1280/1280x720 (sora-2-pro also 1080p in that guide).
 _OPENAI_SECONDS = (4, 8, 12, 16, 20)
 # Characters: ``characters: [{"id"}]`` (at most 2), per OpenAI's first-party Sora guide.
-_OPENAI_SORA = RouteCapabilities(
+_OPENAI_SORA = UpstreamCapabilities(
     durations=_OPENAI_SECONDS,
     aspect_ratios=WIDE_TALL,
     resolutions=("720p",),
     max_prompt_chars=32000,
     characters=True,
 )
-_OPENAI_SORA_PRO = RouteCapabilities(
+_OPENAI_SORA_PRO = UpstreamCapabilities(
     durations=_OPENAI_SECONDS,
     aspect_ratios=WIDE_TALL,
     resolutions=("720p", "1080p"),
     max_prompt_chars=32000,
     characters=True,
 )
-OPENAI: dict[str, RouteCapabilities] = {
+OPENAI: dict[str, UpstreamCapabilities] = {
     "sora-2": _OPENAI_SORA,
     "sora-2-2025-10-06": _OPENAI_SORA,
     "sora-2-2025-12-08": _OPENAI_SORA,
@@ -100,17 +102,17 @@ OPENAI: dict[str, RouteCapabilities] = {
 }
 
 # Kling's own API (text2video). v3: "3".."15" s; older models "5"/"10"; mode std=720p, pro=1080p.
-_KLING_OLD = RouteCapabilities(
+_KLING_OLD = UpstreamCapabilities(
     durations=(5, 10),
     aspect_ratios=ALL_ASPECTS,
     resolutions=("720p", "1080p"),
     max_prompt_chars=2500,
 )
-_KLING_MASTER = RouteCapabilities(
+_KLING_MASTER = UpstreamCapabilities(
     durations=(5, 10), aspect_ratios=ALL_ASPECTS, resolutions=("1080p",), max_prompt_chars=2500
 )
-KLING: dict[str, RouteCapabilities] = {
-    "kling-v3": RouteCapabilities(
+KLING: dict[str, UpstreamCapabilities] = {
+    "kling-v3": UpstreamCapabilities(
         durations=KLING_SECONDS,
         aspect_ratios=ALL_ASPECTS,
         resolutions=("720p", "1080p"),
@@ -123,9 +125,10 @@ KLING: dict[str, RouteCapabilities] = {
     "kling-v2-master": _KLING_MASTER,
 }
 
-# Our offline renderer renders every contract shape natively, and composites characters' reference stills.
-LOCAL_STORYBOARD: dict[str, RouteCapabilities] = {
-    "local-storyboard": RouteCapabilities(
+# Our offline renderer renders every contract shape natively, and composites characters' reference
+# stills. Its one "upstream model" carries the adapter's name.
+LOCAL_STORYBOARD: dict[str, UpstreamCapabilities] = {
+    AdapterName.LOCAL_STORYBOARD.value: UpstreamCapabilities(
         durations=tuple(range(1, 61)),
         aspect_ratios=ALL_ASPECTS,
         resolutions=("720p", "1080p"),
@@ -134,38 +137,40 @@ LOCAL_STORYBOARD: dict[str, RouteCapabilities] = {
     ),
 }
 
-CATALOGUES: dict[str, dict[str, RouteCapabilities]] = {
-    "evolink": EVOLINK,
-    "kie": KIE,
-    "openai": OPENAI,
-    "kling": KLING,
-    "local-storyboard": LOCAL_STORYBOARD,
+CATALOGUES: dict[str, dict[str, UpstreamCapabilities]] = {
+    AdapterName.EVOLINK: EVOLINK,
+    AdapterName.KIE: KIE,
+    AdapterName.OPENAI: OPENAI,
+    AdapterName.KLING: KLING,
+    AdapterName.LOCAL_STORYBOARD: LOCAL_STORYBOARD,
 }
 
-ADAPTER_NAMES = ("evolink", "kie", "openai", "kling", "local-storyboard", "disabled")
-
-# The upstream model a public model calls when a route names only the adapter.
+# The upstream model a public model calls when its upstream setting names only the adapter.
 DEFAULT_UPSTREAM: dict[str, dict[str, str]] = {
-    "evolink": {
+    AdapterName.EVOLINK: {
         "sora-2": "sora-2",
         "sora-2-pro": "sora-2-pro",
         "kling-v3-text-to-video": "kling-v3-text-to-video",
         "kling-o3-text-to-video": "kling-o3-text-to-video",
     },
-    "kie": {
+    AdapterName.KIE: {
         "sora-2": "sora-2-text-to-video",
         "sora-2-pro": "sora-2-pro-text-to-video",
         "kling-v3-text-to-video": "kling-3.0/video",
         # kie has no Kling O3: an operator who accepts Kling 3.0 in its place names it explicitly.
     },
-    "openai": {"sora-2": "sora-2", "sora-2-pro": "sora-2-pro"},
-    "kling": {
+    AdapterName.OPENAI: {"sora-2": "sora-2", "sora-2-pro": "sora-2-pro"},
+    AdapterName.KLING: {
         "kling-v3-text-to-video": "kling-v3",
-        # kling-o3 ("kling-v3-omni" on the omni endpoint) is unverified for video: name one explicitly.
+        # kling-o3 ("kling-v3-omni" on the omni endpoint) is unverified for video: name one
+        # explicitly.
     },
-    "local-storyboard": {"local-storyboard": "local-storyboard"},
+    AdapterName.LOCAL_STORYBOARD: {
+        AdapterName.LOCAL_STORYBOARD.value: AdapterName.LOCAL_STORYBOARD.value
+    },
 }
 
 
-def capabilities_for(adapter: str, upstream_model: str | None) -> RouteCapabilities | None:
+def capabilities_for(adapter: str, upstream_model: str | None) -> UpstreamCapabilities | None:
+    """What an adapter's upstream model renders natively; None for an unknown pair."""
     return CATALOGUES.get(adapter, {}).get(upstream_model or "")

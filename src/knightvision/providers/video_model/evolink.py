@@ -23,9 +23,10 @@ import httpx
 
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
-    RouteCapabilities,
+    UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import EVOLINK
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
     GenerationError,
@@ -87,8 +88,8 @@ CHARACTER_MODEL = "sora-character"  # "change the prompt": resubmitting the same
 
 
 class EvoLinkAdapter(ApiKeyAdapter):
-    name = "evolink"
-    catalogue: ClassVar[dict[str, RouteCapabilities]] = EVOLINK
+    name = AdapterName.EVOLINK
+    catalogue: ClassVar[dict[str, UpstreamCapabilities]] = EVOLINK
     idempotent_create = True
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:

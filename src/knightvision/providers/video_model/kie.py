@@ -23,9 +23,10 @@ import httpx
 
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
-    RouteCapabilities,
+    UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KIE
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
     GenerationError,
@@ -61,8 +62,8 @@ MAX_HANDLE = 40
 
 
 class KieAdapter(ApiKeyAdapter):
-    name = "kie"
-    catalogue: ClassVar[dict[str, RouteCapabilities]] = KIE
+    name = AdapterName.KIE
+    catalogue: ClassVar[dict[str, UpstreamCapabilities]] = KIE
     idempotent_create = False
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:

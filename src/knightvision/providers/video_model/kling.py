@@ -19,9 +19,10 @@ import httpx
 from knightvision.kit.http import retry_after_seconds
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
-    RouteCapabilities,
+    UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KLING
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import GenerationError, GenerationSpec
 from knightvision.providers.video_model.upstream_http import (
     MODERATION_BLOCKED,
@@ -59,8 +60,8 @@ def kling_jwt(access_key: str, secret_key: str, now: float | None = None) -> str
 
 
 class KlingAdapter(UpstreamTaskAdapter):
-    name = "kling"
-    catalogue: ClassVar[dict[str, RouteCapabilities]] = KLING
+    name = AdapterName.KLING
+    catalogue: ClassVar[dict[str, UpstreamCapabilities]] = KLING
     idempotent_create = True  # external_task_id: found again instead of created twice
 
     def __init__(self, access_key: str | None, secret_key: str | None, **kwargs: Any) -> None:

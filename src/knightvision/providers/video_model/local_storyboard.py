@@ -6,11 +6,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import GenerationRun, GenerationSpec
 
 
 class LocalStoryboardAdapter:
-    name = "local-storyboard"
+    name: str = AdapterName.LOCAL_STORYBOARD
 
     def __init__(self, voice_model: Path | None = None) -> None:
         self._voice_model = voice_model
@@ -22,7 +23,7 @@ class LocalStoryboardAdapter:
         self, spec: GenerationSpec, output: Path, run: GenerationRun
     ) -> dict[str, Any]:
         await asyncio.to_thread(self._render, spec, output, run)
-        return {"renderer": "local-storyboard"}
+        return {"renderer": AdapterName.LOCAL_STORYBOARD.value}
 
     def _render(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> None:
         # Imported here so the API process never pays for the renderer's imports.

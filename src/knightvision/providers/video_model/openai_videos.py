@@ -24,9 +24,10 @@ import httpx
 
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
-    RouteCapabilities,
+    UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import OPENAI
+from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
     GenerationError,
@@ -60,8 +61,8 @@ RETRYABLE_FAILURES = ("internal", "server_error", "timeout", "unavailable", "ove
 
 
 class OpenAIVideosAdapter(ApiKeyAdapter):
-    name = "openai"
-    catalogue: ClassVar[dict[str, RouteCapabilities]] = OPENAI
+    name = AdapterName.OPENAI
+    catalogue: ClassVar[dict[str, UpstreamCapabilities]] = OPENAI
     idempotent_create = False
 
     def request_body(self, spec: GenerationSpec, plan: RenderPlan) -> dict[str, Any]:

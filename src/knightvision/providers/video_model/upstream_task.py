@@ -36,7 +36,7 @@ import httpx
 from knightvision.media.probe import probe
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
-    RouteCapabilities,
+    UpstreamCapabilities,
     plan_render,
 )
 from knightvision.providers.video_model.port import (
@@ -79,9 +79,9 @@ HttpClientFactory = Callable[[], httpx.AsyncClient]
 
 
 class UpstreamTaskAdapter(ABC):
-    name: ClassVar[str]
+    name: str  # the adapter name, set by each subclass
     # The upstream models this adapter knows, and what each renders natively.
-    catalogue: ClassVar[dict[str, RouteCapabilities]]
+    catalogue: ClassVar[dict[str, UpstreamCapabilities]]
     # Whether a create call repeated with the same key returns the same task (idempotency key or
     # external task id): then an unreadable create answer is safe to retry.
     idempotent_create: ClassVar[bool] = False

@@ -1,15 +1,17 @@
-"""Model routing is configuration (D15, D21): which adapter serves each public model, and how.
+"""Which upstream serves each public model is configuration (D15, D21), checked here.
 
 ``settings.models`` maps a public model name to ``{adapter, upstream_model}``; names it omits keep
 the defaults (every Sora and Kling name on EvoLink, ``local-storyboard`` on our renderer). The
 composition root builds the registry and the adapters from here:
 
-- ``build_model_registry(settings)``: the public models with their routes applied;
-- ``build_video_adapters(settings, http_client_factory=...)``: one adapter per upstream, each
-  ``available()`` only with its credentials, so an unconfigured route answers 500 "Video
+- ``build_model_registry(settings)``: the public models with their upstreams applied; a table that
+  cannot be used stops the start with one message naming ``KNIGHTVISION_MODELS``;
+- ``build_video_adapters(settings, http_client_factory=...)``: one adapter per upstream service,
+  each ``available()`` only with its credentials, so an unconfigured upstream answers 500 "Video
   generation not available" with nothing charged;
-- ``route_refusal(model, request)``: a request the route cannot deliver exactly (not natively and
-  not by a declared transform), or a prompt over the route's own limit, refused before any charge.
+- ``upstream_refusal(model, request)``: a request the upstream cannot deliver exactly (not natively
+  and not by a declared transform), or a prompt over the upstream's own limit, refused before any
+  charge.
 """
 
 from __future__ import annotations
@@ -19,75 +21,66 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from knightvision.errors import BadRequestError, GenerationUnavailableError, KVError
-from knightvision.providers.video_model.capabilities import (
-    RouteCapabilities,
-    plan_render,
-)
+from knightvision.providers.video_model.capabilities import UpstreamCapabilities, plan_render
 from knightvision.providers.video_model.catalogue import (
-    ADAPTER_NAMES,
     CATALOGUES,
     DEFAULT_UPSTREAM,
     LOCAL_STORYBOARD,
 )
-from knightvision.video.models import (
-    ASPECT_RATIOS,
-    DEFAULT_MODELS,
-    ModelRegistry,
-    VideoModel,
-)
+from knightvision.providers.video_model.names import AdapterName
+from knightvision.settings import ModelUpstream, Settings, invalid_setting
+from knightvision.video.models import ASPECT_RATIOS, DEFAULT_MODELS, ModelRegistry, VideoModel
 
 if TYPE_CHECKING:
     import httpx
 
     from knightvision.providers.video_model.port import VideoModelAdapter
     from knightvision.providers.video_model.upstream_http import UpstreamPolicy
-    from knightvision.settings import ModelRoute, Settings
     from knightvision.video.validation import VideoRequest
 
-DISABLED = "disabled"
-LOCAL = "local-storyboard"
+# Adapters without an upstream model of their own choosing: nothing to resolve.
+_FIXED = (AdapterName.DISABLED, AdapterName.LOCAL_STORYBOARD)
 
 
-def route_capabilities(adapter: str, upstream_model: str | None) -> RouteCapabilities | None:
-    """What a route renders natively; None for a disabled or unknown route."""
-    if adapter == LOCAL:
-        return LOCAL_STORYBOARD[LOCAL]
+def upstream_capabilities(adapter: str, upstream_model: str | None) -> UpstreamCapabilities | None:
+    """What an upstream renders natively; None for a disabled or unknown one."""
+    if adapter == AdapterName.LOCAL_STORYBOARD:
+        return LOCAL_STORYBOARD[AdapterName.LOCAL_STORYBOARD]
     return CATALOGUES.get(adapter, {}).get(upstream_model or "")
 
 
-def _resolve(model: VideoModel, route: ModelRoute) -> tuple[str, str | None]:
-    if route.adapter in (DISABLED, LOCAL):
-        return route.adapter, None
-    return route.adapter, route.upstream_model or DEFAULT_UPSTREAM.get(route.adapter, {}).get(
-        model.name
-    )
+def _resolve(model: VideoModel, upstream: ModelUpstream) -> tuple[AdapterName, str | None]:
+    if upstream.adapter in _FIXED:
+        return upstream.adapter, None
+    return upstream.adapter, upstream.upstream_model or DEFAULT_UPSTREAM.get(
+        upstream.adapter, {}
+    ).get(model.name)
 
 
-def route_problems(routes: Mapping[str, ModelRoute]) -> list[str]:
-    """Why a routing table cannot be used, one message per route (empty when it is fine)."""
+def model_upstream_problems(upstreams: Mapping[str, ModelUpstream]) -> list[str]:
+    """Why a table of model upstreams cannot be used, one message per model (empty when fine)."""
     defaults = {model.name: model for model in DEFAULT_MODELS}
     problems: list[str] = []
-    for name, route in routes.items():
+    for name, upstream in upstreams.items():
         model = defaults.get(name)
         if model is None:
             problems.append(f"unknown model {name!r}; known: {sorted(defaults)}")
             continue
-        if route.adapter not in ADAPTER_NAMES:
-            problems.append(f"{name}: unknown adapter {route.adapter!r}")
+        if upstream.adapter == AdapterName.DISABLED:
             continue
-        if route.adapter == DISABLED:
-            continue
-        adapter, upstream = _resolve(model, route)
-        if upstream is None and adapter != LOCAL:
+        adapter, upstream_model = _resolve(model, upstream)
+        if upstream_model is None and adapter != AdapterName.LOCAL_STORYBOARD:
             known = sorted(CATALOGUES[adapter])
             problems.append(
-                f"{name}: {adapter} has no default model for it; set upstream_model (one of {known})"
+                f"{name}: {adapter} has no default model for it; set upstream_model (one of "
+                f"{known})"
             )
             continue
-        caps = route_capabilities(adapter, upstream)
+        caps = upstream_capabilities(adapter, upstream_model)
         if caps is None:
             problems.append(
-                f"{name}: {adapter} does not know upstream model {upstream!r}; known: {sorted(CATALOGUES[adapter])}"
+                f"{name}: {adapter} does not know upstream model {upstream_model!r}; known: "
+                f"{sorted(CATALOGUES[adapter])}"
             )
             continue
         if not any(
@@ -96,18 +89,25 @@ def route_problems(routes: Mapping[str, ModelRoute]) -> list[str]:
             for aspect in ASPECT_RATIOS
             for resolution in model.resolutions
         ):
-            problems.append(f"{name}: {adapter} {upstream} cannot render any shape {name} offers")
+            problems.append(
+                f"{name}: {adapter} {upstream_model} cannot render any shape {name} offers"
+            )
     return problems
 
 
 def build_model_registry(settings: Settings) -> ModelRegistry:
-    """The public models (D15) with the operator's routes applied."""
+    """The public models (D15) with the operator's upstreams applied.
+
+    Raises ``OperatorError`` naming ``KNIGHTVISION_MODELS`` when the table cannot be used."""
+    problems = model_upstream_problems(settings.models)
+    if problems:
+        raise invalid_setting("models", problems)
     models: list[VideoModel] = []
     for model in DEFAULT_MODELS:
-        route = settings.models.get(model.name)
-        if route is not None:
-            adapter, upstream = _resolve(model, route)
-            model = replace(model, adapter=adapter, upstream_model=upstream)
+        upstream = settings.models.get(model.name)
+        if upstream is not None:
+            adapter, upstream_model = _resolve(model, upstream)
+            model = replace(model, adapter=adapter, upstream_model=upstream_model)
         models.append(model)
     return ModelRegistry(tuple(models))
 
@@ -130,7 +130,7 @@ def build_video_adapters(
     http_client_factory: Callable[[], httpx.AsyncClient] | None = None,
     **adapter_options: Any,
 ) -> dict[str, VideoModelAdapter]:
-    """Every adapter, keyed by the name routes use. ``disabled`` is deliberately absent."""
+    """Every adapter, keyed by its name. ``disabled`` is deliberately absent."""
     # Imported here: building settings must not pay for HTTP clients and PyAV.
     from knightvision.providers.video_model.evolink import EvoLinkAdapter
     from knightvision.providers.video_model.kie import KieAdapter
@@ -150,15 +150,15 @@ def build_video_adapters(
         **adapter_options,
     }
     return {
-        LOCAL: LocalStoryboardAdapter(settings.voice_model),
-        "evolink": EvoLinkAdapter(
+        AdapterName.LOCAL_STORYBOARD: LocalStoryboardAdapter(settings.voice_model),
+        AdapterName.EVOLINK: EvoLinkAdapter(
             settings.evolink_api_key, base_url=settings.evolink_base_url, **common
         ),
-        "kie": KieAdapter(settings.kie_api_key, base_url=settings.kie_base_url, **common),
-        "openai": OpenAIVideosAdapter(
+        AdapterName.KIE: KieAdapter(settings.kie_api_key, base_url=settings.kie_base_url, **common),
+        AdapterName.OPENAI: OpenAIVideosAdapter(
             settings.openai_api_key, base_url=settings.openai_base_url, **common
         ),
-        "kling": KlingAdapter(
+        AdapterName.KLING: KlingAdapter(
             settings.kling_access_key,
             settings.kling_secret_key,
             base_url=settings.kling_base_url,
@@ -167,35 +167,35 @@ def build_video_adapters(
     }
 
 
-def route_refusal(model: VideoModel, request: VideoRequest) -> KVError | None:
-    """Why this request cannot be delivered exactly on the model's route, before any charge (D15).
+def upstream_refusal(model: VideoModel, request: VideoRequest) -> KVError | None:
+    """Why this request cannot be delivered exactly on the model's upstream, before any charge.
 
-    A prompt over the route's own limit is a 400 (``prompt_too_long``); a shape the route lacks
-    and cannot reach by a declared transform, a disabled route, or characters on a route without
-    them, is 500 "Video generation not available". None when the route can deliver it.
+    A prompt over the upstream's own limit is a 400 (``prompt_too_long``); a shape the upstream
+    lacks and cannot reach by a declared transform, a disabled model, or characters on an upstream
+    without them, is 500 "Video generation not available" (D15). None when it can deliver it.
     """
-    caps = route_capabilities(model.adapter, model.upstream_model)
-    if model.adapter == DISABLED or caps is None:
+    caps = upstream_capabilities(model.adapter, model.upstream_model)
+    if model.adapter == AdapterName.DISABLED or caps is None:
         return GenerationUnavailableError()
     if len(request.prompt) > caps.max_prompt_chars:
         return BadRequestError(
             f"Prompt must be {caps.max_prompt_chars} characters or less for this model",
             code="prompt_too_long",
         )
-    if getattr(request, "character_ids", None) and not caps.characters:
+    if request.character_ids and not caps.characters:
         return GenerationUnavailableError()
     if plan_render(caps, request.duration, request.aspect_ratio, request.resolution) is None:
         return GenerationUnavailableError()
     return None
 
 
-def route_table(registry: ModelRegistry) -> list[dict[str, Any]]:
-    """Each public model's route and what it delivers natively or by transform (for docs and CLIs)."""
+def upstream_table(registry: ModelRegistry) -> list[dict[str, Any]]:
+    """Each public model's upstream and what it delivers natively or by transform (docs, CLIs)."""
     rows: list[dict[str, Any]] = []
     for name in registry.names():
         model = registry.get(name)
         assert model is not None
-        caps = route_capabilities(model.adapter, model.upstream_model)
+        caps = upstream_capabilities(model.adapter, model.upstream_model)
         row: dict[str, Any] = {
             "model": name,
             "adapter": model.adapter,

@@ -1,5 +1,5 @@
-"""Routing is configuration (D15, D21): re-point, disable, credentials, refusals before any charge,
-and the real video pipeline delivering exactly the asked shape through a routed upstream."""
+"""Model upstreams are configuration (D15, D21): re-point, disable, credentials, refusals before
+any charge, and the real video pipeline delivering exactly the asked shape through an upstream."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ from knightvision.providers.storage.local import LocalStorage
 from knightvision.settings import Settings, load_settings
 from knightvision.video.models import DEFAULT_MODELS, FRAME_SIZES
 from knightvision.video.pipeline import make_video_handler
-from knightvision.video.routing import (
+from knightvision.video.upstreams import (
     build_model_registry,
     build_video_adapters,
-    route_refusal,
-    route_table,
+    upstream_refusal,
+    upstream_table,
 )
 from knightvision.video.validation import parse_video_request
 from tests.fakes.evolink import FakeEvoLink
@@ -48,11 +48,11 @@ def settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 def test_defaults_put_every_sora_and_kling_name_on_evolink(tmp_path: Path) -> None:
     registry = build_model_registry(settings(tmp_path))
-    routes = {
+    upstreams = {
         name: (registry.get(name).adapter, registry.get(name).upstream_model)
         for name in registry.names()
     }  # type: ignore[union-attr]
-    assert routes == {
+    assert upstreams == {
         "sora-2": ("evolink", "sora-2"),
         "sora-2-pro": ("evolink", "sora-2-pro"),
         "kling-v3-text-to-video": ("evolink", "kling-v3-text-to-video"),
@@ -85,7 +85,9 @@ def test_credentials_make_an_adapter_available(tmp_path: Path) -> None:
     assert all(adapter.available() for adapter in adapters.values())
 
 
-def test_routes_from_toml_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upstreams_from_toml_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     data.mkdir()
     (data / "knightvision.toml").write_text(
@@ -108,7 +110,7 @@ def test_routes_from_toml_and_environment(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize(
-    ("routes", "fragment"),
+    ("upstreams", "fragment"),
     [
         ({"sora-3": {"adapter": "kie"}}, "unknown model 'sora-3'"),
         (
@@ -129,11 +131,12 @@ def test_routes_from_toml_and_environment(tmp_path: Path, monkeypatch: pytest.Mo
         ({"sora-2": {"adapter": "somewhere"}}, "KNIGHTVISION_MODELS"),
     ],
 )
-def test_bad_routes_stop_the_start_naming_the_setting(
-    tmp_path: Path, routes: dict, fragment: str
+def test_bad_upstreams_stop_the_start_naming_the_setting(
+    tmp_path: Path, upstreams: dict, fragment: str
 ) -> None:
+    # Shape errors stop load_settings; pairings the catalogues refuse stop the registry's build.
     with pytest.raises(OperatorError) as caught:
-        settings(tmp_path, models=routes)
+        build_model_registry(settings(tmp_path, models=upstreams))
     assert "KNIGHTVISION_MODELS" in str(caught.value) and fragment in str(caught.value)
 
 
@@ -141,7 +144,7 @@ def request(registry: Any, **body: Any) -> Any:
     return parse_video_request({"prompt": "A lighthouse at dusk", **body}, registry)
 
 
-def test_route_refusals_happen_before_any_charge(tmp_path: Path) -> None:
+def test_upstream_refusals_happen_before_any_charge(tmp_path: Path) -> None:
     registry = build_model_registry(
         settings(
             tmp_path,
@@ -153,37 +156,37 @@ def test_route_refusals_happen_before_any_charge(tmp_path: Path) -> None:
     )
     sora = registry.get("sora-2")
     assert (
-        route_refusal(sora, request(registry, model="sora-2", aspect_ratio="1:1")) is None
+        upstream_refusal(sora, request(registry, model="sora-2", aspect_ratio="1:1")) is None
     )  # crop is declared
-    too_long = route_refusal(sora, request(registry, model="sora-2", prompt="x" * 1500))
+    too_long = upstream_refusal(sora, request(registry, model="sora-2", prompt="x" * 1500))
     assert isinstance(too_long, BadRequestError) and too_long.code == "prompt_too_long"
     assert too_long.message == "Prompt must be 1000 characters or less for this model"
 
     pro = registry.get("sora-2-pro")
     assert (
-        route_refusal(pro, request(registry, model="sora-2-pro", duration=15)) is None
+        upstream_refusal(pro, request(registry, model="sora-2-pro", duration=15)) is None
     )  # 16 s trimmed
     assert isinstance(
-        route_refusal(pro, request(registry, model="sora-2-pro", duration=25)),
+        upstream_refusal(pro, request(registry, model="sora-2-pro", duration=25)),
         GenerationUnavailableError,
     )
 
     o3 = registry.get("kling-o3-text-to-video")
-    refusal = route_refusal(o3, request(registry, model="kling-o3-text-to-video", duration=5))
+    refusal = upstream_refusal(o3, request(registry, model="kling-o3-text-to-video", duration=5))
     assert isinstance(refusal, GenerationUnavailableError) and refusal.status == 500
     assert refusal.message == "Video generation not available"
 
     local = registry.get("local-storyboard")
     assert (
-        route_refusal(
+        upstream_refusal(
             local, request(registry, model="local-storyboard", duration=60, aspect_ratio="1:1")
         )
         is None
     )
 
 
-def test_every_default_route_delivers_every_contract_shape(tmp_path: Path) -> None:
-    for row in route_table(build_model_registry(settings(tmp_path))):
+def test_every_default_upstream_delivers_every_contract_shape(tmp_path: Path) -> None:
+    for row in upstream_table(build_model_registry(settings(tmp_path))):
         assert all(transforms is not None for transforms in row["shapes"].values()), row
 
 
