@@ -137,7 +137,7 @@ def test_settings_import_nothing_of_the_domain() -> None:
         "knightvision.pricing",
         "knightvision.providers",
         "knightvision.providers.video_model",
-        "knightvision.providers.video_model.names",  # the adapter names, an enum and nothing else
+        "knightvision.adapter_names",  # the adapter names, an enum and nothing else
         "knightvision.settings",
     }
     ours = {name for name in loaded if name.startswith("knightvision.")}

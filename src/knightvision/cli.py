@@ -1,4 +1,5 @@
-"""The operator CLI: ``knightvision`` (also ``kv``). Every command that reports data takes ``--json``."""
+"""The operator CLI: ``knightvision`` (also ``kv``). Every command that reports data takes
+``--json``."""
 
 from __future__ import annotations
 
@@ -99,7 +100,8 @@ def accounts_create(
         result,
         as_json,
         lambda r: (
-            f"account {r['account']} with {r['credits']} credits\nAPI key (shown once): {r['api_key']}"
+            f"account {r['account']} with {r['credits']} credits\n"
+            f"API key (shown once): {r['api_key']}"
         ),
     )
 
@@ -244,7 +246,8 @@ def credits_show(
         lambda r: (
             f"{r['account']}: {r['credits']} credits (ledger sum {r['ledger_sum']})\n"
             + "\n".join(
-                f"  {e['created_at']}  {e['amount']:+d}  {e['kind']}  {e['reason']}  {e['job_id'] or ''}"
+                f"  {e['created_at']}  {e['amount']:+d}  {e['kind']}  {e['reason']}  "
+                f"{e['job_id'] or ''}"
                 for e in r["recent"]
             )
         ),
@@ -399,7 +402,8 @@ def demo(
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Start the embedded server, make a video through the API as a partner would, print what it made."""
+    """Start the embedded server, make a video through the API as a partner would, print what it
+    made."""
     from knightvision.demo import run_demo
 
     summary = run_demo(data_dir=data_dir, port=port, keep_serving=serve_after, quiet=as_json)

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from knightvision.adapter_names import AdapterName
 from knightvision.errors import OperatorError
 from knightvision.pricing import DEFAULT_PRICES, DEFAULT_RATE_LIMITS
-from knightvision.providers.video_model.names import AdapterName
 
 ENV_PREFIX = "KNIGHTVISION_"
 

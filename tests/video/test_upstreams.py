@@ -17,9 +17,10 @@ from knightvision.errors import (
     OperatorError,
 )
 from knightvision.job.errors import JobFailure
+from knightvision.media.shapes import FRAME_SIZES
 from knightvision.providers.storage.local import LocalStorage
 from knightvision.settings import Settings, load_settings
-from knightvision.video.models import DEFAULT_MODELS, FRAME_SIZES
+from knightvision.video.models import DEFAULT_MODELS
 from knightvision.video.pipeline import make_video_handler
 from knightvision.video.upstreams import (
     build_model_registry,

@@ -22,7 +22,8 @@ SAMPLE_AD_SECONDS = 14
 
 
 def seed_sample_ad(cache_root: Path, *, url: str = SAMPLE_AD_URL) -> CachedMedia:
-    """Render the sample ad (9:16, with voice-over) and cache it under ``url``, unless it is there."""
+    """Render the sample ad (9:16, with voice-over) and cache it under ``url``, unless it is
+    there."""
     from knightvision.render import RenderSpec, load_voice, render_storyboard
 
     cache = MediaCache(cache_root)

@@ -32,15 +32,14 @@ from knightvision.character.validation import (
 )
 from knightvision.character.validation import MAX_PROMPT_CHARS as MAX_CHARACTER_TEXT_CHARS
 from knightvision.kit.charclasses import NOT_BLANK
-from knightvision.providers.ad_source.urls import MAX_NUMERIC_ID_DIGITS, ad_url_pattern
-from knightvision.video.models import (
+from knightvision.media.shapes import (
     ASPECT_RATIOS,
     DEFAULT_ASPECT_RATIO,
-    DEFAULT_MODEL_NAME,
     DEFAULT_RESOLUTION,
     RESOLUTIONS,
-    VideoModel,
 )
+from knightvision.providers.ad_source.urls import MAX_NUMERIC_ID_DIGITS, ad_url_pattern
+from knightvision.video.models import DEFAULT_MODEL_NAME, VideoModel
 from knightvision.video.validation import MAX_CHARACTERS, MAX_PROMPT_CHARS
 
 Schema = dict[str, Any]

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knightvision.adapter_names import AdapterName
+from knightvision.media.shapes import ASPECT_RATIOS, FRAME_SIZES
 from knightvision.providers.video_model.capabilities import plan_render
 from knightvision.providers.video_model.catalogue import CATALOGUES
-from knightvision.providers.video_model.names import AdapterName
 from knightvision.settings import ModelUpstream, invalid_setting
-from knightvision.video.models import ASPECT_RATIOS, FRAME_SIZES
 
 # Short names the character pipeline and service compare adapters with.
 LOCAL = AdapterName.LOCAL_STORYBOARD

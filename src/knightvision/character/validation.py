@@ -8,7 +8,7 @@ from typing import Any
 
 from knightvision.character.upstream import MAX_SEGMENT_SECONDS, CharacterUpstream
 from knightvision.errors import BadRequestError
-from knightvision.video.models import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO
+from knightvision.media.shapes import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO
 from knightvision.video.validation import is_json_int
 
 MAX_NAME_CHARS = 50

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_SIZES = frozenset(
-    {(720, 1280), (1280, 720), (720, 720), (1080, 1920), (1920, 1080), (1080, 1080)}
-)
+from knightvision.media.shapes import FRAME_SIZES
+
+SUPPORTED_SIZES = frozenset(FRAME_SIZES.values())
 MAX_PROMPT_CHARS = 2000
 MAX_DURATION = 60  # seconds
 MAX_FPS = 60

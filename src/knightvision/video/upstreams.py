@@ -20,16 +20,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from knightvision.adapter_names import AdapterName
 from knightvision.errors import BadRequestError, GenerationUnavailableError, KVError
+from knightvision.media.shapes import ASPECT_RATIOS
 from knightvision.providers.video_model.capabilities import UpstreamCapabilities, plan_render
 from knightvision.providers.video_model.catalogue import (
     CATALOGUES,
     DEFAULT_UPSTREAM,
     LOCAL_STORYBOARD,
 )
-from knightvision.providers.video_model.names import AdapterName
 from knightvision.settings import ModelUpstream, Settings, invalid_setting
-from knightvision.video.models import ASPECT_RATIOS, DEFAULT_MODELS, ModelRegistry, VideoModel
+from knightvision.video.models import DEFAULT_MODELS, ModelRegistry, VideoModel
 
 if TYPE_CHECKING:
     import httpx

@@ -7,15 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from knightvision.errors import BadRequestError
-from knightvision.video.models import (
+from knightvision.media.shapes import (
     ASPECT_RATIOS,
     DEFAULT_ASPECT_RATIO,
-    DEFAULT_MODEL_NAME,
     DEFAULT_RESOLUTION,
     FRAME_SIZES,
-    ModelRegistry,
-    VideoModel,
 )
+from knightvision.video.models import DEFAULT_MODEL_NAME, ModelRegistry, VideoModel
 
 MAX_PROMPT_CHARS = 2000
 MAX_CHARACTERS = 2  # D16

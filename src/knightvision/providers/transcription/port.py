@@ -4,8 +4,9 @@ A :class:`Transcript` is plain data (``to_dict``/``from_dict`` round-trip throug
 can checkpoint it). D17: speech the configured model cannot transcribe is reported as such —
 ``transcribable`` is False, ``text``/``segments``/``words`` are empty and ``note`` says why — never
 turned into nonsense. ``speech_spans`` (voice activity, see :mod:`.vad`) still says *when*
-speech is heard, so timing metrics (speech start) survive. ``transcribable`` is True when whatever text there is can be trusted,
-including no text at all (no audio track, or no speech: ``note`` says which).
+speech is heard, so timing metrics (speech start) survive. ``transcribable`` is True when whatever
+text there is can be trusted, including no text at all (no audio track, or no speech: ``note``
+says which).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class Transcript:
 
     @property
     def speech_start(self) -> float | None:
-        """When speech is first heard: the first speech span (voice activity), else the first word."""
+        """When speech is first heard: the first speech span (voice activity), else the first
+        word."""
         if self.speech_spans:
             return float(self.speech_spans[0]["start"])
         if self.words:
@@ -149,7 +151,8 @@ def judge(
             engine=engine,
             transcribable=False,
             note=(
-                f"speech heard for {speech:.1f} s but {model_note} could not transcribe it with confidence "
+                f"speech heard for {speech:.1f} s but {model_note} could not transcribe it "
+                "with confidence "
                 "(probably a language it does not know, or unclear speech); no text is reported"
             ),
             speech_spans=spans,

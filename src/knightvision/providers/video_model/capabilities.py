@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knightvision.video.models import FRAME_SIZES
+from knightvision.media.shapes import FRAME_SIZES
 
 RESOLUTION_ORDER = ("720p", "1080p")
 

@@ -8,8 +8,8 @@ reading wins where they disagree.
 
 from __future__ import annotations
 
+from knightvision.adapter_names import AdapterName
 from knightvision.providers.video_model.capabilities import UpstreamCapabilities
-from knightvision.providers.video_model.names import AdapterName
 
 WIDE_TALL = ("16:9", "9:16")
 ALL_ASPECTS = ("16:9", "9:16", "1:1")

@@ -21,12 +21,12 @@ from typing import Any, ClassVar
 
 import httpx
 
+from knightvision.adapter_names import AdapterName
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
     UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KIE
-from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
     GenerationError,

@@ -16,13 +16,13 @@ from typing import Any, ClassVar
 
 import httpx
 
+from knightvision.adapter_names import AdapterName
 from knightvision.kit.http import retry_after_seconds
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
     UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import KLING
-from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import GenerationError, GenerationSpec
 from knightvision.providers.video_model.upstream_http import (
     MODERATION_BLOCKED,

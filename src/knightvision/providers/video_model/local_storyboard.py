@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from knightvision.providers.video_model.names import AdapterName
+from knightvision.adapter_names import AdapterName
 from knightvision.providers.video_model.port import GenerationRun, GenerationSpec
 
 

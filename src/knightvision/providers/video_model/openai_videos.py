@@ -22,12 +22,13 @@ from typing import Any, ClassVar
 
 import httpx
 
+from knightvision.adapter_names import AdapterName
+from knightvision.media.shapes import FRAME_SIZES
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
     UpstreamCapabilities,
 )
 from knightvision.providers.video_model.catalogue import OPENAI
-from knightvision.providers.video_model.names import AdapterName
 from knightvision.providers.video_model.port import (
     CharacterRegistration,
     GenerationError,
@@ -53,7 +54,6 @@ from knightvision.providers.video_model.upstream_http import (
     response_error_parts,
 )
 from knightvision.providers.video_model.upstream_task import ApiKeyAdapter
-from knightvision.video.models import FRAME_SIZES
 
 CHARACTER = "character"  # the registered character, remembered for a retried job
 CONTENT = "openai:content"  # the result "link": the content endpoint of the finished video

@@ -55,7 +55,9 @@ class GenerationRun(Protocol):
 
 
 class VideoModelAdapter(Protocol):
-    name: str
+    @property
+    def name(self) -> str:
+        """The adapter's name, as operators write it in ``adapter = "…"``."""
 
     def available(self) -> bool:
         """Whether this adapter can take work now (configured, credentials present)."""
@@ -91,8 +93,9 @@ class CharacterRegistrar(Protocol):
     async def register_character(
         self, registration: CharacterRegistration, run: GenerationRun
     ) -> dict[str, Any]:
-        """``{"adapter", "character_id", "handle", …}``; raises GenerationError. Remembers any upstream
-        task id through ``run`` first, so a retried job polls instead of registering twice (D14)."""
+        """``{"adapter", "character_id", "handle", …}``; raises GenerationError. Remembers any
+        upstream task id through ``run`` first, so a retried job polls instead of registering twice
+        (D14)."""
 
 
 class GenerationError(ProviderError):

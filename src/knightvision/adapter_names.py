@@ -1,6 +1,7 @@
 """The names of the video model adapters, as operators write them in ``adapter = "…"`` (D15, D16).
 
-Imports nothing of ours: settings validate the adapter setting against it.
+Imports nothing of ours: settings validate the adapter setting against it, and the providers, the
+video and the character packages name their adapters with it.
 """
 
 from __future__ import annotations
