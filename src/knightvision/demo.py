@@ -19,6 +19,7 @@ from knightvision.db.migrate import prepare_schema
 from knightvision.errors import OperatorError
 from knightvision.kit.logs import configure_logging
 from knightvision.settings import load_settings
+from knightvision.video.models import LOCAL_STORYBOARD_MODEL
 
 DEMO_ACCOUNT = "demo"
 DEMO_CREDITS = 1000
@@ -103,13 +104,13 @@ async def _demo_key(settings: Any) -> str:
 async def _make_video(base: str, key: str, console: Console) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
-        console.print(f"\nPOST {base}/generate-video  (model local-storyboard, 10 s, 9:16)")
+        console.print(f"\nPOST {base}/generate-video  (model {LOCAL_STORYBOARD_MODEL}, 10 s, 9:16)")
         submitted = (
             await client.post(
                 f"{base}/generate-video",
                 json={
                     "prompt": DEMO_PROMPT,
-                    "model": "local-storyboard",
+                    "model": LOCAL_STORYBOARD_MODEL,
                     "duration": 10,
                     "aspect_ratio": "9:16",
                 },
@@ -189,7 +190,7 @@ def _print_next_steps(console: Console, summary: dict[str, Any], base: str, key:
         f'  curl -X POST {base}/generate-video -H "Authorization: Bearer {key}"'
         ' -H "Content-Type: application/json"'
         ' -d \'{"prompt": "A person walking through a futuristic city",'
-        ' "model": "local-storyboard", "duration": 5}\'',
+        f' "model": "{LOCAL_STORYBOARD_MODEL}", "duration": 5}}\'',
         soft_wrap=True,
     )
     console.print(f"  curl -O {summary['video_url']}", soft_wrap=True)

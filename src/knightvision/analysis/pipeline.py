@@ -16,11 +16,11 @@ from knightvision.analysis.params import analysis_params
 from knightvision.job.errors import job_stage
 from knightvision.job.status import JobStatus
 from knightvision.providers.ad_source import parse_ad_url
+from knightvision.providers.ad_source.urls import PLATFORM_NAMES
 from knightvision.providers.transcription.port import Transcript
 from knightvision.worker.context import JobContext
 from knightvision.worker.runner import JobHandler
 
-PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "tiktok": "TikTok"}
 FRAMES_FOR_WRITER = 8  # selected frames the LLM sees: enough to follow the ad, cheap to send
 
 

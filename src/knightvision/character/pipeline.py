@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from knightvision.adapter_names import AdapterName
 from knightvision.character.params import CharacterFinalizeParams, create_params, finalize_params
 from knightvision.character.service import character_video_key
 from knightvision.character.upstream import LOCAL
@@ -78,7 +79,7 @@ def make_character_create_handler(
             await asyncio.to_thread(
                 render_presenter, spec, output, progress=context.progress_from_thread
             )
-            return {"renderer": "local-storyboard", "figure": "presenter"}
+            return {"renderer": AdapterName.LOCAL_STORYBOARD, "figure": "presenter"}
 
         async def render_upstream(output: Path) -> dict[str, Any]:
             adapter = _upstream(adapters, params["adapter"])

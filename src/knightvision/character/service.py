@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.account.repository import KeyPrincipal
+from knightvision.adapter_names import AdapterName
 from knightvision.character import repository
 from knightvision.character.mentions import find_mentions, rewrite
 from knightvision.character.params import (
@@ -310,7 +311,7 @@ class CharacterDirectory:
         entries = [_usage(record) for record in records]
         if model.adapter != LOCAL:
             caps = upstream_capabilities(model.adapter, model.upstream_model)
-            storyboard = model.adapter == "kie" and (
+            storyboard = model.adapter == AdapterName.KIE and (
                 model.upstream_model == "sora-2-pro-storyboard" or request.duration == 25
             )
             if (
@@ -364,8 +365,8 @@ def _usage(record: CharacterRecord) -> VideoCharacter:
 def _label(entry: VideoCharacter, adapter: str) -> str:
     """How a prompt names the character for the upstream rendering it."""
     handle = entry.get("handle")
-    if adapter in ("kie", "evolink") and handle:
+    if adapter in (AdapterName.KIE, AdapterName.EVOLINK) and handle:
         return f"@{handle}"
-    if adapter == "openai" and handle:
+    if adapter == AdapterName.OPENAI and handle:
         return handle  # OpenAI wants the registered name, word for word
     return entry["name"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from knightvision.adapter_names import AdapterName
 from knightvision.job.errors import JobFailure, job_stage
 from knightvision.job.status import JobStatus
 from knightvision.providers.storage.port import MediaStorage
@@ -17,8 +18,6 @@ from knightvision.video.params import VideoCharacter, video_params
 from knightvision.worker.context import AdapterRun, JobContext
 from knightvision.worker.delivery import RequestedShape, render_verify_store
 from knightvision.worker.runner import JobHandler
-
-LOCAL_ADAPTER = "local-storyboard"
 
 
 def video_key(job_id: str) -> str:
@@ -48,12 +47,12 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             upstream_model=params.get("upstream_model"),
             job_id=context.job.id,
             reference_images=_reference_images(characters, storage)
-            if params["adapter"] == LOCAL_ADAPTER
+            if params["adapter"] == AdapterName.LOCAL_STORYBOARD
             else (),
             characters=tuple(
                 CharacterRef(upstream_id=c["upstream_id"], handle=c.get("handle"), name=c["name"])
                 for c in characters
-                if c.get("upstream_id") and params["adapter"] != LOCAL_ADAPTER
+                if c.get("upstream_id") and params["adapter"] != AdapterName.LOCAL_STORYBOARD
             ),
         )
 

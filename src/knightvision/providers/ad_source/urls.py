@@ -40,6 +40,11 @@ class Platform(StrEnum):
 
 
 PLATFORMS: tuple[Platform, ...] = tuple(Platform)
+PLATFORM_NAMES: dict[str, str] = {
+    Platform.FACEBOOK: "Facebook",
+    Platform.INSTAGRAM: "Instagram",
+    Platform.TIKTOK: "TikTok",
+}  # as partners read them
 
 ALLOWED_HOSTS: Mapping[str, Platform] = {
     "facebook.com": Platform.FACEBOOK,

@@ -34,12 +34,12 @@ from knightvision.analysis.writing.deterministic.facts import (
     untranscribable_phrase,
 )
 from knightvision.analysis.writing.deterministic.wording import (
-    PLATFORM_NAMES,
     percent_text,
     quote,
     seconds_text,
 )
 from knightvision.analysis.writing.document import AnalysisPoint, ReportInputs
+from knightvision.providers.ad_source.urls import PLATFORM_NAMES, Platform
 
 TOPIC_LABELS = {
     "format": "Format",
@@ -156,7 +156,7 @@ def _fit_for_platform(
     if name is None:
         return
     ratio, label = width / height, str(aspect or f"{int(width)}×{int(height)}")
-    if platform == "tiktok":
+    if platform == Platform.TIKTOK:
         bench = "TikTok is a full-screen 9:16 feed"
         if ratio <= 0.6:
             verdict = f"{label} fills TikTok's full-screen vertical feed"

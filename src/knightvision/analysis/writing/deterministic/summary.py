@@ -14,11 +14,11 @@ from knightvision.analysis.writing.deterministic.facts import (
     speech_state,
 )
 from knightvision.analysis.writing.deterministic.wording import (
-    PLATFORM_NAMES,
     quote,
     seconds_text,
 )
 from knightvision.analysis.writing.document import ReportInputs
+from knightvision.providers.ad_source.urls import PLATFORM_NAMES
 
 
 def _orientation(width: float | None, height: float | None) -> str | None:

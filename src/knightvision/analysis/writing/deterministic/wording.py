@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "tiktok": "TikTok"}
-
 
 def seconds_text(value: float) -> str:
     return f"{value:.1f} s"
