@@ -14,16 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from knightvision.account import admin
 from knightvision.analysis.engines import AnalysisEngines
 from knightvision.analysis.pipeline import make_analysis_handler
 from knightvision.analysis.service import ANALYSIS_JOB_KIND
-from knightvision.credit import ledger
 from knightvision.db.engine import create_engine
 from knightvision.db.migrate import upgrade
-from knightvision.db.schema import jobs
 from knightvision.job.queue import JobQueue, QueuePolicy
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import new_job_id
@@ -44,6 +41,7 @@ from knightvision.providers.transcription.port import (
 from knightvision.settings import DEFAULT_PRICES, Settings
 from knightvision.worker.runner import WorkerRunner
 from tests.fakes.ad_server import AdServer, Reply
+from tests.fixtures.job_queue import balances, job_row
 
 COST = DEFAULT_PRICES["analysis"]
 CREDITS = 1000
@@ -178,7 +176,7 @@ async def _run(
     task = asyncio.create_task(runner.run(stop))
     try:
         for _ in range(1200):
-            rows = [await _row(queue, job_id) for job_id in job_ids]
+            rows = [await job_row(queue, job_id) for job_id in job_ids]
             if all(row.finished_at is not None for row in rows):
                 return rows
             await asyncio.sleep(0.05)
@@ -186,16 +184,6 @@ async def _run(
     finally:
         stop.set()
         await task
-
-
-async def _row(queue: JobQueue, job_id: str) -> Any:
-    async with queue.engine.connect() as conn:
-        return (await conn.execute(select(jobs).where(jobs.c.id == job_id))).one()
-
-
-async def _balance(queue: JobQueue, account_id: int) -> tuple[int, int]:
-    async with queue.engine.connect() as conn:
-        return await ledger.balance(conn, account_id), await ledger.ledger_sum(conn, account_id)
 
 
 # 1. Download failures --------------------------------------------------------------------------
@@ -284,7 +272,7 @@ async def test_download_failures_end_the_job_with_their_code_and_a_full_refund(
             name
         )  # a retryable failure used up its attempts
         assert row.credits_refunded == COST and row.result is None, name
-        assert await _balance(queue, account) == (CREDITS, CREDITS), name
+        assert await balances(queue, account) == (CREDITS, CREDITS), name
         assert "http" not in row.error and "ERROR" not in row.error, name  # partner-safe text
         scratch = providers.work_root / job_id / "download"
         assert not scratch.exists() or os.listdir(scratch) == [], (
@@ -309,7 +297,7 @@ async def test_a_platform_that_never_answers_times_out_after_every_attempt(
         True,
         3,
     )
-    assert row.credits_refunded == COST and await _balance(queue, account) == (CREDITS, CREDITS)
+    assert row.credits_refunded == COST and await balances(queue, account) == (CREDITS, CREDITS)
     assert server.count("/ads/library/?id=4100") >= 3  # asked once per attempt, at least
 
 
@@ -375,7 +363,7 @@ async def test_a_retried_job_skips_the_stages_it_already_finished(
         row.last_error,
     )
     assert row.last_error.startswith("transcription_upstream")
-    assert await _balance(queue, account) == (CREDITS - COST, CREDITS - COST)
+    assert await balances(queue, account) == (CREDITS - COST, CREDITS - COST)
     assert server.count("/media/3001.mp4") == 1 and server.count("/share/v/Bread/") == 1
     assert server.calls == at_failure["calls"]  # the second attempt made no request at all
     assert len(extractions) == 1 and flaky.calls == 2
@@ -432,7 +420,7 @@ async def test_concurrent_analyses_each_get_their_own_result_and_one_charge(
             f"/{job_id}/frames/" in frame["path"] for frame in row.checkpoint["frames"]["frames"]
         )
         assert server.count(f"/media/{ad_id}.mp4") == 1, server.calls
-    assert await _balance(queue, account) == (CREDITS - 3 * COST, CREDITS - 3 * COST)
+    assert await balances(queue, account) == (CREDITS - 3 * COST, CREDITS - 3 * COST)
     spans = sorted((row.started_at, row.finished_at) for row in rows)
     assert any(spans[i + 1][0] < spans[i][1] for i in range(len(spans) - 1)), (
         spans
