@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from knightvision.analysis.report import write_report
 from knightvision.analysis.writing import deterministic
+from knightvision.analysis.writing.deterministic.dialogue import connecting_line
+from knightvision.analysis.writing.deterministic.facts import OFFER
 from knightvision.analysis.writing.document import (
     BEAT_KINDS,
     UGC_SCRIPT_MAX_CHARS,
@@ -236,9 +238,11 @@ def test_very_short_ad_and_a_silent_textless_one() -> None:
     assert "no words at all" in report.analysis
     assert "LUFS" not in report.analysis
     assert report.ugc_script_beats[-1].end_s == 15
-    assert all(
-        not b.voiceover for b in report.ugc_script_beats
-    )  # nothing to reuse, nothing invented
+    # Nothing to reuse: every beat still has a line to say, and none of them claims anything.
+    said = [b.voiceover for b in report.ugc_script_beats]
+    assert all(said)
+    assert said == [connecting_line(b.beat, None).rstrip(".") for b in report.ugc_script_beats]
+    assert not any(OFFER.search(line) or re.search(r"\d", line) for line in said)
 
 
 def test_a_long_wordy_ad_still_gives_a_postable_script() -> None:

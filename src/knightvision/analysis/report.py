@@ -7,10 +7,14 @@ gets wrong falls back to the deterministic text with the reason in ``engine`` (D
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from knightvision.analysis.writing.deterministic import DeterministicWriter
+from knightvision.analysis.writing.deterministic.script import script_aspect
 from knightvision.analysis.writing.document import Report, ReportInputs
 from knightvision.analysis.writing.llm import LLMWriter
 from knightvision.analysis.writing.port import Writer
+from knightvision.analysis.writing.video_request import video_request
 from knightvision.providers.llm.port import ChatModel
 
 __all__ = ["LLM_TIMEOUT_SECONDS", "Report", "ReportInputs", "choose_writer", "write_report"]
@@ -27,7 +31,8 @@ def write_report(
     # The fact checker's place (not built yet): between the writers and the report, checking what
     # the chosen writer wrote against ``inputs`` and putting the deterministic text back where it
     # does not hold, with the reason in ``engine`` like the LLM writer's own fallbacks.
-    return report
+    request = video_request(report.ugc_script_beats, script_aspect(inputs))
+    return replace(report, ugc_video_request=request)
 
 
 def choose_writer(llm: ChatModel | None, *, timeout: float = LLM_TIMEOUT_SECONDS) -> Writer:

@@ -79,11 +79,13 @@ class Report:
     ugc_script_beats: list[Beat]
     analysis_points: list[AnalysisPoint]
     engine: dict[str, str]  # part -> who wrote it: "deterministic-v1", "llm:<model>", …
+    # The beats as a generate-video body (dialogue only); set when the report is assembled.
+    ugc_video_request: dict[str, Any] | None = None
 
     def to_result(self) -> dict[str, Any]:
         """The API ``result``: the four documented strings (D1) plus our additions; the caller adds
         ``metrics`` and ``breakdown``. Nothing is null (D13)."""
-        return {
+        result = {
             "summary": self.summary,
             "transcription": self.transcription,
             "analysis": self.analysis,
@@ -92,6 +94,9 @@ class Report:
             "analysis_points": [point.to_dict() for point in self.analysis_points],
             "engine": dict(self.engine),
         }
+        if self.ugc_video_request is not None:
+            result["ugc_video_request"] = dict(self.ugc_video_request)
+        return result
 
 
 def _no_nulls(value: Any) -> Any:

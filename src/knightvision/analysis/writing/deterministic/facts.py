@@ -148,6 +148,36 @@ def ad_lines(inputs: ReportInputs) -> list[Line]:
     return unique
 
 
+_NAME = re.compile(r"\b[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+\b|\b[A-Z][a-zA-Z0-9]{2,}\b")
+# Capitalised words that open sentences and buttons, never product names.
+_NOT_NAMES = frozenset(
+    {
+        "The", "This", "That", "Then", "And", "But", "Get", "Tap", "Shop", "Buy", "Try", "Use",
+        "Order", "Now", "Today", "Free", "New", "Our", "Your", "You", "Over", "With", "For",
+        "Link", "Bio", "Sign", "Join", "Download",
+    }
+)  # fmt: skip
+
+
+def product_name(inputs: ReportInputs) -> str | None:
+    """The name the ad gives its product, when it names one: a CamelCase word (``GlowWash``), or a
+    capitalised word used mid-sentence in two lines or more. Never guessed from anything else."""
+    counts: dict[str, int] = {}
+    for line in ad_lines(inputs):
+        words = line.text.split()
+        for index, match in enumerate(_NAME.finditer(line.text)):
+            name = match.group(0)
+            camel = any(ch.isupper() for ch in name[1:])
+            initial = bool(words) and words[0].strip("¿¡\"'").startswith(name) and index == 0
+            if name in _NOT_NAMES or (initial and not camel):
+                continue
+            if camel:
+                return name
+            counts[name] = counts.get(name, 0) + 1
+    repeated = [name for name, count in counts.items() if count >= 2]
+    return repeated[0] if repeated else None
+
+
 def covered_time(intervals: list[tuple[float, float]]) -> float:
     """Total length of the union of intervals."""
     return sum(stop - start for start, stop in _merge(intervals))

@@ -7,6 +7,12 @@ import math
 import re
 
 from knightvision.analysis.writing.deterministic.benchmarks import HOOK_WINDOW_S, LENGTH_RANGE_S
+from knightvision.analysis.writing.deterministic.dialogue import (
+    WORDS_PER_SECOND,
+    connecting_line,
+    fit,
+)
+from knightvision.analysis.writing.deterministic.directions import direction, shot_style
 from knightvision.analysis.writing.deterministic.facts import (
     OFFER,
     Line,
@@ -17,10 +23,16 @@ from knightvision.analysis.writing.deterministic.facts import (
     language_name,
     measured_cta,
     normalised,
+    product_name,
     speech_state,
 )
 from knightvision.analysis.writing.deterministic.wording import quote
-from knightvision.analysis.writing.document import UGC_SCRIPT_MAX_CHARS, Beat, ReportInputs
+from knightvision.analysis.writing.document import (
+    BEAT_KINDS,
+    UGC_SCRIPT_MAX_CHARS,
+    Beat,
+    ReportInputs,
+)
 
 _PROBLEM = re.compile(
     r"\b(tired|sick of|struggl\w*|hate|problem|annoy\w*|frustrat\w*|can'?t|cannot|never|stop|"
@@ -38,15 +50,6 @@ _SOLUTION = re.compile(
     re.IGNORECASE,
 )
 
-WORDS_PER_SECOND = 2.6  # ~155 wpm: the most voiceover a beat can hold
-_DIRECTIONS = {
-    "hook": "Close-up, the creator looks straight into the phone camera from the first frame.",
-    "problem": "The creator shows the everyday frustration in a natural setting, handheld.",
-    "solution": "The creator brings in the product and uses it on camera.",
-    "proof": "Close-up of the product and the result; the creator reacts honestly.",
-    "cta": "The creator points at the caption and says the call to action.",
-}
-
 
 def script_duration(inputs: ReportInputs) -> int:
     """Whole seconds (generate-video takes integers): the ad's length, held within 15–30 s."""
@@ -54,12 +57,29 @@ def script_duration(inputs: ReportInputs) -> int:
     return int(min(LENGTH_RANGE_S[1], max(LENGTH_RANGE_S[0], round(duration))))
 
 
-def _beat_windows(total: int) -> dict[str, tuple[float, float]]:
-    """Hook 0–3 s, CTA the last 3–4 s, the middle split problem 30% / solution 40% / proof 30%."""
-    hook_end, cta_start = 3.0, float(total - (4 if total >= 20 else 3))
-    middle = cta_start - hook_end
-    problem_end = hook_end + round(middle * 0.3 * 2) / 2
-    solution_end = problem_end + round(middle * 0.4 * 2) / 2
+MIN_BEAT_S = 2.0  # the shortest middle beat a creator can say a line in
+MAX_CTA_S = 6.0  # a call to action longer than this is cut to its first clauses
+
+
+def _beat_windows(total: int, needs: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """Hook 0–3 s and the CTA the last 3–4 s (up to 6 s when its line needs it); the middle goes
+    to problem, solution and proof by the time their lines need (at least ``MIN_BEAT_S`` each),
+    on half seconds."""
+    cta_seconds = min(MAX_CTA_S, max(4.0 if total >= 20 else 3.0, math.ceil(needs["cta"] * 2) / 2))
+    hook_end, cta_start = 3.0, total - cta_seconds
+    middle = ("problem", "solution", "proof")
+    # Each middle beat gets its minimum, then the time its lines need beyond it; what is left
+    # splits 30 / 40 / 30.
+    spare = cta_start - hook_end - MIN_BEAT_S * len(middle)
+    extra = {kind: max(0.0, needs[kind] - MIN_BEAT_S) for kind in middle}
+    scale = min(1.0, spare / sum(extra.values())) if sum(extra.values()) else 0.0
+    left = spare - scale * sum(extra.values())
+    length = {
+        kind: MIN_BEAT_S + extra[kind] * scale + left * split
+        for kind, split in zip(middle, (0.3, 0.4, 0.3), strict=True)
+    }
+    problem_end = hook_end + round(length["problem"] * 2) / 2
+    solution_end = problem_end + round(length["solution"] * 2) / 2
     return {
         "hook": (0.0, hook_end),
         "problem": (hook_end, problem_end),
@@ -67,6 +87,11 @@ def _beat_windows(total: int) -> dict[str, tuple[float, float]]:
         "proof": (solution_end, cta_start),
         "cta": (cta_start, float(total)),
     }
+
+
+def _seconds_needed(lines: list[Line]) -> float:
+    spoken = [line for line in lines if line.spoken] or lines
+    return sum(len(line.text.split()) for line in spoken) / WORDS_PER_SECOND
 
 
 def _assign_lines(inputs: ReportInputs) -> dict[str, list[Line]]:
@@ -88,11 +113,15 @@ def _assign_lines(inputs: ReportInputs) -> dict[str, list[Line]]:
     rest = [line for line in lines if line not in beats["hook"]]
     offer = next((line for line in rest if OFFER.search(line.text)), None)
     beats["problem"], beats["solution"], beats["proof"] = [], [], []
+    product = product_name(inputs)
     state = "problem"
     for line in rest:
         if line is offer:
             continue
-        if state == "problem" and _SOLUTION.search(line.text):
+        presents = product is not None and product.lower() in line.text.lower()
+        if state == "problem" and (
+            _SOLUTION.search(line.text) or (presents and not _PROBLEM.search(line.text))
+        ):
             state = "solution"
         elif state != "proof" and _PROOF.search(line.text) and not _PROBLEM.search(line.text):
             state = "proof"
@@ -115,46 +144,29 @@ def _overlaps(line: str, cta: str) -> bool:
     return bool(line) and (f" {line} " in f" {cta} " or f" {cta} " in f" {line} ")
 
 
-def _within_budget(lines: list[Line], seconds: float, *, keep_last: bool = False) -> list[Line]:
-    """The first line (or, for the CTA, the last) always; more while the words fit the beat at a
-    normal speaking rate."""
-    kept: list[Line] = []
-    words = 0
-    for line in reversed(lines) if keep_last else lines:
-        count = len(line.text.split())
-        if kept and words + count > seconds * WORDS_PER_SECOND:
-            break
-        kept.append(line)
-        words += count
-    return kept[::-1] if keep_last else kept
-
-
 def script_beats(inputs: ReportInputs) -> list[Beat]:
-    windows = _beat_windows(script_duration(inputs))
     assigned = _assign_lines(inputs)
+    needs = {kind: _seconds_needed(assigned.get(kind, [])) for kind in BEAT_KINDS}
+    windows = _beat_windows(script_duration(inputs), needs)
+    style = shot_style(inputs)
+    has_cta = measured_cta(inputs) is not None
+    product = product_name(inputs)
     beats = []
     for kind, (start, end) in windows.items():
         lines = assigned.get(kind, [])
-        # What the creator says: the ad's speech, or its on-screen text when it has no speech here.
+        # What the creator says: the ad's speech, or its on-screen text when it has no speech here,
+        # or a plain connecting line that claims nothing.
         voiced = [line for line in lines if line.spoken] or lines
-        voiced = _within_budget(voiced, end - start, keep_last=kind == "cta")
+        voiceover = fit(voiced, end - start, keep_last=kind == "cta")
+        if not voiceover:
+            voiceover = connecting_line(kind, product)
         shown = [line.text for line in lines if not line.spoken]
-        direction = _DIRECTIONS[kind]
-        if kind == "cta" and measured_cta(inputs) is None:
-            closing = (
-                "The creator closes on the ad's offer"
-                if lines
-                else "End on a clear shot of the product"
-            )
-            direction = closing + "; the original ad has no call to action to reuse."
-        elif not lines:
-            direction += " No dialogue in this beat."
-        voiceover = " ".join(line.text for line in voiced)
         if shown:
             on_screen = shown[-1] if kind == "cta" else shown[0]
         else:  # the hook and the CTA always get a caption: the spoken line itself
             on_screen = voiced[-1].text if voiced and kind in ("hook", "cta") else ""
-        beats.append(Beat(kind, start, end, _clip(voiceover, 300), _clip(on_screen, 60), direction))
+        how = direction(kind, style, has_lines=bool(lines), has_cta=has_cta)
+        beats.append(Beat(kind, start, end, _clip(voiceover, 300), _clip(on_screen, 60), how))
     return beats
 
 
