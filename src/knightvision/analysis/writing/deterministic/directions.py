@@ -13,6 +13,7 @@ from knightvision.analysis.writing.deterministic.benchmarks import HOOK_WINDOW_S
 from knightvision.analysis.writing.deterministic.facts import (
     as_number,
     cta_channels,
+    cta_held_to_end,
     measured_cta,
     on_screen_texts,
 )
@@ -48,7 +49,7 @@ def shot_style(inputs: ReportInputs) -> ShotStyle:
         shot_s=as_number(metrics, "average_shot_length_s"),
         cta_said=said,
         cta_shown=shown,
-        cta_to_the_end=bool(cta and cta.get("to_last_frame")),
+        cta_to_the_end=cta is not None and cta_held_to_end(inputs, cta),
     )
 
 

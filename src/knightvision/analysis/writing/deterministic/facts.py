@@ -87,6 +87,30 @@ def cta_channels(cta: dict[str, Any]) -> tuple[bool, bool]:
     return "speech" in names, any(word in names for word in ("overlay", "screen", "text"))
 
 
+END_TOLERANCE_S = 0.5  # an on-screen span ending this close to the end lasts to the last frame
+
+
+def cta_on_screen(inputs: ReportInputs, cta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The on-screen text spans that carry the call to action (its phrase or its text)."""
+    needles = {normalised(str(cta.get(key) or "")) for key in ("phrase", "text")} - {""}
+    return [
+        item
+        for item in on_screen_texts(inputs)
+        if any(f" {needle} " in f" {normalised(str(item['text']))} " for needle in needles)
+    ]
+
+
+def cta_held_to_end(inputs: ReportInputs, cta: dict[str, Any]) -> bool:
+    """Whether the call to action is still on screen in the last frame."""
+    if cta.get("to_last_frame") is True:
+        return True
+    duration = as_number(inputs.metrics, "duration_s")
+    return duration is not None and any(
+        (as_number(item, "end_s") or 0.0) >= duration - END_TOLERANCE_S
+        for item in cta_on_screen(inputs, cta)
+    )
+
+
 def on_screen_texts(inputs: ReportInputs) -> list[dict[str, Any]]:
     items = inputs.metrics.get("on_screen_text") or []
     return [
@@ -176,6 +200,33 @@ def product_name(inputs: ReportInputs) -> str | None:
             counts[name] = counts.get(name, 0) + 1
     repeated = [name for name, count in counts.items() if count >= 2]
     return repeated[0] if repeated else None
+
+
+_AUDIENCE_PATTERNS = (
+    # "Tired of greasy hair by noon?" -> people tired of greasy hair by noon
+    (re.compile(r"^(?:are you |feeling )?((?:tired|sick|fed up) (?:of|with) [^?.!]{3,60})\?", re.I),
+     "people {}"),
+    (re.compile(r"^(?:are you |still )?(struggling (?:with|to) [^?.!]{3,60})\?", re.I),
+     "people {}"),
+    (re.compile(r"^do you ((?:hate|love|want|need|struggle|wish|ever) [^?.!]{3,60})\?", re.I),
+     "people who {}"),
+    (re.compile(r"\bif you(?:'re| are) ([^,.!?]{3,60})[,.]", re.I), "people who are {}"),
+    (re.compile(r"\bif you ([^,.!?]{3,60})[,.]", re.I), "people who {}"),
+    (re.compile(r"\bmade for ((?:busy|new|working|first-time|young|older) [a-z]+)", re.I), "{}"),
+)  # fmt: skip
+_TO_THIRD_PERSON = {"you": "they", "your": "their", "yourself": "themselves", "you're": "they're"}
+
+
+def audience(inputs: ReportInputs) -> str | None:
+    """Who the ad speaks to, when one of its lines says so ("Tired of …?", "If you …,", "made for
+    busy parents"); None otherwise. Never inferred from anything the ad does not say."""
+    for line in ad_lines(inputs):
+        for pattern, form in _AUDIENCE_PATTERNS:
+            if match := pattern.search(line.text.strip()):
+                words = match.group(1).strip().split()
+                third = " ".join(_TO_THIRD_PERSON.get(word.lower(), word) for word in words)
+                return form.format(third[0].lower() + third[1:])
+    return None
 
 
 def covered_time(intervals: list[tuple[float, float]]) -> float:

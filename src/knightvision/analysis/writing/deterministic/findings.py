@@ -24,6 +24,8 @@ from knightvision.analysis.writing.deterministic.facts import (
     as_number,
     covered_time,
     cta_channels,
+    cta_held_to_end,
+    cta_on_screen,
     language_name,
     measured_cta,
     normalised,
@@ -481,6 +483,8 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
         out.opinion(f"no explicit call to action; {bench}", bench)
         return out
     at, (spoken, shown) = as_number(cta, "time_s"), cta_channels(cta)
+    shown = shown or bool(cta_on_screen(inputs, cta))  # said first, but also on screen
+    to_the_end = cta_held_to_end(inputs, cta)
     phrase = str(cta.get("phrase") or "").strip()
     text = quote(cta["text"], 80)
     if phrase and normalised(phrase) != normalised(str(cta["text"])):
@@ -501,7 +505,12 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
             "CTAs usually land in the final quarter "
             f"(after {percent_text(CTA_LATE_SHARE)} of the runtime)"
         )
-        if share < 0.5:
+        if to_the_end and share < CTA_LATE_SHARE:
+            verdict = (
+                f"the CTA appears early {of} and stays on screen to the last frame, "
+                "so viewers who stay to the end still see it"
+            )
+        elif share < 0.5:
             verdict = (
                 f"the CTA comes early {of}; "
                 "repeat it in the last seconds, where viewers who stayed expect it"
@@ -512,7 +521,7 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
             verdict = (
                 f"the CTA comes mid-ad {of}; repeating it at the end would catch viewers who stay"
             )
-        out.opinion(verdict, bench, time_s=at, duration_s=duration)
+        out.opinion(verdict, bench, time_s=at, duration_s=duration, cta_to_last_frame=to_the_end)
     bench = "a CTA both said and shown reaches sound-on and sound-off viewers"
     if spoken and not shown:
         out.opinion(

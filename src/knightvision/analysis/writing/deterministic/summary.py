@@ -1,5 +1,5 @@
-"""The ``summary``: 2–4 sentences on what the ad is, its length and format, its structure and its
-call to action."""
+"""The ``summary``: what the ad is, what it sells and to whom (when the ad says so), its hook and
+offer, its structure and its call to action."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from knightvision.analysis.writing.deterministic.facts import (
     Speech,
     ad_lines,
     as_number,
+    audience,
     measured_cta,
     on_screen_texts,
+    product_name,
     speech_state,
 )
 from knightvision.analysis.writing.deterministic.wording import (
@@ -29,14 +31,20 @@ def _orientation(width: float | None, height: float | None) -> str | None:
 
 
 def summary(inputs: ReportInputs) -> str:
-    """2–4 sentences: what the ad is, its length and format, its structure and its CTA."""
+    """2–4 sentences: what the ad is; what it sells to whom, its hook and offer; its structure;
+    its CTA."""
     sentences = [_what_sentence(inputs)]
+    selling = _selling_clause(inputs)
     lines = ad_lines(inputs)
+    if selling and not lines:
+        sentences.append(selling + ".")
     if lines:
         spoken_opening = [line for line in lines if line.spoken and line.time_s < HOOK_WINDOW_S]
         opener = spoken_opening[0] if spoken_opening else lines[0]
         said = "opens by saying" if opener.spoken else "opens with the on-screen text"
         about = f"It {said} {quote(opener.text, 100)}"
+        if selling:  # one sentence: what it sells to whom, and how it opens
+            about = f"{selling}; it {said} {quote(opener.text, 100)}"
         offer = next(
             (line for line in lines if line is not opener and OFFER.search(line.text)), None
         )
@@ -52,6 +60,18 @@ def summary(inputs: ReportInputs) -> str:
         when = f" at {seconds_text(at)}" if at is not None else ""
         sentences.append(f"It closes on the call to action {quote(cta['text'], 80)}{when}.")
     return " ".join(sentences)
+
+
+def _selling_clause(inputs: ReportInputs) -> str | None:
+    """The product the ad names and the audience it addresses, as far as its own words say."""
+    product, who = product_name(inputs), audience(inputs)
+    if product and who:
+        return f"It advertises {product} to {who}"
+    if product:
+        return f"It advertises {product}"
+    if who:
+        return f"It speaks to {who}"
+    return None
 
 
 def _what_sentence(inputs: ReportInputs) -> str:
