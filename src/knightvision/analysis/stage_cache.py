@@ -7,18 +7,23 @@ Layout under ``root`` (``<media root>/analysis-cache``)::
     <sha256>/<stage>-<version digest>.json          {format, sha256, stage, version, data}
     <sha256>/frames-<version digest>-<token>/*.jpg   the frame files a frames entry names
 
-A version string names everything the output depends on (engine, model, parameters, library
-versions; see the ``*_version`` functions): the file name carries its digest, the entry the whole
-string, which must match on read. Every file appears whole or not at all (written aside, fsynced,
-renamed). An entry that does not parse, names other media or another version, or whose frame
-files are missing or have another size reads as a miss: the stage is computed again and the entry
-replaced. Cached frame files are never modified; a hit copies them into the job's own folder, so a
-job only ever deletes or rewrites its own files.
+A version string names everything the output depends on (the engine's version constant, model,
+parameters, library versions and a digest of the stage's source code, so an edit that forgets to
+bump the constant still never reads an older output; see the ``*_version`` functions): the file
+name carries its digest, the entry the whole string, which must match on read.
+
+Every file appears whole or not at all (written aside, fsynced, renamed). An entry that does not
+parse, names other media or another version, or whose frame files are missing or have another
+size reads as a miss: the stage is computed again and the entry replaced. Cached frame files are
+never modified; a hit copies them into the job's own folder, so a job only ever deletes or
+rewrites its own files.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -52,14 +57,17 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 def frames_version() -> str:
     from knightvision.media.frames import FRAMES_VERSION
 
-    return f"{FRAMES_VERSION}; av {_dist('av')}; scenedetect {_dist('scenedetect-headless')}"
+    libraries = f"av {_dist('av')}; scenedetect {_dist('scenedetect-headless')}"
+    return f"{FRAMES_VERSION}; {libraries}; code {_code_digest('knightvision.media.frames')}"
 
 
 def transcript_version(transcriber: object) -> str | None:
     """The transcriber's ``cache_version``, or None: a transcriber that does not say what its
     output depends on is never cached."""
     version = getattr(transcriber, "cache_version", None)
-    return version if isinstance(version, str) and version else None
+    if not isinstance(version, str) or not version:
+        return None
+    return f"{version}; code {_code_digest('knightvision.providers.transcription')}"
 
 
 def metrics_version(frames: str, transcript: str) -> str:
@@ -69,7 +77,10 @@ def metrics_version(frames: str, transcript: str) -> str:
     libraries = "; ".join(
         f"{name} {_dist(name)}" for name in ("rapidocr", "opencv-python-headless", "pyloudnorm")
     )
-    return f"{METRICS_VERSION}; {libraries}; frames: {frames}; transcript: {transcript}"
+    code = _code_digest("knightvision.analysis.metrics", "knightvision.media.probe")
+    return (
+        f"{METRICS_VERSION}; {libraries}; code {code}; frames: {frames}; transcript: {transcript}"
+    )
 
 
 class StageCache:
@@ -168,6 +179,21 @@ class StageCache:
 
 def _digest(version: str) -> str:
     return hashlib.sha256(version.encode("utf-8")).hexdigest()[:16]
+
+
+@functools.cache
+def _code_digest(*modules: str) -> str:
+    """A digest of these modules' source (every ``.py`` file of a package)."""
+    hasher = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        if origin is None:
+            raise ValueError(f"no source for {name}")
+        files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+        for file in files:
+            hasher.update(file.read_bytes())
+    return hasher.hexdigest()[:12]
 
 
 def _dist(name: str) -> str:
