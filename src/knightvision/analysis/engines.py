@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knightvision.analysis.stage_cache import StageCache
 from knightvision.providers.ad_source import ALLOWED_HOSTS, AdMediaFetcher, MediaCache
 from knightvision.providers.ad_source.urls import Platform
 from knightvision.providers.llm.port import ChatModel
@@ -22,6 +23,8 @@ class AnalysisEngines:
     work_root: Path  # frames and other stage outputs, on the shared storage
     # The job's URL is re-checked against this allowlist; tests widen it to a loopback server.
     allowed_hosts: Mapping[str, Platform] = field(default_factory=lambda: ALLOWED_HOSTS)
+    # Stage outputs by media content, reused by later jobs on the same media; None: never reused.
+    stage_cache: StageCache | None = None
 
 
 def build_analysis_engines(settings: Settings) -> AnalysisEngines:
@@ -40,6 +43,7 @@ def build_analysis_engines(settings: Settings) -> AnalysisEngines:
         transcriber=_transcriber(settings),
         chat_model=chat_model_from_settings(settings, vision=settings.llm_vision),
         work_root=settings.media_root / "analysis",
+        stage_cache=StageCache(settings.media_root / "analysis-cache"),
     )
 
 

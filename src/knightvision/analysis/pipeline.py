@@ -2,7 +2,10 @@
 analyzing.
 
 Each stage saves its output as a checkpoint, so a retried job resumes after its last finished
-stage instead of downloading or transcribing again.
+stage instead of downloading or transcribing again. Frames, transcript and metrics are also kept
+by media content and engine version (:mod:`.stage_cache`): a later job on the same media reuses
+them (the job's own checkpoint still comes first), reporting the same stages on the way, and the
+result's ``engine.cached_stages`` names what was reused.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from knightvision.analysis import stage_cache
 from knightvision.analysis.engines import AnalysisEngines
 from knightvision.analysis.params import analysis_params
+from knightvision.analysis.stage_cache import FRAMES, METRICS, TRANSCRIPT
 from knightvision.job.errors import job_stage
 from knightvision.job.status import JobStatus
 from knightvision.providers.ad_source import parse_ad_url
@@ -77,6 +82,10 @@ async def _extract_frames(
         status=JobStatus.EXTRACTING_FRAMES, message="Extracting frames...", progress=20
     )
     out_dir = engines.work_root / context.job.id / "frames"
+    cache, sha256, version = engines.stage_cache, _sha256(media), stage_cache.frames_version()
+    if cache and (reused := await asyncio.to_thread(cache.load_frames, sha256, version, out_dir)):
+        await context.save_checkpoint(frames=reused, **_cached(context, FRAMES))
+        return reused
     frame_set = await asyncio.to_thread(
         extract_frames,
         Path(media["path"]),
@@ -84,6 +93,8 @@ async def _extract_frames(
         progress=lambda f: context.progress_from_thread(f, start=20, end=40),
     )
     frames = frame_set.to_dict()
+    if cache:
+        await asyncio.to_thread(cache.store_frames, sha256, version, frames)
     await context.save_checkpoint(frames=frames)
     return frames
 
@@ -97,11 +108,22 @@ async def _transcribe(
     await context.report(
         status=JobStatus.TRANSCRIBING, message="Transcribing audio...", progress=40
     )
+    cache, sha256 = engines.stage_cache, _sha256(media)
+    version = stage_cache.transcript_version(engines.transcriber)
+    if (
+        cache
+        and version
+        and (reused := await asyncio.to_thread(cache.load, sha256, TRANSCRIPT, version))
+    ):
+        await context.save_checkpoint(transcript=reused, **_cached(context, TRANSCRIPT))
+        return reused
     with job_stage("transcribing"):
         transcript: Transcript = await asyncio.to_thread(
             engines.transcriber.transcribe, Path(media["path"])
         )
     data = transcript.to_dict()
+    if cache and version:
+        await asyncio.to_thread(cache.store, sha256, TRANSCRIPT, version, data)
     await context.save_checkpoint(transcript=data)
     return data
 
@@ -114,11 +136,10 @@ async def _analyze(
     transcript: dict[str, Any],
 ) -> dict[str, Any]:
     from knightvision.analysis.breakdown import build_breakdown
-    from knightvision.analysis.metrics import measure
     from knightvision.analysis.report import ReportInputs, write_report
 
     await context.report(status=JobStatus.ANALYZING, message="Analyzing ad...", progress=65)
-    metrics = await asyncio.to_thread(measure, Path(media["path"]), frames, transcript)
+    metrics = await _measure(context, engines, media, frames, transcript)
     breakdown = build_breakdown(metrics, Transcript.from_dict(transcript))
     await context.report(progress=85)
     params = analysis_params(context.params)
@@ -141,9 +162,55 @@ async def _analyze(
         engines.chat_model,
     )
     result = report.to_result()
-    result["engine"] = {**result.get("engine", {}), "transcription": transcript.get("engine")}
+    result["engine"] = {
+        **result.get("engine", {}),
+        "transcription": transcript.get("engine"),
+        "cached_stages": context.checkpoint.get("cached_stages", []),
+    }
     result.update(metrics=metrics, breakdown=breakdown, source=source)
     return result
+
+
+async def _measure(
+    context: JobContext,
+    engines: AnalysisEngines,
+    media: dict[str, Any],
+    frames: dict[str, Any],
+    transcript: dict[str, Any],
+) -> dict[str, Any]:
+    """The measured metrics: from the stage cache when this media was measured before with the
+    same frames, transcript and metrics versions; else measured (and kept)."""
+    from knightvision.analysis.metrics import measure
+
+    cache, sha256 = engines.stage_cache, _sha256(media)
+    heard = stage_cache.transcript_version(engines.transcriber)
+    version = heard and stage_cache.metrics_version(stage_cache.frames_version(), heard)
+    if (
+        cache
+        and version
+        and (reused := await asyncio.to_thread(cache.load, sha256, METRICS, version))
+    ):
+        await context.save_checkpoint(**_cached(context, METRICS))
+        return reused
+    metrics: dict[str, Any] = await asyncio.to_thread(
+        measure, Path(media["path"]), frames, transcript
+    )
+    if cache and version:
+        await asyncio.to_thread(cache.store, sha256, METRICS, version, metrics)
+    return metrics
+
+
+def _sha256(media: dict[str, Any]) -> str:
+    """The media's content hash, what stage outputs are cached by ("" in an older checkpoint:
+    never a hit)."""
+    return str(media.get("sha256") or "")
+
+
+def _cached(context: JobContext, stage: str) -> dict[str, Any]:
+    """The checkpoint update that records ``stage`` as taken from the stage cache (once, however
+    often a retried job takes it)."""
+    done: list[str] = context.checkpoint.get("cached_stages", [])
+    return {"cached_stages": done if stage in done else [*done, stage]}
 
 
 def _writer_frames(frames: dict[str, Any]) -> list[dict[str, Any]]:

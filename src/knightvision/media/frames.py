@@ -61,6 +61,9 @@ CANDIDATE_RATE = 4.0
 TRANSITION_GUARD = 0.3
 THUMB_WIDTH = 320
 JPEG_QUALITY = 85
+#: Names this module's output for the analysis stage cache: change it with any change to what
+#: ``extract_frames`` returns or writes for the same media and arguments.
+FRAMES_VERSION = "frames-1"
 
 
 @dataclass

@@ -19,6 +19,9 @@ from knightvision.media.frames import FrameSet
 from knightvision.media.probe import probe
 from knightvision.providers.transcription.port import Transcript
 
+#: Names the metrics code for the analysis stage cache: change it with any change to what
+#: ``measure`` returns for the same media, frames and transcript (any module of this package).
+METRICS_VERSION = "metrics-1"
 ASPECT_RATIOS = {"9:16": 9 / 16, "16:9": 16 / 9, "1:1": 1.0, "4:5": 4 / 5}
 
 

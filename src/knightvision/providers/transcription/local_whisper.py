@@ -39,6 +39,10 @@ from knightvision.providers.transcription.port import (
 )
 from knightvision.providers.transcription.vad import align_words, speech_spans
 
+#: Names this adapter's code for the analysis stage cache: change it with any change to the
+#: transcript it returns for the same media, model and configuration.
+ENGINE_VERSION = "local-whisper-1"
+
 __all__ = ["LocalWhisperConfig", "LocalWhisperTranscriber", "default_model_dir", "load_model"]
 
 
@@ -112,6 +116,19 @@ class LocalWhisperTranscriber:
         bundled = self.config.model_dir is None
         self.model_name = self.config.name or ("tiny.en" if bundled else self.model_dir.name)
         self.engine = f"faster-whisper {self.model_name}"
+
+    @property
+    def cache_version(self) -> str:
+        """Everything the transcript depends on besides the media: code, library, model files
+        (their size and time, so a model replaced in place counts as another) and settings."""
+        from importlib.metadata import version
+
+        model = self.model_dir / "model.bin"
+        stamp = f"{model.stat().st_size}:{model.stat().st_mtime_ns}" if model.is_file() else "-"
+        return (
+            f"{ENGINE_VERSION}; faster-whisper {version('faster-whisper')}; {self.engine};"
+            f" {self.model_dir.resolve()} {stamp}; {self.config}"
+        )
 
     def warm_up(self) -> None:
         """Load the model now (it otherwise loads on the first transcription)."""

@@ -37,6 +37,9 @@ from knightvision.providers.transcription.port import (
 
 __all__ = ["OpenAITranscriber", "OpenAITranscriptionConfig", "extract_audio"]
 
+#: Names this adapter's code for the analysis stage cache: change it with any change to the
+#: transcript it returns for the same reply.
+ENGINE_VERSION = "openai-transcription-1"
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 _DETAIL_CHARS = 300
@@ -123,6 +126,11 @@ class OpenAITranscriber:
         self.engine = f"openai {config.model}"
         self._transport = transport
         self._sleep = sleep
+
+    @property
+    def cache_version(self) -> str:
+        """The transcript depends on the endpoint and the model, not on the key or retries."""
+        return f"{ENGINE_VERSION}; {self.engine}; {self.config.base_url}"
 
     @property
     def verbose(self) -> bool:
