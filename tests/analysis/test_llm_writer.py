@@ -19,9 +19,7 @@ from knightvision.analysis.writing.llm import parse_reply
 from knightvision.providers.llm.openai_compat import OpenAICompatChat, OpenAICompatConfig
 from tests.fakes.openai_chat import FakeOpenAIChat, Reply, completion, error_body
 from tests.fixtures.ad_reports import assert_well_formed, fast_cut_ad, slow_silent_ad
-
-MODEL = "test-vision-model"
-LLM = f"llm:{MODEL}"
+from tests.fixtures.llm_replies import LLM, MODEL, beat, chat, good_reply, reply_with
 
 
 @pytest.fixture
@@ -40,59 +38,6 @@ def ad(tmp_path: Path) -> ReportInputs:
         Image.new("RGB", (36, 64), (40 * index, 90, 160)).save(path, "JPEG")
         frames.append({"time_s": time_s, "path": str(path)})
     return ReportInputs(inputs.transcript, inputs.metrics, inputs.breakdown, frames, inputs.source)
-
-
-def chat(server: FakeOpenAIChat, **config: Any) -> OpenAICompatChat:
-    settings = {
-        "base_url": server.base_url,
-        "model": MODEL,
-        "api_key": "sk-test",
-        "vision": True,
-        **config,
-    }
-    return OpenAICompatChat(OpenAICompatConfig(**settings), sleep=lambda seconds: None)
-
-
-def beat(
-    kind: str, start: float, end: float, voiceover: str, on_screen: str = ""
-) -> dict[str, Any]:
-    return {
-        "beat": kind,
-        "start_s": start,
-        "end_s": end,
-        "voiceover": voiceover,
-        "on_screen": on_screen,
-        "direction": "Handheld close-up.",
-    }
-
-
-def good_reply(**changes: Any) -> dict[str, Any]:
-    reply = {
-        "summary": "A 22.4 s vertical TikTok ad for GlowWash shampoo that opens on greasy hair and "
-        "closes on 50% off.",
-        "analysis": "Hook: first cut at 1.2 s, inside the 2 s benchmark (measured)\n"
-        "Speech: 152 wpm, within the 130-170 wpm range (measured)\n"
-        "Audio: -15.2 LUFS, close to the -14 LUFS target (opinion)\n"
-        "Pacing: 11 shots keep it moving (opinion)",
-        "ugc_script": "UGC-style vertical video, 20 seconds. 0-3 s: a creator asks 'Tired of "
-        "greasy hair by noon?' "
-        "3-17 s: shows GlowWash in use. 17-20 s: says 'Tap shop now'.",
-        "ugc_script_beats": [
-            beat("hook", 0, 3, "Tired of greasy hair by noon?", "Greasy by noon?"),
-            beat("problem", 3, 7, "I was too."),
-            beat("solution", 7, 12, "Then I found GlowWash."),
-            beat("proof", 12, 17, "Over 20,000 five-star reviews."),
-            beat("cta", 17, 20, "Tap shop now.", "Shop now"),
-        ],
-    }
-    reply.update(changes)
-    return reply
-
-
-def reply_with(content: str | dict[str, Any]) -> Reply:
-    return Reply(
-        body=completion(content if isinstance(content, str) else json.dumps(content), model=MODEL)
-    )
 
 
 def deterministic_report(inputs: ReportInputs) -> Report:
@@ -280,6 +225,15 @@ def test_speech_claims_about_an_ad_without_speech_are_rejected(server: FakeOpenA
                 summary="A 40-second landscape Facebook ad for Oakline handmade oak desks, told in "
                 "on-screen text.",
                 analysis="Speech: 150 wpm (measured)\nHook: first cut at 9.5 s (measured)",
+                # A script of this ad's own lines, so only the analysis is at fault.
+                ugc_script="UGC-style 16:9 video, 20 seconds, in the ad's own words.",
+                ugc_script_beats=[
+                    beat("hook", 0, 3, "Handmade oak desks."),
+                    beat("problem", 3, 7, "Built to last."),
+                    beat("solution", 7, 12, "Handmade oak desks."),
+                    beat("proof", 12, 17, "Built to last 30 years."),
+                    beat("cta", 17, 20, "Order yours today."),
+                ],
             )
         )
     )

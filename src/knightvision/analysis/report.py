@@ -7,11 +7,13 @@ gets wrong falls back to the deterministic text with the reason in ``engine`` (D
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 from knightvision.analysis.writing.deterministic import DeterministicWriter
 from knightvision.analysis.writing.deterministic.script import script_aspect
 from knightvision.analysis.writing.document import Report, ReportInputs
+from knightvision.analysis.writing.grounding import ungrounded
 from knightvision.analysis.writing.llm import LLMWriter
 from knightvision.analysis.writing.port import Writer
 from knightvision.analysis.writing.video_request import video_request
@@ -21,23 +23,39 @@ __all__ = ["LLM_TIMEOUT_SECONDS", "Report", "ReportInputs", "choose_writer", "wr
 
 LLM_TIMEOUT_SECONDS = 90.0
 
+log = logging.getLogger("knightvision.analysis")
+
 
 def write_report(
     inputs: ReportInputs, llm: ChatModel | None, *, timeout: float = LLM_TIMEOUT_SECONDS
 ) -> Report:
     """Deterministic report, rewritten by ``llm`` when one is configured. Blocking: run it in a
     worker thread. Never raises for a model failure; the fallback is recorded in ``engine``."""
-    report = choose_writer(llm, timeout=timeout).write(inputs)
-    # The fact checker's place (not built yet): between the writers and the report, checking what
-    # the chosen writer wrote against ``inputs`` and putting the deterministic text back where it
-    # does not hold, with the reason in ``engine`` like the LLM writer's own fallbacks.
+    deterministic = DeterministicWriter()
+    report = choose_writer(llm, timeout=timeout, deterministic=deterministic).write(inputs)
+    if llm is not None:
+        # The fact checker: a model's text stands only where it rests on the inputs.
+        draft = deterministic.write(inputs)
+        if problem := ungrounded(report, inputs, draft):
+            log.warning("llm writer output ungrounded, using the deterministic text: %s", problem)
+            labels = {
+                part: f"{deterministic.engine} (llm output ungrounded: {problem})"
+                for part, label in report.engine.items()
+                if label.startswith("llm:")
+            }
+            report = replace(draft, engine={**draft.engine, **labels})
     request = video_request(report.ugc_script_beats, script_aspect(inputs))
     return replace(report, ugc_video_request=request)
 
 
-def choose_writer(llm: ChatModel | None, *, timeout: float = LLM_TIMEOUT_SECONDS) -> Writer:
+def choose_writer(
+    llm: ChatModel | None,
+    *,
+    timeout: float = LLM_TIMEOUT_SECONDS,
+    deterministic: DeterministicWriter | None = None,
+) -> Writer:
     """The deterministic writer, or the LLM writer over it when a model is configured."""
-    deterministic = DeterministicWriter()
+    deterministic = deterministic or DeterministicWriter()
     if llm is None:
         return deterministic
     return LLMWriter(llm, fallback=deterministic, timeout=timeout)
