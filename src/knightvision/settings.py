@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_model: str | None = None
     llm_vision: bool = Field(False, description="send selected frames to the LLM as images")
+    llm_timeout_seconds: float = Field(90.0, gt=0.0, le=900.0, description="whole call, retries")
+    llm_max_attempts: int = Field(3, ge=1, le=10)
+    llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
+    llm_max_tokens: int | None = Field(None, ge=64)
+    llm_json_mode: Literal["json_schema", "json_object", "off"] = "json_object"
+    llm_max_reply_chars: int = Field(20_000, ge=1_000, le=1_000_000)
 
     # Ad analysis (D17, D18)
     ad_cookies_file: Path | None = Field(None, description="Netscape cookies file for yt-dlp")

@@ -302,9 +302,41 @@ def test_an_adapter_bug_still_leaves_the_deterministic_report(ad: ReportInputs) 
     class Broken:
         model, vision = "broken", False
 
-        def complete(self, messages: Any, *, response_format_json: bool, timeout: float) -> str:
+        def complete(
+            self, messages: Any, *, response_format_json: bool, timeout: float, schema: Any = None
+        ) -> str:
             raise RuntimeError("bug")
 
     report = write_report(ad, Broken())
     assert report.engine["summary"] == "deterministic-v1 (llm failed: llm_error)"
     assert report.summary == deterministic_report(ad).summary
+
+
+def test_one_label_does_not_carry_unlabelled_claims(
+    server: FakeOpenAIChat, ad: ReportInputs
+) -> None:
+    analysis = (
+        "Hook: strong (opinion)\nThe product is the best on the market\nSpeech: 152 wpm (measured)"
+    )
+    server.script(reply_with(good_reply(analysis=analysis)))
+    report = write_report(ad, chat(server))
+    assert report.engine["analysis"].startswith(
+        "deterministic-v1 (llm output invalid: a line without a (measured)/(opinion) label"
+    )
+    assert report.engine["summary"] == LLM
+
+
+def test_the_exchange_is_kept_for_operators_and_never_shown_to_partners(
+    server: FakeOpenAIChat, ad: ReportInputs
+) -> None:
+    server.script(reply_with(good_reply()))
+    report = write_report(ad, chat(server))
+    exchange = report.llm_exchange
+    assert exchange is not None and exchange["model"] == MODEL
+    assert json.loads(exchange["reply"])["summary"] == good_reply()["summary"]
+    assert exchange["messages"][0]["role"] == "system"
+    images = [part for part in exchange["messages"][1]["content"] if "image" in part]
+    assert [part["image"] for part in images] == [frame["path"] for frame in ad.frames]
+    assert "llm_exchange" not in report.to_result() and "reply" not in json.dumps(
+        report.to_result()
+    )

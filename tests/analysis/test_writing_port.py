@@ -17,7 +17,9 @@ from tests.fixtures.ad_reports import fast_cut_ad
 class _Model:
     model, vision = "some-model", False
 
-    def complete(self, messages: Any, *, response_format_json: bool, timeout: float) -> str:
+    def complete(
+        self, messages: Any, *, response_format_json: bool, timeout: float, schema: Any = None
+    ) -> str:
         raise AssertionError("not called")
 
 

@@ -25,6 +25,7 @@ class AnalysisEngines:
     allowed_hosts: Mapping[str, Platform] = field(default_factory=lambda: ALLOWED_HOSTS)
     # Stage outputs by media content, reused by later jobs on the same media; None: never reused.
     stage_cache: StageCache | None = None
+    llm_timeout_s: float = 90.0  # the whole call to the language model, retries included
 
 
 def build_analysis_engines(settings: Settings) -> AnalysisEngines:
@@ -44,6 +45,7 @@ def build_analysis_engines(settings: Settings) -> AnalysisEngines:
         chat_model=chat_model_from_settings(settings, vision=settings.llm_vision),
         work_root=settings.media_root / "analysis",
         stage_cache=StageCache(settings.media_root / "analysis-cache"),
+        llm_timeout_s=settings.llm_timeout_seconds,
     )
 
 

@@ -160,7 +160,10 @@ async def _analyze(
             source=source,
         ),
         engines.chat_model,
+        timeout=engines.llm_timeout_s,
     )
+    if report.llm_exchange is not None:  # for operators (``knightvision jobs show``), not partners
+        await context.save_checkpoint(llm=report.llm_exchange)
     result = report.to_result()
     result["engine"] = {
         **result.get("engine", {}),

@@ -83,7 +83,7 @@ def test_sends_model_messages_json_mode_and_frames_as_data_urls(
 def test_no_vision_means_no_images_and_no_key_means_no_auth_header(
     server: FakeOpenAIChat, frame: Path
 ) -> None:
-    chat = client(server, vision=False, api_key=None, json_mode=False)
+    chat = client(server, vision=False, api_key=None, json_mode="off")
     chat.complete(
         [ChatMessage("user", ["text", ImagePart(frame)])], response_format_json=True, timeout=5
     )
@@ -214,3 +214,44 @@ def test_chat_model_from_settings_needs_a_base_url_and_a_model() -> None:
     Settings.llm_base_url = "http://localhost:11434/v1"
     chat = chat_model_from_settings(Settings(), vision=True)
     assert chat is not None and chat.model == "gpt-4o-mini" and chat.vision
+
+
+def test_json_schema_mode_sends_the_strict_schema_with_the_operators_limits(
+    server: FakeOpenAIChat,
+) -> None:
+    server.script(Reply(body=completion('{"ok": true}')))
+    chat = client(server, json_mode="json_schema", temperature=0.2, max_tokens=900)
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+    chat.complete([ChatMessage("user", "x")], response_format_json=True, timeout=5, schema=schema)
+    [request] = server.requests
+    assert request.body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "reply", "strict": True, "schema": schema},
+    }
+    assert (request.body["temperature"], request.body["max_tokens"]) == (0.2, 900)
+
+
+def test_a_reply_over_the_size_cap_is_refused(server: FakeOpenAIChat) -> None:
+    server.script(Reply(body=completion('{"text": "' + "x" * 5000 + '"}')))
+    with pytest.raises(LLMError, match="cap 1000") as failure:
+        ask(client(server, max_reply_chars=1000))
+    assert failure.value.code == "llm_too_long"
+
+
+def test_settings_carry_every_llm_option(server: FakeOpenAIChat) -> None:
+    from knightvision.settings import load_settings
+
+    settings = load_settings(
+        llm_base_url=server.base_url,
+        llm_model="m",
+        llm_json_mode="off",
+        llm_temperature=0.0,
+        llm_max_tokens=512,
+        llm_max_attempts=2,
+        llm_max_reply_chars=4000,
+    )
+    chat = chat_model_from_settings(settings)
+    assert chat is not None
+    config = chat.config
+    assert (config.json_mode, config.temperature, config.max_tokens) == ("off", 0.0, 512)
+    assert (config.max_attempts, config.max_reply_chars) == (2, 4000)

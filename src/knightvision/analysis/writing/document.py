@@ -81,6 +81,9 @@ class Report:
     engine: dict[str, str]  # part -> who wrote it: "deterministic-v1", "llm:<model>", …
     # The beats as a generate-video body (dialogue only); set when the report is assembled.
     ugc_video_request: dict[str, Any] | None = None
+    # What was sent to a language model and what it answered, kept with the job for operators;
+    # never part of the partner's result.
+    llm_exchange: dict[str, Any] | None = None
 
     def to_result(self) -> dict[str, Any]:
         """The API ``result``: the four documented strings (D1) plus our additions; the caller adds

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -30,9 +30,13 @@ class OpenAICompatConfig:
     model: str
     api_key: str | None = None  # local servers often need none
     vision: bool = False  # send frames; only for multimodal models
-    json_mode: bool = True  # send response_format json_object (some servers reject it)
+    # How the reply is held to JSON: a strict JSON Schema (OpenAI, vLLM, llama.cpp), any JSON
+    # object, or nothing (servers that reject response_format).
+    json_mode: Literal["json_schema", "json_object", "off"] = "json_object"
     image_detail: str = "low"  # low keeps a frame at a fixed small token cost on OpenAI
     temperature: float | None = None  # None: the server's default (some models refuse any other)
+    max_tokens: int | None = None  # None: the server's default
+    max_reply_chars: int = 20_000  # a longer reply is refused, not parsed
     max_attempts: int = 3
     backoff_base: float = 1.0
     backoff_cap: float = 8.0
@@ -57,9 +61,14 @@ class OpenAICompatChat:
         self._sleep = sleep
 
     def complete(
-        self, messages: Sequence[ChatMessage], *, response_format_json: bool, timeout: float
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        response_format_json: bool,
+        timeout: float,
+        schema: Mapping[str, Any] | None = None,
     ) -> str:
-        body = self.request_body(messages, response_format_json=response_format_json)
+        body = self.request_body(messages, response_format_json=response_format_json, schema=schema)
         deadline = time.monotonic() + timeout
         with httpx.Client(transport=self._transport, headers=self._headers()) as client:
 
@@ -73,7 +82,7 @@ class OpenAICompatChat:
                         error
                     ) from None  # a refused connection: back off and try again
                 if response.status_code == 200:
-                    return _reply_text(response)
+                    return _reply_text(response, self.config.max_reply_chars)
                 failure = _http_error(response)
                 if not failure.retryable:
                     raise failure
@@ -90,17 +99,27 @@ class OpenAICompatChat:
             )
 
     def request_body(
-        self, messages: Sequence[ChatMessage], *, response_format_json: bool
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        response_format_json: bool,
+        schema: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The JSON sent to ``/chat/completions``."""
         body: dict[str, Any] = {
             "model": self.config.model,
             "messages": [self._message(m) for m in messages],
         }
-        if response_format_json and self.config.json_mode:
+        mode = self.config.json_mode
+        if response_format_json and mode == "json_schema" and schema is not None:
+            strict = {"name": "reply", "strict": True, "schema": dict(schema)}
+            body["response_format"] = {"type": "json_schema", "json_schema": strict}
+        elif response_format_json and mode != "off":
             body["response_format"] = {"type": "json_object"}
         if self.config.temperature is not None:
             body["temperature"] = self.config.temperature
+        if self.config.max_tokens is not None:
+            body["max_tokens"] = self.config.max_tokens
         return body
 
     def _headers(self) -> dict[str, str]:
@@ -164,7 +183,7 @@ def _http_error(response: httpx.Response) -> LLMError:
     return LLMError("llm_upstream", f"HTTP {status}: {detail}", retryable=status >= 500)
 
 
-def _reply_text(response: httpx.Response) -> str:
+def _reply_text(response: httpx.Response, max_chars: int) -> str:
     try:
         choice = response.json()["choices"][0]
         message = choice["message"]
@@ -180,6 +199,8 @@ def _reply_text(response: httpx.Response) -> str:
         raise LLMError("llm_malformed", "completion has no text content")
     if choice.get("finish_reason") == "length":
         raise LLMError("llm_truncated", "completion stopped at the token limit")
+    if len(content) > max_chars:
+        raise LLMError("llm_too_long", f"reply of {len(content)} characters (cap {max_chars})")
     return content
 
 
@@ -190,7 +211,16 @@ def chat_model_from_settings(settings: Any, *, vision: bool = False) -> OpenAICo
     model = getattr(settings, "llm_model", None)
     if not base_url or not model:
         return None
-    api_key = getattr(settings, "llm_api_key", None)
     return OpenAICompatChat(
-        OpenAICompatConfig(base_url=base_url, model=model, api_key=api_key, vision=vision)
+        OpenAICompatConfig(
+            base_url=base_url,
+            model=model,
+            api_key=getattr(settings, "llm_api_key", None),
+            vision=vision,
+            json_mode=getattr(settings, "llm_json_mode", "json_object"),
+            temperature=getattr(settings, "llm_temperature", None),
+            max_tokens=getattr(settings, "llm_max_tokens", None),
+            max_attempts=getattr(settings, "llm_max_attempts", 3),
+            max_reply_chars=getattr(settings, "llm_max_reply_chars", 20_000),
+        )
     )

@@ -7,10 +7,10 @@ Blocking by design: the writer runs once per analysis job, in a worker thread.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from knightvision.kit.errors import ProviderError
 
@@ -34,10 +34,15 @@ class ChatModel(Protocol):
     vision: bool  # whether ``ImagePart``s reach the model (else adapters drop them)
 
     def complete(
-        self, messages: Sequence[ChatMessage], *, response_format_json: bool, timeout: float
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        response_format_json: bool,
+        timeout: float,
+        schema: Mapping[str, Any] | None = None,
     ) -> str:
-        """The assistant's reply text. ``timeout`` bounds the whole call, retries included.
-        Raises LLMError."""
+        """The assistant's reply text. ``timeout`` bounds the whole call, retries included;
+        ``schema`` is the reply's JSON Schema, for servers that enforce one. Raises LLMError."""
 
 
 class LLMError(ProviderError):

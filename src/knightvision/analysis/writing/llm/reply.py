@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from knightvision.analysis.writing.deterministic.benchmarks import LOUDNESS_TARGET_LUFS, WPM_RANGE
 from knightvision.analysis.writing.deterministic.facts import Speech, as_number, speech_state
-from knightvision.analysis.writing.document import UGC_SCRIPT_MAX_CHARS, ReportInputs
+from knightvision.analysis.writing.document import BEAT_KINDS, UGC_SCRIPT_MAX_CHARS, ReportInputs
 
 MAX_BEAT_END_S = 60.0  # the longest video generate-video can render
 
@@ -30,9 +30,47 @@ class AnalysisPart(_Strict):
 
     @model_validator(mode="after")
     def _labelled(self) -> AnalysisPart:
-        if "(measured)" not in self.analysis and "(opinion)" not in self.analysis:
+        """Every line labelled (D18); only a heading ending in ':' may go without."""
+        lines = [line.strip() for line in self.analysis.splitlines() if line.strip()]
+        if lines and lines[0].endswith(":"):
+            lines = lines[1:]
+        unlabelled = [line for line in lines if not line.endswith(("(measured)", "(opinion)"))]
+        if len(unlabelled) == len(lines):
             raise ValueError("no (measured)/(opinion) labels (D18)")
+        if unlabelled:  # one label must not carry unlabelled claims through
+            raise ValueError(f"a line without a (measured)/(opinion) label: {unlabelled[0][:60]!r}")
         return self
+
+
+_BEAT_FIELDS = ("beat", "start_s", "end_s", "voiceover", "on_screen", "direction")
+# The reply's JSON Schema, strict (every field required, nothing else allowed), for servers that
+# enforce one (``KNIGHTVISION_LLM_JSON_MODE=json_schema``). The checks below still run.
+REPLY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["summary", "analysis", "ugc_script", "ugc_script_beats"],
+    "properties": {
+        "summary": {"type": "string"},
+        "analysis": {"type": "string"},
+        "ugc_script": {"type": "string"},
+        "ugc_script_beats": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": list(_BEAT_FIELDS),
+                "properties": {
+                    "beat": {"type": "string", "enum": list(BEAT_KINDS)},
+                    "start_s": {"type": "number"},
+                    "end_s": {"type": "number"},
+                    "voiceover": {"type": "string"},
+                    "on_screen": {"type": "string"},
+                    "direction": {"type": "string"},
+                },
+            },
+        },
+    },
+}
 
 
 class BeatPart(_Strict):

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from knightvision.analysis.writing.document import Beat, Report, ReportInputs
 from knightvision.analysis.writing.llm.prompt import build_messages
 from knightvision.analysis.writing.llm.reply import (
+    REPLY_SCHEMA,
     AnalysisPart,
     ScriptPart,
     SummaryPart,
@@ -20,7 +22,7 @@ from knightvision.analysis.writing.llm.reply import (
     parse_reply,
 )
 from knightvision.analysis.writing.port import Writer
-from knightvision.providers.llm.port import ChatModel, LLMError
+from knightvision.providers.llm.port import ChatMessage, ChatModel, ImagePart, LLMError
 
 log = logging.getLogger("knightvision.analysis")
 
@@ -42,12 +44,23 @@ class LLMWriter:
         return self.rewrite(inputs, self.fallback.write(inputs))
 
     def rewrite(self, inputs: ReportInputs, draft: Report) -> Report:
-        """``draft`` (the fallback's report) with each part the model wrote well replaced."""
+        """``draft`` (the fallback's report) with each part the model wrote well replaced, and the
+        exchange with the model kept on it for operators."""
+        exchange: dict[str, Any] = {"model": self.llm.model}
+        report = self._rewrite(inputs, draft, exchange)
+        return replace(report, llm_exchange=exchange)
+
+    def _rewrite(self, inputs: ReportInputs, draft: Report, exchange: dict[str, Any]) -> Report:
         fallback = self.fallback.engine
         try:
             messages = build_messages(inputs, draft, vision=self.llm.vision)
-            reply = self.llm.complete(messages, response_format_json=True, timeout=self.timeout)
+            exchange["messages"] = [_recorded(message) for message in messages]
+            reply = self.llm.complete(
+                messages, response_format_json=True, timeout=self.timeout, schema=REPLY_SCHEMA
+            )
+            exchange["reply"] = reply
         except LLMError as exc:
+            exchange["error"] = exc.code
             log.warning("llm writer failed, using %s: %s", fallback, exc)
             # The code only: upstream messages can carry operator details (e.g. a masked key).
             return _with_engine(
@@ -84,6 +97,17 @@ class LLMWriter:
 
 
 _PARTS = ("summary", "analysis", "ugc_script")
+
+
+def _recorded(message: ChatMessage) -> dict[str, Any]:
+    """A message as operators read it: its text, and the frames it carried by path."""
+    if isinstance(message.content, str):
+        return {"role": message.role, "content": message.content}
+    parts = [
+        {"image": str(part.path)} if isinstance(part, ImagePart) else {"text": part}
+        for part in message.content
+    ]
+    return {"role": message.role, "content": parts}
 
 
 def _invalid(fallback: str, reason: str) -> str:
