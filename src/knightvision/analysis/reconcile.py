@@ -221,6 +221,7 @@ def _span_corrections(
             continue
         heard = " ".join(str(words[i]["word"]) for i in window[i1:i2])
         shown = [_EDGE.sub("", t) for t in screen[j1:j2]]
+        shown = [t.lower() if t.isupper() and len(t) > 3 else t for t in shown]  # shouted captions
         score = similarity(heard, "".join(shown))
         anchored = any(0 <= m < len(codes) and codes[m][0] == "equal" for m in (n - 1, n + 1))
         if score < (MIN_SIMILARITY if anchored else MIN_SIMILARITY_ALONE):
@@ -255,7 +256,7 @@ def _respelled(run: list[dict[str, Any]], screen: list[str]) -> list[dict[str, A
     heard = " ".join(str(w["word"]) for w in run)
     tail = _EDGE.search(str(run[-1]["word"]))
     ending = tail.group(0) if tail and tail.end() == len(str(run[-1]["word"])) else ""
-    spelt = [t.lower() if t.isupper() and len(t) > 3 else t for t in screen]  # shouted captions
+    spelt = list(screen)
     if str(run[0]["word"])[:1].isupper():
         spelt[0] = _capitalised(spelt[0])
     spelt[-1] += ending
