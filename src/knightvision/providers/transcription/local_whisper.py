@@ -5,7 +5,8 @@ package; operators can point ``model_dir`` at any other CTranslate2 Whisper mode
 a converted ``small`` or ``large-v3``) — nothing is ever downloaded (``local_files_only``).
 
 Settings: CPU, int8, word timestamps, Silero VAD (bundled with faster-whisper) so silence and
-music-only stretches are skipped, beam size 5. Speech spans and onsets come from a second, tighter
+music-only stretches are skipped, beam size 5, and for an English-only model a punctuated style
+prompt so the text comes in sentences. Speech spans and onsets come from a second, tighter
 VAD pass (:mod:`.vad`), which also corrects Whisper's early first-word starts.
 
 Models load once per (directory, compute type, threads) and are shared by every
