@@ -104,6 +104,15 @@ def test_words_that_already_agree_are_untouched() -> None:
     assert all("heard" not in w for w in reconciled.words)
 
 
+def test_a_word_the_screen_agrees_with_is_not_rewritten_toward_other_text() -> None:
+    heard = _words(("hot", 1.0, 1.3), ("coffee", 1.3, 1.8), ("daily", 1.8, 2.2))
+    spans = [_span("hot coffee daily", 1, 3), _span("hot toffee daily", 1, 3)]
+    reconciled, corrections = reconcile(_transcript(heard), spans)
+    assert corrections == [] and reconciled.text == "Hot coffee daily."
+    _, corrections = reconcile(_transcript(heard), spans[1:])  # alone, toffee would be used
+    assert [c["corrected"] for c in corrections] == ["toffee"]
+
+
 def test_a_run_split_by_the_ear_is_joined_as_the_screen_spells_it() -> None:
     heard = _words(("bright", 3.2, 3.5), ("brew", 3.5, 3.8), ("is", 3.8, 4.0), ("smooth", 4, 4.4))
     reconciled, corrections = reconcile(_transcript(heard), [_span("Brightbrew is smooth", 3, 7)])

@@ -67,8 +67,11 @@ def reconcile(
     words = [dict(w) for w in transcript.words]
     corrections: list[dict[str, Any]] = []
     chosen: dict[int, tuple[int, list[str], dict[str, Any]]] = {}  # first word → (end, new, fix)
+    agreed: set[int] = set()  # heard words some on-screen text already agrees with
     for span in on_screen_text:
-        for first, last, screen, fix in _span_corrections(words, span):
+        found, agreeing = _span_corrections(words, span)
+        agreed |= agreeing
+        for first, last, screen, fix in found:
             # where two spans offer a correction for the same words, the closer reading wins
             overlaps = [k for k, (end, _, _) in chosen.items() if k < last and first < end]
             score = fix["evidence"]["similarity"]
@@ -76,6 +79,8 @@ def reconcile(
                 for k in overlaps:
                     del chosen[k]
                 chosen[first] = (last, screen, fix)
+    # a word one text on screen agrees with is never rewritten toward another
+    chosen = {k: v for k, v in chosen.items() if agreed.isdisjoint(range(k, v[0]))}
     out: list[dict[str, Any]] = []
     index = 0
     while index < len(words):
@@ -197,8 +202,9 @@ def _plain(text: str) -> str:
 
 def _span_corrections(
     words: list[dict[str, Any]], span: dict[str, Any]
-) -> list[tuple[int, int, list[str], dict[str, Any]]]:
-    """``(first heard word, end (exclusive), screen words, correction)`` for one on-screen span."""
+) -> tuple[list[tuple[int, int, list[str], dict[str, Any]]], set[int]]:
+    """For one on-screen span: the corrections it offers, each ``(first heard word, end
+    (exclusive), screen words, correction)``, and the heard words that agree with it."""
     start, end = float(span["start_s"]), float(span["end_s"])
     window = [
         i
@@ -209,10 +215,11 @@ def _span_corrections(
     ]
     screen = [token for token in str(span["text"]).split() if _plain(token)]
     if not window or not screen:
-        return []
+        return [], set()
     heard_plain = [_plain(str(words[i]["word"])) for i in window]
     matcher = difflib.SequenceMatcher(None, heard_plain, [_plain(t) for t in screen], False)
     codes = matcher.get_opcodes()
+    agreeing = {window[i] for tag, i1, i2, _, _ in codes if tag == "equal" for i in range(i1, i2)}
     found = []
     for n, (tag, i1, i2, j1, j2) in enumerate(codes):
         if tag != "replace" or i2 - i1 > MAX_RUN_WORDS or j2 - j1 > MAX_RUN_WORDS:
@@ -247,7 +254,7 @@ def _span_corrections(
                 },
             )
         )
-    return found
+    return found, agreeing
 
 
 def _respelled(run: list[dict[str, Any]], screen: list[str]) -> list[dict[str, Any]]:
