@@ -7,7 +7,7 @@ Where a short run of heard words (at most ``MAX_RUN_WORDS``) differs from the ru
 in the same place of the alignment and the two nearly agree (character similarity at least
 ``MIN_SIMILARITY``, case, spaces and punctuation ignored), the heard run takes the screen's
 reading. Words that already agree are never touched, unrelated text is never substituted, and
-every correction is listed with its evidence.
+every correction is listed with its evidence; a corrected word keeps what was heard in ``heard``.
 
 The reconciled transcript's ``segments`` are sentences built from the words
 (:func:`sentences`), so a quote is a whole sentence and a call to action never starts with the
