@@ -14,7 +14,8 @@ and the transcript); nothing here is a model's opinion. Shape::
     }
 
 ``face`` is None where no frame was sampled in that window. ``said``/``speech`` are the
-transcript's words whose start falls in the window (empty when the speech is not transcribable;
+transcript's sentences (built from its words) whose midpoint falls in the window (for the hook:
+whose start does; empty when the speech is not transcribable;
 ``speech_heard`` still says whether speech was heard there). ``keyframe`` (the frames stage's
 mid-shot thumbnail) appears when a FrameSet is passed.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from knightvision.analysis.reconcile import sentences
 from knightvision.media.frames import FrameSet
 from knightvision.providers.transcription.port import Transcript
 
@@ -80,7 +82,7 @@ def build_breakdown(
             "on_screen_text": _texts_between(metrics, 0.0, hook_end),
             "face": _face_between(metrics, 0.0, hook_end),
         },
-        "said": _said_between(transcript, 0.0, hook_end),
+        "said": _said_between(transcript, 0.0, hook_end, starting=True),
         "speech_heard": _speech_heard(transcript, 0.0, hook_end),
         "shown": {"shots": hook_shots, "cuts_s": [round(c, 3) for c in cuts if c < hook_end]},
     }
@@ -100,11 +102,20 @@ def _texts_between(metrics: dict[str, Any], start: float, end: float) -> list[st
     return texts
 
 
-def _said_between(transcript: Transcript, start: float, end: float) -> str:
+def _said_between(
+    transcript: Transcript, start: float, end: float, *, starting: bool = False
+) -> str:
+    """Whole sentences, each in the window holding its midpoint (``starting``: its start), so a
+    scene never opens with the tail of a sentence begun before its cut."""
     if not transcript.transcribable:
         return ""
     if transcript.words:
-        return " ".join(w["word"] for w in transcript.words if start <= float(w["start"]) < end)
+        placed = []
+        for sentence in sentences(transcript.words, transcript.segments):
+            first, last = float(sentence["start"]), float(sentence["end"])
+            if start <= (first if starting else (first + last) / 2) < end:
+                placed.append(sentence["text"])
+        return " ".join(placed)
     # no word timings: segments that start in the window
     return " ".join(s["text"] for s in transcript.segments if start <= float(s["start"]) < end)
 

@@ -136,10 +136,13 @@ async def _analyze(
     transcript: dict[str, Any],
 ) -> dict[str, Any]:
     from knightvision.analysis.breakdown import build_breakdown
+    from knightvision.analysis.reconcile import reconcile_metrics
     from knightvision.analysis.report import ReportInputs, write_report
 
     await context.report(status=JobStatus.ANALYZING, message="Analyzing ad...", progress=65)
     metrics = await _measure(context, engines, media, frames, transcript)
+    # from here on every reader sees the transcript corrected toward the screen (D23)
+    transcript = reconcile_metrics(metrics, transcript)
     breakdown = build_breakdown(metrics, Transcript.from_dict(transcript))
     await context.report(progress=85)
     params = analysis_params(context.params)
