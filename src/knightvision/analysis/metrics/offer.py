@@ -329,13 +329,14 @@ def _categories(text: str) -> Iterator[_Hit]:
 
 def _names(text: str) -> Iterator[str]:
     """Capitalised words that may be names: CamelCase anywhere, Title-case not opening a
-    sentence, and not a common word."""
+    sentence, and not a common word or a product category (German capitalises every noun)."""
     for match in _NAME.finditer(text):
         word = match.group(0)
         before = text[: match.start()].rstrip()
         opens = not before or before[-1] in '.!?¡¿:"“«'
         camel = any(c.isupper() for c in word[1:])
-        if fold(word) in _NOT_NAMES or (opens and not camel) or word.isupper():
+        common = fold(word) in _NOT_NAMES or fold(word) in _CATEGORIES_FOLDED
+        if common or (opens and not camel) or word.isupper():
             continue
         yield word
 
@@ -394,6 +395,22 @@ def _merge(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+#: what a domain or handle adds to a brand's name ("heatmugshop.com", "@heatmug_official")
+_DOMAIN_SUFFIXES = (
+    "app",
+    "shop",
+    "store",
+    "official",
+    "hq",
+    "online",
+    "de",
+    "es",
+    "fr",
+    "br",
+    "pt",
+)
+
+
 def _brand(lines: list[Line], links: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The brand: a name written or said that the web address or handle also carries, else a name
     repeated (twice or more, or on screen and in speech), else the address's name."""
@@ -408,7 +425,7 @@ def _brand(lines: list[Line], links: list[dict[str, Any]]) -> dict[str, Any] | N
         by_key.setdefault(re.sub(r"[^a-z0-9]", "", fold(name)), []).append((name, line))
     chosen: list[tuple[str, Line]] = []
     for key, hits in by_key.items():
-        if key and any(d and (key == d or (len(key) >= 4 and d.startswith(key))) for d in domains):
+        if key and any(d in {key, *(key + suffix for suffix in _DOMAIN_SUFFIXES)} for d in domains):
             chosen = hits
             break
     if not chosen:
