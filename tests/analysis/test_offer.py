@@ -73,6 +73,14 @@ ON_SCREEN = [
     ("pt", "1 milhão de usuários", "user_count", 1_000_000, "1 milhão de usuários"),
     ("fr", "Plus de 20 000 avis", "review_count", 20_000, "20 000 avis"),
     ("de", "50.000 zufriedene Kunden", "user_count", 50_000, "50.000 zufriedene Kunden"),
+    (
+        "en",
+        "Over ten thousand happy customers",
+        "user_count",
+        10_000,
+        "ten thousand happy customers",
+    ),
+    ("es", "Más de un millón de clientes", "user_count", 1_000_000, "un millón de clientes"),
     # testimonials: a quoted customer line
     ("en", '"Best mug I ever owned" - Anna', "testimonial", None, "Best mug I ever owned"),
     (
@@ -164,6 +172,8 @@ def test_a_fact_said_and_shown_is_one_fact_from_both() -> None:
     [
         # a name repeated on screen and in speech
         (["Conoce SolTaza", "SolTaza mantiene tu café caliente"], "SolTaza"),
+        # a name opening its sentence, before the product it names
+        (["Brightbrew cold brew is smooth", "Try Brightbrew today"], "Brightbrew"),
         # a name the web address carries, said once
         (["Découvrez Lumio aujourd'hui", "lumio.fr"], "Lumio"),
         # only the address names it

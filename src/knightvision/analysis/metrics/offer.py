@@ -117,11 +117,21 @@ _MULTIPLIERS = {
     "k": 1_000, "thousand": 1_000, "mil": 1_000, "tausend": 1_000,
     "m": 1_000_000, "mio": 1_000_000, "million": 1_000_000, "millions": 1_000_000,
     "millón": 1_000_000, "millones": 1_000_000, "milhão": 1_000_000, "milhões": 1_000_000,
-    "millionen": 1_000_000, "mln": 1_000_000,
+    "millionen": 1_000_000, "mln": 1_000_000, "mille": 1_000,
 }  # fmt: skip
+#: small numbers as words, read only before a multiplier ("ten thousand", "un millón")
+_NUMBER_WORDS = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20, "fifty": 50,
+    "hundred": 100, "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cinco": 5, "diez": 10,
+    "cien": 100, "um": 1, "dois": 2, "três": 3, "dez": 10, "cem": 100, "deux": 2, "trois": 3,
+    "cinq": 5, "dix": 10, "cent": 100, "eine": 1, "einer": 1, "zwei": 2, "drei": 3, "fünf": 5,
+    "zehn": 10, "hundert": 100,
+}  # fmt: skip
+_MULTIPLIER = r"thousand|mil|mille|tausend|millions?|millón|millones|milhão|milhões|millionen"
 _COUNT = re.compile(
-    rf"(?P<n>{_NUMBER})\s?(?P<mult>k|m|mio|mln|thousand|mil|tausend|millions?|millón|millones"
-    r"|milhão|milhões|millionen)?\s?\+?\s+(?:de\s+|d')?(?:(?P<adj>[^\W\d]+)\s+)?"
+    rf"(?:(?P<n>{_NUMBER})\s?(?P<mult>k|m|mio|mln|{_MULTIPLIER})?"
+    rf"|\b(?P<w>{'|'.join(_NUMBER_WORDS)})\s+(?P<wmult>{_MULTIPLIER}))"
+    r"\s?\+?\s+(?:de\s+|d')?(?:(?P<adj>[^\W\d]+)\s+)?"
     rf"(?P<noun>{'|'.join(sorted({n.rstrip('.') for n in _COUNT_NOUNS}, key=len, reverse=True))})"
     r"\b",
     re.IGNORECASE,
@@ -142,8 +152,8 @@ CATEGORY_WORDS = _word_set(
     blanket sheets towel sofa desk app apps game course courses subscription plan insurance
     serum cream moisturizer shampoo conditioner lotion sunscreen perfume fragrance makeup mascara
     lipstick toothbrush toothpaste razor supplement supplements vitamins protein coffee tea snack
-    snacks drink juice wine beer food meals pet dog cat toy toys vacuum blender kettle pan pans
-    knife knives
+    snacks drink drinks juice wine beer brew food meals pet dog cat toy toys vacuum blender kettle
+    pan pans knife knives
     taza tazas vaso botella zapatillas zapatos camiseta vestido chaqueta bolso mochila reloj gafas
     auriculares altavoz funda cargador silla colchón almohada manta curso cursos suscripción seguro
     crema champú perfume maquillaje cepillo vitaminas proteína café té comida juguete aspiradora
@@ -297,8 +307,10 @@ def _proof(text: str) -> Iterator[_Hit]:
         rating = float(len(stars)) if stars else parse_number(number)
         yield _Hit("rating", "proof", f"{rating:g}/5", match.group(0).strip(), {"rating": rating})
     for match in _COUNT.finditer(text):
-        count = parse_number(match.group("n")) * _MULTIPLIERS.get(
-            (match.group("mult") or "").lower(), 1
+        number = match.group("n")
+        base = parse_number(number) if number else _NUMBER_WORDS[match.group("w").lower()]
+        count = base * _MULTIPLIERS.get(
+            (match.group("mult") or match.group("wmult") or "").lower(), 1
         )
         kind = _COUNT_NOUNS[match.group("noun").lower()]
         yield _Hit(kind, "proof", int(count), match.group(0), {"count": int(count)})
@@ -328,16 +340,22 @@ def _categories(text: str) -> Iterator[_Hit]:
 
 
 def _names(text: str) -> Iterator[str]:
-    """Capitalised words that may be names: CamelCase anywhere, Title-case not opening a
-    sentence, and not a common word or a product category (German capitalises every noun)."""
+    """Capitalised words that may be names: CamelCase anywhere, Title-case inside a sentence or
+    opening one before a product word, and not a common word or a product category (German
+    capitalises every noun)."""
     for match in _NAME.finditer(text):
         word = match.group(0)
         before = text[: match.start()].rstrip()
         opens = not before or before[-1] in '.!?¡¿:"“«'
         camel = any(c.isupper() for c in word[1:])
         common = fold(word) in _NOT_NAMES or fold(word) in _CATEGORIES_FOLDED
-        if common or (opens and not camel) or word.isupper():
+        if common or word.isupper():
             continue
+        if opens and not camel:
+            # a sentence opener is a name only when it names a product: "Brightbrew cold brew"
+            after = [fold(w.strip(".,!?:;")) for w in text[match.end() :].split()[:3]]
+            if not any(w in _CATEGORIES_FOLDED for w in after):
+                continue
         yield word
 
 
