@@ -231,3 +231,22 @@ def test_german_nouns_are_not_brands() -> None:
     offer = offer_facts(spoken, shown)
     assert offer["brand"] is None
     assert [f["value"] for f in offer["sold"]] == ["kaffee", "becher"]
+
+
+def test_a_brand_heard_as_two_words_is_the_brand_on_screen() -> None:
+    """ASR writes a coined name apart and in lower case; the screen spells it."""
+    spoken = transcript(said(3.5, "bright brew cold brew is smooth and ready in seconds"))
+    shown = [span(3.25, 7.15, "Brightbrew cold brew is smooth and ready in seconds.")]
+    offer = offer_facts(spoken, shown)
+    brand, product = offer["brand"], offer["product"]
+    assert (brand["value"], brand["source"], brand["times_s"]) == (
+        "Brightbrew",
+        "both",
+        [3.25, 3.5],
+    )
+    assert {o["text"] for o in brand["occurrences"]} == {"Brightbrew", "bright brew"}
+    assert (product["value"], product["source"]) == ("brightbrew cold brew", "both")
+    assert {o["text"] for o in product["occurrences"]} == {
+        "Brightbrew cold brew",
+        "bright brew cold brew",
+    }

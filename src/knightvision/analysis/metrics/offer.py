@@ -353,7 +353,8 @@ def _names(text: str) -> Iterator[str]:
             continue
         if opens and not camel:
             # a sentence opener is a name only when it names a product: "Brightbrew cold brew"
-            after = [fold(w.strip(".,!?:;")) for w in text[match.end() :].split()[:3]]
+            sentence = re.split(r"[.!?:;]", text[match.end() :])[0]
+            after = [fold(w.strip(",")) for w in sentence.split()[:3]]
             if not any(w in _CATEGORIES_FOLDED for w in after):
                 continue
         yield word
@@ -397,7 +398,7 @@ def _merge(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             kept = merged[key]
             kept["times_s"] = sorted(set(kept["times_s"]) | set(fact["times_s"]))
             kept["sources"] |= fact["sources"]
-            kept["occurrences"] += fact["occurrences"]
+            kept["occurrences"] += [o for o in fact["occurrences"] if o not in kept["occurrences"]]
         else:
             merged[key] = {
                 **fact,
@@ -411,6 +412,18 @@ def _merge(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(fact)
     out.sort(key=lambda f: f["times_s"][0] if f["times_s"] else float("inf"))
     return out
+
+
+def _run_of(key: str, text: str) -> list[str]:
+    """Runs of one to three words in ``text`` that spell ``key`` when joined ("bright brew")."""
+    words = text.split()
+    runs = []
+    for i in range(len(words)):
+        for n in (1, 2, 3):
+            run = words[i : i + n]
+            if len(run) == n and re.sub(r"[^a-z0-9]", "", fold("".join(run))) == key:
+                runs.append(" ".join(w.strip(".,!?:;\"'") for w in run))
+    return runs
 
 
 #: what a domain or handle adds to a brand's name ("heatmugshop.com", "@heatmug_official")
@@ -441,6 +454,16 @@ def _brand(lines: list[Line], links: list[dict[str, Any]]) -> dict[str, Any] | N
     by_key: dict[str, list[tuple[str, Line]]] = {}
     for name, line in found:
         by_key.setdefault(re.sub(r"[^a-z0-9]", "", fold(name)), []).append((name, line))
+    for key, hits in by_key.items():
+        # the same name written apart where it was not found: ASR hears "Brightbrew" as
+        # "bright brew", and lower case
+        seen = {id(line) for _, line in hits}
+        hits += [
+            (said, line)
+            for line in lines
+            if id(line) not in seen
+            for said in _run_of(key, line.text)
+        ]
     chosen: list[tuple[str, Line]] = []
     for key, hits in by_key.items():
         if key and any(d in {key, *(key + suffix for suffix in _DOMAIN_SUFFIXES)} for d in domains):
@@ -476,30 +499,28 @@ def _brand(lines: list[Line], links: list[dict[str, Any]]) -> dict[str, Any] | N
 
 def _product(brand: dict[str, Any] | None, lines: list[Line]) -> dict[str, Any] | None:
     """The product as named: the brand followed by category words ("HeatMug smart mug"), or the
-    brand with a name after it ("Acme Glow")."""
+    brand with a name after it ("Acme Glow"); the brand however it was spelt ("bright brew")."""
     if brand is None:
         return None
-    name = re.escape(str(brand["value"]))
-    pattern = re.compile(rf"\b{name}(?:\s+[^\W\d_]+){{1,3}}", re.IGNORECASE)
+    spellings = {str(brand["value"])} | {str(o["text"]) for o in brand.get("occurrences", [])}
+    names = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
+    pattern = re.compile(rf"\b(?:{names})((?:\s+[^\W\d_]+){{1,3}})", re.IGNORECASE)
     facts = []
     for line in lines:
         for match in pattern.finditer(line.text):
-            words = match.group(0).split()
+            rest = match.group(1).split()
             # keep words up to and including the last category word, or one more capitalised name
             keep = 0
-            for i, word in enumerate(words[1:], 1):
+            for i, word in enumerate(rest, 1):
                 if fold(word.strip(".,!?")) in _CATEGORIES_FOLDED:
                     keep = i
-            if (
-                not keep
-                and len(words) > 1
-                and words[1][:1].isupper()
-                and fold(words[1]) not in _NOT_NAMES
-            ):
+            if not keep and rest[0][:1].isupper() and fold(rest[0]) not in _NOT_NAMES:
                 keep = 1
             if keep:
-                text = " ".join(words[: keep + 1]).strip(".,!?")
-                facts.append(_fact(_Hit("product", "product", fold(text), text, {}), line))
+                kept = [w.strip(".,!?") for w in rest[:keep]]
+                text = line.text[match.start() : match.start(1)] + " " + " ".join(kept)
+                value = " ".join([fold(str(brand["value"])), *map(fold, kept)])
+                facts.append(_fact(_Hit("product", "product", value, text, {}), line))
     merged = _merge(facts)
     return max(merged, key=lambda f: len(f["times_s"])) if merged else None
 
