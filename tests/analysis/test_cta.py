@@ -22,6 +22,7 @@ SILENT = Transcript.empty("test", "no speech detected")
     ("sentence", "phrase"),
     [
         ("¡Pídelo hoy mismo!", "pidelo hoy"),
+        ("Pídelo en nuestra web", "pidelo"),
         ("Pide el tuyo en nuestra web.", "pide el tuyo"),
         ("Compra ahora con envío gratis.", "compra ahora"),
         ("Más información en la web.", "mas informacion"),
@@ -183,3 +184,25 @@ def test_rendered_ad_without_a_cta(tmp_path: Path) -> None:
     assert len(m["on_screen_text"]) == 2  # the text was read, and asks for nothing
     assert m["call_to_action"] is None
     assert (m["offer"]["offers"], m["offer"]["links"], m["offer"]["brand"]) == ([], [], None)
+
+
+def test_rendered_spanish_offer_ad(tmp_path: Path) -> None:
+    m = _measured(text_ads.spanish_offer_ad(), tmp_path)
+    offer = m["offer"]
+    facts = {(f["type"], f["value"]) for f in offer["offers"] + offer["proof"] + offer["links"]}
+    assert facts == {
+        ("free_shipping", "free_shipping"),
+        ("rating", "4.8/5"),
+        ("discount", "30%"),
+        ("price", "29.99 EUR"),
+        ("promo_code", "SOL20"),
+        ("url", "solcafe.es"),
+    }
+    times = {f["type"]: f["times_s"][0] for f in offer["offers"] + offer["proof"]}
+    assert times["free_shipping"] == pytest.approx(0.0, abs=0.5)
+    assert times["discount"] == pytest.approx(3.0, abs=0.5)
+    assert times["promo_code"] == pytest.approx(6.0, abs=0.5)
+    assert offer["brand"]["value"] == "solcafe"
+    cta = m["call_to_action"]
+    assert (cta["phrase"], cta["kind"], cta["to_last_frame"]) == ("pidelo", "end_card", True)
+    assert [p["kind"] for p in cta["placements"]].count("button") == 3

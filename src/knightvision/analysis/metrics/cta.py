@@ -39,6 +39,7 @@ CTA_STRONG += (
     "consiguelo", "mas informacion", "descarga la app", "descarga ahora", "descargala",
     "registrate", "suscribete", "reserva ahora", "prueba gratis", "pruebalo gratis",
     "usa el codigo", "usa mi codigo", "enlace en la bio", "link en la bio", "visita nuestra web",
+    "pidelo", "pidela", "compralo", "comprala",  # after the longer phrases: those are preferred
     # Portuguese
     "compre agora", "compre ja", "compre hoje", "peca ja", "peca agora", "peca hoje", "peca o seu",
     "peca a sua", "garanta o seu", "garanta a sua", "garanta ja", "saiba mais", "baixe o app",
