@@ -250,3 +250,27 @@ def test_a_brand_heard_as_two_words_is_the_brand_on_screen() -> None:
         "Brightbrew cold brew",
         "bright brew cold brew",
     }
+
+
+def test_the_rendered_ad_with_voice_over(ad: Any) -> None:
+    """The storyboard ad (captions and piper voice-over of the same lines): the brand, product
+    and free shipping are found said and shown, at the scene that says them."""
+    offer = ad.metrics["offer"]
+    scenes = {scene.text: scene for scene in ad.ad.scenes}
+    meet = next(s for text, s in scenes.items() if "HeatMug" in text)
+    order = next(s for text, s in scenes.items() if "free shipping" in text)
+    brand, product = offer["brand"], offer["product"]
+    assert (brand["value"], brand["source"]) == ("HeatMug", "both")
+    assert brand["times_s"][0] == pytest.approx(meet.start, abs=0.3)
+    assert (product["value"], product["source"]) == ("heatmug smart mug", "both")
+    shipping = _one(offer, "free_shipping")
+    assert shipping["source"] == "both"
+    assert shipping["times_s"][0] == pytest.approx(order.start, abs=0.3)
+    assert all(o["text"].lower() == "free shipping" for o in shipping["occurrences"])
+    assert offer["sold"][0]["value"] == "mug"
+    cta = ad.metrics["call_to_action"]
+    # said and shown at once: the closing caption, held to the last frame, is the end card
+    assert (cta["kind"], cta["to_last_frame"], cta["on_screen"]) == ("end_card", True, True)
+    kinds = {p["kind"]: p for p in cta["placements"]}
+    assert set(kinds) == {"spoken", "end_card"}
+    assert kinds["end_card"]["to_last_frame"] is True
