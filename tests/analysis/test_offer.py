@@ -274,3 +274,22 @@ def test_the_rendered_ad_with_voice_over(ad: Any) -> None:
     kinds = {p["kind"]: p for p in cta["placements"]}
     assert set(kinds) == {"spoken", "end_card"}
     assert kinds["end_card"]["to_last_frame"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "domains"),
+    [
+        ("HEATMUG.COM", ["heatmug.com"]),
+        ("Shop at HeatMug.com", ["heatmug.com"]),
+        ("Sign up.It's free", []),  # two sentences run together, not an address
+        ("Mehr auf www.Heatmug.De", ["heatmug.de"]),
+        ("Email hello@heatmug.com", []),  # an e-mail address is not a web address
+    ],
+)
+def test_web_addresses_as_written(text: str, domains: list[str]) -> None:
+    links = offer_facts(SILENT, [span(0.0, 2.0, text)])["links"]
+    assert [f["value"] for f in links if f["type"] == "url"] == domains
+
+
+def test_a_zero_percent_is_no_discount() -> None:
+    assert offer_facts(SILENT, [span(0.0, 2.0, "0% OFF heatmug.com")])["offers"] == []

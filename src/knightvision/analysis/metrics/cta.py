@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from knightvision.analysis.metrics.offer import HANDLE, URL, fold, offer_in
+from knightvision.analysis.metrics.offer import HANDLE, fold, offer_in, urls_in
 from knightvision.analysis.metrics.text import TOKEN
 from knightvision.providers.transcription.port import Transcript
 
@@ -206,7 +206,7 @@ def on_screen_placements(
             continue
         phrases = [p for _, _, p in _find_in_stream(words, CTA_STRONG)]
         weak = [p for _, _, p in _find_in_stream(words, CTA_WEAK)]
-        links = [m.group(0).rstrip(".") for m in (*URL.finditer(text), *HANDLE.finditer(text))]
+        links = [*urls_in(text), *(m.group(0) for m in HANDLE.finditer(text))]
         offers = offer_in(text)
         if not (phrases or weak or links or offers):
             continue

@@ -108,7 +108,6 @@ _COUNT_NOUNS = {
     "personas": "user_count", "pessoas": "user_count", "descargas": "user_count",
     "utilisateurs": "user_count", "personnes": "user_count", "téléchargements": "user_count",
     "nutzer": "user_count", "kunden": "user_count", "menschen": "user_count",
-    "downloads.": "user_count",
     "reviews": "review_count", "ratings": "review_count", "reseñas": "review_count",
     "opiniones": "review_count", "valoraciones": "review_count", "avaliações": "review_count",
     "avis": "review_count", "bewertungen": "review_count", "rezensionen": "review_count",
@@ -272,6 +271,8 @@ def _offers(text: str) -> Iterator[_Hit]:
     taken: list[tuple[int, int]] = []
     for match in _DISCOUNT.finditer(text):
         percent = next((p for p in match.group("p1", "p2", "p3", "p4") if p), None)
+        if percent and parse_number(percent) == 0:
+            continue  # "0%" is no discount (often a digit the OCR lost)
         extra: dict[str, Any] = (
             {"percent": parse_number(percent)} if percent else _money(match.group("money")) or {}
         )
@@ -320,8 +321,7 @@ def _proof(text: str) -> Iterator[_Hit]:
 
 
 def _links(text: str, spoken: bool) -> Iterator[_Hit]:
-    for match in URL.finditer(text):
-        url = match.group(0).rstrip(".")
+    for url in urls_in(text):
         domain = re.sub(r"^(?:https?://)?(?:www\.)?", "", url.lower()).split("/")[0]
         yield _Hit("url", "links", domain, url, {"domain": domain})
     for match in HANDLE.finditer(text):
@@ -331,6 +331,20 @@ def _links(text: str, spoken: bool) -> Iterator[_Hit]:
             name = re.sub(r"^www\s+\w+\s+", "", match.group(1).lower())
             domain = f"{name}.{match.group(2).lower()}"
             yield _Hit("url", "links", domain, match.group(0), {"domain": domain})
+
+
+def urls_in(text: str) -> list[str]:
+    """Web addresses written in ``text``. A "domain" whose ending is a capitalised word ("Sign
+    up.It's free", two sentences run together) is not one, unless it starts with www or http."""
+    urls = []
+    for match in URL.finditer(text):
+        url = match.group(0).rstrip(".")
+        tld = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).split("/")[0].rsplit(".", 1)[-1]
+        prefixed = re.match(r"(?:https?://|www\.)", url, re.IGNORECASE)
+        if tld[:1].isupper() and tld[1:].islower() and not prefixed:
+            continue
+        urls.append(url)
+    return urls
 
 
 def _categories(text: str) -> Iterator[_Hit]:
