@@ -77,8 +77,10 @@ def measure(
     shot_count = len(cuts) + 1
     speech = speech_facts(transcript)
     cta = call_to_action(transcript, on_screen_text, duration)
-    offer = offer_facts(transcript, on_screen_text)
     timings["speech_cta_s"] = time.perf_counter() - step
+    step = time.perf_counter()
+    offer = offer_facts(transcript, on_screen_text)
+    timings["offer_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
 
     sampled = [t for t, image in zip(times, images, strict=True) if image is not None]
