@@ -8,14 +8,25 @@ passes over the file, one module each:
 * ``faces``: the share of sampled frames with a face;
 * ``audio``: integrated loudness and the silence ratio;
 * ``speech``: when speech starts, how many words, how fast;
-* ``cta``: the call to action, in the transcript and the on-screen text.
+* ``cta``: the call to action, in the transcript and the on-screen text, and where it is placed
+  (spoken, button, URL, end card);
+* ``offer``: brand, product, what is sold, the offer, its proof and web address, each quoted.
 
 ``engines`` loads the OCR and face engines once per process; ``warm_up`` loads them ahead of use.
 """
 
 from knightvision.analysis.metrics.audio import audio_levels, decode_audio
-from knightvision.analysis.metrics.cta import find_call_to_action
+from knightvision.analysis.metrics.cta import call_to_action, find_call_to_action
 from knightvision.analysis.metrics.engines import warm_up
 from knightvision.analysis.metrics.measure import measure
+from knightvision.analysis.metrics.offer import offer_facts
 
-__all__ = ["audio_levels", "decode_audio", "find_call_to_action", "measure", "warm_up"]
+__all__ = [
+    "audio_levels",
+    "call_to_action",
+    "decode_audio",
+    "find_call_to_action",
+    "measure",
+    "offer_facts",
+    "warm_up",
+]

@@ -1,9 +1,15 @@
 """The call to action: phrases matched in the confident transcript (timed by its words) and in the
-on-screen text spans (timed by the span start).
+on-screen text spans (timed by the span start), in English, Spanish, Portuguese, French and German
+(compared without case or accents, so OCR and ASR that drop an accent still match).
 
-Strong phrases ("shop now", "sign up", "use code X", …) win over weak single words ("order",
-"download", …); within a class the earliest match in the last third of the video is chosen (that
-is where ads put their ask), else the earliest.
+Strong phrases ("shop now", "sign up", "use code X", "pide el tuyo", "jetzt kaufen", …) win over
+weak single words ("order", "download", …); within a class the earliest match in the last third of
+the video is chosen (that is where ads put their ask), else the earliest.
+
+:func:`call_to_action` adds where the ask is placed: short on-screen spans that are a CTA phrase, a
+web address or an offer are buttons, URLs or, shown late and held to the last frame, an end card;
+an ad whose only ask is such a span (a URL alone on an end card, a "-30% at example.com" button)
+has that as its call to action.
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from knightvision.analysis.metrics.offer import HANDLE, fold, offer_in, urls_in
 from knightvision.analysis.metrics.text import TOKEN
 from knightvision.providers.transcription.port import Transcript
 
-CTA_STRONG = (
+CTA_STRONG: tuple[str, ...] = (
     "shop now", "buy now", "order now", "order today", "order yours", "get yours", "grab yours",
     "get it now", "get it today", "try it free", "try it for free", "try for free", "try it now",
     "start your free trial", "free trial", "sign up", "signup", "join now", "join today",
@@ -23,7 +30,56 @@ CTA_STRONG = (
     "swipe up", "learn more", "book now", "book today", "apply now", "claim your", "shop the",
     "visit our website", "use code", "use my code", "use promo code", "promo code",
 )  # fmt: skip
-CTA_WEAK = ("order", "download", "install", "buy", "shop", "visit", "subscribe", "join")
+CTA_STRONG += (
+    # Spanish
+    "compra ahora", "compra ya", "compra hoy", "compralo ahora", "compralo ya", "compralo hoy",
+    "compra el tuyo", "pide el tuyo", "pide la tuya", "pide los tuyos", "pide ya", "pide hoy",
+    "pide ahora", "pidelo hoy", "pidelo ya", "pidelo ahora", "pidela hoy", "pidela ya",
+    "haz tu pedido", "ordena ahora", "ordena hoy", "consigue el tuyo", "consigue la tuya",
+    "consiguelo", "mas informacion", "descarga la app", "descarga ahora", "descargala",
+    "registrate", "suscribete", "reserva ahora", "prueba gratis", "pruebalo gratis",
+    "usa el codigo", "usa mi codigo", "enlace en la bio", "link en la bio", "visita nuestra web",
+    "pidelo", "pidela", "compralo", "comprala",  # after the longer phrases: those are preferred
+    # Portuguese
+    "compre agora", "compre ja", "compre hoje", "peca ja", "peca agora", "peca hoje", "peca o seu",
+    "peca a sua", "garanta o seu", "garanta a sua", "garanta ja", "saiba mais", "baixe o app",
+    "baixe agora", "baixe ja", "inscreva se", "cadastre se", "assine ja", "assine agora",
+    "experimente gratis", "use o cupom", "use o codigo", "link na bio", "clique no link",
+    # French
+    "achetez maintenant", "achetez le", "achetez la", "commandez", "commander maintenant",
+    "en savoir plus", "telechargez", "inscrivez vous", "abonnez vous", "essayez gratuitement",
+    "reservez maintenant", "obtenez le votre", "obtenez la votre", "utilisez le code",
+    "lien en bio", "cliquez sur le lien", "profitez en",
+    # German
+    "jetzt kaufen", "jetzt bestellen", "jetzt shoppen", "jetzt entdecken", "jetzt testen",
+    "jetzt sichern", "jetzt herunterladen", "jetzt registrieren", "jetzt anmelden",
+    "jetzt abonnieren", "mehr erfahren", "hier bestellen", "bestelle jetzt", "bestellen sie jetzt",
+    "kaufe jetzt", "kostenlos testen", "hol dir", "hole dir", "sichere dir", "sichern sie sich",
+    "link in der bio", "mit dem code", "gutscheincode",
+)  # fmt: skip
+CTA_WEAK: tuple[str, ...] = (
+    "order",
+    "download",
+    "install",
+    "buy",
+    "shop",
+    "visit",
+    "subscribe",
+    "join",
+)
+CTA_WEAK += (
+    "compra", "comprar", "pide", "pedir", "descarga", "visita", "descubre",
+    "compre", "peca", "baixe", "visite", "descubra", "acesse",
+    "achetez", "acheter", "commander", "decouvrez", "profitez",
+    "kaufen", "bestellen", "entdecke", "entdecken", "besuche",
+)  # fmt: skip
+#: an on-screen span is a button or end card when it is this short (a caption is longer)
+CTA_MAX_WORDS = 8
+#: a span ending this close to the end of the video is on screen to the last frame (span edges
+#: are known to within half the frame-sampling interval)
+LAST_FRAME_TOLERANCE_S = 0.6
+#: an end card starts in the second half of the ad and stays to the last frame
+END_CARD_FROM = 0.5
 _CODE = re.compile(
     r"\b(?:use|with|enter)\s+(?:the\s+|my\s+|promo\s+|discount\s+)?code[\s:]+([A-Za-z0-9]{3,20})\b",
     re.IGNORECASE,
@@ -37,7 +93,7 @@ CTA_WORDS_AFTER = 10
 def _find_in_stream(words: list[str], phrases: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """``(first word, last word, phrase)`` for each phrase found in a stream of raw words."""
     tokens: list[tuple[str, int]] = [
-        (token, i) for i, word in enumerate(words) for token in TOKEN.findall(word.lower())
+        (token, i) for i, word in enumerate(words) for token in TOKEN.findall(fold(word))
     ]
     plain = [t for t, _ in tokens]
     found = []
@@ -133,4 +189,119 @@ def find_call_to_action(
         # every source with a call to action of the same strength (said and/or shown)
         "sources": sorted({c["source"] for c in pool}, key=["speech", "overlay"].index),
         "strength": "strong" if choice["strength"] == 0 else "weak",
+    }
+
+
+def on_screen_placements(
+    on_screen_text: list[dict[str, Any]], duration: float
+) -> list[dict[str, Any]]:
+    """Short on-screen spans that ask for action: a CTA phrase, a web address or handle, or an
+    offer. ``kind`` is ``end_card`` (starts in the second half and stays to the last frame),
+    ``button`` (a phrase or an offer) or ``url`` (an address alone); each quotes its span."""
+    placements = []
+    for span in on_screen_text:
+        text = str(span["text"])
+        words = text.split()
+        if not words or len(words) > CTA_MAX_WORDS:
+            continue
+        phrases = [p for _, _, p in _find_in_stream(words, CTA_STRONG)]
+        weak = [p for _, _, p in _find_in_stream(words, CTA_WEAK)]
+        links = [*urls_in(text), *(m.group(0) for m in HANDLE.finditer(text))]
+        offers = offer_in(text)
+        if not (phrases or weak or links or offers):
+            continue
+        start, end = float(span["start_s"]), float(span["end_s"])
+        to_last_frame = duration - end <= LAST_FRAME_TOLERANCE_S
+        if to_last_frame and start >= duration * END_CARD_FROM:
+            kind = "end_card"
+        elif phrases or weak or offers:
+            kind = "button"
+        else:
+            kind = "url"
+        placements.append(
+            {
+                "kind": kind,
+                "text": text[:200],
+                "phrase": (phrases or weak or links or offers)[0],
+                "url": links[0] if links else None,
+                "offer": offers[0] if offers else None,
+                "start_s": round(start, 3),
+                "end_s": round(end, 3),
+                "to_last_frame": to_last_frame,
+                "source": "overlay",
+            }
+        )
+    return placements
+
+
+def _from_placement(placement: dict[str, Any]) -> dict[str, Any]:
+    """A call to action read from an on-screen placement alone (no phrase found elsewhere)."""
+    return {
+        "text": placement["text"],
+        "phrase": placement["phrase"],
+        "time_s": placement["start_s"],
+        "source": "overlay",
+        "sources": ["overlay"],
+        "strength": "strong",
+    }
+
+
+def call_to_action(
+    transcript: Transcript, on_screen_text: list[dict[str, Any]], duration: float
+) -> dict[str, Any] | None:
+    """The call to action (:func:`find_call_to_action`'s fields) with where it is placed:
+
+    ``kind`` (``spoken``, ``button``, ``url``, ``end_card``, or ``caption`` for a longer on-screen
+    line), ``to_last_frame`` (the chosen ask is on screen to the last frame), ``on_screen`` (any
+    placement is), and ``placements``: the spoken ask and every on-screen one, in time order.
+    When no phrase is found, or only a weak one, an end card, URL or button is the ask.
+    """
+    found = find_call_to_action(transcript, on_screen_text, duration)
+    placements = on_screen_placements(on_screen_text, duration)
+    if placements and (found is None or found["strength"] == "weak"):
+        rank = {"end_card": 0, "url": 1, "button": 2}
+        late = [p for p in placements if p["start_s"] >= duration * 2 / 3]
+        best = min(late or placements, key=lambda p: (rank[p["kind"]], p["start_s"]))
+        if found is None or best["kind"] != "button" or best["url"] or best["offer"]:
+            found = _from_placement(best)
+    if found is None:
+        return None
+    spoken = find_call_to_action(transcript, [], duration)
+    if spoken is not None:
+        placements.append(
+            {
+                "kind": "spoken",
+                "text": spoken["text"],
+                "phrase": spoken["phrase"],
+                "url": None,
+                "offer": None,
+                "start_s": spoken["time_s"],
+                "end_s": None,
+                "to_last_frame": False,
+                "source": "speech",
+            }
+        )
+    placements.sort(key=lambda p: (p["start_s"] is None, p["start_s"] or 0.0))
+    chosen = next(
+        (
+            p
+            for p in placements
+            if p["source"] == found["source"]
+            and p["start_s"] == found["time_s"]
+            and (
+                p["source"] == "speech"
+                or p["text"] == found["text"]
+                or p["phrase"] in found["text"]
+            )
+        ),
+        None,
+    )
+    return {
+        **found,
+        "kind": chosen["kind"]
+        if chosen
+        else ("spoken" if found["source"] == "speech" else "caption"),
+        "to_last_frame": bool(chosen and chosen["to_last_frame"]),
+        "on_screen": any(p["source"] == "overlay" for p in placements),
+        "placements": placements,
     }

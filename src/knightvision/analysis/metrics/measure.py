@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from knightvision.analysis.metrics.audio import audio_facts
-from knightvision.analysis.metrics.cta import find_call_to_action
+from knightvision.analysis.metrics.cta import call_to_action
 from knightvision.analysis.metrics.faces import has_face
 from knightvision.analysis.metrics.frames import decode_at
+from knightvision.analysis.metrics.offer import offer_facts
 from knightvision.analysis.metrics.speech import speech_facts
 from knightvision.analysis.metrics.text import read_text, text_spans
 from knightvision.media.frames import FrameSet
@@ -78,8 +79,11 @@ def measure(
     cuts = [round(c, 3) for c in frames.cuts]
     shot_count = len(cuts) + 1
     speech = speech_facts(transcript)
-    cta = find_call_to_action(transcript, on_screen_text, duration)
+    cta = call_to_action(transcript, on_screen_text, duration)
     timings["speech_cta_s"] = time.perf_counter() - step
+    step = time.perf_counter()
+    offer = offer_facts(transcript, on_screen_text)
+    timings["offer_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
 
     sampled = [t for t, image in zip(times, images, strict=True) if image is not None]
@@ -104,6 +108,7 @@ def measure(
         "loudness_lufs": audio["loudness_lufs"],
         "silence_ratio": audio["silence_ratio"],
         "call_to_action": cta,
+        "offer": offer,
         "sampled_frame_times_s": sampled,
         "engines": {
             "cuts": "PySceneDetect ContentDetector + AdaptiveDetector",
