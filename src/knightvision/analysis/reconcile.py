@@ -21,7 +21,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from knightvision.analysis.metrics.cta import find_call_to_action
+from rapidfuzz.distance import Levenshtein
+
+from knightvision.analysis.metrics.cta import call_to_action
+from knightvision.analysis.metrics.offer import offer_facts
 from knightvision.analysis.metrics.speech import speech_facts
 from knightvision.providers.transcription.port import Transcript
 
@@ -107,8 +110,8 @@ def reconcile_metrics(metrics: dict[str, Any], transcript: dict[str, Any]) -> di
 
     Adds to ``metrics``: ``transcript_corrections``, ``transcript_raw`` (the ASR text as heard),
     ``transcript_source`` (``asr`` or ``asr_reconciled_with_screen``) and
-    ``transcript_sentences``; the speech facts and the call to action are measured again on the
-    reconciled words.
+    ``transcript_sentences``; the speech facts, the call to action and the offer are measured
+    again on the reconciled words.
     """
     raw = Transcript.from_dict(transcript)
     reconciled, corrections = reconcile(raw, list(metrics.get("on_screen_text") or []))
@@ -126,10 +129,10 @@ def reconcile_metrics(metrics: dict[str, Any], transcript: dict[str, Any]) -> di
         for s in reconciled.segments
         if "boundary" in s
     ]
+    on_screen = list(metrics.get("on_screen_text") or [])
     metrics.update(speech_facts(reconciled))
-    metrics["call_to_action"] = find_call_to_action(
-        reconciled, list(metrics.get("on_screen_text") or []), float(metrics["duration_s"])
-    )
+    metrics["call_to_action"] = call_to_action(reconciled, on_screen, float(metrics["duration_s"]))
+    metrics["offer"] = offer_facts(reconciled, on_screen)
     return reconciled.to_dict()
 
 
@@ -138,13 +141,7 @@ def similarity(a: str, b: str) -> float:
     a, b = _plain(a), _plain(b)
     if not a or not b:
         return 0.0
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i]
-        for j, y in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return 1.0 - previous[-1] / max(len(a), len(b))
+    return float(Levenshtein.normalized_similarity(a, b))
 
 
 def sentences(
