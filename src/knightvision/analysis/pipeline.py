@@ -13,9 +13,10 @@ from typing import Any
 
 from knightvision.analysis.engines import AnalysisEngines
 from knightvision.analysis.params import analysis_params
-from knightvision.job.errors import job_stage
+from knightvision.job.errors import JobFailure, job_stage
 from knightvision.job.status import JobStatus
 from knightvision.providers.ad_source import parse_ad_url
+from knightvision.providers.ad_source.port import SOURCE_NOT_VIDEO
 from knightvision.providers.ad_source.urls import PLATFORM_NAMES
 from knightvision.providers.transcription.port import Transcript
 from knightvision.worker.context import JobContext
@@ -72,17 +73,26 @@ async def _extract_frames(
         done: dict[str, Any] = context.checkpoint["frames"]
         return done
     from knightvision.media.frames import extract_frames
+    from knightvision.media.probe import NotAVideo
 
     await context.report(
         status=JobStatus.EXTRACTING_FRAMES, message="Extracting frames...", progress=20
     )
     out_dir = engines.work_root / context.job.id / "frames"
-    frame_set = await asyncio.to_thread(
-        extract_frames,
-        Path(media["path"]),
-        out_dir,
-        progress=lambda f: context.progress_from_thread(f, start=20, end=40),
-    )
+    try:
+        frame_set = await asyncio.to_thread(
+            extract_frames,
+            Path(media["path"]),
+            out_dir,
+            progress=lambda f: context.progress_from_thread(f, start=20, end=40),
+        )
+    except NotAVideo as exc:  # deterministic: the same bytes fail the same way on every attempt
+        raise JobFailure(
+            SOURCE_NOT_VIDEO,
+            f"The ad's file is not a playable video ({exc}).",
+            retryable=False,
+            stage="extracting_frames",
+        ) from exc
     frames = frame_set.to_dict()
     await context.save_checkpoint(frames=frames)
     return frames
