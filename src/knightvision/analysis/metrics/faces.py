@@ -52,8 +52,9 @@ def face_intervals(
 
     The samples (``flags[i]``: a face at ``times[i]``) give each interval to within a sample
     interval; every boundary is then found among the frames decoded between the two samples
-    around the change, by bisection (a face appears or leaves once between two samples, at a
-    cut), so about log2(frames between samples) more detections per boundary."""
+    around the change (or between the first sample and the start, the last one and the end), by
+    bisection: a face appears or leaves once between two samples, at a cut, so about
+    log2(frames between samples) more detections per boundary."""
     runs: list[list[int]] = []
     for i, flag in enumerate(flags):
         if flag and runs and runs[-1][1] == i - 1:
@@ -62,33 +63,40 @@ def face_intervals(
             runs.append([i, i])
     if not runs:
         return []
+    edges = [0.0, *times, duration]  # sample i sits at edges[i + 1]
     spans: list[tuple[float, float]] = []
     for first, last in runs:
-        if first > 0:
-            spans.append((times[first - 1], times[first]))
-        if last < len(times) - 1:
-            spans.append((times[last], times[last + 1]))
+        spans += [(edges[first], edges[first + 1]), (edges[last + 1], edges[last + 2])]
+    spans = sorted({span for span in spans if span[1] - span[0] > 1e-3})
     changes = {
-        span: _first_change(frames, detect)
+        span: _change(frames, detect)
         for span, frames in zip(spans, frames_in_spans(video, spans, rotation), strict=True)
     }
     intervals = []
     for first, last in runs:
-        start = changes[(times[first - 1], times[first])] if first > 0 else 0.0
-        end = changes[(times[last], times[last + 1])] if last < len(times) - 1 else duration
+        # a change before the first face sample is where the face appears (else it was there
+        # from the start); one after the last face sample is where it leaves (else: to the end)
+        opening = changes.get((edges[first], edges[first + 1]))
+        closing = changes.get((edges[last + 1], edges[last + 2]))
+        start = opening if opening is not None else edges[first]
+        if first > 0 and opening is None:
+            start = edges[first + 1]
+        end = closing if closing is not None else edges[last + 2]
         intervals.append({"start_s": round(start, 3), "end_s": round(end, 3)})
     return intervals
 
 
-def _first_change(
+def _change(
     frames: list[tuple[float, np.ndarray]], detect: Callable[[np.ndarray], bool]
-) -> float:
-    """Time of the first frame whose face flag differs from the first frame's (the span's last
-    frame is known to differ): bisection."""
+) -> float | None:
+    """Time of the first frame whose face flag differs from the first frame's, by bisection
+    (one change at most in the span); None when the last frame still agrees with the first."""
     if len(frames) < 2:
-        return frames[-1][0] if frames else 0.0
-    before, after = 0, len(frames) - 1
+        return None
     opening = detect(frames[0][1])
+    if detect(frames[-1][1]) == opening:
+        return None
+    before, after = 0, len(frames) - 1
     while after - before > 1:
         middle = (before + after) // 2
         if detect(frames[middle][1]) == opening:
