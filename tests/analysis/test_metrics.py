@@ -149,7 +149,12 @@ def test_audio_levels_on_exact_signals() -> None:
     half = np.concatenate([clips.tone(2.0, 0.1, rate), np.zeros(2 * rate, np.float32)])
     assert audio_levels(half, rate)["silence_ratio"] == pytest.approx(0.5, abs=0.01)
     quiet = audio_levels(np.zeros(3 * rate, np.float32), rate)
-    assert quiet == {"loudness_lufs": None, "silence_ratio": 1.0}
+    assert quiet == {
+        "loudness_lufs": None,
+        "silence_ratio": 1.0,
+        "audio_peak_dbfs": None,
+        "clipping_ratio": 0.0,
+    }
     stereo = np.stack([clips.tone(4.0, 0.1, rate)] * 2, axis=1)
     assert audio_levels(stereo, rate)["loudness_lufs"] == pytest.approx(
         -20.0, abs=0.1

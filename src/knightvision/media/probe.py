@@ -98,6 +98,8 @@ def probe(path: Path) -> MediaInfo:
     """Raises ``NotAVideo`` for anything a player would not play as a video."""
     try:
         return _probe(path)
+    except OSError:  # a missing or unreadable file is no verdict on its contents
+        raise
     except av.FFmpegError as exc:  # FFmpeg's probing rejects garbage with these
         raise NotAVideo(f"unreadable media ({exc})") from exc
 
