@@ -124,3 +124,36 @@ def test_files_without_a_video_are_refused(tmp_path: Path) -> None:
     garbage.write_bytes(b"<html>no video here</html>" * 100)
     with pytest.raises(NotAVideo):
         probe(garbage)
+
+
+@pytest.mark.parametrize(
+    ("codec", "container_format", "options"),
+    [
+        ("libx265", "mp4", {}),
+        ("libvpx-vp9", "webm", {}),
+        ("libvpx-vp9", "webm", {"live": "1"}),  # a live recording: no duration in the header
+    ],
+    ids=["hevc-mp4", "vp9-webm", "live-webm-no-duration"],
+)
+def test_other_codecs_and_a_live_webm_are_measured(
+    codec: str, container_format: str, options: dict[str, str], tmp_path: Path
+) -> None:
+    import av
+
+    if codec not in av.codecs_available:
+        pytest.skip(f"this PyAV build has no {codec} encoder")
+    pictures = [(i / 30, clips.flat(clips.RED if i < 45 else clips.BLUE)) for i in range(90)]
+    path = clips.write_media(
+        tmp_path / f"clip.{container_format}",
+        pictures,
+        codec=codec,
+        container_format=container_format,
+        end=3.0,
+        options=options,
+    )
+    info = probe(path)
+    assert info.duration == pytest.approx(3.0, abs=0.05)
+    assert (info.stated_duration is None) == bool(options)
+    frames = extract_frames(path, tmp_path / "frames")
+    assert frames.cuts == [pytest.approx(1.5, abs=FRAME / 2)]
+    assert frames.duration_s == pytest.approx(3.0, abs=0.05) and frames.warnings == []
