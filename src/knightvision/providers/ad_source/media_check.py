@@ -14,12 +14,13 @@ class VideoFacts:
 
 
 class NotAVideo(ValueError):
-    """The file has no decodable video stream."""
+    """The file is not a playable video: no decodable video stream, a still picture (also one
+    renamed ``.mp4``, or a single silent frame), no duration."""
 
 
 def check_video(path: Path) -> VideoFacts:
-    """Open ``path``, decode its first video frame, and report its duration;
-    raises ``NotAVideo``."""
+    """Open ``path``, decode its first video frame, and report its duration (the longest
+    stream's, as a player shows it); raises ``NotAVideo``."""
     import av  # here, so that validating URLs in the API process does not load FFmpeg
 
     from knightvision.media import probe
