@@ -18,9 +18,10 @@ from knightvision.analysis import stage_cache
 from knightvision.analysis.engines import AnalysisEngines
 from knightvision.analysis.params import analysis_params
 from knightvision.analysis.stage_cache import FRAMES, METRICS, TRANSCRIPT
-from knightvision.job.errors import job_stage
+from knightvision.job.errors import JobFailure, job_stage
 from knightvision.job.status import JobStatus
 from knightvision.providers.ad_source import parse_ad_url
+from knightvision.providers.ad_source.port import SOURCE_NOT_VIDEO
 from knightvision.providers.ad_source.urls import PLATFORM_NAMES
 from knightvision.providers.transcription.port import Transcript
 from knightvision.worker.context import JobContext
@@ -77,6 +78,7 @@ async def _extract_frames(
         done: dict[str, Any] = context.checkpoint["frames"]
         return done
     from knightvision.media.frames import extract_frames
+    from knightvision.media.probe import NotAVideo
 
     await context.report(
         status=JobStatus.EXTRACTING_FRAMES, message="Extracting frames...", progress=20
@@ -86,12 +88,20 @@ async def _extract_frames(
     if cache and (reused := await asyncio.to_thread(cache.load_frames, sha256, version, out_dir)):
         await context.save_checkpoint(frames=reused, **_cached(context, FRAMES))
         return reused
-    frame_set = await asyncio.to_thread(
-        extract_frames,
-        Path(media["path"]),
-        out_dir,
-        progress=lambda f: context.progress_from_thread(f, start=20, end=40),
-    )
+    try:
+        frame_set = await asyncio.to_thread(
+            extract_frames,
+            Path(media["path"]),
+            out_dir,
+            progress=lambda f: context.progress_from_thread(f, start=20, end=40),
+        )
+    except NotAVideo as exc:  # deterministic: the same bytes fail the same way on every attempt
+        raise JobFailure(
+            SOURCE_NOT_VIDEO,
+            f"The ad's file is not a playable video ({exc}).",
+            retryable=False,
+            stage="extracting_frames",
+        ) from exc
     frames = frame_set.to_dict()
     if cache:
         await asyncio.to_thread(cache.store_frames, sha256, version, frames)

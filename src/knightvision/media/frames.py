@@ -12,6 +12,11 @@ feeds two PySceneDetect detectors through their frame API:
   (PySceneDetect's ``AdaptiveDetector`` misses these: a fade spanning two or more samples raises
   its own neighbourhood average.)
 
+Times are seconds from the container's start, read from each frame's own timestamp (variable
+frame rates and a video that starts after its audio stay true), and the duration runs to the end
+of the longest stream (see :mod:`knightvision.media.probe`). Damaged packets are skipped and the
+file's problems are kept as ``warnings`` (``decode_errors``, ``truncated``).
+
 A cut's time is the start of the new shot in seconds (for a dissolve: its middle). Meanwhile
 320 px wide JPEG candidates are kept in memory every 1/4 s; once the shots are known we write one
 keyframe per shot (the candidate nearest mid-shot, kind ``shot``) plus a regular sample every
@@ -27,6 +32,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +41,10 @@ import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-__all__ = ["FrameSet", "extract_frames", "rotate_image"]
+from knightvision.media.decode import DecodeLog, decode_tolerantly
+from knightvision.media.probe import MediaInfo, NotAVideo, display_size, probe, video_stream
+
+__all__ = ["FrameSet", "extract_frames", "media_warnings", "rotate_image"]
 
 #: Width of the images the cut detectors see.
 DETECT_WIDTH = 160
@@ -75,7 +84,9 @@ class FrameSet:
     ``shots``: ``{index, start_s, end_s}`` covering the whole video.
     ``frames``: saved thumbnails ``{time_s, path, kind, shot}`` in time order; ``kind`` is
     ``shot`` (one per shot, nearest mid-shot) or ``sample`` (every ``sample_interval_s``).
-    ``width``/``height`` are display dimensions (after any rotation tag is applied).
+    ``width``/``height`` are display dimensions (sample aspect ratio and rotation tag applied).
+    ``warnings``: ``{code, message, ...}`` for what a player would hide (``decode_errors``,
+    ``truncated``).
     """
 
     duration_s: float
@@ -90,6 +101,7 @@ class FrameSet:
     frames: list[dict[str, Any]]
     sample_interval_s: float
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,7 +150,7 @@ def extract_frames(
 ) -> FrameSet:
     """Find shot cuts in ``video`` and write keyframe thumbnails into ``out_dir``.
 
-    Raises ``av.error.FFmpegError`` (or ``ValueError`` for a file without a video stream).
+    Raises ``NotAVideo`` for a file that is no video (a still image, no video stream, no frame).
     """
     from scenedetect import FrameTimecode
     from scenedetect.detectors import ContentDetector
@@ -148,20 +160,19 @@ def extract_frames(
     out_dir.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda fraction: None)
 
+    info = probe(video)
+    log = DecodeLog("video")
     with av.open(str(video)) as container:
-        if not container.streams.video:
-            raise ValueError("no video stream")
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         stream.thread_type = "AUTO"
-        fps = float(stream.average_rate or stream.guessed_rate or 30)
-        if not 0 < fps <= 240:
-            fps = 30.0
-        total_estimate = _duration(container, stream) or 0.0
+        fps = info.fps if 0 < info.fps <= 240 else 30.0
+        total_estimate = info.duration
+        stretch = _pixel_stretch(info)
         soft_every = max(1, round(fps / SOFT_RATE))
         soft_rate = fps / soft_every
-        hard = ContentDetector(
-            threshold=HARD_THRESHOLD, min_scene_len=max(1, round(MIN_SHOT_SECONDS * fps))
-        )
+        # every frame may start a shot: the minimum shot length is applied in seconds when the
+        # cuts are merged (a count of frames is no duration at a variable frame rate)
+        hard = ContentDetector(threshold=HARD_THRESHOLD, min_scene_len=1)
         detect_reformatter = VideoReformatter()
         thumb_reformatter = VideoReformatter()
 
@@ -178,18 +189,16 @@ def extract_frames(
         width = height = 0
         small_size: tuple[int, int] | None = None
         index = -1
-        first_time: float | None = None
 
-        for frame in container.decode(stream):
+        for frame in decode_tolerantly(container, stream, log):
             index += 1
             if small_size is None:
                 rotation = int(getattr(frame, "rotation", 0) or 0)
                 width, height = frame.width, frame.height
                 small_size = _small_size(width, height, DETECT_WIDTH)
-            raw_time = float(frame.time) if frame.time is not None else index / fps
-            if first_time is None:
-                first_time = raw_time
-            seconds = max(0.0, raw_time - first_time)  # the first frame is 0 s
+            # the frame's own timestamp (variable frame rates), from the container's start
+            raw_time = float(frame.time) if frame.time is not None else index / fps + info.start_s
+            seconds = max(0.0, raw_time - info.start_s, times[-1] if times else 0.0)
             times.append(seconds)
             small = rotate_image(_to_small(detect_reformatter, frame, *small_size), rotation)
             luma = small[:, :, 1].astype(np.int16)
@@ -209,7 +218,10 @@ def extract_frames(
                 previous_sample = small
             if seconds >= next_candidate - 1e-6:
                 candidates.append(
-                    (seconds, _thumbnail(thumb_reformatter, frame, thumb_width, rotation))
+                    (
+                        seconds,
+                        _thumbnail(thumb_reformatter, frame, thumb_width, rotation, stretch),
+                    )
                 )
                 next_candidate = (
                     math.floor(seconds * CANDIDATE_RATE + 1e-6) / CANDIDATE_RATE
@@ -219,10 +231,11 @@ def extract_frames(
                 report(min(0.95, seconds / total_estimate))
 
         if index < 0:
-            raise ValueError("video stream has no frames")
+            raise NotAVideo("no decodable video frame")
         last = FrameTimecode(index, fps)
         hard_frames += [c.frame_num for c in hard.post_process(last)]
-        duration = times[-1] + 1.0 / fps  # the last frame is shown for one frame interval
+        # the last frame is shown for one frame interval, or as long as another stream plays
+        duration = max(times[-1] + 1.0 / fps, info.duration)
     decoded = time.perf_counter()
 
     soft_runs = _gradual_runs(sample_scores, sample_frames, soft_rate)
@@ -272,7 +285,7 @@ def extract_frames(
         path.write_bytes(jpeg)
         frames.append({"time_s": round(seconds, 3), "path": str(path), **chosen[i]})
     report(1.0)
-    display_w, display_h = (height, width) if (rotation // 90) % 2 else (width, height)
+    display_w, display_h = display_size(width, height, stretch, rotation)
     return FrameSet(
         duration_s=round(duration, 3),
         fps=round(fps, 3),
@@ -289,25 +302,51 @@ def extract_frames(
             "decode_detect_s": round(decoded - started, 3),
             "total_s": round(time.perf_counter() - started, 3),
         },
+        warnings=media_warnings(info, log),
     )
 
 
-def _duration(
-    container: av.container.InputContainer, stream: av.video.stream.VideoStream
-) -> float | None:
-    if stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    if container.duration:
-        return container.duration / av.time_base
-    return None
+def media_warnings(info: MediaInfo, *logs: DecodeLog) -> list[dict[str, Any]]:
+    """What a player would hide but a partner should know: skipped damage, a file cut short."""
+    warnings = [w for w in (log.warning() for log in logs) if w]
+    if info.demux_errors and not any(log.read_failed for log in logs):
+        warnings.append(
+            {
+                "code": "decode_errors",
+                "stream": "container",
+                "count": info.demux_errors,
+                "message": "The file could not be read to its end.",
+            }
+        )
+    if info.truncated and info.stated_duration is not None:
+        warnings.append(
+            {
+                "code": "truncated",
+                "stated_duration_s": round(info.stated_duration, 3),
+                "playable_duration_s": round(info.duration, 3),
+                "message": f"The file ends at {info.duration:.2f} s although it states"
+                f" {info.stated_duration:.2f} s (a download cut short?).",
+            }
+        )
+    return warnings
+
+
+def _pixel_stretch(info: MediaInfo) -> Fraction | None:
+    """The sample aspect ratio (width stretch) of non-square pixels, None for square ones."""
+    if not info.sample_aspect_ratio:
+        return None
+    num, _, den = info.sample_aspect_ratio.partition(":")
+    return Fraction(int(num), int(den))
 
 
 def _thumbnail(
-    reformatter: VideoReformatter, frame: av.VideoFrame, width: int, rotation: int
+    reformatter: VideoReformatter,
+    frame: av.VideoFrame,
+    width: int,
+    rotation: int,
+    stretch: Fraction | None = None,
 ) -> bytes:
-    src_w, src_h = (
-        (frame.height, frame.width) if (rotation // 90) % 2 else (frame.width, frame.height)
-    )
+    src_w, src_h = display_size(frame.width, frame.height, stretch, rotation)
     thumb_w = min(width, src_w)
     thumb_h = max(2, round(src_h * thumb_w / src_w / 2) * 2)
     out_w, out_h = (thumb_h, thumb_w) if (rotation // 90) % 2 else (thumb_w, thumb_h)

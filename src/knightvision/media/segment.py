@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from knightvision.kit.errors import ProviderError
-from knightvision.media.probe import MediaInfo, probe
+from knightvision.media.probe import MediaInfo, NotAVideo, probe
 
 X264_OPTIONS = {"preset": "veryfast", "crf": "18"}
 AAC_FRAME = 1024
@@ -35,7 +35,7 @@ def cut_segment(source: Path, target: Path, start: float, end: float) -> MediaIn
         raise SegmentError(f"invalid span {start}..{end}")
     try:
         source_info = probe(source)
-    except (av.FFmpegError, OSError, IndexError) as exc:
+    except (av.FFmpegError, OSError, NotAVideo) as exc:
         raise SegmentError(f"cannot read {source.name}: {exc}") from exc
     if end > source_info.duration + 0.05:
         raise SegmentError(

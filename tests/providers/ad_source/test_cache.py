@@ -162,3 +162,17 @@ def _write_wav(path: Path) -> Path:
         sound.setframerate(8000)
         sound.writeframes(b"\0\0" * 8000)
     return path
+
+
+def test_import_refuses_a_still_picture_and_takes_a_cover_frame_over_a_voice(
+    tmp_path: Path,
+) -> None:
+    from tests.fixtures import clips
+
+    cache = MediaCache(tmp_path / "cache")
+    for picture in (clips.png_as_mp4(), clips.still_image_as_mp4(), clips.still_clip()):
+        with pytest.raises(ImportRefused, match="not a playable video"):
+            import_ad_media(cache, "123", picture)
+    assert cache.get("facebook:123") is None
+    # one picture that plays for 12 s of sound is a video
+    assert import_ad_media(cache, "124", clips.cover_frame_clip()).size > 0

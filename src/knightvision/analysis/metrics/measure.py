@@ -11,13 +11,13 @@ from typing import Any
 
 from knightvision.analysis.metrics.audio import audio_facts
 from knightvision.analysis.metrics.cta import call_to_action
-from knightvision.analysis.metrics.faces import has_face
+from knightvision.analysis.metrics.faces import face_intervals, has_face
 from knightvision.analysis.metrics.frames import decode_at
 from knightvision.analysis.metrics.offer import offer_facts
 from knightvision.analysis.metrics.speech import speech_facts
 from knightvision.analysis.metrics.text import read_text, text_spans
 from knightvision.media.frames import FrameSet
-from knightvision.media.probe import probe
+from knightvision.media.probe import MediaInfo, probe
 from knightvision.providers.transcription.port import Transcript
 
 #: Names the metrics code for the analysis stage cache: change it with any change to what
@@ -42,7 +42,7 @@ def measure(
     timings: dict[str, float] = {}
 
     info = probe(video)
-    duration = frames.duration_s or info.duration
+    duration = max(frames.duration_s, info.duration)  # the longest stream, as players show it
     width, height = (frames.width, frames.height) if frames.width else (info.width, info.height)
     timings["probe_s"] = time.perf_counter() - started
 
@@ -59,18 +59,29 @@ def measure(
         timings["ocr_s"] = time.perf_counter() - step
 
         step = time.perf_counter()
-        face_times = [
-            t
+        seen = [
+            (t, has_face(image))
             for t, image in zip(times, images, strict=True)
-            if image is not None and has_face(image)
+            if image is not None
         ]
+        face_times = [t for t, flag in seen if flag]
+        faces = face_intervals(
+            video, [t for t, _ in seen], [flag for _, flag in seen], duration, frames.rotation
+        )
         timings["faces_s"] = time.perf_counter() - step
 
         step = time.perf_counter()
         audio: dict[str, Any] = (
             audio_future.result()
             if audio_future
-            else {"loudness_lufs": None, "silence_ratio": None, "seconds": 0.0}
+            else {
+                "loudness_lufs": None,
+                "silence_ratio": None,
+                "audio_peak_dbfs": None,
+                "clipping_ratio": None,
+                "warning": None,
+                "seconds": 0.0,
+            }
         )
         timings["audio_wait_s"] = time.perf_counter() - step
     timings["audio_s"] = audio.pop("seconds")
@@ -103,10 +114,15 @@ def measure(
         **speech,
         "on_screen_text": on_screen_text,
         "face_frame_share": round(len(face_times) / len(sampled), 3) if sampled else None,
-        "first_face_s": face_times[0] if face_times else None,
+        "first_face_s": faces[0]["start_s"] if faces else None,
         "face_times_s": face_times,
+        "face_intervals": faces,
         "loudness_lufs": audio["loudness_lufs"],
         "silence_ratio": audio["silence_ratio"],
+        "audio_peak_dbfs": audio["audio_peak_dbfs"],
+        "clipping_ratio": audio["clipping_ratio"],
+        "media": media_facts(info),
+        "warnings": [*frames.warnings, *([audio["warning"]] if audio["warning"] else [])],
         "call_to_action": cta,
         "offer": offer,
         "sampled_frame_times_s": sampled,
@@ -118,6 +134,25 @@ def measure(
             "transcript": transcript.engine,
         },
         "timings": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+def media_facts(info: MediaInfo) -> dict[str, Any]:
+    """The file as a player reads it: codecs, stream start offsets, pixel shape, rotation."""
+    return {
+        "container": info.container_format,
+        "video_codec": info.video_codec,
+        "audio_codec": info.audio_codec,
+        "coded_width": info.coded_width,
+        "coded_height": info.coded_height,
+        "sample_aspect_ratio": info.sample_aspect_ratio,
+        "rotation": info.rotation,
+        "stated_duration_s": None
+        if info.stated_duration is None
+        else round(info.stated_duration, 3),
+        "video_start_s": round(info.video_start_s, 3),
+        "audio_start_s": None if info.audio_start_s is None else round(info.audio_start_s, 3),
+        "audio_channels": info.audio_channels,
     }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 
 from knightvision.kit.errors import ProviderError
-from knightvision.media.probe import MediaInfo, probe, seconds
+from knightvision.media.probe import MediaInfo, NotAVideo, probe, seconds
 
 # How far a delivered render may be from the requested duration before it is trimmed: the job
 # verifies ±0.1 s, so anything past half of that is cut rather than risked.
@@ -70,7 +70,7 @@ def conform(src: Path, dst: Path, *, width: int, height: int, duration: float) -
     """
     try:
         info = probe(src)
-    except (av.FFmpegError, IndexError, ZeroDivisionError) as exc:
+    except (av.FFmpegError, NotAVideo, ZeroDivisionError) as exc:
         raise ShapeError(f"not a readable video ({type(exc).__name__})") from exc
     if info.duration < duration - SHORT_TOLERANCE:
         raise ShapeError(
