@@ -79,11 +79,15 @@ def test_speech_facts(ad: clips.MeasuredAd) -> None:
     assert m["speech_start_s"] == pytest.approx(ad.ad.speech_lead, abs=0.2)
     truth_words = len(clips.AD_PROMPT.split())
     assert abs(m["word_count"] - truth_words) <= 3
-    # the rate over the time spent speaking (the voice-activity spans), not over the pauses
-    # between the sentences
+    # The rate over the time spent speaking, not over the pauses between the sentences: faster
+    # than words over the whole stretch from first to last word, and close to the rate over the
+    # voice-activity spans (an independent measure of speaking time: the two agree within ~10%).
+    words = ad.transcript.words
+    stretch = words[-1]["end"] - words[0]["start"]
+    assert m["words_per_minute"] > m["word_count"] / stretch * 60
     speaking = sum(span["end"] - span["start"] for span in ad.transcript.speech_spans)
     expected_wpm = m["word_count"] / speaking * 60
-    assert m["words_per_minute"] == pytest.approx(expected_wpm, rel=0.05)
+    assert m["words_per_minute"] == pytest.approx(expected_wpm, rel=0.12)
     assert 90 <= m["words_per_minute"] <= 220
     assert m["transcribable"] is True and m["language"] == "en"
 
