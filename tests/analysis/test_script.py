@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from knightvision.analysis.report import write_report
 from knightvision.analysis.writing.deterministic.dialogue import fit, word_budget
-from knightvision.analysis.writing.deterministic.facts import Line
+from knightvision.analysis.writing.deterministic.facts import Line, ad_lines
 from knightvision.analysis.writing.document import ReportInputs
 from knightvision.video.models import DEFAULT_MODELS, ModelRegistry
 from knightvision.video.validation import parse_video_request
@@ -72,3 +72,25 @@ def test_the_beats_become_a_generate_video_body_that_speaks_dialogue_only() -> N
             assert beat["voiceover"] in body["prompt"]
             assert beat["direction"] not in body["prompt"]
         assert "UGC-style" not in body["prompt"] and "seconds:" not in body["prompt"]
+
+
+def test_the_measured_product_name_drives_labels_and_summary() -> None:
+    inputs = fast_cut_ad()
+    offer = {
+        "product": {"type": "product", "value": "glowwash shampoo", "text": "GlowWash shampoo"}
+    }
+    report = write_report(with_metrics(inputs, offer=offer), None)
+    assert "It advertises GlowWash shampoo to people tired of greasy hair by noon" in report.summary
+
+
+def test_a_caption_that_writes_out_a_spoken_line_counts_once() -> None:
+    inputs = fast_cut_ad()
+    caption = {"start_s": 11.5, "end_s": 15.0, "text": "Over twenty thousand five-star reviews"}
+    shown = with_metrics(inputs, on_screen_text=[*inputs.metrics["on_screen_text"], caption])
+    assert caption["text"] not in [line.text for line in ad_lines(shown)]
+    beats = _beats(shown)
+    assert beats["proof"]["voiceover"] == "Over 20,000 five-star reviews"
+    assert all("twenty thousand" not in str(beat["voiceover"]) for beat in beats.values())
+    unrelated = {**caption, "text": "Made with tea tree oil"}
+    other = with_metrics(inputs, on_screen_text=[*inputs.metrics["on_screen_text"], unrelated])
+    assert "Made with tea tree oil" in [line.text for line in ad_lines(other)]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 from knightvision.analysis.writing.document import ReportInputs
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -160,7 +162,11 @@ def ad_lines(inputs: ReportInputs) -> list[Line]:
     spoken = " ".join(normalised(line.text) for line in lines)
     for item in on_screen_texts(inputs):
         text = " ".join(str(item["text"]).split())
-        if normalised(text) and normalised(text) not in spoken:
+        if (
+            normalised(text)
+            and normalised(text) not in spoken
+            and not _captions_speech(text, lines)
+        ):
             lines.append(Line(as_number(item, "start_s") or 0.0, text, spoken=False))
     lines.sort(key=lambda line: (line.time_s, not line.spoken))
     unique: list[Line] = []
@@ -184,8 +190,14 @@ _NOT_NAMES = frozenset(
 
 
 def product_name(inputs: ReportInputs) -> str | None:
-    """The name the ad gives its product, when it names one: a CamelCase word (``GlowWash``), or a
-    capitalised word used mid-sentence in two lines or more. Never guessed from anything else."""
+    """The name the ad gives its product, when it names one: the product or brand the offer facts
+    measured (``metrics.offer``), else a CamelCase word (``GlowWash``), else a capitalised word
+    used mid-sentence in two lines or more. Never guessed from anything else."""
+    offer = inputs.metrics.get("offer")
+    for kind in ("product", "brand"):
+        fact = offer.get(kind) if isinstance(offer, dict) else None
+        if isinstance(fact, dict) and str(fact.get("text") or "").strip():
+            return str(fact["text"]).strip()
     counts: dict[str, int] = {}
     for line in ad_lines(inputs):
         words = line.text.split()
@@ -227,6 +239,19 @@ def audience(inputs: ReportInputs) -> str | None:
                 third = " ".join(_TO_THIRD_PERSON.get(word.lower(), word) for word in words)
                 return form.format(third[0].lower() + third[1:])
     return None
+
+
+CAPTION_LIKENESS = 0.75  # a caption this alike to a spoken line is that line written out
+
+
+def _captions_speech(text: str, spoken: list[Line]) -> bool:
+    """Whether an on-screen text is a spoken line written differently ("ten thousand" shown,
+    "10,000" said), so the line counts once, as speech."""
+    wanted = normalised(text)
+    return any(
+        Levenshtein.normalized_similarity(wanted, normalised(line.text)) >= CAPTION_LIKENESS
+        for line in spoken
+    )
 
 
 def covered_time(intervals: list[tuple[float, float]]) -> float:
