@@ -242,14 +242,31 @@ def audience(inputs: ReportInputs) -> str | None:
 
 
 CAPTION_LIKENESS = 0.75  # a caption this alike to a spoken line is that line written out
+_NUMBER_WORDS = frozenset(
+    {
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+        "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety",
+        "hundred", "thousand", "million", "billion",
+    }
+)  # fmt: skip
+
+
+def _without_numbers(text: str) -> str:
+    """The words of ``text`` without its numbers, in digits or in words."""
+    return " ".join(
+        word
+        for word in normalised(text).split()
+        if not word.isdigit() and word not in _NUMBER_WORDS
+    )
 
 
 def _captions_speech(text: str, spoken: list[Line]) -> bool:
     """Whether an on-screen text is a spoken line written differently ("ten thousand" shown,
     "10,000" said), so the line counts once, as speech."""
-    wanted = normalised(text)
-    return any(
-        Levenshtein.normalized_similarity(wanted, normalised(line.text)) >= CAPTION_LIKENESS
+    wanted = _without_numbers(text)
+    return len(wanted.split()) >= 2 and any(
+        Levenshtein.normalized_similarity(wanted, _without_numbers(line.text)) >= CAPTION_LIKENESS
         for line in spoken
     )
 
