@@ -7,41 +7,29 @@ the retry test, the transcriber is wrapped to fail once as an upstream provider 
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from knightvision.account import admin
-from knightvision.analysis.engines import AnalysisEngines
-from knightvision.analysis.pipeline import make_analysis_handler
-from knightvision.analysis.service import ANALYSIS_JOB_KIND
-from knightvision.db.engine import create_engine
-from knightvision.db.migrate import upgrade
-from knightvision.job.queue import JobQueue, QueuePolicy
-from knightvision.kit.clock import utcnow
-from knightvision.kit.ids import new_job_id
-from knightvision.providers.ad_source import (
-    ALLOWED_HOSTS,
-    AdMediaFetcher,
-    MediaCache,
-    parse_ad_url,
-)
+from knightvision.job.queue import JobQueue
 from knightvision.providers.ad_source.urls import Platform
-from knightvision.providers.ad_source.ytdlp import YtDlpSource
 from knightvision.providers.transcription.local_whisper import LocalWhisperTranscriber
 from knightvision.providers.transcription.port import (
     Transcriber,
     Transcript,
     TranscriptionError,
 )
-from knightvision.settings import DEFAULT_PRICES, Settings
-from knightvision.worker.runner import WorkerRunner
+from knightvision.settings import DEFAULT_PRICES
 from tests.fakes.ad_server import AdServer, Reply
-from tests.fixtures.job_queue import balances, job_row
+from tests.fixtures.analysis_jobs import (
+    analysis_account,
+    analysis_engines,
+    run_analyses,
+    submit_analysis,
+)
+from tests.fixtures.job_queue import balances
 
 COST = DEFAULT_PRICES["analysis"]
 CREDITS = 1000
@@ -74,57 +62,6 @@ def ads(tmp_path_factory: pytest.TempPathFactory) -> dict[int, bytes]:
     return rendered
 
 
-@pytest.fixture
-def server() -> Iterator[AdServer]:
-    with AdServer() as running:
-        yield running
-
-
-@pytest.fixture
-def hosts(server: AdServer) -> dict[str, Platform]:
-    return {**ALLOWED_HOSTS, server.host: "facebook"}
-
-
-@pytest.fixture
-async def queue(tmp_path: Path) -> AsyncIterator[JobQueue]:
-    async_url = Settings(
-        database_url=f"sqlite:///{tmp_path / 'knightvision.db'}"
-    ).async_database_url
-    await asyncio.to_thread(upgrade, async_url)
-    engine = create_engine(async_url)
-    yield JobQueue(engine, QueuePolicy(lease_seconds=30, max_attempts=3, timeout_seconds=120))
-    await engine.dispose()
-
-
-@pytest.fixture(autouse=True)
-def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("knightvision.job.queue.retry_delay", lambda attempt: 0.05)
-
-
-def _providers(
-    tmp_path: Path,
-    hosts: dict[str, Platform],
-    transcriber: Transcriber | None = None,
-    **source: Any,
-) -> AnalysisEngines:
-    options: dict[str, Any] = {
-        "max_bytes": MAX_BYTES,
-        "max_duration_s": 30,
-        "timeout_s": 10.0,
-        **source,
-    }
-    ytdlp = YtDlpSource(
-        cookies_file=None, allowed_hosts=hosts, extractors=("generic", "html5"), **options
-    )
-    return AnalysisEngines(
-        fetcher=AdMediaFetcher(MediaCache(tmp_path / "cache"), ytdlp),
-        transcriber=transcriber or LocalWhisperTranscriber(),
-        chat_model=None,
-        work_root=tmp_path / "work",
-        allowed_hosts=hosts,
-    )
-
-
 def _video_page(src: str, title: str = "An ad") -> Reply:
     return Reply.page(
         f'<html><head><title>{title}</title></head><body><video src="{src}"></video></body></html>'
@@ -133,57 +70,6 @@ def _video_page(src: str, title: str = "An ad") -> Reply:
 
 def _mp4(body: bytes, **options: Any) -> Reply:
     return Reply(body=body, content_type="video/mp4", **options)
-
-
-async def _account(queue: JobQueue, credits: int = CREDITS) -> int:
-    return (await admin.create_account(queue.engine, f"acct-{os.urandom(4).hex()}", credits))[
-        "account_id"
-    ]
-
-
-async def _submit(queue: JobQueue, account_id: int, url: str, hosts: dict[str, Platform]) -> str:
-    """What ``AnalysisService.submit`` enqueues, for a URL on the loopback platform."""
-    ref = parse_ad_url(url, hosts=hosts)
-    job_id = new_job_id(utcnow())
-    params = {
-        "url": ref.url,
-        "platform": ref.platform,
-        "canonical_key": ref.canonical_key,
-        "submitted_url": url,
-    }
-    await queue.submit_paid(
-        job_id=job_id,
-        account_id=account_id,
-        kind=ANALYSIS_JOB_KIND,
-        params=params,
-        cost=COST,
-        reason="ad analysis",
-    )
-    return job_id
-
-
-async def _run(
-    queue: JobQueue, providers: AnalysisEngines, job_ids: list[str], *, slots: int = 2
-) -> list[Any]:
-    """Run a real worker on the analysis handler until every job has finished; their rows."""
-    runner = WorkerRunner(
-        queue,
-        {ANALYSIS_JOB_KIND: make_analysis_handler(providers)},
-        slots=slots,
-        poll_interval=0.05,
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        for _ in range(1200):
-            rows = [await job_row(queue, job_id) for job_id in job_ids]
-            if all(row.finished_at is not None for row in rows):
-                return rows
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"jobs did not finish: {[(row.status, row.attempts) for row in rows]}")
-    finally:
-        stop.set()
-        await task
 
 
 # 1. Download failures --------------------------------------------------------------------------
@@ -244,21 +130,21 @@ async def test_download_failures_end_the_job_with_their_code_and_a_full_refund(
         server.route(path, reply)
         for extra_path, extra_reply in extra.items():
             server.route(extra_path, extra_reply)
-        account = await _account(queue)
-        submitted[name] = (await _submit(queue, account, server.url(path), hosts), account)
+        account = await analysis_account(queue)
+        submitted[name] = (await submit_analysis(queue, account, server.url(path), hosts), account)
     # A short link that lands on the platform's login page.
     server.route("/share/v/Login/", Reply.redirect("/login/?next=%2Fads"))
     server.route("/login/", Reply.page("please log in"))
-    account = await _account(queue)
+    account = await analysis_account(queue)
     submitted["login-redirect"] = (
-        await _submit(queue, account, server.url("/share/v/Login/"), hosts),
+        await submit_analysis(queue, account, server.url("/share/v/Login/"), hosts),
         account,
     )
     expected = {name: (code, retryable) for name, _, _, code, retryable in FAILURES}
     expected["login-redirect"] = ("source_login_required", False)
 
-    providers = _providers(tmp_path, hosts)
-    rows = await _run(queue, providers, [job_id for job_id, _ in submitted.values()])
+    providers = analysis_engines(tmp_path, hosts)
+    rows = await run_analyses(queue, providers, [job_id for job_id, _ in submitted.values()])
 
     for (name, (job_id, account)), row in zip(submitted.items(), rows, strict=True):
         code, retryable = expected[name]
@@ -285,10 +171,10 @@ async def test_a_platform_that_never_answers_times_out_after_every_attempt(
     queue: JobQueue, server: AdServer, hosts: dict[str, Platform], tmp_path: Path
 ) -> None:
     server.route("/ads/library/?id=4100", Reply(body=b"late", delay_s=3.0))
-    account = await _account(queue)
-    job_id = await _submit(queue, account, server.url("/ads/library/?id=4100"), hosts)
+    account = await analysis_account(queue)
+    job_id = await submit_analysis(queue, account, server.url("/ads/library/?id=4100"), hosts)
 
-    [row] = await _run(queue, _providers(tmp_path, hosts, timeout_s=0.5), [job_id])
+    [row] = await run_analyses(queue, analysis_engines(tmp_path, hosts, timeout_s=0.5), [job_id])
 
     assert (row.status, row.error_code, row.failed_stage, row.retryable, row.attempts) == (
         "error",
@@ -346,8 +232,8 @@ async def test_a_retried_job_skips_the_stages_it_already_finished(
         return real_extract(video, out_dir, **kwargs)
 
     monkeypatch.setattr(frames_module, "extract_frames", counting_extract)
-    account = await _account(queue)
-    job_id = await _submit(queue, account, server.url("/share/v/Bread/"), hosts)
+    account = await analysis_account(queue)
+    job_id = await submit_analysis(queue, account, server.url("/share/v/Bread/"), hosts)
     frames_dir = tmp_path / "work" / job_id / "frames"
     at_failure: dict[str, Any] = {}
 
@@ -356,7 +242,9 @@ async def test_a_retried_job_skips_the_stages_it_already_finished(
         at_failure["frames"] = {p.name: p.stat().st_mtime_ns for p in frames_dir.iterdir()}
 
     flaky = FlakyUpstream(LocalWhisperTranscriber(), snapshot)
-    [row] = await _run(queue, _providers(tmp_path, hosts, transcriber=flaky), [job_id])
+    [row] = await run_analyses(
+        queue, analysis_engines(tmp_path, hosts, transcriber=flaky), [job_id]
+    )
 
     assert (row.status, row.attempts, row.credits_refunded) == ("complete", 2, 0), (
         row.error,
@@ -386,18 +274,20 @@ async def test_concurrent_analyses_each_get_their_own_result_and_one_charge(
     tmp_path: Path,
     ads: dict[int, bytes],
 ) -> None:
-    account = await _account(queue)
+    account = await analysis_account(queue)
     job_ids = {}
     for ad_id, body in ads.items():
         server.route(
             f"/ads/library/?id={ad_id}", _video_page(f"/media/{ad_id}.mp4", title=f"Ad {ad_id}")
         )
         server.route(f"/media/{ad_id}.mp4", _mp4(body))
-        job_ids[ad_id] = await _submit(
+        job_ids[ad_id] = await submit_analysis(
             queue, account, server.url(f"/ads/library/?id={ad_id}"), hosts
         )
 
-    rows = await _run(queue, _providers(tmp_path, hosts), list(job_ids.values()), slots=2)
+    rows = await run_analyses(
+        queue, analysis_engines(tmp_path, hosts), list(job_ids.values()), slots=2
+    )
 
     for (ad_id, job_id), row in zip(job_ids.items(), rows, strict=True):
         assert (row.status, row.attempts, row.credits_refunded) == ("complete", 1, 0), (

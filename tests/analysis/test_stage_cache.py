@@ -8,34 +8,24 @@ wrappers around the real frame extractor, transcriber and metrics.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
-import os
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from knightvision.account import admin
 from knightvision.analysis.engines import AnalysisEngines
-from knightvision.analysis.pipeline import make_analysis_handler
-from knightvision.analysis.service import ANALYSIS_JOB_KIND
 from knightvision.analysis.stage_cache import StageCache
-from knightvision.db.engine import create_engine
-from knightvision.db.migrate import upgrade
-from knightvision.job.queue import JobQueue, QueuePolicy
-from knightvision.kit.clock import utcnow
-from knightvision.kit.ids import new_job_id
+from knightvision.job.queue import JobQueue
 from knightvision.providers.ad_source import AdMediaFetcher, MediaCache, parse_ad_url
 from knightvision.providers.ad_source.ytdlp import YtDlpSource
 from knightvision.providers.transcription.local_whisper import LocalWhisperTranscriber
 from knightvision.providers.transcription.port import Transcript
-from knightvision.settings import DEFAULT_PRICES, Settings
-from knightvision.worker.runner import WorkerRunner
-from tests.fixtures.job_queue import balances, job_row
+from knightvision.settings import DEFAULT_PRICES
+from tests.fixtures.analysis_jobs import analysis_account, run_analyses, submit_analysis
+from tests.fixtures.job_queue import balances
 
 COST = DEFAULT_PRICES["analysis"]
 CREDITS = 1000
@@ -58,17 +48,6 @@ def ad_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         voice=load_voice(),
     )
     return path
-
-
-@pytest.fixture
-async def queue(tmp_path: Path) -> AsyncIterator[JobQueue]:
-    async_url = Settings(
-        database_url=f"sqlite:///{tmp_path / 'knightvision.db'}"
-    ).async_database_url
-    await asyncio.to_thread(upgrade, async_url)
-    engine = create_engine(async_url)
-    yield JobQueue(engine, QueuePolicy(lease_seconds=30, max_attempts=3, timeout_seconds=120))
-    await engine.dispose()
 
 
 class Counted:
@@ -138,55 +117,16 @@ def _seed(engines: AnalysisEngines, ad_id: int, file: Path) -> str:
     return url
 
 
-async def _account(queue: JobQueue) -> int:
-    name = f"acct-{os.urandom(4).hex()}"
-    return (await admin.create_account(queue.engine, name, CREDITS))["account_id"]
-
-
-async def _submit(queue: JobQueue, account_id: int, url: str) -> str:
-    """What ``AnalysisService.submit`` enqueues (a paid job)."""
-    ref = parse_ad_url(url)
-    job_id = new_job_id(utcnow())
-    params = {
-        "url": ref.url,
-        "platform": ref.platform,
-        "canonical_key": ref.canonical_key,
-        "submitted_url": url,
-    }
-    await queue.submit_paid(
-        job_id=job_id,
-        account_id=account_id,
-        kind=ANALYSIS_JOB_KIND,
-        params=params,
-        cost=COST,
-        reason="ad analysis",
-    )
-    return job_id
-
-
 async def _run(queue: JobQueue, engines: AnalysisEngines, job_ids: list[str]) -> list[Any]:
-    """A real worker (two slots) runs the analysis handler until every job has finished."""
-    runner = WorkerRunner(
-        queue, {ANALYSIS_JOB_KIND: make_analysis_handler(engines)}, slots=2, poll_interval=0.05
-    )
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    try:
-        for _ in range(2400):
-            rows = [await job_row(queue, job_id) for job_id in job_ids]
-            if all(row.finished_at is not None for row in rows):
-                for row in rows:
-                    assert (row.status, row.credits_refunded) == ("complete", 0), row.last_error
-                return rows
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"jobs did not finish: {[(row.status, row.attempts) for row in rows]}")
-    finally:
-        stop.set()
-        await task
+    """A real worker runs the jobs; every one completes, charged and not refunded."""
+    rows = await run_analyses(queue, engines, job_ids)
+    for row in rows:
+        assert (row.status, row.credits_refunded) == ("complete", 0), row.last_error
+    return rows
 
 
 async def _analyse(queue: JobQueue, engines: AnalysisEngines, account: int, url: str) -> Any:
-    [row] = await _run(queue, engines, [await _submit(queue, account, url)])
+    [row] = await _run(queue, engines, [await submit_analysis(queue, account, url)])
     return row
 
 
@@ -218,7 +158,7 @@ async def test_a_repeat_analysis_is_a_new_charged_job_that_computes_nothing_agai
     transcriber = CountingTranscriber()
     engines = _engines(tmp_path, transcriber)
     url = _seed(engines, 5001, ad_file)
-    account = await _account(queue)
+    account = await analysis_account(queue)
 
     first = await _analyse(queue, engines, account, url)
     assert counted(transcriber) == (1, 1, 1)
@@ -250,7 +190,7 @@ async def test_the_same_bytes_under_another_ad_key_are_the_same_media(
 ) -> None:
     transcriber = CountingTranscriber()
     engines = _engines(tmp_path, transcriber)
-    account = await _account(queue)
+    account = await analysis_account(queue)
 
     first = await _analyse(queue, engines, account, _seed(engines, 5101, ad_file))
     other = await _analyse(queue, engines, account, _seed(engines, 5102, ad_file))
@@ -279,7 +219,7 @@ async def test_a_changed_engine_version_recomputes_that_stage_and_what_depends_o
     transcriber = CountingTranscriber()
     engines = _engines(tmp_path, transcriber)
     url = _seed(engines, 5201, ad_file)
-    account = await _account(queue)
+    account = await analysis_account(queue)
     first = await _analyse(queue, engines, account, url)
     assert counted(transcriber) == (1, 1, 1)
 
@@ -313,7 +253,7 @@ async def test_corrupt_or_half_written_entries_are_ignored_and_replaced(
     transcriber = CountingTranscriber()
     engines = _engines(tmp_path, transcriber)
     url = _seed(engines, 5301, ad_file)
-    account = await _account(queue)
+    account = await analysis_account(queue)
     first = await _analyse(queue, engines, account, url)
     entries = tmp_path / "analysis-cache" / first.checkpoint["media"]["sha256"]
     by_stage = {path.name.split("-")[0]: path for path in entries.glob("*.json")}
@@ -352,8 +292,8 @@ async def test_concurrent_jobs_on_the_same_new_media_are_both_correct(
     transcriber = CountingTranscriber()
     engines = _engines(tmp_path, transcriber)
     url = _seed(engines, 5401, ad_file)
-    account = await _account(queue)
-    job_ids = [await _submit(queue, account, url) for _ in range(2)]
+    account = await analysis_account(queue)
+    job_ids = [await submit_analysis(queue, account, url) for _ in range(2)]
 
     rows = await _run(queue, engines, job_ids)
 
