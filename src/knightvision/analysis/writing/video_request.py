@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from knightvision.adapter_names import AdapterName
+from knightvision.analysis.writing.deterministic.dialogue import as_sentence
 from knightvision.analysis.writing.document import Beat
 
 # The offline model of the same name renders any whole duration the script can have (15-30 s).
@@ -16,15 +17,10 @@ MODEL = AdapterName.LOCAL_STORYBOARD.value
 
 
 def video_request(beats: list[Beat], aspect_ratio: str) -> dict[str, Any]:
-    spoken = " ".join(_sentence(beat.voiceover) for beat in beats if beat.voiceover.strip())
+    spoken = " ".join(as_sentence(beat.voiceover) for beat in beats if beat.voiceover.strip())
     return {
         "prompt": spoken,
         "model": MODEL,
         "duration": round(beats[-1].end_s),
         "aspect_ratio": aspect_ratio,
     }
-
-
-def _sentence(text: str) -> str:
-    text = " ".join(text.split())
-    return text if text[-1] in ".!?…" else text + "."

@@ -34,7 +34,7 @@ def fit(lines: list[Line], seconds: float, *, keep_last: bool = False) -> str:
         words += count
     if keep_last:
         kept.reverse()
-    text = " ".join(_sentence(part) for part in kept)
+    text = " ".join(as_sentence(part) for part in kept)
     return text if len(text.split()) <= budget else shorten(text, budget)
 
 
@@ -49,8 +49,8 @@ def shorten(text: str, budget: int) -> str:
                 break
             kept.append(piece)
         if kept:
-            return _sentence(" ".join(kept).rstrip(",;:—–- "))
-    return _sentence(" ".join(text.split()[:budget]).rstrip(",;:—–- "))
+            return as_sentence(" ".join(kept).rstrip(",;:—–- "))
+    return as_sentence(" ".join(text.split()[:budget]).rstrip(",;:—–- "))
 
 
 def connecting_line(beat: str, product: str | None) -> str:
@@ -65,7 +65,7 @@ def connecting_line(beat: str, product: str | None) -> str:
     }[beat]
 
 
-def _sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
     """Ends with punctuation, so a renderer speaking it pauses there."""
     text = " ".join(text.split())
     return text if not text or text[-1] in ".!?…" else text + "."
