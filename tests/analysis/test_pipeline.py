@@ -315,3 +315,39 @@ async def test_concurrent_analyses_each_get_their_own_result_and_one_charge(
     assert any(spans[i + 1][0] < spans[i][1] for i in range(len(spans) - 1)), (
         spans
     )  # two slots ran at once
+
+
+async def test_a_slow_language_model_leaves_the_slot_to_the_next_analysis(
+    queue: JobQueue,
+    server: AdServer,
+    hosts: dict[str, Platform],
+    tmp_path: Path,
+    ads: dict[int, bytes],
+) -> None:
+    """One slot, two analyses, and a model that takes 4 s per reply: while the first job waits
+    for its reply, the second is downloaded, decoded and transcribed on the same slot."""
+    from dataclasses import replace
+
+    from knightvision.providers.llm.openai_compat import OpenAICompatChat, OpenAICompatConfig
+    from tests.fakes.openai_chat import FakeOpenAIChat, completion
+    from tests.fakes.openai_chat import Reply as ChatReply
+
+    account = await analysis_account(queue)
+    job_ids = []
+    for ad_id in (3001, 3002):
+        server.route(f"/ads/library/?id={ad_id}", _video_page(f"/media/{ad_id}.mp4"))
+        server.route(f"/media/{ad_id}.mp4", _mp4(ads[ad_id]))
+        job_ids.append(
+            await submit_analysis(queue, account, server.url(f"/ads/library/?id={ad_id}"), hosts)
+        )
+    with FakeOpenAIChat() as model_server:
+        model_server.script(ChatReply(body=completion("{}"), delay=4.0))
+        model = OpenAICompatChat(OpenAICompatConfig(base_url=model_server.base_url, model="slow"))
+        engines = replace(analysis_engines(tmp_path, hosts), chat_model=model, llm_timeout_s=30)
+        rows = await run_analyses(queue, engines, job_ids, slots=1)
+
+    assert [row.status for row in rows] == ["complete", "complete"], [row.error for row in rows]
+    first, second = sorted(rows, key=lambda row: row.started_at)
+    assert second.started_at < first.finished_at, (first.finished_at, second.started_at)
+    asked = sorted(request.at for request in model_server.requests)
+    assert len(asked) == 2 and asked[1] - asked[0] < 4.0, asked  # both waited for the model at once

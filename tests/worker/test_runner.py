@@ -128,3 +128,100 @@ async def test_shutdown_hands_the_job_back_without_counting_the_attempt(queue: J
     assert (row.finished_at, row.lease_token, row.attempts) == (None, None, 0)
     resumed = await queue.claim("w2", [KIND])
     assert resumed is not None and resumed.id == job_id
+
+
+async def test_a_job_waiting_off_its_slot_lets_the_next_job_run(queue: JobQueue) -> None:
+    account = await new_account(queue)
+    waiter = await submit_job(queue, account, {"wait": True})
+    waiting, answered = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def handler(context: JobContext) -> dict[str, Any]:
+        if context.params.get("wait"):
+            async with context.off_slot():
+                waiting.set()
+                await answered.wait()  # the remote service has not answered yet
+            order.append("waiter back on a slot")
+            return {}
+        order.append("other ran")
+        answered.set()  # the service answers only after the other job has run on the one slot
+        return {}
+
+    runner = WorkerRunner(queue, {KIND: handler}, slots=1, poll_interval=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    await asyncio.wait_for(waiting.wait(), 10)
+    other = await submit_job(queue, account)
+    runner.wake()
+    for _ in range(200):
+        if all([(await job_row(queue, j)).finished_at for j in (waiter, other)]):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    assert order == ["other ran", "waiter back on a slot"]
+    assert [(await job_row(queue, j)).status for j in (waiter, other)] == ["complete"] * 2
+
+
+async def test_jobs_off_their_slots_are_bounded_and_queue_for_a_slot_again(
+    queue: JobQueue,
+) -> None:
+    account = await new_account(queue)
+    job_ids = [await submit_job(queue, account) for _ in range(4)]
+    held, most_held, on_slot, most_on_slot = 0, 0, 0, 0
+    release = asyncio.Event()
+
+    async def handler(context: JobContext) -> dict[str, Any]:
+        nonlocal held, most_held, on_slot, most_on_slot
+        held += 1
+        most_held = max(most_held, held)
+        async with context.off_slot():
+            await release.wait()
+        on_slot += 1
+        most_on_slot = max(most_on_slot, on_slot)
+        await asyncio.sleep(0.05)  # work on the slot again
+        on_slot -= 1
+        held -= 1
+        return {}
+
+    runner = WorkerRunner(queue, {KIND: handler}, slots=1, poll_interval=0.05, waiting=2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    for _ in range(100):  # one slot plus two waiting: three jobs held, the fourth stays queued
+        if held == 3:
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)
+    assert (held, (await job_row(queue, job_ids[3])).attempts) == (3, 0)
+    release.set()
+    for _ in range(200):
+        if all([(await job_row(queue, j)).finished_at for j in job_ids]):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await task
+    assert (most_held, most_on_slot) == (3, 1)
+    assert {(await job_row(queue, j)).status for j in job_ids} == {"complete"}
+
+
+async def test_shutdown_ends_a_job_waiting_off_its_slot_and_hands_it_back(
+    queue: JobQueue,
+) -> None:
+    account = await new_account(queue)
+    job_id = await submit_job(queue, account)
+    waiting = asyncio.Event()
+
+    async def handler(context: JobContext) -> dict[str, Any]:
+        async with context.off_slot():
+            waiting.set()
+            await asyncio.sleep(60)
+        return {}
+
+    runner = WorkerRunner(queue, {KIND: handler}, slots=1, poll_interval=0.05)
+    stop = asyncio.Event()
+    task = asyncio.create_task(runner.run(stop))
+    await asyncio.wait_for(waiting.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    row = await job_row(queue, job_id)
+    assert (row.finished_at, row.lease_token, row.attempts) == (None, None, 0)

@@ -11,6 +11,7 @@ result's ``engine.cached_stages`` names what was reused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -163,18 +164,19 @@ async def _analyze(
         "title": media["title"],
         "carousel": media["carousel"],
     }
-    report = await asyncio.to_thread(
-        write_report,
-        ReportInputs(
-            transcript=transcript,
-            metrics=metrics,
-            breakdown=breakdown,
-            frames=_writer_frames(frames),
-            source=source,
-        ),
-        engines.chat_model,
-        timeout=engines.llm_timeout_s,
+    inputs = ReportInputs(
+        transcript=transcript,
+        metrics=metrics,
+        breakdown=breakdown,
+        frames=_writer_frames(frames),
+        source=source,
     )
+    # Writing is mostly waiting for the language model's reply: the slot serves other jobs.
+    waiting = context.off_slot() if engines.chat_model is not None else contextlib.nullcontext()
+    async with waiting:
+        report = await asyncio.to_thread(
+            write_report, inputs, engines.chat_model, timeout=engines.llm_timeout_s
+        )
     if report.llm_exchange is not None:  # for operators (``knightvision jobs show``), not partners
         await context.save_checkpoint(llm=report.llm_exchange)
     result = report.to_result()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -13,10 +16,29 @@ class LeaseLostError(Exception):
     """Another worker owns the job now; this one must stop writing."""
 
 
+class Slot:
+    """A running job's hold on one of its worker's slots."""
+
+    def __init__(self, free_slots: asyncio.Semaphore) -> None:
+        self._free_slots = free_slots
+        self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self._free_slots.release()
+
+    async def take_back(self) -> None:
+        if not self.held:
+            await self._free_slots.acquire()
+            self.held = True
+
+
 class JobContext:
-    def __init__(self, job: ClaimedJob, queue: JobQueue) -> None:
+    def __init__(self, job: ClaimedJob, queue: JobQueue, slot: Slot | None = None) -> None:
         self.job = job
         self.queue = queue
+        self._slot = slot
         self._visible: dict[str, Any] = {}
         self._published: dict[str, Any] = {}
 
@@ -59,6 +81,22 @@ class JobContext:
         if not await self.queue.heartbeat(self.job, **visible):
             raise LeaseLostError(self.job.id)
         self._published.update(visible)
+
+    @asynccontextmanager
+    async def off_slot(self) -> AsyncIterator[None]:
+        """Wait on a remote service without holding a worker slot: the next job may run in the
+        meantime, and this one queues for a slot again when the block ends. The lease is still
+        kept alive by the heartbeat. Only for waiting, never for work on this host's CPU."""
+        if self._slot is None:  # run outside a worker's slots (tests, one-off execution)
+            yield
+            return
+        self._slot.release()
+        try:
+            yield
+        finally:
+            task = asyncio.current_task()
+            if task is None or not task.cancelling():  # a cancelled job ends without a slot
+                await self._slot.take_back()
 
     async def save_checkpoint(self, **stage_outputs: Any) -> None:
         self.job = replace(self.job, checkpoint={**self.job.checkpoint, **stage_outputs})

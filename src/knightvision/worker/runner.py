@@ -1,4 +1,9 @@
-"""The claim loop: N slots, each claiming one job at a time and running its pipeline.
+"""The claim loop: N slots, each running one job's pipeline at a time.
+
+A slot stands for this host's CPU. A job that waits on a remote service (a language model's
+reply) hands its slot to the next job while it waits (``JobContext.off_slot``) and queues for a
+slot again when the answer is in, so a slow service never leaves a slot idle; ``waiting`` bounds
+how many such jobs one worker holds besides its slots.
 
 A heartbeat task extends the lease every third of its length and publishes progress once a
 second. A failure is retried with backoff while attempts remain and the failure is retryable;
@@ -20,7 +25,7 @@ from typing import Any
 from knightvision.job.errors import JobFailure
 from knightvision.job.queue import ClaimedJob, JobQueue
 from knightvision.kit.clock import utcnow
-from knightvision.worker.context import JobContext, LeaseLostError
+from knightvision.worker.context import JobContext, LeaseLostError, Slot
 
 log = logging.getLogger("knightvision.worker")
 
@@ -40,6 +45,7 @@ class WorkerRunner:
         slots: int,
         poll_interval: float,
         worker_id: str | None = None,
+        waiting: int | None = None,
     ) -> None:
         self.queue = queue
         self.handlers = handlers
@@ -47,6 +53,10 @@ class WorkerRunner:
         self.poll_interval = poll_interval
         self.worker_id = worker_id or new_worker_id()
         self._wake = asyncio.Event()
+        self._free_slots = asyncio.Semaphore(slots)
+        # jobs this worker holds at once: on a slot, or waiting off one (default: 4 per slot)
+        self._capacity = asyncio.Semaphore(slots + (4 * slots if waiting is None else waiting))
+        self._running: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         """A job was just enqueued in this process: skip the poll wait."""
@@ -54,34 +64,52 @@ class WorkerRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker %s started with %d slots", self.worker_id, self.slots)
-        slots = [asyncio.create_task(self._slot(stop), name=f"slot-{n}") for n in range(self.slots)]
+        claiming = asyncio.create_task(self._claim_loop(stop), name="claim")
         try:
             await stop.wait()
         finally:
-            for slot in slots:
-                slot.cancel()
-            await asyncio.gather(*slots, return_exceptions=True)
+            claiming.cancel()
+            for job in self._running:
+                job.cancel()
+            await asyncio.gather(claiming, *self._running, return_exceptions=True)
             log.info("worker %s stopped", self.worker_id)
 
-    async def _slot(self, stop: asyncio.Event) -> None:
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        """Claim a job whenever a slot is free and the worker holds fewer jobs than it may."""
         kinds = list(self.handlers)
         while not stop.is_set():
+            await self._capacity.acquire()
+            await self._free_slots.acquire()
             try:
                 job = await self.queue.claim(self.worker_id, kinds)
             except asyncio.CancelledError:
+                self._free_slots.release()
+                self._capacity.release()
                 raise
             except Exception:  # the database is briefly unreachable: keep the worker alive
                 log.exception("claim failed")
                 job = None
             if job is None:
+                self._free_slots.release()
+                self._capacity.release()
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):  # the poll interval passed: look again
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
                 continue
-            await self.execute(job)
+            task = asyncio.create_task(self._run_on_slot(job), name=f"job-{job.id}")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
-    async def execute(self, job: ClaimedJob) -> None:
-        context = JobContext(job, self.queue)
+    async def _run_on_slot(self, job: ClaimedJob) -> None:
+        slot = Slot(self._free_slots)
+        try:
+            await self.execute(job, slot)
+        finally:
+            slot.release()
+            self._capacity.release()
+
+    async def execute(self, job: ClaimedJob, slot: Slot | None = None) -> None:
+        context = JobContext(job, self.queue, slot)
         heartbeat = asyncio.create_task(self._heartbeat(context))
         log.info("job %s (%s) attempt %d/%d", job.id, job.kind, job.attempts, job.max_attempts)
         try:
