@@ -78,6 +78,17 @@ def test_a_near_agreeing_heard_word_takes_the_screens_reading() -> None:
         }
     ]
     assert reconciled.words[0]["heard"] == "chop"
+
+
+def test_the_last_word_of_the_sentence_before_is_not_part_of_the_correction() -> None:
+    """The caption appears as the sentence before ends: "year." falls in its window and the
+    alignment pairs "year. chop" with "Shop"; only "chop" is the misheard word."""
+    heard = [*_words(("this", 10.2, 10.5), ("year.", 10.5, 10.9)), *CHOP]
+    reconciled, corrections = reconcile(_transcript(heard), [_span("Shop now and save", 11.2, 14)])
+    assert reconciled.text == "This year. Shop now and save"
+    assert [(c["heard"], c["corrected"], c["time_s"]) for c in corrections] == [
+        ("chop", "Shop", 11.2)
+    ]
     assert (reconciled.words[0]["start"], reconciled.words[0]["end"]) == (11.2, 11.5)
 
 

@@ -223,10 +223,10 @@ def _span_corrections(
             continue
         if window[i2 - 1] - window[i1] != i2 - i1 - 1:  # not a contiguous run of heard words
             continue
-        heard = " ".join(str(words[i]["word"]) for i in window[i1:i2])
         shown = [_EDGE.sub("", t) for t in screen[j1:j2]]
         shown = [t.lower() if t.isupper() and len(t) > 3 else t for t in shown]  # shouted captions
-        score = similarity(heard, "".join(shown))
+        i1, i2, score = _closest_run(words, window, i1, i2, "".join(shown))
+        heard = " ".join(str(words[i]["word"]) for i in window[i1:i2])
         anchored = any(0 <= m < len(codes) and codes[m][0] == "equal" for m in (n - 1, n + 1))
         if score < (MIN_SIMILARITY if anchored else MIN_SIMILARITY_ALONE):
             continue
@@ -252,6 +252,24 @@ def _span_corrections(
             )
         )
     return found, agreeing
+
+
+def _closest_run(
+    words: list[dict[str, Any]], window: list[int], i1: int, i2: int, shown: str
+) -> tuple[int, int, float]:
+    """The part of the heard run ``window[i1:i2]`` closest to the screen's words, and its
+    similarity. The alignment may put a neighbouring sentence's last word beside the misheard one
+    ("year. Chop" against "Shop"); only the closest contiguous part is a correction."""
+    best = (i1, i2, similarity(" ".join(str(words[i]["word"]) for i in window[i1:i2]), shown))
+    for first in range(i1, i2):
+        for last in range(first + 1, i2 + 1):
+            if (first, last) == (i1, i2):
+                continue
+            run = " ".join(str(words[i]["word"]) for i in window[first:last])
+            score = similarity(run, shown)
+            if score > best[2]:
+                best = (first, last, score)
+    return best
 
 
 def _respelled(run: list[dict[str, Any]], screen: list[str]) -> list[dict[str, Any]]:
