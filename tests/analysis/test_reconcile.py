@@ -78,6 +78,7 @@ def test_a_near_agreeing_heard_word_takes_the_screens_reading() -> None:
         }
     ]
     assert reconciled.words[0]["heard"] == "chop"
+    assert (reconciled.words[0]["start"], reconciled.words[0]["end"]) == (11.2, 11.5)
 
 
 def test_the_last_word_of_the_sentence_before_is_not_part_of_the_correction() -> None:
@@ -89,7 +90,6 @@ def test_the_last_word_of_the_sentence_before_is_not_part_of_the_correction() ->
     assert [(c["heard"], c["corrected"], c["time_s"]) for c in corrections] == [
         ("chop", "Shop", 11.2)
     ]
-    assert (reconciled.words[0]["start"], reconciled.words[0]["end"]) == (11.2, 11.5)
 
 
 def test_similar_text_far_away_in_time_is_not_used() -> None:
