@@ -28,8 +28,8 @@ def desk_reply(**changes: Any) -> dict[str, Any]:
     reply = {
         "summary": "A 40-second landscape Facebook ad for Oakline handmade oak desks, told in "
         "on-screen text.",
-        "analysis": "Hook: first cut at 9.5 s (measured: first_cut)\nPacing: long shots suit a calm "
-        "product (opinion)",
+        "analysis": "Hook: first cut at 9.5 s (measured: first_cut)\n"
+        "Pacing: long shots suit a calm product (opinion)",
         "ugc_script": "UGC-style 16:9 video, 20 seconds, in the ad's own words.",
         "ugc_script_beats": [
             beat("hook", 0, 3, "Handmade oak desks."),

@@ -22,6 +22,7 @@ from knightvision.analysis.writing.deterministic.benchmarks import (
 )
 from knightvision.analysis.writing.deterministic.facts import (
     Speech,
+    ad_lines,
     as_number,
     covered_time,
     cta_channels,
@@ -170,7 +171,11 @@ def _fit_for_platform(
     name = PLATFORM_NAMES.get(platform)
     if name is None:
         return
-    ratio, label = width / height, str(aspect or f"{int(width)}×{int(height)}")
+    # The ad's own size in the verdict, so two ads of one shape still read as themselves.
+    ratio, label = (
+        width / height,
+        f"{int(width)}×{int(height)}" + (f" ({aspect})" if aspect else ""),
+    )
     if platform == Platform.TIKTOK:
         bench = "TikTok is a full-screen 9:16 feed"
         if ratio <= 0.6:
@@ -441,7 +446,8 @@ def _faces(inputs: ReportInputs) -> list[AnalysisPoint]:
     if share == 0:
         out.measured("faces", "no face detected in the sampled frames", face_frame_share=0.0)
         out.opinion(
-            f"no one appears on camera; {bench}, which is worth testing",
+            f"no one appears on camera {_faceless_message(inputs)}; {bench}, "
+            "which is worth testing",
             bench,
             rests_on=("faces",),
             face_frame_share=0.0,
@@ -471,6 +477,18 @@ def _faces(inputs: ReportInputs) -> list[AnalysisPoint]:
     return out
 
 
+def _faceless_message(inputs: ReportInputs) -> str:
+    """What the ad puts across without a face: its first and last lines, or its length."""
+    lines = ad_lines(inputs)
+    if lines:
+        said = quote(lines[0].text, 60)
+        if len(lines) > 1:
+            said += f" or {quote(lines[-1].text, 60)}"
+        return f"to deliver {said}"
+    duration = as_number(inputs.metrics, "duration_s")
+    return f"in its {seconds_text(duration)}" if duration is not None else "at any point"
+
+
 def _audio(inputs: ReportInputs) -> list[AnalysisPoint]:
     m, out = inputs.metrics, _Findings("audio")
     if m.get("has_audio") is False:
@@ -482,17 +500,19 @@ def _audio(inputs: ReportInputs) -> list[AnalysisPoint]:
         target = f"the {LOUDNESS_TARGET_LUFS:g} LUFS target"
         bench = f"social platforms play audio at about {LOUDNESS_TARGET_LUFS:g} LUFS"
         gap = lufs - LOUDNESS_TARGET_LUFS
+        measured = f"{lufs:.1f} LUFS"  # the ad's own reading leads each verdict
         if gap < -LOUDNESS_TOLERANCE_DB:
             verdict = (
-                f"{abs(gap):.1f} dB quieter than {target}; it will sound quiet next to other ads"
+                f"{measured} is {abs(gap):.1f} dB quieter than {target}; "
+                "it will sound quiet next to other ads"
             )
         elif gap > LOUDNESS_TOLERANCE_DB:
             verdict = (
-                f"{gap:.1f} dB louder than {target}; "
+                f"{measured} is {gap:.1f} dB louder than {target}; "
                 "platforms will turn it down, and limiting can sound harsh"
             )
         else:
-            verdict = f"within {LOUDNESS_TOLERANCE_DB:g} dB of {target}"
+            verdict = f"{measured} is within {LOUDNESS_TOLERANCE_DB:g} dB of {target}"
         out.opinion(verdict, bench, rests_on=("loudness",), loudness_lufs=lufs)
     if silence is not None:
         out.measured(
@@ -510,6 +530,14 @@ def _audio(inputs: ReportInputs) -> list[AnalysisPoint]:
     return out
 
 
+def _unasked(inputs: ReportInputs) -> str:
+    """Where the ad stops without asking: its last line, or its length when it has no words."""
+    if lines := ad_lines(inputs):
+        return f"after {quote(lines[-1].text, 60)}, its last line"
+    duration = as_number(inputs.metrics, "duration_s")
+    return f"in {seconds_text(duration)} without words" if duration is not None else "and no words"
+
+
 def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
     out, cta, duration = (
         _Findings("call_to_action"),
@@ -519,7 +547,9 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
     if cta is None:
         bench = "an explicit ask (what to tap, and why now) usually lifts response"
         out.measured("cta", "no call to action detected in speech or on-screen text")
-        out.opinion(f"no explicit call to action; {bench}", bench, rests_on=("cta",))
+        out.opinion(
+            f"no explicit call to action {_unasked(inputs)}; {bench}", bench, rests_on=("cta",)
+        )
         return out
     at, (spoken, shown) = as_number(cta, "time_s"), cta_channels(cta)
     shown = shown or bool(cta_on_screen(inputs, cta))  # said first, but also on screen
