@@ -213,3 +213,15 @@ def test_numbers_the_ad_states_may_be_written_the_way_people_write_them(
     )
     report = write_report(fast_cut_ad(), chat(server))
     assert report.engine["summary"] == LLM, report.engine
+
+
+def test_a_measured_line_may_cite_several_findings_and_round_their_numbers(
+    server: FakeOpenAIChat,
+) -> None:
+    analysis = (
+        "Hook: first cut at 9.5 s, then 4 shots of 10 s on average (measured: first_cut, pacing)\n"
+        "Audio: -22 LUFS is quiet for feeds (opinion: loudness)"
+    )
+    server.script(reply_with(desk_reply(analysis=analysis)))
+    report = write_report(slow_silent_ad(), chat(server))
+    assert report.engine["analysis"] == LLM and len(server.requests) == 1
