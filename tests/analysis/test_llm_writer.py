@@ -95,7 +95,7 @@ def test_the_request_carries_model_transcript_metrics_and_frames(
     assert context["breakdown"]["hook"]["said"].startswith("Tired of greasy hair")
     assert context["script"] == {"length_s": 22, "aspect_ratio": "9:16"}
     assert context["frames_attached"] == [0.5, 9.0, 20.0]
-    assert "first cut at 1.2 s" in context["measured_findings"]
+    assert {"id": "first_cut", "text": "first cut at 1.2 s"} in context["measured_findings"]
     assert texts[1:] == ["Frame at 0.5 s:", "Frame at 9.0 s:", "Frame at 20.0 s:"]
     assert len(images) == 3 and all(url.startswith("data:image/jpeg;base64,/9j/") for url in images)
 
@@ -136,7 +136,7 @@ def test_wrong_schema_falls_back_part_by_part(server: FakeOpenAIChat, ad: Report
     assert report.engine["ugc_script"].startswith(
         "deterministic-v1 (llm output invalid: ugc_script_beats.2.beat:"
     )
-    assert report.engine["analysis"] == LLM and "(measured)" in report.analysis
+    assert report.engine["analysis"] == LLM and "(measured: first_cut)" in report.analysis
 
 
 @pytest.mark.parametrize(

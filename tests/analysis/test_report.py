@@ -126,8 +126,8 @@ def test_slow_ad_without_speech_says_nothing_about_speech_it_does_not_have() -> 
         "first cut at 9.5 s; short-form ads usually cut within 2 s — consider an earlier cut "
         "(opinion)" in (report.analysis)
     )
-    assert "landscape 16:9" in report.analysis and "Facebook" in report.analysis
-    assert "7.5 dB quieter than the -14 LUFS target" in report.analysis
+    assert "landscape 1920×1080 (16:9)" in report.analysis and "Facebook" in report.analysis
+    assert "-21.5 LUFS is 7.5 dB quieter than the -14 LUFS target" in report.analysis
     assert "no face detected" in report.analysis
     assert "carousel ad: only its first video was analysed" in report.analysis
     assert (
@@ -203,7 +203,7 @@ def test_no_cta_is_said_plainly_and_the_script_does_not_invent_one() -> None:
         in report.analysis
     )
     assert "no explicit call to action" in report.analysis
-    assert report.summary.endswith("No call to action was detected.")
+    assert report.summary.endswith('No call to action was detected; it ends on "Tap shop now".')
     cta = report.ugc_script_beats[-1]
     assert cta.beat == "cta" and "no call to action to reuse" in cta.direction
     assert "Tap shop now" not in cta.voiceover
@@ -346,3 +346,13 @@ def test_engine_labels_without_a_transcript_engine() -> None:
     inputs = fast_cut_ad()
     bare = ReportInputs({**inputs.transcript, "engine": None}, inputs.metrics, inputs.breakdown)
     assert "transcription" not in deterministic.write(bare).engine
+
+
+def test_the_summary_reads_an_before_a_spoken_vowel() -> None:
+    assert write_report(with_metrics(fast_cut_ad(), duration_s=8.0), None).summary.startswith(
+        "An 8.0 s vertical (9:16) TikTok video ad."
+    )
+    assert write_report(with_metrics(fast_cut_ad(), duration_s=18.5), None).summary.startswith(
+        "An 18.5 s"
+    )
+    assert write_report(fast_cut_ad(), None).summary.startswith("A 22.4 s")

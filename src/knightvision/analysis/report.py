@@ -1,19 +1,18 @@
 """The written half of an ad analysis: which writer writes it, and the report it hands back.
 
-The deterministic writer always runs, because it is the fallback and the source of the structured
-``analysis_points``; a configured language model may then rewrite the prose parts, and any part it
-gets wrong falls back to the deterministic text with the reason in ``engine`` (D18).
+The deterministic writer always runs, once, because it is the fallback and the source of the
+structured ``analysis_points``; a configured language model may then rewrite the prose parts. A part
+it gets wrong falls back to the deterministic text, and a reply the fact checker refuses (after one
+repair round) falls back whole, with the reason in ``engine`` (D18).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from knightvision.analysis.writing.deterministic import DeterministicWriter
 from knightvision.analysis.writing.deterministic.script import script_aspect
 from knightvision.analysis.writing.document import Report, ReportInputs
-from knightvision.analysis.writing.grounding import ungrounded
 from knightvision.analysis.writing.llm import LLMWriter
 from knightvision.analysis.writing.port import Writer
 from knightvision.analysis.writing.video_request import video_request
@@ -23,27 +22,17 @@ __all__ = ["LLM_TIMEOUT_SECONDS", "Report", "ReportInputs", "choose_writer", "wr
 
 LLM_TIMEOUT_SECONDS = 90.0
 
-log = logging.getLogger("knightvision.analysis")
-
 
 def write_report(
     inputs: ReportInputs, llm: ChatModel | None, *, timeout: float = LLM_TIMEOUT_SECONDS
 ) -> Report:
     """Deterministic report, rewritten by ``llm`` when one is configured. Blocking: run it in a
-    worker thread. Never raises for a model failure; the fallback is recorded in ``engine``."""
+    worker thread. Never raises for a model failure; the fallback is recorded in ``engine``.
+    ``timeout`` bounds the whole exchange with the model, its repair round included."""
     deterministic = DeterministicWriter()
-    report = choose_writer(llm, timeout=timeout, deterministic=deterministic).write(inputs)
+    report = draft = deterministic.write(inputs)  # written once: the fallback and the draft
     if llm is not None:
-        # The fact checker: a model's text stands only where it rests on the inputs.
-        draft = deterministic.write(inputs)
-        if problem := ungrounded(report, inputs, draft):
-            log.warning("llm writer output ungrounded, using the deterministic text: %s", problem)
-            labels = {
-                part: f"{deterministic.engine} (llm output ungrounded: {problem})"
-                for part, label in report.engine.items()
-                if label.startswith("llm:")
-            }
-            report = replace(draft, engine={**draft.engine, **labels})
+        report = LLMWriter(llm, fallback=deterministic, timeout=timeout).rewrite(inputs, draft)
     request = video_request(report.ugc_script_beats, script_aspect(inputs))
     return replace(report, ugc_video_request=request)
 

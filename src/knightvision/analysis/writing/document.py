@@ -57,6 +57,10 @@ class AnalysisPoint:
     text: str
     basis: dict[str, Any] = field(default_factory=dict)  # the measured values the point rests on
     benchmark: str | None = None  # for opinions: the rule of thumb it is judged against
+    # A measured point's id, unique in its report and the same for the same fact in every report
+    # (e.g. ``first_cut``): what a language model's "(measured: <id>)" line cites.
+    id: str | None = None
+    rests_on: tuple[str, ...] = ()  # for opinions: the ids of the measured points it judges
 
     def to_dict(self) -> dict[str, Any]:
         point: dict[str, Any] = {
@@ -67,6 +71,10 @@ class AnalysisPoint:
         }
         if self.benchmark:
             point["benchmark"] = self.benchmark
+        if self.id:
+            point["id"] = self.id
+        if self.rests_on:
+            point["rests_on"] = list(self.rests_on)
         return point
 
 

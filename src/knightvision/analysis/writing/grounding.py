@@ -5,15 +5,17 @@ Every number, percentage, price, promo code and web address the model wrote (scr
 included) must appear in what the model was given: the transcript, the on-screen text, the
 source, the measured metrics or the measured findings of the deterministic draft. A quotation
 must be words the ad says or shows. A presenter or face to camera cannot be claimed for an ad
-with no face measured, nor speech for an ad without it. The beats must cover the script's length
-without gaps, and each beat's lines must fit its time. Any failure sends the whole reply back to
-the deterministic text, with the reason in ``engine``.
+with no face measured, nor speech for an ad without it. A "(measured: <id>)" line of the analysis
+must cite the id of a measured finding of the draft and state only that finding's numbers. The
+beats must cover the script's length without gaps, and each beat's lines must fit its time. The
+LLM writer asks the model once to repair a reply that fails; a repair that fails too sends the
+whole reply back to the deterministic text, with the reason in ``engine``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import pairwise
 from typing import Any
 
@@ -25,7 +27,7 @@ from knightvision.analysis.writing.deterministic.facts import (
     normalised,
     speech_state,
 )
-from knightvision.analysis.writing.document import Report, ReportInputs
+from knightvision.analysis.writing.document import AnalysisPoint, Report, ReportInputs
 
 # A number as written, with its currency, magnitude word or percent sign for the reason text.
 _NUMBER = re.compile(
@@ -43,10 +45,29 @@ _FACE_CLAIM = re.compile(
 )
 _SPEECH_CLAIM = re.compile(r"\b(voice-?over (?:says|explains|tells)|narrator|narrates)\b", re.I)
 WORDS_OVER_BUDGET = 1.2  # a model's line may run a little long before it is refused
+# An analysis line's label: "(measured)" or "(opinion)", optionally citing the ids of measured
+# findings ("(measured: first_cut)", "(opinion: speech, captions)").
+LABEL = re.compile(r"\((measured|opinion)(?::\s*([\w\s,-]*))?\)$")
+MAX_PROBLEMS = 5  # quoted back to the model for its repair
 
 
 def ungrounded(report: Report, inputs: ReportInputs, draft: Report) -> str | None:
     """Why the parts a language model wrote in ``report`` are not grounded, or None."""
+    return next(_problems(report, inputs, draft), None)
+
+
+def grounding_problems(report: Report, inputs: ReportInputs, draft: Report) -> list[str]:
+    """Every reason (up to MAX_PROBLEMS) the model's parts of ``report`` are not grounded."""
+    problems: list[str] = []
+    for problem in _problems(report, inputs, draft):
+        if problem not in problems:
+            problems.append(problem)
+        if len(problems) == MAX_PROBLEMS:
+            break
+    return problems
+
+
+def _problems(report: Report, inputs: ReportInputs, draft: Report) -> Iterator[str]:
     parts = {
         part: text
         for part, text in (
@@ -57,28 +78,63 @@ def ungrounded(report: Report, inputs: ReportInputs, draft: Report) -> str | Non
         if report.engine.get(part, "").startswith("llm:")
     }
     if not parts:
-        return None
+        return
     evidence = _evidence(inputs, draft)
     numbers = _numbers_in(evidence) | _beat_times(report)
     for part, text in parts.items():
         for number in _numbers_with_text(text):
             if number[0] not in numbers:
-                return f"{part}: {number[1]!r} is not in the ad or its measurements"
+                yield f"{part}: {number[1]!r} is not in the ad or its measurements"
         lowered = evidence.lower()
         for code in _CODE.findall(text):
             if code.lower() not in lowered:
-                return f"{part}: promo code {code!r} is not in the ad"
+                yield f"{part}: promo code {code!r} is not in the ad"
         for site in _WEB.findall(text):
             if site.lower() not in lowered:
-                return f"{part}: web address {site!r} is not in the ad"
+                yield f"{part}: web address {site!r} is not in the ad"
         for quoted in _QUOTED.findall(text):
             if part != "ugc_script" and not _said_or_shown(quoted, inputs):
-                return f"{part}: the quote {quoted!r} is not a line of the ad"
+                yield f"{part}: the quote {quoted!r} is not a line of the ad"
         if part != "ugc_script" and (problem := _contradicts_measurements(text, inputs)):
-            return f"{part}: {problem}"
-    if "ugc_script" in parts:
-        return _beats_problem(report)
-    return None
+            yield f"{part}: {problem}"
+    if "analysis" in parts:
+        yield from (
+            f"analysis: {problem}" for problem in _citation_problems(parts["analysis"], draft)
+        )
+    if "ugc_script" in parts and (problem := _beats_problem(report)):
+        yield problem
+
+
+def _citation_problems(analysis: str, draft: Report) -> Iterator[str]:
+    """Each measured line cites the findings it states and states only their numbers; an opinion
+    cites only findings that exist."""
+    findings = {point.id: point for point in draft.analysis_points if point.id}
+    for line in (line.strip() for line in analysis.splitlines()):
+        label = LABEL.search(line)
+        if label is None:
+            continue
+        kind, shown = label.group(1), _short(line)
+        cited = [i.strip() for i in (label.group(2) or "").split(",") if i.strip()]
+        if unknown := [i for i in cited if i not in findings]:
+            yield f"{shown} cites {unknown[0]!r}, which is not a measured finding's id"
+            continue
+        if kind == "opinion":
+            continue
+        if not cited:
+            yield f"the measured line {shown} cites no finding id"
+            continue
+        cited_numbers = _numbers_in(" ".join(_finding_text(findings[i]) for i in cited))
+        for value, written in _numbers_with_text(line[: label.start()]):
+            if value not in cited_numbers:
+                yield f"{written!r} in {shown} is not in the finding {', '.join(cited)}"
+
+
+def _short(line: str) -> str:
+    return repr(line if len(line) <= 70 else line[:67] + "...")
+
+
+def _finding_text(point: AnalysisPoint) -> str:
+    return " ".join([point.text, *(str(value) for value in _flat(point.basis))])
 
 
 def _evidence(inputs: ReportInputs, draft: Report) -> str:

@@ -3,6 +3,7 @@ quote the metrics, and opinions that judge them against a benchmark they name.""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from knightvision.analysis.writing.deterministic.benchmarks import (
@@ -21,6 +22,7 @@ from knightvision.analysis.writing.deterministic.benchmarks import (
 )
 from knightvision.analysis.writing.deterministic.facts import (
     Speech,
+    ad_lines,
     as_number,
     covered_time,
     cta_channels,
@@ -56,24 +58,34 @@ TOPIC_LABELS = {
 
 
 class _Findings(list[AnalysisPoint]):
-    """One topic's points, in the order they are found."""
+    """One topic's points, in the order they are found. A measured point has an id naming the
+    fact (the same id for the same fact in every ad); an opinion names the ids it judges."""
 
     def __init__(self, topic: str) -> None:
         super().__init__()
         self.topic = topic
 
-    def measured(self, text: str, **basis: Any) -> None:
-        self.append(AnalysisPoint("measured", self.topic, text, basis))
+    def measured(self, finding_id: str, text: str, **basis: Any) -> None:
+        self.append(AnalysisPoint("measured", self.topic, text, basis, id=finding_id))
 
-    def opinion(self, text: str, benchmark: str, **basis: Any) -> None:
-        self.append(AnalysisPoint("opinion", self.topic, text, basis, benchmark))
+    def opinion(
+        self, text: str, benchmark: str, *, rests_on: tuple[str, ...], **basis: Any
+    ) -> None:
+        self.append(AnalysisPoint("opinion", self.topic, text, basis, benchmark, rests_on=rests_on))
 
 
 def analysis_points(inputs: ReportInputs) -> list[AnalysisPoint]:
     points: list[AnalysisPoint] = []
     for section in (_format, _hook, _pacing, _speech, _captions, _faces, _audio, _call_to_action):
         points.extend(section(inputs))
-    return points
+    # An opinion cites only facts this ad has measured (a section may judge another's fact).
+    ids = {point.id for point in points if point.id}
+    return [
+        replace(point, rests_on=tuple(i for i in point.rests_on if i in ids))
+        if point.rests_on
+        else point
+        for point in points
+    ]
 
 
 def analysis_text(points: list[AnalysisPoint]) -> str:
@@ -104,6 +116,7 @@ def _format(inputs: ReportInputs) -> list[AnalysisPoint]:
         facts.append(f"{size / 1_000_000:.1f} MB")
     if facts:
         out.measured(
+            "format",
             ", ".join(facts),
             duration_s=duration,
             width=width,
@@ -112,7 +125,7 @@ def _format(inputs: ReportInputs) -> list[AnalysisPoint]:
             fps=fps,
         )
     if inputs.source.get("carousel"):
-        out.measured("carousel ad: only its first video was analysed")
+        out.measured("carousel", "carousel ad: only its first video was analysed")
     if duration is not None:
         low, high = LENGTH_RANGE_S
         bench = f"short-form ads commonly run {low}–{high} s"
@@ -134,7 +147,7 @@ def _format(inputs: ReportInputs) -> list[AnalysisPoint]:
             )
         else:
             verdict = f"{seconds_text(duration)} is within the usual length for short-form ads"
-        out.opinion(verdict, bench, duration_s=duration)
+        out.opinion(verdict, bench, rests_on=("format",), duration_s=duration)
     if width and height:
         _fit_for_platform(
             out, str(inputs.source.get("platform") or "").lower(), width, height, aspect
@@ -145,6 +158,7 @@ def _format(inputs: ReportInputs) -> list[AnalysisPoint]:
             out.opinion(
                 f"{short} px on the short side is below 720p and may look soft on phones",
                 bench,
+                rests_on=("format",),
                 width=width,
                 height=height,
             )
@@ -157,7 +171,11 @@ def _fit_for_platform(
     name = PLATFORM_NAMES.get(platform)
     if name is None:
         return
-    ratio, label = width / height, str(aspect or f"{int(width)}×{int(height)}")
+    # The ad's own size in the verdict, so two ads of one shape still read as themselves.
+    ratio, label = (
+        width / height,
+        f"{int(width)}×{int(height)}" + (f" ({aspect})" if aspect else ""),
+    )
     if platform == Platform.TIKTOK:
         bench = "TikTok is a full-screen 9:16 feed"
         if ratio <= 0.6:
@@ -186,22 +204,23 @@ def _fit_for_platform(
                 f"landscape {label} uses only a strip of a phone screen on {name}; "
                 "a 4:5 or 9:16 version would take more of it"
             )
-    out.opinion(verdict, bench, aspect_ratio=aspect)
+    out.opinion(verdict, bench, rests_on=("format",), aspect_ratio=aspect)
 
 
 def _hook(inputs: ReportInputs) -> list[AnalysisPoint]:
     m, out = inputs.metrics, _Findings("hook")
     first_cut, duration = as_number(m, "first_cut_s"), as_number(m, "duration_s")
     if first_cut is not None:
-        out.measured(f"first cut at {seconds_text(first_cut)}", first_cut_s=first_cut)
+        out.measured("first_cut", f"first cut at {seconds_text(first_cut)}", first_cut_s=first_cut)
         bench = f"short-form ads usually cut within {FIRST_CUT_WITHIN_S:g} s"
         if first_cut > FIRST_CUT_WITHIN_S:
             verdict = f"first cut at {seconds_text(first_cut)}; {bench} — consider an earlier cut"
         else:
             verdict = f"first cut at {seconds_text(first_cut)} keeps the opening moving ({bench})"
-        out.opinion(verdict, bench, first_cut_s=first_cut)
+        out.opinion(verdict, bench, rests_on=("first_cut",), first_cut_s=first_cut)
     elif m.get("shot_count") == 1 and duration:
         out.measured(
+            "no_cut",
             f"no cut: the ad is one continuous {seconds_text(duration)} shot",
             shot_count=1,
             duration_s=duration,
@@ -213,18 +232,21 @@ def _hook(inputs: ReportInputs) -> list[AnalysisPoint]:
     said = str(hook.get("said") or "").strip() if speech_state(inputs) is Speech.TRANSCRIBED else ""
     if texts:
         quoted = ", ".join(quote(text, 60) for text in texts)
-        out.measured(f"on-screen text in the {window}: {quoted}", hook_on_screen_text=texts)
+        out.measured(
+            "hook_text", f"on-screen text in the {window}: {quoted}", hook_on_screen_text=texts
+        )
     if said:
-        out.measured(f"said in the {window}: {quote(said, 100)}", hook_said=said)
+        out.measured("hook_said", f"said in the {window}: {quote(said, 100)}", hook_said=said)
     if isinstance(seen.get("face"), bool):
         visible = "visible" if seen["face"] else "not visible"
-        out.measured(f"a face is {visible} in the {window}", hook_face=seen["face"])
+        out.measured("hook_face", f"a face is {visible} in the {window}", hook_face=seen["face"])
     if hook and not texts and not said:
         bench = f"viewers decide whether to keep watching in the first {HOOK_WINDOW_S:g} s"
         out.opinion(
             f"the {window} carry no words (no speech, no on-screen text); "
             "a text hook is worth testing",
             bench,
+            rests_on=("speech", "captions"),
         )
     return out
 
@@ -249,7 +271,11 @@ def _pacing(inputs: ReportInputs) -> list[AnalysisPoint]:
         facts.append(f"{per10:.1f} cuts per 10 s")
     if facts:
         out.measured(
-            ", ".join(facts), shot_count=shots, average_shot_length_s=asl, cuts_per_10s=per10
+            "pacing",
+            ", ".join(facts),
+            shot_count=shots,
+            average_shot_length_s=asl,
+            cuts_per_10s=per10,
         )
     low, high = SHOT_LENGTH_RANGE_S
     bench = f"short-form ads usually hold shots {low:g}–{high:g} s"
@@ -267,13 +293,14 @@ def _pacing(inputs: ReportInputs) -> list[AnalysisPoint]:
             )
         else:
             verdict = f"average shot of {seconds_text(asl)} is a typical short-form pace ({bench})"
-        out.opinion(verdict, bench, average_shot_length_s=asl)
+        out.opinion(verdict, bench, rests_on=("pacing",), average_shot_length_s=asl)
     elif shots == 1 and duration and duration > 2 * high:
         out.opinion(
             f"one unbroken {seconds_text(duration)} shot relies entirely on its content "
             f"to hold attention ({bench}); "
             "jump cuts or B-roll are worth testing",
             bench,
+            rests_on=("no_cut", "pacing"),
             shot_count=1,
             duration_s=duration,
         )
@@ -283,14 +310,17 @@ def _pacing(inputs: ReportInputs) -> list[AnalysisPoint]:
 def _speech(inputs: ReportInputs) -> list[AnalysisPoint]:
     m, out, state = inputs.metrics, _Findings("speech"), speech_state(inputs)
     if state is Speech.NO_AUDIO:
-        out.measured("no audio track, so no speech", has_audio=False)
+        out.measured("speech", "no audio track, so no speech", has_audio=False)
         return out
     if state is Speech.NONE:
-        out.measured("no speech detected; the message rests on visuals, on-screen text and sound")
+        out.measured(
+            "speech", "no speech detected; the message rests on visuals, on-screen text and sound"
+        )
         return out
     if state is Speech.UNTRANSCRIBABLE:
         phrase = untranscribable_phrase(inputs)
         out.measured(
+            "speech",
             phrase[0].lower() + phrase[1:] + "; nothing in this analysis is based on what is said",
             language=language_name(inputs),
             transcribable=False,
@@ -313,6 +343,7 @@ def _speech(inputs: ReportInputs) -> list[AnalysisPoint]:
         facts.append(f"language {language}")
     if facts:
         out.measured(
+            "speech",
             ", ".join(facts),
             word_count=words,
             words_per_minute=wpm,
@@ -333,13 +364,14 @@ def _speech(inputs: ReportInputs) -> list[AnalysisPoint]:
             )
         else:
             verdict = f"{round(wpm)} wpm is a comfortable pace ({bench})"
-        out.opinion(verdict, bench, words_per_minute=wpm)
+        out.opinion(verdict, bench, rests_on=("speech",), words_per_minute=wpm)
     if start is not None and start > SPEECH_START_WITHIN_S:
         bench = f"hooks usually speak within the first {SPEECH_START_WITHIN_S:g} s"
         out.opinion(
             f"the first words come at {seconds_text(start)}; {bench} — "
             "consider starting the voice sooner",
             bench,
+            rests_on=("speech",),
             speech_start_s=start,
         )
     return out
@@ -349,16 +381,19 @@ def _captions(inputs: ReportInputs) -> list[AnalysisPoint]:
     out, items, state = _Findings("captions"), on_screen_texts(inputs), speech_state(inputs)
     muted = "most feed video is watched with the sound off"
     if not items:
-        out.measured("no on-screen text detected")
+        out.measured("captions", "no on-screen text detected")
         if state is Speech.TRANSCRIBED:
             out.opinion(
-                f"the speech has no captions; {muted}, so burned-in captions usually help", muted
+                f"the speech has no captions; {muted}, so burned-in captions usually help",
+                muted,
+                rests_on=("captions", "speech"),
             )
         elif state in (Speech.NONE, Speech.NO_AUDIO):
             out.opinion(
                 "the ad has no words at all (no speech, no on-screen text); "
                 "the offer depends on visuals alone",
                 "an ad needs words somewhere to say what it offers",
+                rests_on=("captions", "speech"),
             )
         return out
     starts = [as_number(item, "start_s") or 0.0 for item in items]
@@ -376,7 +411,7 @@ def _captions(inputs: ReportInputs) -> list[AnalysisPoint]:
         share = min(1.0, covered_time(intervals) / duration)
         text += f", on screen for {percent_text(share)} of the runtime"
         basis["text_time_share"] = round(share, 3)
-    out.measured(text, **basis)
+    out.measured("captions", text, **basis)
     spoken = [
         (as_number(s, "start") or 0.0, as_number(s, "end") or 0.0)
         for s in transcript_segments(inputs)
@@ -384,6 +419,7 @@ def _captions(inputs: ReportInputs) -> list[AnalysisPoint]:
     if (speech_time := covered_time(spoken)) > 0:
         captioned = round(min(1.0, overlap_time(spoken, intervals) / speech_time), 3)
         out.measured(
+            "captioned_speech",
             f"on-screen text runs during {percent_text(captioned)} of the speaking time",
             captioned_speech_share=captioned,
         )
@@ -392,6 +428,7 @@ def _captions(inputs: ReportInputs) -> list[AnalysisPoint]:
                 f"much of the speech has no text on screen; {muted}, "
                 "so fuller captions usually help",
                 muted,
+                rests_on=("captioned_speech",),
                 captioned_speech_share=captioned,
             )
     return out
@@ -407,15 +444,18 @@ def _faces(inputs: ReportInputs) -> list[AnalysisPoint]:
         return out
     bench = "UGC-style ads usually put a person on camera in the first 3 s"
     if share == 0:
-        out.measured("no face detected in the sampled frames", face_frame_share=0.0)
+        out.measured("faces", "no face detected in the sampled frames", face_frame_share=0.0)
         out.opinion(
-            f"no one appears on camera; {bench}, which is worth testing",
+            f"no one appears on camera {_faceless_message(inputs)}; {bench}, "
+            "which is worth testing",
             bench,
+            rests_on=("faces",),
             face_frame_share=0.0,
         )
         return out
     first_at = f", first at {seconds_text(first)}" if first is not None else ""
     out.measured(
+        "faces",
         f"a face is visible in {percent_text(share)} of sampled frames{first_at}",
         face_frame_share=share,
         first_face_s=first,
@@ -424,51 +464,78 @@ def _faces(inputs: ReportInputs) -> list[AnalysisPoint]:
         out.opinion(
             f"the first face appears at {seconds_text(first)}, after the hook; {bench}",
             bench,
+            rests_on=("faces",),
             first_face_s=first,
         )
     elif share >= 0.5:
         out.opinion(
             f"face-led ({percent_text(share)} of frames), which suits a UGC style",
             bench,
+            rests_on=("faces",),
             face_frame_share=share,
         )
     return out
 
 
+def _faceless_message(inputs: ReportInputs) -> str:
+    """What the ad puts across without a face: its first and last lines, or its length."""
+    lines = ad_lines(inputs)
+    if lines:
+        said = quote(lines[0].text, 60)
+        if len(lines) > 1:
+            said += f" or {quote(lines[-1].text, 60)}"
+        return f"to deliver {said}"
+    duration = as_number(inputs.metrics, "duration_s")
+    return f"in its {seconds_text(duration)}" if duration is not None else "at any point"
+
+
 def _audio(inputs: ReportInputs) -> list[AnalysisPoint]:
     m, out = inputs.metrics, _Findings("audio")
     if m.get("has_audio") is False:
-        out.measured("no audio track", has_audio=False)
+        out.measured("audio", "no audio track", has_audio=False)
         return out
     lufs, silence = as_number(m, "loudness_lufs"), as_number(m, "silence_ratio")
     if lufs is not None:
-        out.measured(f"integrated loudness {lufs:.1f} LUFS", loudness_lufs=lufs)
+        out.measured("loudness", f"integrated loudness {lufs:.1f} LUFS", loudness_lufs=lufs)
         target = f"the {LOUDNESS_TARGET_LUFS:g} LUFS target"
         bench = f"social platforms play audio at about {LOUDNESS_TARGET_LUFS:g} LUFS"
         gap = lufs - LOUDNESS_TARGET_LUFS
+        measured = f"{lufs:.1f} LUFS"  # the ad's own reading leads each verdict
         if gap < -LOUDNESS_TOLERANCE_DB:
             verdict = (
-                f"{abs(gap):.1f} dB quieter than {target}; it will sound quiet next to other ads"
+                f"{measured} is {abs(gap):.1f} dB quieter than {target}; "
+                "it will sound quiet next to other ads"
             )
         elif gap > LOUDNESS_TOLERANCE_DB:
             verdict = (
-                f"{gap:.1f} dB louder than {target}; "
+                f"{measured} is {gap:.1f} dB louder than {target}; "
                 "platforms will turn it down, and limiting can sound harsh"
             )
         else:
-            verdict = f"within {LOUDNESS_TOLERANCE_DB:g} dB of {target}"
-        out.opinion(verdict, bench, loudness_lufs=lufs)
+            verdict = f"{measured} is within {LOUDNESS_TOLERANCE_DB:g} dB of {target}"
+        out.opinion(verdict, bench, rests_on=("loudness",), loudness_lufs=lufs)
     if silence is not None:
-        out.measured(f"silence in {percent_text(silence)} of the runtime", silence_ratio=silence)
+        out.measured(
+            "silence", f"silence in {percent_text(silence)} of the runtime", silence_ratio=silence
+        )
         if silence > SILENCE_RATIO_HIGH:
             bench = f"more than {percent_text(SILENCE_RATIO_HIGH)} silence loses sound-on viewers"
             out.opinion(
                 f"{percent_text(silence)} silence is a lot of dead air ({bench}); "
                 "music or a tighter edit fills it",
                 bench,
+                rests_on=("silence",),
                 silence_ratio=silence,
             )
     return out
+
+
+def _unasked(inputs: ReportInputs) -> str:
+    """Where the ad stops without asking: its last line, or its length when it has no words."""
+    if lines := ad_lines(inputs):
+        return f"after {quote(lines[-1].text, 60)}, its last line"
+    duration = as_number(inputs.metrics, "duration_s")
+    return f"in {seconds_text(duration)} without words" if duration is not None else "and no words"
 
 
 def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
@@ -479,8 +546,10 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
     )
     if cta is None:
         bench = "an explicit ask (what to tap, and why now) usually lifts response"
-        out.measured("no call to action detected in speech or on-screen text")
-        out.opinion(f"no explicit call to action; {bench}", bench)
+        out.measured("cta", "no call to action detected in speech or on-screen text")
+        out.opinion(
+            f"no explicit call to action {_unasked(inputs)}; {bench}", bench, rests_on=("cta",)
+        )
         return out
     at, (spoken, shown) = as_number(cta, "time_s"), cta_channels(cta)
     shown = shown or bool(cta_on_screen(inputs, cta))  # said first, but also on screen
@@ -497,7 +566,12 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
     if channels:
         text += ", " + " and ".join(channels)
     out.measured(
-        text, cta_text=cta["text"], cta_phrase=phrase or None, time_s=at, source=cta.get("source")
+        "cta",
+        text,
+        cta_text=cta["text"],
+        cta_phrase=phrase or None,
+        time_s=at,
+        source=cta.get("source"),
     )
     if at is not None and duration:
         share, of = at / duration, f"({seconds_text(at)} of {seconds_text(duration)})"
@@ -521,12 +595,20 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
             verdict = (
                 f"the CTA comes mid-ad {of}; repeating it at the end would catch viewers who stay"
             )
-        out.opinion(verdict, bench, time_s=at, duration_s=duration, cta_to_last_frame=to_the_end)
+        out.opinion(
+            verdict,
+            bench,
+            rests_on=("cta", "format"),
+            time_s=at,
+            duration_s=duration,
+            cta_to_last_frame=to_the_end,
+        )
     bench = "a CTA both said and shown reaches sound-on and sound-off viewers"
     if spoken and not shown:
         out.opinion(
             f"the CTA is only spoken; {bench}, so put it on screen too",
             bench,
+            rests_on=("cta",),
             cta_said=True,
             cta_shown=False,
         )
@@ -534,6 +616,7 @@ def _call_to_action(inputs: ReportInputs) -> list[AnalysisPoint]:
         out.opinion(
             f"the CTA is only on screen; {bench}, so say it too",
             bench,
+            rests_on=("cta",),
             cta_said=False,
             cta_shown=True,
         )

@@ -3,6 +3,8 @@ offer, its structure and its call to action."""
 
 from __future__ import annotations
 
+import re
+
 from knightvision.analysis.writing.deterministic.benchmarks import HOOK_WINDOW_S
 from knightvision.analysis.writing.deterministic.facts import (
     OFFER,
@@ -54,12 +56,22 @@ def summary(inputs: ReportInputs) -> str:
     sentences.append(_structure_sentence(inputs))
     cta = measured_cta(inputs)
     if cta is None:
-        sentences.append("No call to action was detected.")
+        sentences.append(_no_cta_sentence(inputs))
     else:
         at = as_number(cta, "time_s")
         when = f" at {seconds_text(at)}" if at is not None else ""
         sentences.append(f"It closes on the call to action {quote(cta['text'], 80)}{when}.")
     return " ".join(sentences)
+
+
+def _no_cta_sentence(inputs: ReportInputs) -> str:
+    """No CTA, said with where the ad ends instead, so it reads as this ad's."""
+    if lines := ad_lines(inputs):
+        return f"No call to action was detected; it ends on {quote(lines[-1].text, 80)}."
+    duration = as_number(inputs.metrics, "duration_s")
+    if duration is not None:
+        return f"No call to action was detected in its {seconds_text(duration)}."
+    return "No call to action was detected."
 
 
 def _selling_clause(inputs: ReportInputs) -> str | None:
@@ -81,19 +93,25 @@ def _what_sentence(inputs: ReportInputs) -> str:
         _orientation(as_number(m, "width"), as_number(m, "height")),
         m.get("aspect_ratio"),
     )
-    words = ["A"]
+    words = []
     if duration is not None:
         words.append(seconds_text(duration))
     if orientation:
         words.append(orientation + (f" ({aspect})" if aspect else ""))
     if platform := PLATFORM_NAMES.get(str(source.get("platform") or "").lower()):
         words.append(platform)
-    sentence = " ".join(words) + " video ad"
+    sentence = _article(words[0] if words else "video") + " " + " ".join([*words, "video ad"])
     if source.get("title"):
         sentence += f" titled {quote(str(source['title']), 80)}"
     if source.get("carousel"):
         sentence += ", the first video of a carousel ad"
     return sentence + "."
+
+
+def _article(word: str) -> str:
+    """ "An" before a vowel sound ("an 8.0 s", "an 11.5 s", "an Instagram"), else "A"."""
+    spoken_vowel = re.match(r"(8|11(?!\d)|18(?!\d)|[aeiouAEIOU])", word)
+    return "An" if spoken_vowel else "A"
 
 
 def _structure_sentence(inputs: ReportInputs) -> str:

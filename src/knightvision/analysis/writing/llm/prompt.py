@@ -29,16 +29,22 @@ _METRICS_NOT_SENT = frozenset(
     {"timings", "engines", "sampled_frame_times_s", "face_times_s"}
 )  # noise to a writer
 
+# How the analysis lines cite the measured findings; also the reply schema's description.
+ANALYSIS_LINES = (
+    "one finding per line covering hook, pacing, speech, captions, faces, audio, call to action "
+    "and format fit for the platform. A line that states a measured fact ends with "
+    '"(measured: <id>)", naming the id (or ids, comma-separated) of the measured_findings it '
+    "states, and uses only the numbers of those findings. A line of your judgement ends with "
+    '"(opinion: <id>, ...)" naming the findings it judges (or "(opinion)") and names its benchmark.'
+)
+
 SYSTEM_PROMPT = "\n".join(
     [
         "You analyse short-form video ads for marketers and write UGC scripts from them.",
         "Answer with one JSON object and nothing else, with exactly these keys:",
         '- "summary": string, 2 to 4 sentences: what the ad is (product or offer, '
         "in the ad's own words), its length, format and structure.",
-        '- "analysis": string, one finding per line covering hook, pacing, speech, captions, '
-        "faces, audio, call to action and format fit for the platform. "
-        'End every line with "(measured)" when it states a fact from the metrics or transcript, '
-        'or "(opinion)" when it is your judgement; an opinion names its benchmark.',
+        f'- "analysis": string, {ANALYSIS_LINES}',
         f'- "ugc_script": string of at most {UGC_SCRIPT_MAX_CHARS - 200} characters: '
         "plain sentences a text-to-video model can follow as a prompt, giving each beat's "
         "time range, what the creator says and does, and any on-screen text.",
@@ -133,7 +139,9 @@ def _context(inputs: ReportInputs, draft: Report, frames: list[dict[str, Any]]) 
         "metrics": metrics,
         "breakdown": breakdown,
         "measured_findings": [
-            point.text for point in draft.analysis_points if point.kind == "measured"
+            {"id": point.id, "text": point.text}
+            for point in draft.analysis_points
+            if point.kind == "measured"
         ],
         "script": {
             "length_s": script_duration(inputs),
@@ -141,3 +149,16 @@ def _context(inputs: ReportInputs, draft: Report, frames: list[dict[str, Any]]) 
         },
         "frames_attached": [round(float(f["time_s"]), 1) for f in frames],
     }
+
+
+def repair_request(problems: list[str]) -> ChatMessage:
+    """The follow-up that sends a refused reply back to the model once, quoting the checker."""
+    reasons = "\n".join(f"- {problem}" for problem in problems)
+    return ChatMessage(
+        "user",
+        "Our fact checker refused your reply:\n"
+        f"{reasons}\n"
+        "Answer again with the whole corrected JSON object (same keys, same rules). Keep what "
+        "was right; state only what the ad and its measured_findings support, and end each "
+        'measured line with "(measured: <id>)" citing the finding whose numbers it states.',
+    )

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from knightvision.analysis.writing.deterministic.benchmarks import LOUDNESS_TARGET_LUFS, WPM_RANGE
 from knightvision.analysis.writing.deterministic.facts import Speech, as_number, speech_state
 from knightvision.analysis.writing.document import BEAT_KINDS, UGC_SCRIPT_MAX_CHARS, ReportInputs
+from knightvision.analysis.writing.grounding import LABEL
+from knightvision.analysis.writing.llm.prompt import ANALYSIS_LINES
 
 MAX_BEAT_END_S = 60.0  # the longest video generate-video can render
 
@@ -34,7 +36,7 @@ class AnalysisPart(_Strict):
         lines = [line.strip() for line in self.analysis.splitlines() if line.strip()]
         if lines and lines[0].endswith(":"):
             lines = lines[1:]
-        unlabelled = [line for line in lines if not line.endswith(("(measured)", "(opinion)"))]
+        unlabelled = [line for line in lines if not LABEL.search(line)]
         if len(unlabelled) == len(lines):
             raise ValueError("no (measured)/(opinion) labels (D18)")
         if unlabelled:  # one label must not carry unlabelled claims through
@@ -51,7 +53,7 @@ REPLY_SCHEMA: dict[str, Any] = {
     "required": ["summary", "analysis", "ugc_script", "ugc_script_beats"],
     "properties": {
         "summary": {"type": "string"},
-        "analysis": {"type": "string"},
+        "analysis": {"type": "string", "description": ANALYSIS_LINES},
         "ugc_script": {"type": "string"},
         "ugc_script_beats": {
             "type": "array",
