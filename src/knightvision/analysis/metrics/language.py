@@ -1,4 +1,5 @@
-"""The spoken and the on-screen language of an ad, reported side by side (``metrics.language``).
+"""The spoken and the on-screen language of an ad, side by side (``metrics.languages``; the
+older ``metrics.language`` stays the transcript's language, a string).
 
 Spoken: what the transcriber detected (``Transcript.language`` and ``language_probability``);
 an engine that assumes its language (an English-only model) reports it with no probability, so
@@ -100,7 +101,7 @@ def on_screen_language(on_screen_text: list[dict[str, Any]]) -> OnScreenLanguage
 
 
 def language_facts(transcript: Transcript, on_screen_text: list[dict[str, Any]]) -> dict[str, Any]:
-    """``metrics.language``: the spoken and the on-screen language side by side.
+    """``metrics.languages``: the spoken and the on-screen language side by side.
 
     ``spoken`` is the transcriber's language (None when there was no speech it could read);
     ``spoken_detected`` says whether the engine detected it (or assumed it);
@@ -131,16 +132,17 @@ def language_facts(transcript: Transcript, on_screen_text: list[dict[str, Any]])
     }
 
 
-def language_summary(language: dict[str, Any] | None) -> str | None:
-    """One sentence for a summary line, e.g. "Spoken in Spanish; on-screen text in Spanish.";
-    None when neither language is known. Low-confidence answers are not stated as facts."""
-    if not language:
+def language_summary(languages: dict[str, Any] | None) -> str | None:
+    """One sentence for a summary line from ``metrics.languages``, e.g. "Spoken in Spanish;
+    on-screen text in Spanish."; None when neither language is known. Low-confidence answers are
+    not stated as facts."""
+    if not languages:
         return None
     parts = []
-    spoken = language.get("spoken")
-    if spoken and "spoken" not in language.get("low_confidence", []):
+    spoken = languages.get("spoken")
+    if spoken and "spoken" not in languages.get("low_confidence", []):
         parts.append(f"spoken in {NAMES.get(spoken, spoken)}")
-    shown = language.get("on_screen")
+    shown = languages.get("on_screen")
     if shown:
         parts.append(f"on-screen text in {NAMES[shown]}")
     if not parts:

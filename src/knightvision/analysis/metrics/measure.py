@@ -97,7 +97,7 @@ def measure(
     offer = offer_facts(transcript, on_screen_text)
     timings["offer_s"] = time.perf_counter() - step
     step = time.perf_counter()
-    language = language_facts(transcript, on_screen_text)
+    languages = language_facts(transcript, on_screen_text)
     timings["language_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
 
@@ -129,7 +129,8 @@ def measure(
         "warnings": [*frames.warnings, *([audio["warning"]] if audio["warning"] else [])],
         "call_to_action": cta,
         "offer": offer,
-        "language": language,
+        # beside the speech facts' ``language`` (the transcript's, a string kept as it was)
+        "languages": languages,
         "sampled_frame_times_s": sampled,
         "engines": {
             "cuts": "PySceneDetect ContentDetector + AdaptiveDetector",
