@@ -138,6 +138,18 @@ def test_an_assumed_language_is_not_a_detected_one() -> None:
     )
 
 
+def test_speech_it_could_not_transcribe_keeps_the_language_it_detected() -> None:
+    withheld = replace(
+        Transcript.empty("test", "speech heard but not transcribed"),
+        language="ja",
+        language_probability=0.93,
+        transcribable=False,
+    )
+    facts = language_facts(withheld, [span(0.0, 3.0, "Order yours today")])
+    assert (facts["spoken"], facts["spoken_detected"], facts["same"]) == ("ja", True, False)
+    assert language_summary(facts) == "Spoken in Japanese; on-screen text in English."
+
+
 def test_no_speech_and_unreadable_text_are_unknown_not_guessed() -> None:
     facts = language_facts(SILENT, [span(0.0, 2.0, "HeatMug"), span(2.0, 4.0, "heatmug.com")])
     assert (facts["spoken"], facts["spoken_detected"], facts["on_screen"]) == (None, False, None)

@@ -31,7 +31,13 @@ from knightvision.providers.transcription.port import Transcript
 
 #: the languages the offer and the call to action are read in; the on-screen answer is one of them
 LANGUAGES = ("en", "es", "pt", "fr", "de")
-NAMES = {"en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "de": "German"}
+#: names for the summary line: the five, and other languages speech recognition often reports
+NAMES = {
+    "en": "English", "es": "Spanish", "pt": "Portuguese", "fr": "French", "de": "German",
+    "it": "Italian", "nl": "Dutch", "pl": "Polish", "ru": "Russian", "uk": "Ukrainian",
+    "tr": "Turkish", "ar": "Arabic", "hi": "Hindi", "ja": "Japanese", "ko": "Korean",
+    "zh": "Chinese", "id": "Indonesian", "vi": "Vietnamese", "th": "Thai", "sv": "Swedish",
+}  # fmt: skip
 #: a detected spoken language below this probability is low confidence (Whisper reports 0.9+ on
 #: clear speech in one language; mixed or unclear speech falls well below)
 SPOKEN_MIN_PROBABILITY = 0.7
@@ -103,7 +109,8 @@ def on_screen_language(on_screen_text: list[dict[str, Any]]) -> OnScreenLanguage
 def language_facts(transcript: Transcript, on_screen_text: list[dict[str, Any]]) -> dict[str, Any]:
     """``metrics.languages``: the spoken and the on-screen language side by side.
 
-    ``spoken`` is the transcriber's language (None when there was no speech it could read);
+    ``spoken`` is the transcriber's language (None without speech, or when the engine neither
+    detected nor assumed one; speech it could not transcribe keeps the language it detected);
     ``spoken_detected`` says whether the engine detected it (or assumed it);
     ``spoken_probability`` is its probability when detected. ``on_screen`` and
     ``on_screen_confidence`` are :func:`on_screen_language`'s answer; ``on_screen_reason`` says
@@ -111,7 +118,7 @@ def language_facts(transcript: Transcript, on_screen_text: list[dict[str, Any]])
     unknown or below their threshold though there was speech or text to read. ``same`` is true or
     false when both are known, else None.
     """
-    spoken = transcript.language if transcript.transcribable else None
+    spoken = transcript.language
     probability = transcript.language_probability if spoken else None
     detected = spoken is not None and probability is not None
     shown = on_screen_language(on_screen_text)
