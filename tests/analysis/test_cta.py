@@ -214,6 +214,17 @@ def test_no_cta_is_invented() -> None:
     assert call_to_action(SILENT, long_caption, 8.0) is None
 
 
+@pytest.mark.parametrize(
+    "caption",
+    ["Rioja Gran Reserva 2018", "Daten sichern leicht gemacht", "Einkaufen ohne Stress"],
+)
+def test_words_that_also_name_things_are_not_an_ask(caption: str) -> None:
+    """ "Reserva", "sichern" and "einkaufen" ask only in their phrases ("Reserva ya", "Jetzt
+    sichern", "Jetzt einkaufen"), so a short caption holding the word is no button."""
+    spans = [span(0.0, 3.0, "Ein Wein mit echtem Charakter"), span(3.0, 5.0, caption)]
+    assert call_to_action(SILENT, spans, 8.0) is None
+
+
 # --- rendered ads: OCR reads the text the frames show -------------------------------------------
 
 

@@ -79,13 +79,12 @@ CTA_WEAK: tuple[str, ...] = (
     "join",
 )
 CTA_WEAK += (
-    "compra", "comprar", "pide", "pedir", "descarga", "visita", "descubre", "reserva", "ver mas",
-    "aprovecha",
+    # not words that also name things ("Gran Reserva", "Daten sichern"): their phrases are strong
+    "compra", "comprar", "pide", "pedir", "descarga", "visita", "descubre", "ver mas", "aprovecha",
     "compre", "peca", "baixe", "visite", "descubra", "acesse", "aproveite", "confira",
     "achetez", "acheter", "commander", "decouvrez", "decouvrir", "profitez", "reservez",
     "telecharger",
-    "kaufen", "bestellen", "entdecke", "entdecken", "besuche", "einkaufen", "sichern",
-    "herunterladen", "registrieren",
+    "kaufen", "bestellen", "entdecke", "entdecken", "besuche", "herunterladen", "registrieren",
 )  # fmt: skip
 #: an on-screen span is a button or end card when it is this short (a caption is longer)
 CTA_MAX_WORDS = 8
