@@ -28,34 +28,45 @@ CTA_STRONG: tuple[str, ...] = (
     "subscribe", "download now", "download the app", "download today", "get the app", "install now",
     "install the app", "link in bio", "link in my bio", "click the link", "tap the link",
     "swipe up", "learn more", "book now", "book today", "apply now", "claim your", "shop the",
-    "visit our website", "use code", "use my code", "use promo code", "promo code",
+    "visit our website", "use code", "use my code", "use promo code", "promo code", "get offer",
+    "get the offer", "claim offer", "claim your offer",
 )  # fmt: skip
 CTA_STRONG += (
     # Spanish
-    "compra ahora", "compra ya", "compra hoy", "compralo ahora", "compralo ya", "compralo hoy",
+    "compra ahora", "compra ya", "compra hoy", "comprar ya", "comprar ahora", "comprar hoy",
+    "compralo ahora", "compralo ya", "compralo hoy",
     "compra el tuyo", "pide el tuyo", "pide la tuya", "pide los tuyos", "pide ya", "pide hoy",
     "pide ahora", "pidelo hoy", "pidelo ya", "pidelo ahora", "pidela hoy", "pidela ya",
     "haz tu pedido", "ordena ahora", "ordena hoy", "consigue el tuyo", "consigue la tuya",
     "consiguelo", "mas informacion", "descarga la app", "descarga ahora", "descargala",
     "registrate", "suscribete", "reserva ahora", "prueba gratis", "pruebalo gratis",
     "usa el codigo", "usa mi codigo", "enlace en la bio", "link en la bio", "visita nuestra web",
+    "mas info", "descubre mas", "reserva ya", "obten el tuyo", "obten la tuya", "obtenlo ya",
+    "aprovecha la oferta", "aprovecha ya", "solicitalo", "descarga gratis",
     "pidelo", "pidela", "compralo", "comprala",  # after the longer phrases: those are preferred
     # Portuguese
     "compre agora", "compre ja", "compre hoje", "peca ja", "peca agora", "peca hoje", "peca o seu",
     "peca a sua", "garanta o seu", "garanta a sua", "garanta ja", "saiba mais", "baixe o app",
     "baixe agora", "baixe ja", "inscreva se", "cadastre se", "assine ja", "assine agora",
     "experimente gratis", "use o cupom", "use o codigo", "link na bio", "clique no link",
+    "comprar agora", "compre online", "aproveite agora", "aproveite ja", "aproveite a oferta",
+    "baixe gratis", "confira agora",
     # French
     "achetez maintenant", "achetez le", "achetez la", "commandez", "commander maintenant",
     "en savoir plus", "telechargez", "inscrivez vous", "abonnez vous", "essayez gratuitement",
     "reservez maintenant", "obtenez le votre", "obtenez la votre", "utilisez le code",
-    "lien en bio", "cliquez sur le lien", "profitez en",
+    "lien en bio", "cliquez sur le lien", "profitez en", "acheter maintenant", "je commande",
+    "j en profite", "je m inscris", "je decouvre", "decouvrir l offre",
+    "telecharger l application",
     # German
     "jetzt kaufen", "jetzt bestellen", "jetzt shoppen", "jetzt entdecken", "jetzt testen",
     "jetzt sichern", "jetzt herunterladen", "jetzt registrieren", "jetzt anmelden",
     "jetzt abonnieren", "mehr erfahren", "hier bestellen", "bestelle jetzt", "bestellen sie jetzt",
     "kaufe jetzt", "kostenlos testen", "hol dir", "hole dir", "sichere dir", "sichern sie sich",
-    "link in der bio", "mit dem code", "gutscheincode",
+    "link in der bio", "mit dem code", "gutscheincode", "jetzt einkaufen", "jetzt zugreifen",
+    "zum angebot", "zum shop", "jetzt downloaden", "jetzt installieren", "jetzt ausprobieren",
+    "jetzt probieren", "bestell jetzt", "hier kaufen", "gleich bestellen", "angebot sichern",
+    "kostenlos registrieren",
 )  # fmt: skip
 CTA_WEAK: tuple[str, ...] = (
     "order",
@@ -68,10 +79,12 @@ CTA_WEAK: tuple[str, ...] = (
     "join",
 )
 CTA_WEAK += (
-    "compra", "comprar", "pide", "pedir", "descarga", "visita", "descubre",
-    "compre", "peca", "baixe", "visite", "descubra", "acesse",
-    "achetez", "acheter", "commander", "decouvrez", "profitez",
-    "kaufen", "bestellen", "entdecke", "entdecken", "besuche",
+    # not words that also name things ("Gran Reserva", "Daten sichern"): their phrases are strong
+    "compra", "comprar", "pide", "pedir", "descarga", "visita", "descubre", "ver mas", "aprovecha",
+    "compre", "peca", "baixe", "visite", "descubra", "acesse", "aproveite", "confira",
+    "achetez", "acheter", "commander", "decouvrez", "decouvrir", "profitez", "reservez",
+    "telecharger",
+    "kaufen", "bestellen", "entdecke", "entdecken", "besuche", "herunterladen", "registrieren",
 )  # fmt: skip
 #: an on-screen span is a button or end card when it is this short (a caption is longer)
 CTA_MAX_WORDS = 8
