@@ -12,7 +12,7 @@ from knightvision.analysis.metrics.language import (
     SPOKEN_MIN_PROBABILITY,
     detect_text_language,
     language_facts,
-    language_summary,
+    language_phrase,
     on_screen_language,
     readable_text,
 )
@@ -107,7 +107,7 @@ def test_both_languages_reported_side_by_side() -> None:
     assert facts["spoken_detected"] is True
     assert facts["on_screen"] == "es" and facts["on_screen_confidence"] >= 0.8
     assert (facts["on_screen_reason"], facts["same"], facts["low_confidence"]) == (None, True, [])
-    assert language_summary(facts) == "Spoken in Spanish; on-screen text in Spanish."
+    assert language_phrase(facts) == "in Spanish"
 
 
 def test_spoken_language_below_the_threshold_is_low_confidence() -> None:
@@ -119,7 +119,7 @@ def test_spoken_language_below_the_threshold_is_low_confidence() -> None:
     assert facts["spoken"] == "pt" and facts["low_confidence"] == ["spoken"]
     assert (facts["on_screen"], facts["same"]) == ("de", False)
     # the summary states only what is known with confidence
-    assert language_summary(facts) == "On-screen text in German."
+    assert language_phrase(facts) == "with on-screen text in German (spoken language uncertain)"
 
 
 def test_an_assumed_language_is_not_a_detected_one() -> None:
@@ -147,7 +147,7 @@ def test_speech_it_could_not_transcribe_keeps_the_language_it_detected() -> None
     )
     facts = language_facts(withheld, [span(0.0, 3.0, "Order yours today")])
     assert (facts["spoken"], facts["spoken_detected"], facts["same"]) == ("ja", True, False)
-    assert language_summary(facts) == "Spoken in Japanese; on-screen text in English."
+    assert language_phrase(facts) == "spoken in Japanese with on-screen text in English"
 
 
 def test_no_speech_and_unreadable_text_are_unknown_not_guessed() -> None:
@@ -157,7 +157,7 @@ def test_no_speech_and_unreadable_text_are_unknown_not_guessed() -> None:
         "too_little_text",
         ["on_screen"],
     )
-    assert language_summary(facts) is None
+    assert language_phrase(facts) is None
 
 
 def test_our_english_fixture_ads_read_as_english() -> None:

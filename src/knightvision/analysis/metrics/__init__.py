@@ -20,7 +20,7 @@ ahead of use.
 from knightvision.analysis.metrics.audio import audio_levels, decode_audio
 from knightvision.analysis.metrics.cta import call_to_action, find_call_to_action
 from knightvision.analysis.metrics.engines import warm_up
-from knightvision.analysis.metrics.language import language_facts, language_summary
+from knightvision.analysis.metrics.language import language_facts, language_phrase
 from knightvision.analysis.metrics.measure import measure
 from knightvision.analysis.metrics.offer import offer_facts
 
@@ -30,7 +30,7 @@ __all__ = [
     "decode_audio",
     "find_call_to_action",
     "language_facts",
-    "language_summary",
+    "language_phrase",
     "measure",
     "offer_facts",
     "warm_up",

@@ -139,20 +139,25 @@ def language_facts(transcript: Transcript, on_screen_text: list[dict[str, Any]])
     }
 
 
-def language_summary(languages: dict[str, Any] | None) -> str | None:
-    """One sentence for a summary line from ``metrics.languages``, e.g. "Spoken in Spanish;
-    on-screen text in Spanish."; None when neither language is known. Low-confidence answers are
-    not stated as facts."""
+def language_phrase(languages: dict[str, Any] | None) -> str | None:
+    """The ad's languages as a phrase for the summary's first sentence ("in Spanish", "spoken in
+    Japanese with on-screen text in English"); None when neither is known. A low-confidence answer
+    is not stated as a fact: "(spoken language uncertain)" takes its place."""
     if not languages:
         return None
-    parts = []
-    spoken = languages.get("spoken")
-    if spoken and "spoken" not in languages.get("low_confidence", []):
-        parts.append(f"spoken in {NAMES.get(spoken, spoken)}")
-    shown = languages.get("on_screen")
-    if shown:
-        parts.append(f"on-screen text in {NAMES[shown]}")
-    if not parts:
-        return None
-    sentence = "; ".join(parts)
-    return sentence[:1].upper() + sentence[1:] + "."
+    spoken, shown = languages.get("spoken"), languages.get("on_screen")
+    unsure = "spoken" in languages.get("low_confidence", [])
+    assumed = not languages.get("spoken_detected")  # an English-only model's, not a finding
+    spoken_name = None if unsure or assumed or not spoken else NAMES.get(spoken, spoken)
+    shown_name = NAMES.get(shown, shown) if shown else None
+    if spoken_name and spoken_name == shown_name:
+        phrase = f"in {spoken_name}"
+    elif spoken_name and shown_name:
+        phrase = f"spoken in {spoken_name} with on-screen text in {shown_name}"
+    elif spoken_name:
+        phrase = f"spoken in {spoken_name}"
+    elif shown_name:
+        phrase = f"with on-screen text in {shown_name}"
+    else:
+        return "(spoken language uncertain)" if unsure and spoken else None
+    return f"{phrase} (spoken language uncertain)" if unsure and spoken else phrase
