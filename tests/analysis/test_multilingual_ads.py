@@ -79,15 +79,22 @@ def test_the_word_error_rate_counts_words_not_spelling() -> None:
 ADS = {"es": voiced_ads.spanish_voiced_ad, "fr": voiced_ads.french_voiced_ad}
 
 
+_RESULTS: dict[str, dict[str, Any]] = {}
+
+
 async def _analysed(
-    ad: voiced_ads.VoicedAd,
+    language: str,
     queue: JobQueue,
     server: AdServer,
     hosts: dict[str, Platform],
     tmp_path: Path,
     transcriber: LocalWhisperTranscriber,
 ) -> dict[str, Any]:
-    ad_id = {"es": 7101, "fr": 7102}[ad.language]
+    """The ad in ``language`` analysed by a real job (once per module: the tests read one
+    result)."""
+    if language in _RESULTS:
+        return _RESULTS[language]
+    ad, ad_id = ADS[language](), {"es": 7101, "fr": 7102}[language]
     server.route(
         f"/ads/library/?id={ad_id}",
         Reply.page(f'<html><body><video src="/media/{ad_id}.mp4"></video></body></html>'),
@@ -98,7 +105,8 @@ async def _analysed(
     job_id = await submit_analysis(queue, account, server.url(f"/ads/library/?id={ad_id}"), hosts)
     [row] = await run_analyses(queue, engines, [job_id])
     assert (row.status, row.attempts) == ("complete", 1), (row.error, row.last_error)
-    return dict(row.result)
+    _RESULTS[language] = dict(row.result)
+    return _RESULTS[language]
 
 
 @pytest.mark.parametrize("language", sorted(ADS))
@@ -111,7 +119,7 @@ async def test_a_voiced_ad_is_analysed_to_its_truth(
     whisper_base: LocalWhisperTranscriber,
 ) -> None:
     ad = ADS[language]()
-    result = await _analysed(ad, queue, server, hosts, tmp_path, whisper_base)
+    result = await _analysed(language, queue, server, hosts, tmp_path, whisper_base)
     metrics = result["metrics"]
 
     assert (metrics["language"], metrics["transcribable"]) == (language, True)
@@ -135,6 +143,42 @@ async def test_a_voiced_ad_is_analysed_to_its_truth(
 
     _assert_offer(ad, metrics["offer"])
     _assert_no_advice_against(ad, result)
+
+
+@pytest.mark.parametrize(
+    "language",
+    [
+        pytest.param(
+            "es",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "offer metric: Whisper writes the spoken '20 %' as two words ('20', '%'), so "
+                    "the discount is timed at its line's first word (8.48 s), not when '20' is "
+                    "said (9.44 s)"
+                ),
+            ),
+        ),
+        "fr",
+    ],
+)
+async def test_a_spoken_offer_is_timed_when_its_words_are_said(
+    language: str,
+    queue: JobQueue,
+    server: AdServer,
+    hosts: dict[str, Platform],
+    tmp_path: Path,
+    whisper_base: LocalWhisperTranscriber,
+) -> None:
+    ad = ADS[language]()
+    result = await _analysed(language, queue, server, hosts, tmp_path, whisper_base)
+    [fact] = [
+        f
+        for f in result["metrics"]["offer"]["offers"]
+        if (f["type"], f["value"]) == (ad.offer.type, ad.offer.value)
+    ]
+    [spoken] = [o["time_s"] for o in fact["occurrences"] if o["source"] == "spoken"]
+    assert ad.offer_said_after <= spoken <= ad.line_ends[ad.offer.said_in], fact
 
 
 def _assert_offer(ad: voiced_ads.VoicedAd, offer: dict[str, Any]) -> None:
