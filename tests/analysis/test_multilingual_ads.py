@@ -32,6 +32,7 @@ from tests.fixtures.analysis_jobs import (
 MAX_WER = 0.2
 #: Whisper base's confidence in the language; measured 0.99 (es), 0.91 (fr), 1.00 (pt).
 MIN_LANGUAGE_PROBABILITY = 0.8
+LANGUAGE_NAMES = {"es": "Spanish", "fr": "French"}
 #: on-screen text is timed by the shot it appears in, found to the frame (0.1 s at 10 fps)
 SHOWN_WITHIN_S = 0.25
 
@@ -123,6 +124,14 @@ async def test_a_voiced_ad_is_analysed_to_its_truth(
     metrics = result["metrics"]
 
     assert (metrics["language"], metrics["transcribable"]) == (language, True)
+    languages = metrics["languages"]
+    assert (languages["spoken"], languages["spoken_detected"], languages["on_screen"]) == (
+        language,
+        True,
+        language,
+    )
+    assert languages["low_confidence"] == [], languages
+    assert f" in {LANGUAGE_NAMES[language]}" in result["summary"].split(". ")[0], result["summary"]
     assert voices.word_error_rate(ad.script, result["transcription"]) <= MAX_WER, result[
         "transcription"
     ]
@@ -145,23 +154,7 @@ async def test_a_voiced_ad_is_analysed_to_its_truth(
     _assert_no_advice_against(ad, result)
 
 
-@pytest.mark.parametrize(
-    "language",
-    [
-        pytest.param(
-            "es",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "offer metric: Whisper writes the spoken '20 %' as two words ('20', '%'), so "
-                    "the discount is timed at its line's first word (8.48 s), not when '20' is "
-                    "said (9.44 s)"
-                ),
-            ),
-        ),
-        "fr",
-    ],
-)
+@pytest.mark.parametrize("language", sorted(ADS))
 async def test_a_spoken_offer_is_timed_when_its_words_are_said(
     language: str,
     queue: JobQueue,
