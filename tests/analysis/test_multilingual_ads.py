@@ -152,6 +152,7 @@ async def test_a_voiced_ad_is_analysed_to_its_truth(
 
     _assert_offer(ad, metrics["offer"])
     _assert_no_advice_against(ad, result)
+    _assert_script_in_its_language(ad, result)
 
 
 @pytest.mark.parametrize("language", sorted(ADS))
@@ -203,3 +204,19 @@ def _assert_no_advice_against(ad: voiced_ads.VoicedAd, result: dict[str, Any]) -
     for claim in ("no speech", "not transcribed", "could not transcribe"):
         assert claim not in said["speech"].lower(), said["speech"]
     assert f"language {ad.language}" in said["speech"], said["speech"]
+
+
+#: the English connecting lines the script writes where the ad gives a beat nothing to say
+ENGLISH_FILLERS = ("look at this", "bugged me", "then i found", "how it went", "take a look")
+
+
+def _assert_script_in_its_language(ad: voiced_ads.VoicedAd, result: dict[str, Any]) -> None:
+    """The creator speaks the ad's language in every beat, and the line that presents the
+    product (the second) is the solution, not the problem."""
+    beats = {beat["beat"]: beat for beat in result["ugc_script_beats"]}
+    for beat in beats.values():
+        assert beat["voiceover"], beat
+        assert not any(filler in beat["voiceover"].lower() for filler in ENGLISH_FILLERS), beat
+    product_word = ad.lines[1].text.split()[1]  # "Esta taza …", "Cette tasse …"
+    assert product_word in beats["solution"]["voiceover"], beats
+    assert product_word not in beats["problem"]["voiceover"], beats
