@@ -41,6 +41,29 @@ FACES = (
     Face("hebrew", "manimgx_fonts", "NotoSansHebrew[wght].ttf"),
     Face("cjk", "noto_cjk_sans_jp_bold", "NotoSansCJKjp-Bold.otf", instance=None),
     Face("symbols", "manimgx_fonts", "NotoSansSymbols[wght].ttf"),
+    # The package's other scripts cost nothing more (each is read only when a character needs it).
+    *(
+        Face(script.lower(), "manimgx_fonts", f"NotoSans{script}[wght].ttf")
+        for script in (
+            "Devanagari",
+            "Bengali",
+            "Gurmukhi",
+            "Gujarati",
+            "Oriya",
+            "Tamil",
+            "Telugu",
+            "Kannada",
+            "Malayalam",
+            "Sinhala",
+            "Thai",
+            "Lao",
+            "Khmer",
+            "Myanmar",
+            "Georgian",
+            "Armenian",
+            "Ethiopic",
+        )
+    ),
     # Monochrome Noto Emoji draws what Twemoji has no picture for.
     Face("emoji_outline", "manimgx_fonts", "NotoEmoji[wght].ttf"),
 )
