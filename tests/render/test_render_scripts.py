@@ -187,3 +187,9 @@ def test_a_short_storyboard_draws_every_script_and_reports_the_undrawable(tmp_pa
 def test_closing_punctuation_of_a_right_to_left_sentence_sits_on_its_left():
     line, _ = _draw("קנו עכשיו!")
     assert _find("!", line) < _find("קנו עכשיו", line)
+
+
+def test_invisible_format_characters_are_neither_boxed_nor_reported():
+    text = "\u200fA\u200bb\u200e c\u2060d\ufeff"
+    assert undrawable_characters(text) == []
+    assert all(not cluster.undrawable for cluster in clusters(text))

@@ -74,21 +74,19 @@ class LineLayout:
 
 
 def _is_attached(ch: str) -> bool:
-    """Marks, joiners and variation selectors stay with the character before them."""
-    return (
-        unicodedata.category(ch) in ("Mn", "Mc", "Me")
-        or ch in "\u200c\u200d"
-        or ("\ufe00" <= ch <= "\ufe0f")
-    )
+    """Marks, joiners, variation selectors and other invisible format characters (Cf) stay with
+    the character before them: they are never drawn on their own, nor reported."""
+    return unicodedata.category(ch) in ("Mn", "Mc", "Me", "Cf") or "\ufe00" <= ch <= "\ufe0f"
 
 
 def _face_for(text: str, previous: Face | None) -> Face | None:
-    codes = [ord(ch) for ch in text if not _is_attached(ch)] or [ord(text[0])]
-    base = text[0]
+    codes = [ord(ch) for ch in text if not _is_attached(ch)]
+    if not codes:  # only invisible characters, at the start of the text
+        return previous or PRIMARY
     # Spaces and punctuation keep the face around them, so runs stay whole.
     if (
         previous is not None
-        and not (base.isalnum())
+        and not text[0].isalnum()
         and all(c in coverage(previous) for c in codes)
     ):
         return previous
