@@ -389,10 +389,13 @@ def _names(text: str) -> Iterator[str]:
 
 def _time_of(line: Line, match_text: str) -> float | None:
     """When the matched words are said (their first word's start) or the span starts."""
-    if line.word_times:
-        first = fold(match_text).split()[0] if match_text.split() else ""
+    # compared by their first run of letters or digits: speech recognition splits "20 %" or
+    # "$ 19" into two words, and the match "20%" must still find the "20"
+    first = re.search(r"\w+", fold(match_text))
+    if line.word_times and first:
         for word, start in line.word_times:
-            if first and fold(word).strip(" .,!?¡¿\"'").startswith(first.strip(" .,!?¡¿\"'")):
+            said = re.search(r"\w+", fold(word))
+            if said and said.group(0).startswith(first.group(0)):
                 return round(start, 3)
     return None if line.time_s is None else round(line.time_s, 3)
 
