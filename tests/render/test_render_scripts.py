@@ -193,3 +193,12 @@ def test_invisible_format_characters_are_neither_boxed_nor_reported():
     text = "\u200fA\u200bb\u200e c\u2060d\ufeff"
     assert undrawable_characters(text) == []
     assert all(not cluster.undrawable for cluster in clusters(text))
+
+
+def test_an_arabic_phrase_with_a_number_inside_an_english_line_stays_one_right_to_left_phrase():
+    line, _ = _draw("Sale اشتر الآن 50 خصم now")
+    # The Arabic phrase reads from the right: its first words right of the number, its last left.
+    assert _find("خصم", line) < _find("50", line) < _find("اشتر الآن", line)
+    assert _find("Sale", line) < _find("خصم", line) and _find("اشتر الآن", line) < _find(
+        "now", line
+    )

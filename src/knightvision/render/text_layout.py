@@ -4,8 +4,8 @@ A line is cut into clusters (a character with its marks and joiners, or a whole 
 each cluster takes the first face of :data:`fonts.FACES` that maps it, a colour emoji picture, or
 a visible box when nothing can draw it (reported by :func:`undrawable_characters`, never
 dropped). Clusters of one face and direction form runs that RAQM shapes (Arabic joining, marks);
-runs are put in visual order by the Unicode bidi rule for levels, simplified to one embedding:
-right-to-left runs are level 1, left-to-right runs inside a right-to-left line level 2.
+runs are put in visual order by the Unicode bidi algorithm for a paragraph without explicit
+embeddings (:func:`_levels`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ EMOJI_GAP = 0.06  # space beside an emoji, in em
 BOX_WIDTH = 0.62  # the box drawn for a character no face has, in em
 BASELINE_BELOW_CENTRE = 0.36  # em: puts cap height and CJK ideographs around the line's centre
 
-_RTL_CLASSES = frozenset({"R", "AL", "AN"})
-_LTR_CLASSES = frozenset({"L", "EN"})
 # No line starts with these (closing punctuation, small kana, prolonged sound mark) ...
 _NO_LINE_START = frozenset(
     "、。，．,.!?！？：；:;)）」』】〉》〕ー…ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々"
@@ -51,7 +49,11 @@ class Run:
     """Clusters drawn together: one face (or emoji, or boxes) and one direction."""
 
     clusters: tuple[Cluster, ...]
-    rtl: bool
+    level: int  # bidi embedding level: odd is right to left
+
+    @property
+    def rtl(self) -> bool:
+        return self.level % 2 == 1
 
     @property
     def text(self) -> str:
@@ -131,36 +133,47 @@ def undrawable_characters(text: str) -> list[str]:
     return list(seen)
 
 
-def _strength(cluster: Cluster) -> str | None:
-    """'R', 'L', or None for a neutral (spaces, punctuation, emoji)."""
-    if cluster.emoji is not None:
-        return None
-    kind = unicodedata.bidirectional(cluster.text[0])
-    if kind in _RTL_CLASSES:
-        return "R"
-    if kind in _LTR_CLASSES:
-        return "L"
-    return None
+def _bidi_class(cluster: Cluster) -> str:
+    if cluster.emoji is not None or cluster.face is None:
+        return "ON"  # pictures and boxes are neutral
+    return unicodedata.bidirectional(cluster.text[0])
 
 
-def _directions(items: tuple[Cluster, ...]) -> tuple[bool, list[bool]]:
-    """The line's base direction and each cluster's (True: right to left)."""
-    strengths = [_strength(c) for c in items]
-    base_rtl = next((s == "R" for s in strengths if s is not None), False)
-    resolved: list[bool] = []
-    for i, strength in enumerate(strengths):
-        if strength is not None:
-            resolved.append(strength == "R")
+def _levels(items: tuple[Cluster, ...]) -> list[int]:
+    """Each cluster's embedding level, by UAX #9 for one paragraph without explicit embeddings:
+    rules P2-P3 (base direction from the first strong character), W2 and W7 (numbers after
+    Arabic letters are Arabic numbers, after Latin ones Latin), N1-N2 (neutrals between two
+    runs of one direction take it, else the base's), I1-I2 (levels)."""
+    classes = [_bidi_class(c) for c in items]
+    base = next((1 if k in ("R", "AL") else 0 for k in classes if k in ("L", "R", "AL")), 0)
+    last_strong = "R" if base else "L"
+    types: list[str] = []
+    for kind in classes:
+        if kind in ("L", "R", "AL"):
+            last_strong = kind
+            types.append("L" if kind == "L" else "R")
+        elif kind == "EN":
+            types.append({"AL": "AN", "L": "L"}.get(last_strong, "EN"))
+        elif kind == "AN":
+            types.append("AN")
+        else:
+            types.append("N")
+    edge = "R" if base else "L"
+    directional = ["N" if t == "N" else ("L" if t == "L" else "R") for t in types]
+    for i, kind in enumerate(types):
+        if kind != "N":
             continue
-        before = next((s for s in reversed(strengths[:i]) if s is not None), None)
-        after = next((s for s in strengths[i + 1 :] if s is not None), None)
-        resolved.append(before == "R" if before is not None and before == after else base_rtl)
-    return base_rtl, resolved
+        before = next((d for d in reversed(directional[:i]) if d != "N"), edge)
+        after = next((d for d in directional[i + 1 :] if d != "N"), edge)
+        types[i] = before if before == after else edge
+    if base == 0:
+        return [{"L": 0, "R": 1}.get(t, 2) for t in types]
+    return [1 if t == "R" else 2 for t in types]
 
 
-def _visual_order(runs: list[Run], base_rtl: bool) -> list[Run]:
+def _visual_order(runs: list[Run]) -> list[Run]:
     """Reverse runs by level, highest level first (UAX #9, rule L2)."""
-    levels = [(1 if run.rtl else 2) if base_rtl else (1 if run.rtl else 0) for run in runs]
+    levels = [run.level for run in runs]
     order = list(range(len(runs)))
     for level in range(max(levels, default=0), 0, -1):
         i = 0
@@ -196,17 +209,17 @@ def _run_width(run: Run, size: int) -> float:
 def layout_line(text: str, size: int) -> LineLayout:
     """One line, split into runs and put in visual order; cached (captions repeat)."""
     items = clusters(text)
-    base_rtl, rtl = _directions(items)
+    levels = _levels(items)
     runs: list[Run] = []
     current: list[Cluster] = []
     for i, cluster in enumerate(items):
-        if current and (_run_key(cluster) != _run_key(current[0]) or rtl[i] != rtl[i - 1]):
-            runs.append(Run(tuple(current), rtl[i - 1]))
+        if current and (_run_key(cluster) != _run_key(current[0]) or levels[i] != levels[i - 1]):
+            runs.append(Run(tuple(current), levels[i - 1]))
             current = []
         current.append(cluster)
     if current:
-        runs.append(Run(tuple(current), rtl[len(items) - 1]))
-    ordered = tuple(_visual_order(runs, base_rtl))
+        runs.append(Run(tuple(current), levels[-1]))
+    ordered = tuple(_visual_order(runs))
     return LineLayout(ordered, tuple(_run_width(run, size) for run in ordered), size)
 
 
