@@ -18,6 +18,7 @@ from .prefetch import produce_ahead
 from .spec import PROGRESS_EVERY, RenderSpec
 from .speech import SpeechTrack, Voice, load_voice, silent_track, synthesize_track
 from .storyboard import Scene, plan_scenes
+from .text_layout import undrawable_characters
 
 FRAMES_AHEAD = 6  # frames composed ahead of the encoder
 
@@ -33,6 +34,8 @@ class RenderReport:
     scenes: list[Scene]
     has_voice: bool
     seconds_spent: dict[str, float] = field(default_factory=dict)
+    # Characters of the captions no bundled font can draw (shown as boxes), for the job's result.
+    undrawable_characters: tuple[str, ...] = ()
 
 
 def _speak(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> tuple[SpeechTrack, float]:
@@ -93,6 +96,7 @@ def render_storyboard(
         height=spec.height,
         scenes=scenes,
         has_voice=track.has_voice,
+        undrawable_characters=tuple(undrawable_characters(" ".join(s.text for s in scenes))),
         seconds_spent={
             "plan": plan_seconds,
             "speech": speech_seconds,
