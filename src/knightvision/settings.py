@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     transcription_model_dir: Path | None = Field(
         None, description="a CTranslate2 Whisper model directory, instead of a packaged model"
     )
+    transcription_model_cache: Path | None = Field(
+        None, description="where the packaged base is joined; default ~/.cache/knightvision/models"
+    )
     openai_transcription_model: str = "whisper-1"
 
     @field_validator("log_level")

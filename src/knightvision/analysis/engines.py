@@ -72,7 +72,7 @@ def _transcriber(settings: Settings) -> Transcriber:
         LocalWhisperConfig(
             model=settings.transcription_model,
             model_dir=settings.transcription_model_dir,
-            # the packaged base is joined once per data directory, beside its database
-            model_cache=settings.resolved_data_dir / "models",
+            # the packaged base is joined once per machine (the user's cache), not per data dir
+            model_cache=settings.transcription_model_cache,
         )
     )

@@ -87,6 +87,16 @@ def test_a_missing_part_is_a_clear_error(tmp_path: Path) -> None:
     assert str(parts[0]) in error.value.message
 
 
+def test_a_cache_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    parts, files, sha, size = small_parts(tmp_path)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    with pytest.raises(TranscriptionError) as error:
+        assemble_model(parts, files, blocked / "model", sha256=sha, size=size)
+    assert error.value.code == "transcription_model_cache"
+    assert str(blocked / "model") in error.value.message
+
+
 def test_a_missing_package_is_a_clear_error(tmp_path: Path) -> None:
     absent = WHISPER_BASE.__class__(
         name="absent",

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from knightvision.analysis.engines import build_analysis_engines
+from knightvision.errors import OperatorError
 from knightvision.providers.transcription.local_whisper import (
     LOW_LANGUAGE_PROBABILITY,
     LocalWhisperConfig,
@@ -23,7 +24,7 @@ from knightvision.providers.transcription.local_whisper import (
     load_model,
 )
 from knightvision.providers.transcription.port import Transcript, TranscriptionError
-from knightvision.settings import Settings
+from knightvision.settings import Settings, load_settings
 from tests.fixtures import clips
 
 assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by tests/conftest.py: never download
@@ -230,11 +231,13 @@ def test_a_missing_model_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_settings_choose_the_model(tmp_path: Path) -> None:
-    default = build_analysis_engines(Settings(data_dir=tmp_path)).transcriber
+    default = build_analysis_engines(
+        Settings(data_dir=tmp_path, transcription_model_cache=tmp_path / "models")
+    ).transcriber
     assert default.engine == "faster-whisper base"
     assert isinstance(default, LocalWhisperTranscriber)
-    # the packaged base is joined into the data directory's model cache
-    assert default.model_dir.parent == (tmp_path / "models").resolve()
+    # the packaged base is joined into the configured model cache
+    assert default.model_dir.parent == tmp_path / "models"
     assert (default.model_dir / "model.bin").is_file()
     english = build_analysis_engines(
         Settings(data_dir=tmp_path, transcription_model="tiny.en")
@@ -244,6 +247,8 @@ def test_settings_choose_the_model(tmp_path: Path) -> None:
         Settings(data_dir=tmp_path, transcription_model_dir=tmp_path / "large-v3")
     ).transcriber
     assert own.engine == "faster-whisper large-v3"
+    with pytest.raises(OperatorError, match="KNIGHTVISION_TRANSCRIPTION_MODEL: Input should be"):
+        load_settings(data_dir=tmp_path, transcription_model="small")
 
 
 def test_transcript_round_trips_through_json(whisper: LocalWhisperTranscriber) -> None:

@@ -88,7 +88,7 @@ def default_model_cache() -> Path:
 def bundled_model_dir(model: SplitModel = WHISPER_BASE, cache: Path | None = None) -> Path:
     """The model's directory under ``cache`` (default :func:`default_model_cache`), joined from
     its packages on first use. Raises ``TranscriptionError`` (``transcription_model_missing``,
-    ``transcription_model_corrupt``)."""
+    ``transcription_model_corrupt``, ``transcription_model_cache``)."""
     target = (cache or default_model_cache()) / f"whisper-{model.name}-{model.sha256[:16]}"
     return assemble_model(
         [_packaged(package, path) for package, path in model.parts],
@@ -113,10 +113,15 @@ def assemble_model(
             raise TranscriptionError(
                 "transcription_model_missing", f"model file {path} is not installed"
             )
-    target.mkdir(parents=True, exist_ok=True)
-    for source in files:
-        _place(target / source.name, _copier(source))
-    _place(model, _joiner(parts, sha256))
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for source in files:
+            _place(target / source.name, _copier(source))
+        _place(model, _joiner(parts, sha256))
+    except OSError as exc:  # a read-only or full cache: say where, not just errno
+        raise TranscriptionError(
+            "transcription_model_cache", f"cannot write the model into {target}: {exc}"
+        ) from None
     return target
 
 
