@@ -26,12 +26,9 @@ from knightvision.providers.transcription.local_whisper import (
 from knightvision.providers.transcription.port import Transcript, TranscriptionError
 from knightvision.settings import Settings, load_settings
 from tests.fixtures import clips
+from tests.providers.transcription.late_sound import ENGLISH_LINE, speech_clip
 
 assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by tests/conftest.py: never download
-
-ENGLISH_LINE = (
-    "Order today and get free shipping. Thousands of busy parents already love this smart mug."
-)
 
 
 def words_of(text: str) -> list[str]:
@@ -157,25 +154,6 @@ def test_speech_the_english_only_model_cannot_transcribe_is_reported_not_invente
     assert transcript.language is None  # an English-only model cannot tell which language it was
     assert "English-only model tiny.en could not transcribe" in (transcript.note or "")
     assert transcript.speech_spans and transcript.speech_start == pytest.approx(0.5, abs=0.3)
-
-
-def speech_clip(path: Path, audio_start: float) -> Path:
-    """Picture from 0 s; sound from ``audio_start`` s: half a second of silence (so the speech
-    onset is measured, not the track's edge), then the English line."""
-    from knightvision.render import load_voice
-
-    voice = load_voice()
-    lead = np.zeros(voice.sample_rate // 2, np.float32)
-    speech = np.concatenate([lead, voice.synthesize(ENGLISH_LINE)])
-    pictures = [(i / 10, clips.flat(clips.RED)) for i in range(40)]
-    return clips.write_media(
-        path,
-        pictures,
-        audio=speech.astype(np.float32),
-        audio_start=audio_start,
-        audio_rate=voice.sample_rate,
-        end=audio_start + len(speech) / voice.sample_rate,
-    )
 
 
 def test_times_follow_the_file_when_its_sound_starts_late(
