@@ -127,7 +127,7 @@ def test_timings_and_engines_are_reported(ad: clips.MeasuredAd) -> None:
     timings = ad.metrics["timings"]
     assert {"decode_frames_s", "ocr_s", "faces_s", "audio_s", "total_s"} <= set(timings)
     assert all(value >= 0 for value in timings.values())
-    assert ad.metrics["engines"]["transcript"] == "faster-whisper tiny.en"
+    assert ad.metrics["engines"]["transcript"] == "faster-whisper base"
 
 
 # --- faces, loudness and silence on a generated clip -----------------------------------------
