@@ -189,6 +189,26 @@ def test_a_weak_spoken_word_gives_way_to_an_end_card() -> None:
     assert [p["kind"] for p in cta["placements"]] == ["spoken", "end_card"]
 
 
+@pytest.mark.parametrize("card_s", [8.75, 8.6])
+def test_an_ask_said_as_its_card_appears_is_the_card(card_s: float) -> None:
+    """The voice says "Order" a beat before or after the end card shows it: one moment, and the
+    card says how the ask is placed."""
+    spoken = transcript(said(8.706, "Order yours today."))
+    cta = call_to_action(spoken, [span(card_s, 12.0, "Order yours today")], 12.0)
+    assert cta is not None and (cta["source"], cta["kind"], cta["time_s"]) == (
+        "overlay",
+        "end_card",
+        card_s,
+    )
+    assert cta["sources"] == ["speech", "overlay"]
+
+
+def test_an_ask_said_well_before_its_card_is_timed_by_the_voice() -> None:
+    spoken = transcript(said(16.0, "Order yours today."))
+    cta = call_to_action(spoken, [span(17.0, 20.0, "Order yours today")], 20.0)
+    assert cta is not None and (cta["source"], cta["time_s"]) == ("speech", 16.0)
+
+
 def test_a_spanish_end_card() -> None:
     cta = call_to_action(
         SILENT,

@@ -11,10 +11,7 @@ import pytest
 
 from knightvision.job.queue import JobQueue
 from knightvision.providers.ad_source.urls import Platform
-from knightvision.providers.transcription.local_whisper import (
-    LocalWhisperConfig,
-    LocalWhisperTranscriber,
-)
+from knightvision.providers.transcription.local_whisper import LocalWhisperTranscriber
 from tests.fakes.ad_server import AdServer, Reply
 from tests.fixtures import voiced_ads, voices
 from tests.fixtures.analysis_jobs import (
@@ -54,7 +51,10 @@ LINES = {
 
 @pytest.fixture(scope="module")
 def whisper_base() -> LocalWhisperTranscriber:
-    return LocalWhisperTranscriber(LocalWhisperConfig(model_dir=voices.whisper_base_dir()))
+    """The default transcriber: the multilingual Whisper base the install ships."""
+    transcriber = LocalWhisperTranscriber()
+    assert transcriber.engine == "faster-whisper base"
+    return transcriber
 
 
 @pytest.mark.parametrize("language", sorted(LINES))

@@ -8,8 +8,6 @@ import difflib
 import json
 import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +23,7 @@ from knightvision.providers.transcription.local_whisper import (
 )
 from knightvision.providers.transcription.port import Transcript, TranscriptionError
 from knightvision.settings import Settings, load_settings
-from tests.fixtures import clips
+from tests.fixtures import clips, voices
 from tests.providers.transcription.late_sound import ENGLISH_LINE, speech_clip
 
 assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by tests/conftest.py: never download
@@ -123,17 +121,12 @@ def test_uncertain_language_is_reported_as_such(whisper: LocalWhisperTranscriber
     )
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
-def test_spanish_speech_is_not_reported_as_english_text(
-    whisper: LocalWhisperTranscriber, tmp_path: Path
-) -> None:
-    clip = tmp_path / "es.wav"
+def test_spanish_speech_is_transcribed_in_spanish(whisper: LocalWhisperTranscriber) -> None:
     line = "Hola, buenos días. Pide hoy y el envío es gratis."
-    subprocess.run(["espeak-ng", "-v", "es", "-w", str(clip), line], check=True)
-    transcript = whisper.transcribe(clip)
-    assert transcript.language == "es"
-    if transcript.transcribable:  # robotic speech: the text may be withheld, never English
-        assert similarity(line, transcript.text) >= 0.5, transcript.text
+    transcript = whisper.transcribe(voices.voice_over(line, "es"))
+    assert transcript.transcribable and transcript.language == "es", transcript
+    assert (transcript.language_probability or 0) >= LOW_LANGUAGE_PROBABILITY
+    assert voices.word_error_rate(line, transcript.text) <= 0.2, transcript.text
 
 
 def test_english_only_model_assumes_english(tiny: LocalWhisperTranscriber) -> None:

@@ -189,11 +189,7 @@ def find_call_to_action(
     pool = [c for c in candidates if c["strength"] == best_strength]
     late = [c for c in pool if c["time_s"] is not None and c["time_s"] >= duration * 2 / 3]
     timed = [c for c in pool if c["time_s"] is not None]
-    choice = (
-        min(late or timed, key=lambda c: (c["time_s"], c["source"] != "speech"))
-        if (late or timed)
-        else pool[0]
-    )
+    choice = _first_placed(late or timed) if (late or timed) else pool[0]
     return {
         "text": choice["text"][:200],
         "phrase": choice["phrase"],
@@ -203,6 +199,20 @@ def find_call_to_action(
         "sources": sorted({c["source"] for c in pool}, key=["speech", "overlay"].index),
         "strength": "strong" if choice["strength"] == 0 else "weak",
     }
+
+
+#: A spoken and a shown ask this close together are one moment: the voice starts a word a beat
+#: before or after the card appears (measured: "Order" at 8.706 s, its end card at 8.749 s).
+SIMULTANEOUS_S = 0.3
+
+
+def _first_placed(candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    """The earliest ask; when the screen shows one at the same moment, the shown one, which says
+    how it is placed (button, web address, end card)."""
+    first = min(candidates, key=lambda c: c["time_s"])
+    together = [c for c in candidates if c["time_s"] - first["time_s"] <= SIMULTANEOUS_S]
+    shown = [c for c in together if c["source"] == "overlay"]
+    return min(shown, key=lambda c: c["time_s"]) if shown else first
 
 
 def on_screen_placements(
