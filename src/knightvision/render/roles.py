@@ -294,3 +294,24 @@ def call_to_action_url(text: str) -> str | None:
     if match is None:
         return None
     return re.sub(r"^https?://", "", match.group(0)).rstrip("/.,!")
+
+
+_NAMED = re.compile(
+    r"(?i:\b(?:meet|introducing|say hello to|presentamos|conoce|conhe[çc]a|apresentamos|"
+    r"d[ée]couvrez|voici|entdecke|das ist))\s+"
+    r"(?i:(?:the|el|la|los|o|a|le|les|die|der|das|den)\s+)?"
+    r"(?i:(?:new|nuev[oa]|nov[oa]|nouve(?:au|lle)|neuen?|neues)\s+)?"
+    r"(\w[\w'’&-]*(?:\s+[A-Z0-9][\w'’&-]*){0,2})"
+)
+
+
+def product_name(prompt: str) -> str | None:
+    """The name the prompt introduces ("Meet Brewly" -> "Brewly"), shown on the end card.
+
+    Only a capitalised name counts: "meet the team" names nothing.
+    """
+    for match in _NAMED.finditer(prompt):
+        name = match.group(1).strip(" ,.'’-")
+        if name[:1].isupper() or name[:1].isdigit():
+            return name
+    return None
