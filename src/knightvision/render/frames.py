@@ -33,7 +33,7 @@ BACKGROUND_DIVISOR = 4
 #: Extra background margin so zoom and pan never run out of pixels.
 OVERSCAN = 1.18
 #: Zoom travelled over one scene (1.0 -> 1.0 + ZOOM, or back).
-ZOOM = 0.12
+ZOOM = 0.15
 #: Strength of the background's soft light blobs; text contrast is checked against it.
 GLOW = 0.16
 
@@ -122,9 +122,10 @@ def draw_background(palette: Palette, size: tuple[int, int]) -> Image.Image:
 
 
 def _ease(t: float) -> float:
-    """Smoothstep, so motion starts and ends gently."""
+    """Mostly linear: the camera never stops inside a scene (a still frame reads as a frozen
+    video); a little smoothstep keeps the speed from feeling mechanical."""
     t = min(max(t, 0.0), 1.0)
-    return t * t * (3 - 2 * t)
+    return 0.2 * t * t * (3 - 2 * t) + 0.8 * t
 
 
 class SceneLook:

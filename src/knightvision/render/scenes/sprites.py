@@ -81,6 +81,7 @@ class PopSprite:
         scales: tuple[float, ...] = POP_SCALES,
     ) -> None:
         self.start_tick = start_tick
+        self.image = image
         self.steps = scaled_overlays(image, centre, scales)
         self.box = (
             round(centre[0] - image.width / 2),

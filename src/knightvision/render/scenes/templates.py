@@ -34,7 +34,7 @@ from ..storyboard import Scene
 from ..yuv import Overlay
 from .cards import button_box, button_image, offer_badge_image
 from .counter import CountUp, StarRow
-from .kinetic import kinetic_words
+from .kinetic import KineticText, kinetic_words
 from .reference import reference_inset
 from .sprites import PopSprite, Pulse, text_image
 
@@ -132,14 +132,23 @@ def build_layers(
     role = scene.role
     if not scene.text.strip() and role is not Role.END_CARD:
         return layers
+    if reference is not None:  # the composer gives pictures to product scenes, else the hook
+        layers.add_static(*reference_inset(reference, width, height), text=False)
     if role is Role.HOOK:
-        for sprite in kinetic_words(scene.text, safe, round(short * 0.14), text_colour, stroke):
-            layers.add_animated(sprite)
+        words = kinetic_words(
+            scene.text,
+            safe,
+            round(short * 0.14),
+            text_colour,
+            stroke,
+            centre=0.72 if reference is not None else 0.45,  # under the picture when there is one
+            max_lines=3 if reference is not None else 4,
+        )
+        if words:
+            layers.add_animated(KineticText(words, scene.frame_count))
     elif role is Role.PROBLEM:
         _caption(layers, scene.text, width, height, safe, middle=True, scale=1.15)
     elif role is Role.PRODUCT:
-        if reference is not None:
-            layers.add_static(*reference_inset(reference, width, height), text=False)
         _caption(layers, scene.text, width, height, safe)
     elif role is Role.PROOF:
         _proof(layers, scene, text_colour, stroke, width, height, safe)
