@@ -85,7 +85,8 @@ def scene_palettes(scenes: list[Scene], brand: BrandPalette | None = None) -> li
         (s1, v1), (s2, v2) = _ROLE_TONES[scene.role]
         top, bottom = hsv(hue, s1, v1), hsv(hue + 0.05, s2, v2)
         text = text_colour_on(_lit(top), _lit(bottom), top, bottom)
-        top, bottom = readable_background(_lit(top), text), readable_background(_lit(bottom), text)
+        top = readable_background(top, text, GLOW)
+        bottom = readable_background(bottom, text, GLOW)
         palettes.append(
             Palette(top=top, bottom=bottom, accent=brand.brand, hue=hue % 1.0, seed=seed, text=text)
         )

@@ -13,25 +13,27 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from .colour import RGB, hsv, shade
+from .colour import RGB, blend, hsv, shade
 
 MIN_CONTRAST = 4.5  # WCAG 2.x AA, normal text
 WHITE: RGB = (255, 255, 255)
 INK: RGB = (17, 17, 24)
+BLACK: RGB = (0, 0, 0)
 BRAND_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 # Hue (0..1 of the wheel) of colour words; the first one the prompt names sets the palette.
 _HUES = {
-    0.0: "red|rojo|roja|vermelho|vermelha|rouge|rot|rote[nrs]?|crimson|cherry|cereza|cerise",
-    0.07: "orange|naranja|laranja|coral|peach|melocot[oó]n|p[eê]ssego|p[eê]che|pfirsich",
-    0.11: "gold|golden|dorad[oa]|dourad[oa]|dor[ée]e?|golden[e]?|amber|caramel|coffee|"
+    0.0: "red|roj[oa]s?|vermelh[oa]s?|rouges?|rot|rote[nrs]?|crimson|cherry|cereza|cerise",
+    0.07: "orange|naranjas?|laranjas?|coral|peach|melocot[oó]n|p[eê]ssego|p[eê]che|pfirsich",
+    0.11: "gold|golden|dorad[oa]s?|dourad[oa]s?|dor[ée]e?|golden[e]?|amber|caramel|coffee|"
     "caf[ée]|kaffee|brown|marr[oó]n|marrom|brun|braun",
-    0.15: "yellow|amarill[oa]|amarel[oa]|jaune|gelb|gelbe[nrs]?|lemon|lim[oó]n|lim[aã]o|citron",
-    0.33: "green|verde|vert|verte|gr[üu]n|gr[üu]ne[nrs]?|mint|menta|lime|olive|forest|matcha",
-    0.48: "teal|turquoise|turquesa|t[üu]rkis|cyan|aqua|ocean|oc[ée]an|ozean",
-    0.6: "blue|azul|bleu|bleue|blau|blaue[nrs]?|navy|marine|sky|cielo|c[ée]u|ciel|himmel",
-    0.75: "purple|violet|violeta|morad[oa]|roxo|roxa|lila|violett|lavender|lavanda|lavande",
-    0.9: "pink|rosa|rose|magenta|fuchsia|f[úu]csia",
+    0.15: "yellow|amarill[oa]s?|amarel[oa]s?|jaunes?|gelb|gelbe[nrs]?|lemon|lim[oó]n|lim[aã]o|"
+    "citron",
+    0.33: "green|verdes?|verte?s?|gr[üu]n|gr[üu]ne[nrs]?|mint|menta|lime|olive|forest|matcha",
+    0.48: "teal|turquoise|turquesas?|t[üu]rkis|cyan|aqua|ocean|oc[ée]an|ozean",
+    0.6: "blue|azul(?:es)?|bleue?s?|blau|blaue[nrs]?|navy|marine|sky|cielo|c[ée]u|ciel|himmel",
+    0.75: "purple|violet|violetas?|morad[oa]s?|rox[oa]s?|lila|violett|lavender|lavanda|lavande",
+    0.9: "pink|rosas?|roses?|magenta|fuchsia|f[úu]csia",
 }
 _COLOUR_WORD = re.compile(
     "|".join(f"(?P<h{i}>(?<!\\w)(?:{words})(?!\\w))" for i, words in enumerate(_HUES.values())),
@@ -64,17 +66,28 @@ def contrast_ratio(a: RGB, b: RGB) -> float:
 
 
 def text_colour_on(*backgrounds: RGB) -> RGB:
-    """White or ink, whichever reads better on the worst of the backgrounds."""
-    return max((WHITE, INK), key=lambda t: min(contrast_ratio(t, bg) for bg in backgrounds))
+    """White or ink, whichever reads better on the worst of the backgrounds; pure black when
+    neither reaches 4.5:1 (a mid blue: white or black always does, 4.58:1 at worst)."""
+
+    def worst(text: RGB) -> float:
+        return min(contrast_ratio(text, bg) for bg in backgrounds)
+
+    best = max((WHITE, INK), key=worst)
+    return best if worst(best) >= MIN_CONTRAST else max((WHITE, BLACK), key=worst)
 
 
-def readable_background(background: RGB, text: RGB) -> RGB:
-    """background, darkened or lightened (away from text) until text on it reaches 4.5:1."""
+def readable_background(background: RGB, text: RGB, glow: float = 0.0) -> RGB:
+    """background, darkened or lightened (away from text) until text reaches 4.5:1 on it and
+    on it lit by a white glow of strength `glow` (the backgrounds' soft light blobs)."""
     darker = relative_luminance(text) > 0.5
     factor = 1.0
     colour = background
-    while contrast_ratio(text, colour) < MIN_CONTRAST:
-        factor = factor * 0.9 if darker else factor + 0.1
+
+    def worst(c: RGB) -> float:
+        return min(contrast_ratio(text, c), contrast_ratio(text, blend(c, WHITE, glow)))
+
+    while worst(colour) < MIN_CONTRAST:
+        factor = factor * 0.92 if darker else factor + 0.08
         colour = shade(background, factor)
     return colour
 
@@ -84,7 +97,7 @@ def prompt_hue(prompt: str) -> float:
     match = _COLOUR_WORD.search(prompt)
     if match is not None and match.lastgroup is not None:
         return list(_HUES)[int(match.lastgroup[1:])]
-    return hashlib.sha256(prompt.encode("utf-8")).digest()[0] / 256
+    return int.from_bytes(hashlib.sha256(prompt.encode("utf-8")).digest()[:2]) / 65536
 
 
 @dataclass(frozen=True)
