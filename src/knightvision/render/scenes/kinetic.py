@@ -77,6 +77,7 @@ class KineticText:
         self.centre = ((x0 + x1) / 2, (y0 + y1) / 2)
         self.settle = max(w.start_tick + len(w.steps) for w in words)
         self.push_frames = max(1, scene_frames - self.settle)
+        self._sizes: dict[tuple[int, int], Overlay] = {}
         grow = (1 + PUSH_IN) / 2
         w, h = self.block.size
         self.box = (
@@ -93,7 +94,12 @@ class KineticText:
             return
         scale = 1 + PUSH_IN * min(1.0, (tick - self.settle) / self.push_frames)
         w, h = self.block.size
+        # Sizes snap to whole pixels, so a slow push-in converts each size once and the frames
+        # in between reuse it (the background still moves under them).
         size = (round(w * scale), round(h * scale))
-        image = self.block.resize(size, Image.Resampling.BILINEAR)
-        position = (round(self.centre[0] - size[0] / 2), round(self.centre[1] - size[1] / 2))
-        Overlay.from_rgba(image, position).blend_into(frame)
+        overlay = self._sizes.get(size)
+        if overlay is None:
+            image = self.block.resize(size, Image.Resampling.BILINEAR)
+            position = (round(self.centre[0] - size[0] / 2), round(self.centre[1] - size[1] / 2))
+            overlay = self._sizes[size] = Overlay.from_rgba(image, position)
+        overlay.blend_into(frame)
