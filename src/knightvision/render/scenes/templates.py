@@ -149,6 +149,10 @@ def build_layers(
     elif role is Role.PROBLEM:
         _caption(layers, scene.text, width, height, safe, middle=True, scale=1.15)
     elif role is Role.PRODUCT:
+        if reference is None and name and name in scene.text:  # the product's name, big
+            top = (x0, y0, x1, y0 + round((y1 - y0) * 0.5))
+            for sprite in kinetic_words(name, top, round(short * 0.15), text_colour, stroke):
+                layers.add_animated(sprite)
         _caption(layers, scene.text, width, height, safe)
     elif role is Role.PROOF:
         _proof(layers, scene, text_colour, stroke, width, height, safe)
