@@ -7,6 +7,7 @@ zone; the proof scene counts up to the prompt's own number.
 
 from __future__ import annotations
 
+import av
 import numpy as np
 import pytest
 
@@ -16,8 +17,10 @@ from knightvision.render.frames import FrameComposer
 from knightvision.render.palette import BrandPalette
 from knightvision.render.roles import Role, proof_figure
 from knightvision.render.safe_zones import safe_box
-from knightvision.render.scenes import SceneLayers
+from knightvision.render.scenes import SceneLayers, apply_transition, transition_frames
 from knightvision.render.scenes.counter import CountUp
+from knightvision.render.scenes.kinetic import WORD_STAGGER, KineticText
+from knightvision.render.scenes.transitions import PUSH_UP
 from knightvision.render.storyboard import plan_scenes
 from tests.fixtures.render_probe import decode_frames
 
@@ -148,3 +151,45 @@ def test_proof_shows_only_numbers_the_prompt_contains(prompt):
         figure = proof_figure(scene.text)
         if figure is not None:
             assert figure.format(figure.value) in prompt
+
+
+def _solid(rgb: tuple[int, int, int]) -> av.VideoFrame:
+    array = np.full((1280, 720, 3), rgb, dtype=np.uint8)
+    return av.VideoFrame.from_ndarray(array, format="rgb24").reformat(format="yuv420p")
+
+
+def test_a_push_slides_the_next_scene_in_under_the_previous_one():
+    previous, following = _solid((200, 30, 30)), _solid((30, 30, 200))
+    apply_transition(PUSH_UP, following, previous, 0.5)
+    picture = following.to_ndarray(format="rgb24").astype(np.int16)
+    assert picture[100, 360, 0] > 150 and picture[100, 360, 2] < 80  # the previous one, going up
+    assert picture[1200, 360, 2] > 150 and picture[1200, 360, 0] < 80  # the next, coming in
+    moved = _solid((30, 30, 200))
+    apply_transition(PUSH_UP, moved, _solid((200, 30, 30)), 0.9)
+    share = (moved.to_ndarray(format="rgb24")[:, 360, 2] > 150).mean()
+    assert share > 0.9  # further along, more of the next scene
+
+
+@pytest.mark.parametrize("fps", [24, 25, 30, 60])
+def test_transitions_last_six_to_ten_frames(fps):
+    assert 6 <= transition_frames(fps, 10 * fps) <= 10
+    assert transition_frames(fps, 12) <= 4  # never more than a third of a short scene
+
+
+def test_hook_words_pop_in_one_after_another():
+    scenes = plan_scenes(AD, 12, 30)
+    look = FrameComposer(scenes, 720, 1280)._look(0)
+    kinetic = look.layers.animated[0]
+    assert isinstance(kinetic, KineticText) and len(kinetic.words) == 4  # "Tired of cold coffee?"
+    bare = SceneLayers()
+
+    def ink(tick: int) -> int:
+        drawn = look.frame(tick).to_ndarray(format="rgb24").astype(np.int16)
+        look.layers, layers = bare, look.layers
+        plain = look.frame(tick).to_ndarray(format="rgb24").astype(np.int16)
+        look.layers = layers
+        return int((np.abs(drawn - plain).max(axis=2) > 24).sum())
+
+    first, second, settled = ink(1), ink(1 + 2 * WORD_STAGGER), ink(kinetic.settle)
+    assert 0 < first < second < settled
+    assert ink(scenes[0].frame_count - 1) > settled  # then the text pushes in
