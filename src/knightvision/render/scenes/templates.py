@@ -99,9 +99,17 @@ class SceneLayers:
 
 
 def _caption(
-    layers: SceneLayers, text: str, width: int, height: int, region: Box, **kw: object
+    layers: SceneLayers,
+    text: str,
+    width: int,
+    height: int,
+    region: Box,
+    *,
+    middle: bool = False,
+    scale: float = 1.0,
 ) -> Box | None:
-    caption = render_caption(text, width, height, region=region, **kw)  # type: ignore[arg-type]
+    """The line in a caption box, at the bottom (or middle) of region."""
+    caption = render_caption(text, width, height, region=region, middle=middle, scale=scale)
     if caption is None:
         return None
     return layers.add_static(*caption)
