@@ -123,3 +123,10 @@ def test_offer_badge_says_the_prompts_discount_or_price():
     assert offer_badge("Now only $29.99") == "$29.99"
     assert offer_badge("Ahora 19,90 €") == "19,90€"
     assert offer_badge("Free shipping") is None
+
+
+def test_the_default_end_card_of_a_wordless_prompt_is_shown_not_said():
+    *_, card = plan_scenes("🚀 🔥 ...", 3, 30)
+    assert (card.role, card.text, card.speakable) == (Role.END_CARD, "Learn more", False)
+    *_, card = plan_scenes("Fresh bread.", 3, 30)
+    assert (card.text, card.speakable) == ("Learn more", True)

@@ -42,6 +42,7 @@ class Scene:
     fps: int
     role: Role = Role.HOOK
     language: str = "en"  # the prompt's, for the end card's default words
+    said: bool = True  # False: shown, not voiced (the default end card of a wordless prompt)
 
     @property
     def start(self) -> float:
@@ -62,7 +63,7 @@ class Scene:
     @property
     def speakable(self) -> bool:
         """True when the text has something a voice can say (letters or digits)."""
-        return any(ch.isalnum() for ch in self.text)
+        return self.said and any(ch.isalnum() for ch in self.text)
 
 
 def normalize_text(text: str) -> str:
@@ -212,7 +213,9 @@ def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
         scenes.append(Scene(index, beat, start, count, fps, role, language))
         start += count
     if card_frames:
+        # The default invitation is voiced only after words: an emoji-only prompt stays silent.
+        said = any(scene.speakable for scene in scenes)
         scenes.append(
-            Scene(len(scenes), card_text, start, card_frames, fps, Role.END_CARD, language)
+            Scene(len(scenes), card_text, start, card_frames, fps, Role.END_CARD, language, said)
         )
     return scenes
