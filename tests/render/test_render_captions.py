@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from knightvision.render.captions import ELLIPSIS, fit_caption, load_font, render_caption
+from knightvision.render.safe_zones import safe_box
 from knightvision.render.text_layout import line_width, wrap_text
 
 SIZES = [(720, 1280), (1280, 720), (720, 720), (1080, 1920), (1920, 1080), (1080, 1080)]
@@ -36,9 +37,9 @@ def test_caption_stays_inside_safe_area(width, height):
     layer, (x, y) = render_caption(
         "Feather-light foam keeps every step springy and fresh all day.", width, height
     )
-    assert x >= round(width * 0.08) - 1
-    assert x + layer.width <= width - round(width * 0.08) + 1
-    assert y >= 0 and y + layer.height < height * 0.95
+    x0, y0, x1, y1 = safe_box(width, height)  # out of the platforms' UI
+    assert x0 <= x and x + layer.width <= x1
+    assert y0 <= y and y + layer.height <= y1
     alpha = np.asarray(layer)[:, :, 3]
     assert alpha.max() == 255  # opaque text strokes on a translucent box
 

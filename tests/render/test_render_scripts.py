@@ -13,6 +13,7 @@ from PIL import Image, ImageFont
 from knightvision.render import RenderSpec, render_storyboard
 from knightvision.render.captions import render_caption
 from knightvision.render.fonts import EMOJI_FOLDER, EMOJI_PACKAGE, FACES, face_font, package_dir
+from knightvision.render.frames import SceneLook, scene_palettes
 from knightvision.render.storyboard import plan_scenes
 from knightvision.render.text_layout import (
     clusters,
@@ -177,11 +178,18 @@ def test_a_short_storyboard_draws_every_script_and_reports_the_undrawable(tmp_pa
     assert report.undrawable_characters == ("\ue000",)
     middles = {s.start_frame + s.frame_count // 2 for s in report.scenes}
     frames = decode_frames(report.path, middles)
-    for scene in report.scenes:
+    palettes = scene_palettes(report.scenes)
+    for scene, palette in zip(report.scenes, palettes, strict=True):
         frame = frames[scene.start_frame + scene.frame_count // 2]
-        layer, (x, y) = render_caption(scene.text, spec.width, spec.height)
-        region = frame[y : y + layer.height, x : x + layer.width].mean(axis=2)
-        assert (region > 220).mean() > 0.02, scene.text  # white caption text in the frame
+        look = SceneLook(scene, palette, spec.width, spec.height)
+        x0 = min(box[0] for box in look.layers.text_boxes)
+        y0 = min(box[1] for box in look.layers.text_boxes)
+        x1 = max(box[2] for box in look.layers.text_boxes)
+        y1 = max(box[3] for box in look.layers.text_boxes)
+        region = frame[y0:y1, x0:x1].mean(axis=2)
+        ink = (region > 220) if palette.text == (255, 255, 255) else (region < 40)
+        # Text in the frame: white on the scene, or ink on a bright button.
+        assert (ink.mean() > 0.02) or ((region < 40).mean() > 0.02), scene.text
 
 
 def test_closing_punctuation_of_a_right_to_left_sentence_sits_on_its_left():

@@ -57,8 +57,9 @@ def test_scene_length_is_proportional_to_text_length():
     scenes = plan_scenes(
         "Short. A much longer sentence here with very many words in it. Mid size one.", 10, 30
     )
-    short, long, mid = (s.frame_count for s in scenes)
+    short, long, mid, end_card = (s.frame_count for s in scenes)
     assert long > mid > short
+    assert end_card == 2 * 30  # a fifth of the video, said apart from the body
     assert_covers(scenes, 10)
 
 
@@ -77,10 +78,11 @@ def test_timings_sum_exactly_to_duration(duration):
 
 def test_too_many_sentences_are_merged_keeping_all_text():
     prompt = " ".join(f"Sentence number {i}." for i in range(40))
-    scenes = plan_scenes(prompt, 3, 30)
-    assert len(scenes) == 3
-    assert " ".join(s.text for s in scenes) == prompt
-    assert_covers(scenes, 3)
+    scenes = plan_scenes(prompt, 4, 30)
+    assert len(scenes) == 3  # 2.5 s of body hold two scenes, then the end card
+    assert " ".join(s.text for s in scenes[:-1]) == prompt
+    assert scenes[-1].text == "Learn more"
+    assert_covers(scenes, 4)
 
 
 def test_merge_prefers_shortest_neighbours():

@@ -142,7 +142,7 @@ async def test_video_submit_writes_exactly_the_typed_params(harness: Harness) ->
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "queued"
     params = video_params(await _stored_params(harness, response.json()["job_id"]))
-    assert set(params) == _keys(VideoJobParams) - {"characters", "render_prompt"}
+    assert set(params) == _keys(VideoJobParams) - {"characters", "render_prompt", "brand_color"}
     assert (params["prompt"], params["model"], params["adapter"]) == (
         "A lighthouse at dusk",
         "local-storyboard",

@@ -89,6 +89,12 @@ def video_create_schema(models: Sequence[VideoModel]) -> Schema:
                 "description": f"Finalized characters to appear in the video (at most "
                 f"{MAX_CHARACTERS} distinct ids)",
             },
+            "brand_color": {
+                "type": ["string", "null"],
+                "pattern": "^#[0-9A-Fa-f]{6}$",
+                "description": "The ad's brand colour (#RRGGBB): local-storyboard's buttons, "
+                "badges and palette; other models ignore it",
+            },
         },
         "allOf": per_model,
     }

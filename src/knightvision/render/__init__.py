@@ -1,8 +1,9 @@
 """`local-storyboard`: an offline prompt -> captioned, voiced MP4 renderer.
 
 A pure library used by the video worker. :mod:`.spec` says what may be rendered. A storyboard
-video (:mod:`.storyboard_video`) plans scenes from the prompt (:mod:`.storyboard`), draws them
-(:mod:`.frames`), speaks them (:mod:`.speech`) and muxes H.264 + AAC (:mod:`.encode`). Character
+video (:mod:`.storyboard_video`) plans scenes from the prompt (:mod:`.storyboard`) with the role
+each plays in the ad (:mod:`.roles`), draws them from per-role templates (:mod:`.frames`,
+:mod:`.scenes`), speaks them (:mod:`.speech`) and muxes H.264 + AAC (:mod:`.encode`). Character
 videos are a presenter figure built from the prompt (:mod:`.presenter`). Design and measurements:
 docs/adr/0002-renderer.md.
 """

@@ -13,7 +13,10 @@ import math
 
 from PIL import Image, ImageDraw
 
+from .colour import blend
 from .fonts import PRIMARY, Font, face_font
+from .palette import contrast_ratio
+from .safe_zones import safe_box
 from .text_layout import draw_line, layout_line, truncate_line, wrap_text
 
 ELLIPSIS = "…"
@@ -44,20 +47,26 @@ def fit_caption(text: str, base_size: int, max_width: int, max_lines: int) -> tu
 
 
 def render_caption(
-    text: str, width: int, height: int
+    text: str,
+    width: int,
+    height: int,
+    *,
+    region: tuple[int, int, int, int] | None = None,
+    middle: bool = False,
+    scale: float = 1.0,
 ) -> tuple[Image.Image, tuple[int, int]] | None:
     """Draw the caption block (box + stroked text) for a width x height frame.
 
     Returns the RGBA layer and its top-left position, or None when there is
-    nothing drawable. Sizes scale with the short side; the block sits in the
-    lower part of the frame inside safe margins (platform UI covers the
-    bottom edge of vertical videos, hence the larger bottom margin there).
+    nothing drawable. Sizes scale with the short side (times `scale`); the block
+    sits at the bottom of `region` (or in its middle), by default the frame's
+    safe zone (:mod:`.safe_zones`: platform UI covers the edges of the video).
     """
+    x0, y0, x1, y1 = region if region is not None else safe_box(width, height)
     short = min(width, height)
-    base_size = max(16, round(short * 0.075))
-    margin_x = round(width * 0.08)
+    base_size = max(16, round(short * 0.075 * scale))
     pad = round(base_size * 0.45)
-    max_width = width - 2 * margin_x - 2 * pad
+    max_width = x1 - x0 - 2 * pad
     portrait = height > width
     max_lines = 5 if portrait else 3
     size, lines = fit_caption(text, base_size, max_width, max_lines)
@@ -67,8 +76,8 @@ def render_caption(
     stroke = max(2, round(size / 14))
     line_height = math.ceil(size * 1.22)
     text_width = max(math.ceil(layout.width) for layout in layouts) + 2 * stroke
-    box_w = min(width - 2 * margin_x, text_width + 2 * pad)
-    box_h = line_height * len(lines) + 2 * pad
+    box_w = min(x1 - x0, text_width + 2 * pad)
+    box_h = min(y1 - y0, line_height * len(lines) + 2 * pad)
     layer = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     draw.rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=pad, fill=BOX_FILL)
@@ -82,7 +91,13 @@ def render_caption(
             stroke_width=stroke,
             stroke_fill=STROKE_FILL,
         )
-    bottom_margin = round(height * (0.16 if portrait else 0.08))
-    x = (width - box_w) // 2
-    y = max(0, height - bottom_margin - box_h)
+    x = (x0 + x1 - box_w) // 2
+    y = (y0 + y1 - box_h) // 2 if middle else y1 - box_h
     return layer, (x, y)
+
+
+def caption_contrast() -> float:
+    """The caption text's WCAG contrast on its box over the worst background (pure white)."""
+    alpha = BOX_FILL[3] / 255
+    box_on_white = blend((255, 255, 255), BOX_FILL[:3], alpha)
+    return contrast_ratio(TEXT_FILL[:3], box_on_white)

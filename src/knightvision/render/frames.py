@@ -1,12 +1,10 @@
-"""Scene visuals: deterministic backgrounds, Ken Burns motion, layered frames.
+"""Scene visuals: role-coloured backgrounds with Ken Burns motion, templates, transitions.
 
-Everything expensive is prepared once per scene (:class:`SceneLook`): the
-background is drawn at a quarter of the output resolution (it is a soft
-gradient, so nothing is lost) and slightly larger than needed, and the caption
-and reference inset become pre-converted YUV overlays. Per frame we only crop
-and scale that small background (sub-pixel zoom/pan), draw a few drifting
-light particles on it, let libswscale upscale it straight into yuv420p, and
-blend the overlays into the planes.
+Everything expensive is prepared once per scene (:class:`SceneLook`): the background is drawn at
+a quarter of the output resolution (it is a soft gradient, so nothing is lost) and slightly
+larger than needed, and the role's template (:mod:`.scenes`) becomes pre-converted YUV layers
+and sprites. Per frame we only crop and scale that small background (sub-pixel zoom/pan), let
+libswscale upscale it straight into yuv420p, and blend the layers into the planes.
 """
 
 from __future__ import annotations
@@ -20,22 +18,35 @@ from pathlib import Path
 import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
-from PIL import Image, ImageDraw, ImageFilter, ImageOps
+from PIL import Image, ImageDraw, ImageFilter
 
-from .captions import render_caption
-from .colour import RGB, hsv
+from .colour import RGB, blend, hsv
+from .palette import WHITE, BrandPalette, readable_background, text_colour_on
+from .roles import Role, product_name
+from .scenes import SceneLayers, apply_transition, build_layers, transition_frames, transition_kind
+from .scenes.reference import reference_inset as reference_inset
 from .storyboard import Scene
-from .yuv import YUV_FORMAT, Overlay, crossfade, fill_rect
+from .yuv import YUV_FORMAT, fill_rect
 
 #: Background is drawn at 1/BACKGROUND_DIVISOR of the output size.
 BACKGROUND_DIVISOR = 4
 #: Extra background margin so zoom and pan never run out of pixels.
 OVERSCAN = 1.18
 #: Zoom travelled over one scene (1.0 -> 1.0 + ZOOM, or back).
-ZOOM = 0.12
-CROSSFADE_SECONDS = 0.3
-PARTICLES = 9
-PARTICLE_RADII = (0.014, 0.02, 0.027)  # of the frame's short side
+ZOOM = 0.15
+#: Strength of the background's soft light blobs; text contrast is checked against it.
+GLOW = 0.16
+
+# (saturation, value) of the gradient's two ends per role: the problem is muted, the product
+# bright, the rest deep enough for big light text.
+_ROLE_TONES: dict[Role, tuple[tuple[float, float], tuple[float, float]]] = {
+    Role.HOOK: ((0.80, 0.62), (0.90, 0.20)),
+    Role.PROBLEM: ((0.14, 0.46), (0.18, 0.16)),
+    Role.PRODUCT: ((0.45, 1.00), (0.80, 0.82)),
+    Role.PROOF: ((0.55, 0.30), (0.65, 0.08)),
+    Role.OFFER: ((0.75, 0.40), (0.85, 0.12)),
+    Role.END_CARD: ((0.45, 0.20), (0.55, 0.06)),
+}
 
 
 def _digest(*parts: object) -> bytes:
@@ -51,35 +62,40 @@ class Palette:
     accent: RGB
     hue: float
     seed: bytes
+    text: RGB = WHITE
 
 
-def scene_palettes(scenes: list[Scene]) -> list[Palette]:
-    """One palette per scene, derived from a hash of the scene's text.
+def scene_palettes(scenes: list[Scene], brand: BrandPalette | None = None) -> list[Palette]:
+    """One palette per scene: the brand hue in its role's tone, text readable on it.
 
-    Consecutive scenes are forced at least 0.2 of the hue wheel apart so a
-    cut is always visible, even for repeated or empty captions.
+    The offer turns to the complementary hue so it stands apart; a scene of the same role as the
+    one before shifts its hue a little so the cut is still seen. The text colour (white or ink)
+    is the one with the better WCAG contrast on both gradient ends and their lightest glow, and
+    the gradient gives way until that contrast is at least 4.5:1.
     """
+    brand = brand or BrandPalette.from_request(" ".join(s.text for s in scenes))
     palettes: list[Palette] = []
-    previous_hue: float | None = None
+    previous: Role | None = None
     for scene in scenes:
         seed = _digest(scene.text, scene.index)
-        hue = seed[0] / 256
-        if previous_hue is not None:
-            gap = (hue - previous_hue) % 1.0
-            if min(gap, 1.0 - gap) < 0.2:
-                hue = (previous_hue + 0.33 + seed[1] / 2560) % 1.0
-        previous_hue = hue
-        shift = 0.06 + seed[2] / 2560
+        hue = brand.hue + (0.5 if scene.role is Role.OFFER else 0.0)
+        if scene.role is previous:
+            hue += 0.04 + seed[1] / 2560
+        previous = scene.role
+        (s1, v1), (s2, v2) = _ROLE_TONES[scene.role]
+        top, bottom = hsv(hue, s1, v1), hsv(hue + 0.05, s2, v2)
+        text = text_colour_on(_lit(top), _lit(bottom), top, bottom)
+        top = readable_background(top, text, GLOW)
+        bottom = readable_background(bottom, text, GLOW)
         palettes.append(
-            Palette(
-                top=hsv(hue, 0.70 + seed[3] / 1280, 0.78 + seed[4] / 2560),
-                bottom=hsv(hue + shift, 0.85, 0.28 + seed[5] / 2560),
-                accent=hsv(hue - 0.05, 0.35, 1.0),
-                hue=hue,
-                seed=seed,
-            )
+            Palette(top=top, bottom=bottom, accent=brand.brand, hue=hue % 1.0, seed=seed, text=text)
         )
     return palettes
+
+
+def _lit(colour: RGB) -> RGB:
+    """The colour under the background's brightest glow (what light text must still beat)."""
+    return blend(colour, WHITE, GLOW)
 
 
 def draw_background(palette: Palette, size: tuple[int, int]) -> Image.Image:
@@ -99,56 +115,18 @@ def draw_background(palette: Palette, size: tuple[int, int]) -> Image.Image:
         cx = seed[8 + i] / 255 * w
         cy = seed[12 + i] / 255 * h
         radius = (0.18 + seed[16 + i] / 255 * 0.25) * min(w, h)
-        shade = (255, 255, 255, 60) if i % 2 == 0 else (0, 0, 0, 55)
+        shade = (255, 255, 255, round(GLOW * 255)) if i % 2 == 0 else (0, 0, 0, 55)
         draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=shade)
     glow = glow.filter(ImageFilter.GaussianBlur(radius=min(w, h) * 0.09))
     image.paste(glow, (0, 0), glow)
     return image
 
 
-def particle_sprite(radius: int, colour: RGB) -> Overlay:
-    """A soft, anti-aliased light dot, converted to YUV once per scene."""
-    radius = max(2, radius)
-    size = 2 * radius + 2
-    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-    distance = np.hypot(xs - size / 2 + 0.5, ys - size / 2 + 0.5) / radius
-    alpha = (
-        np.clip((1.0 - distance) * 3.0, 0.0, 1.0) * 0.45 + np.clip(1.0 - distance, 0.0, 1.0) * 0.2
-    )
-    rgba = np.empty((size, size, 4), dtype=np.uint8)
-    rgba[:, :, :3] = colour
-    rgba[:, :, 3] = (alpha * 255).astype(np.uint8)
-    return Overlay.from_rgba(Image.fromarray(rgba, "RGBA"))
-
-
-def reference_inset(path: Path, width: int, height: int) -> tuple[Image.Image, tuple[int, int]]:
-    """A reference frame as a white-framed inset in the upper part of the frame."""
-    with Image.open(path) as source:
-        picture = ImageOps.exif_transpose(source).convert("RGB")
-    short = min(width, height)
-    box = round(short * (0.46 if height > width else 0.34))
-    picture = ImageOps.contain(picture, (box, box))
-    border = max(4, round(short * 0.008))
-    framed = ImageOps.expand(picture, border=border, fill=(255, 255, 255))
-    shadow_pad = border * 2
-    layer = Image.new(
-        "RGBA", (framed.width + 2 * shadow_pad, framed.height + 2 * shadow_pad), (0, 0, 0, 0)
-    )
-    ImageDraw.Draw(layer).rectangle(
-        (shadow_pad, shadow_pad * 2, layer.width - shadow_pad, layer.height - 1),
-        fill=(0, 0, 0, 110),
-    )
-    layer = layer.filter(ImageFilter.GaussianBlur(radius=border))
-    layer.paste(framed, (shadow_pad, shadow_pad))
-    x = (width - layer.width) // 2
-    y = round(height * (0.10 if height > width else 0.06))
-    return layer, (x, y)
-
-
 def _ease(t: float) -> float:
-    """Smoothstep, so motion starts and ends gently."""
+    """Mostly linear: the camera never stops inside a scene (a still frame reads as a frozen
+    video); a little smoothstep keeps the speed from feeling mechanical."""
     t = min(max(t, 0.0), 1.0)
-    return t * t * (3 - 2 * t)
+    return 0.2 * t * t * (3 - 2 * t) + 0.8 * t
 
 
 class SceneLook:
@@ -161,6 +139,7 @@ class SceneLook:
         width: int,
         height: int,
         reference: Path | None = None,
+        name: str | None = None,
     ) -> None:
         self.scene = scene
         self.palette = palette
@@ -174,26 +153,12 @@ class SceneLook:
         self.background = draw_background(
             palette, (math.ceil(sw * OVERSCAN), math.ceil(sh * OVERSCAN))
         )
-        self.overlays: list[Overlay] = []
-        if reference is not None:
-            self.overlays.append(Overlay.from_rgba(*reference_inset(reference, width, height)))
-        caption = render_caption(scene.text, width, height)
-        if caption is not None:
-            self.overlays.append(Overlay.from_rgba(*caption))
+        self.layers: SceneLayers = build_layers(
+            scene, palette.text, palette.accent, width, height, reference, name
+        )
         seed = palette.seed
         self.zoom_in = seed[20] % 2 == 0
         self.pan = ((seed[21] / 255 - 0.5) * 2, (seed[22] / 255 - 0.5) * 2)
-        short = min(width, height)
-        self.sprites = [particle_sprite(round(short * r), palette.accent) for r in PARTICLE_RADII]
-        self.particles = [
-            (
-                seed[23 + i] / 255,
-                seed[(i * 3) % 32] / 255,
-                0.6 + seed[(i * 5 + 1) % 32] / 255,
-                i % len(self.sprites),
-            )
-            for i in range(PARTICLES)
-        ]
 
     def _crop_box(self, t: float) -> tuple[float, float, float, float]:
         """Sub-pixel crop of the oversized background for progress t in [0, 1]."""
@@ -206,18 +171,6 @@ class SceneLook:
         cx = free_x / 2 + self.pan[0] * free_x / 2 * (e - 0.5)
         cy = free_y / 2 + self.pan[1] * free_y / 2 * (e - 0.5)
         return cx, cy, cx + cw, cy + ch
-
-    def _draw_particles(self, frame: av.VideoFrame, seconds: float) -> None:
-        """Soft light dots drifting upwards: the always-moving element."""
-        for x0, y0, speed, kind in self.particles:
-            sprite = self.sprites[kind]
-            y = (y0 - seconds * 0.06 * speed) % 1.0
-            x = x0 + 0.02 * math.sin(seconds * 1.3 * speed + x0 * 10)
-            w, h = sprite.size
-            sprite.blend_into(
-                frame,
-                (round(x * self.width - w / 2), round((y * 1.1 - 0.05) * self.height - h / 2)),
-            )
 
     def frame(self, frame_index: int) -> av.VideoFrame:
         """The scene's yuv420p frame at an absolute frame index (may run past the scene)."""
@@ -233,9 +186,7 @@ class SceneLook:
             format=YUV_FORMAT,
             interpolation="BILINEAR",
         )
-        self._draw_particles(frame, frame_index / scene.fps)
-        for overlay in self.overlays:
-            overlay.blend_into(frame)
+        self.layers.draw(frame, frame_index - scene.start_frame)
         return frame
 
 
@@ -248,21 +199,34 @@ class FrameComposer:
         width: int,
         height: int,
         references: tuple[Path, ...] = (),
+        brand: BrandPalette | None = None,
     ) -> None:
         self.scenes = scenes
         self.width = width
         self.height = height
         self.references = references
-        self.palettes = scene_palettes(scenes)
+        self.palettes = scene_palettes(scenes, brand)
         self.total_frames = scenes[-1].end_frame if scenes else 0
         self._looks: dict[int, SceneLook] = {}
+        self.name = product_name(" ".join(scene.text for scene in scenes))
+        # Reference pictures go to the product scenes (to the hook when there is none), in turn.
+        shows = [s.index for s in scenes if s.role is Role.PRODUCT] or [0]
+        self._reference_of = (
+            {index: references[n % len(references)] for n, index in enumerate(shows)}
+            if references
+            else {}
+        )
 
     def _look(self, index: int) -> SceneLook:
         look = self._looks.get(index)
         if look is None:
-            reference = self.references[index % len(self.references)] if self.references else None
             look = SceneLook(
-                self.scenes[index], self.palettes[index], self.width, self.height, reference
+                self.scenes[index],
+                self.palettes[index],
+                self.width,
+                self.height,
+                self._reference_of.get(index),
+                self.name,
             )
             self._looks = {i: v for i, v in self._looks.items() if i >= index - 1}
             self._looks[index] = look
@@ -275,18 +239,17 @@ class FrameComposer:
         fill_rect(frame, (0, self.height - thickness, width, self.height), accent)
 
     def frames(self) -> Iterator[av.VideoFrame]:
-        """Every frame of the video, with short cross-fades at scene changes."""
-        fade_frames = 0
+        """Every frame of the video, with a transition into each scene after the first."""
         for index, scene in enumerate(self.scenes):
             look = self._look(index)
-            if index > 0:
-                fade_frames = min(round(CROSSFADE_SECONDS * scene.fps), scene.frame_count // 3)
+            fade_frames = transition_frames(scene.fps, scene.frame_count) if index else 0
+            kind = transition_kind(scene.role)
             for frame_index in range(scene.start_frame, scene.end_frame):
                 frame = look.frame(frame_index)
                 into_scene = frame_index - scene.start_frame
-                if index > 0 and into_scene < fade_frames:
+                if into_scene < fade_frames:
                     previous = self._look(index - 1).frame(frame_index)
-                    crossfade(frame, previous, (into_scene + 1) / (fade_frames + 1))
+                    apply_transition(kind, frame, previous, (into_scene + 1) / (fade_frames + 1))
                 self._progress_bar(frame, frame_index, look.palette.accent)
                 frame.pts = frame_index
                 yield frame

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from knightvision.media.shapes import FRAME_SIZES
 
+from .palette import parse_brand_color
+
 SUPPORTED_SIZES = frozenset(FRAME_SIZES.values())
 MAX_PROMPT_CHARS = 2000
 MAX_DURATION = 60  # seconds
@@ -44,10 +46,13 @@ class RenderSpec:
     fps: int = DEFAULT_FPS
     voice: bool = True
     reference_images: tuple[Path, ...] = ()
+    brand_color: str | None = None  # "#RRGGBB"; else the palette comes from the prompt
 
     def __post_init__(self) -> None:
         if len(self.prompt) > MAX_PROMPT_CHARS:
             raise ValueError(f"prompt longer than {MAX_PROMPT_CHARS} characters")
+        if self.brand_color is not None:
+            parse_brand_color(self.brand_color)
         check_clip(self.duration, self.width, self.height, self.fps)
         object.__setattr__(self, "reference_images", tuple(Path(p) for p in self.reference_images))
 

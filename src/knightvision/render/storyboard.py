@@ -12,11 +12,17 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .roles import DEFAULT_CTA, Role, is_call_to_action, prompt_language, role_of
+
 #: A caption longer than this is split into several beats (about two lines of
 #: large text on a 720 px wide frame).
 MAX_BEAT_CHARS = 80
 #: Shortest time a scene may be on screen; also caps how many scenes fit.
 MIN_SCENE_SECONDS = 1.0
+#: The end card's share of the video, within these bounds in seconds (it must be read, and the
+#: button tapped, but it says little).
+END_CARD_SHARE = 0.2
+END_CARD_SECONDS = (1.5, 3.0)
 
 # A sentence ends at . ! ? … optionally followed by closing quotes/brackets,
 # then whitespace; CJK full stops end one even without a space. Newlines
@@ -34,6 +40,9 @@ class Scene:
     start_frame: int
     frame_count: int
     fps: int
+    role: Role = Role.HOOK
+    language: str = "en"  # the prompt's, for the end card's default words
+    said: bool = True  # False: shown, not voiced (the default end card of a wordless prompt)
 
     @property
     def start(self) -> float:
@@ -54,7 +63,7 @@ class Scene:
     @property
     def speakable(self) -> bool:
         """True when the text has something a voice can say (letters or digits)."""
-        return any(ch.isalnum() for ch in self.text)
+        return self.said and any(ch.isalnum() for ch in self.text)
 
 
 def normalize_text(text: str) -> str:
@@ -159,21 +168,54 @@ def allocate_frames(weights: list[int], total_frames: int, min_frames: int) -> l
     return frames
 
 
-def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
-    """Plan scenes covering exactly duration*fps frames.
+def _end_card(beats: list[str], language: str) -> tuple[list[str], str]:
+    """Split the beats into the body and the end card's text.
 
-    Scene length is proportional to caption length (with a minimum on-screen
-    time); prompts with more beats than fit are merged. An empty prompt gives
-    one caption-less scene so there is always something to render.
+    The end card says the prompt's last call to action (an imperative or a URL, taken out of the
+    body so it is not said twice); a prompt without one ends on a neutral invitation in its
+    language.
+    """
+    for i in range(len(beats) - 1, 0, -1):
+        if is_call_to_action(beats[i]):
+            return beats[:i] + beats[i + 1 :], beats[i]
+    return beats, DEFAULT_CTA[language]
+
+
+def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
+    """Plan scenes covering exactly duration*fps frames, each with its role.
+
+    The first beat is the hook and the last scene the end card (from 2 s on; a 1 s video is all
+    hook). Body scene length is proportional to caption length (with a minimum on-screen time);
+    prompts with more beats than fit are merged. An empty prompt gives one caption-less scene so
+    there is always something to render.
     """
     total_frames = duration * fps
-    max_scenes = max(1, int(duration // MIN_SCENE_SECONDS))
-    beats = merge_beats(split_beats(prompt), max_scenes) or [""]
+    beats = split_beats(prompt)
+    language = prompt_language(prompt)
+    if not beats:
+        return [Scene(0, "", 0, total_frames, fps, Role.HOOK, language)]
+    card_frames = 0
+    card_text = ""
+    if duration >= 2 * MIN_SCENE_SECONDS:
+        beats, card_text = _end_card(beats, language)
+        low, high = END_CARD_SECONDS
+        card_frames = round(min(high, max(low, duration * END_CARD_SHARE)) * fps)
+        card_frames = min(card_frames, total_frames - round(MIN_SCENE_SECONDS * fps))
+    body_frames = total_frames - card_frames
+    max_scenes = max(1, int(body_frames / fps // MIN_SCENE_SECONDS))
+    beats = merge_beats(beats, max_scenes)
     weights = [max(1, len(beat.replace(" ", ""))) for beat in beats]
-    frames = allocate_frames(weights, total_frames, round(MIN_SCENE_SECONDS * fps))
+    frames = allocate_frames(weights, body_frames, round(MIN_SCENE_SECONDS * fps))
     scenes: list[Scene] = []
     start = 0
     for index, (beat, count) in enumerate(zip(beats, frames, strict=True)):
-        scenes.append(Scene(index=index, text=beat, start_frame=start, frame_count=count, fps=fps))
+        role = role_of(beat, index)
+        scenes.append(Scene(index, beat, start, count, fps, role, language))
         start += count
+    if card_frames:
+        # The default invitation is voiced only after words: an emoji-only prompt stays silent.
+        said = any(scene.speakable for scene in scenes)
+        scenes.append(
+            Scene(len(scenes), card_text, start, card_frames, fps, Role.END_CARD, language, said)
+        )
     return scenes

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .encode import Mp4Writer
 from .frames import FrameComposer
+from .palette import BrandPalette
 from .prefetch import produce_ahead
 from .spec import PROGRESS_EVERY, RenderSpec
 from .speech import SpeechTrack, Voice, load_voice, silent_track, synthesize_track
@@ -66,7 +67,8 @@ def render_storyboard(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-speech") as pool:
         speech: Future[tuple[SpeechTrack, float]] = pool.submit(_speak, spec, scenes, voice)
         encode_started = time.perf_counter()
-        composer = FrameComposer(scenes, spec.width, spec.height, spec.reference_images)
+        brand = BrandPalette.from_request(spec.prompt, spec.brand_color)
+        composer = FrameComposer(scenes, spec.width, spec.height, spec.reference_images, brand)
         writer = Mp4Writer(out_path, spec.width, spec.height, spec.fps)
         frames = produce_ahead(composer.frames(), FRAMES_AHEAD)
         try:

@@ -36,6 +36,7 @@ class VideoJobParams(TypedDict):
     upstream_model: str | None
     characters: NotRequired[list[VideoCharacter]]
     render_prompt: NotRequired[str]
+    brand_color: NotRequired[str]  # "#RRGGBB", when the request gave one
 
 
 def video_params(stored: Mapping[str, Any]) -> VideoJobParams:

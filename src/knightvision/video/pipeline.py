@@ -45,6 +45,7 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             aspect_ratio=params["aspect_ratio"],
             resolution=params["resolution"],
             upstream_model=params.get("upstream_model"),
+            brand_color=params.get("brand_color"),
             job_id=context.job.id,
             reference_images=_reference_images(characters, storage)
             if params["adapter"] == AdapterName.LOCAL_STORYBOARD

@@ -87,6 +87,8 @@ class VideoService:
             "adapter": request.model.adapter,
             "upstream_model": request.model.upstream_model,
         }
+        if request.brand_color is not None:
+            params["brand_color"] = request.brand_color
         if with_characters is not None:
             params["characters"] = with_characters["characters"]
             params["render_prompt"] = with_characters["render_prompt"]

@@ -3,6 +3,7 @@ D6). ``api.request_schemas`` documents the same rules from the same constants.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from knightvision.video.models import DEFAULT_MODEL_NAME, ModelRegistry, VideoMo
 
 MAX_PROMPT_CHARS = 2000
 MAX_CHARACTERS = 2  # D16
+# The renderer checks the same shape (render.palette); not imported: the API never loads it.
+BRAND_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class VideoRequest:
     resolution: str
     # Explicitly named characters (D16); shape checked, not yet resolved.
     character_ids: tuple[int, ...] = ()
+    # The ad's brand colour, "#RRGGBB": local-storyboard's palette; other models ignore it.
+    brand_color: str | None = None
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -99,6 +104,14 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
             f"At most {MAX_CHARACTERS} characters per video", code="too_many_characters"
         )
 
+    brand_color = body.get("brand_color")
+    if brand_color is not None and (
+        not isinstance(brand_color, str) or not BRAND_COLOR.fullmatch(brand_color)
+    ):
+        raise BadRequestError(
+            'Invalid brand_color (expected "#RRGGBB")', code="invalid_brand_color"
+        )
+
     return VideoRequest(
         prompt=prompt,
         model=model,
@@ -106,4 +119,5 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         aspect_ratio=aspect_ratio,
         resolution=resolution,
         character_ids=unique,
+        brand_color=brand_color,
     )
