@@ -28,6 +28,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz.distance import Levenshtein
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 AD_SECONDS = 30
@@ -55,13 +57,8 @@ def words_of(text: str) -> list[str]:
 
 def word_error_rate(said: str, heard: str) -> float:
     """Word-level edit distance over the script's word count (case and punctuation ignored)."""
-    ref, hyp = words_of(said), words_of(heard)
-    row = list(range(len(hyp) + 1))
-    for i, word in enumerate(ref, 1):
-        diagonal, row[0] = row[0], i
-        for j, other in enumerate(hyp, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (word != other))
-    return row[-1] / max(1, len(ref))
+    ref = words_of(said)
+    return Levenshtein.distance(ref, words_of(heard)) / max(1, len(ref))
 
 
 def render(ad: Path) -> None:

@@ -72,6 +72,13 @@ def _mp4(body: bytes, **options: Any) -> Reply:
     return Reply(body=body, content_type="video/mp4", **options)
 
 
+def _publish(server: AdServer, ad_id: int, body: bytes, title: str = "An ad") -> str:
+    """The ad as an Ad Library page with its video on the loopback platform; the page's URL."""
+    server.route(f"/ads/library/?id={ad_id}", _video_page(f"/media/{ad_id}.mp4", title=title))
+    server.route(f"/media/{ad_id}.mp4", _mp4(body))
+    return server.url(f"/ads/library/?id={ad_id}")
+
+
 # 1. Download failures --------------------------------------------------------------------------
 
 # (name, ad page reply, other routes, error code, retryable): each ends the job at "downloading".
@@ -277,13 +284,8 @@ async def test_concurrent_analyses_each_get_their_own_result_and_one_charge(
     account = await analysis_account(queue)
     job_ids = {}
     for ad_id, body in ads.items():
-        server.route(
-            f"/ads/library/?id={ad_id}", _video_page(f"/media/{ad_id}.mp4", title=f"Ad {ad_id}")
-        )
-        server.route(f"/media/{ad_id}.mp4", _mp4(body))
-        job_ids[ad_id] = await submit_analysis(
-            queue, account, server.url(f"/ads/library/?id={ad_id}"), hosts
-        )
+        url = _publish(server, ad_id, body, title=f"Ad {ad_id}")
+        job_ids[ad_id] = await submit_analysis(queue, account, url, hosts)
 
     rows = await run_analyses(
         queue, analysis_engines(tmp_path, hosts), list(job_ids.values()), slots=2
@@ -335,11 +337,8 @@ async def test_a_slow_language_model_leaves_the_slot_to_the_next_analysis(
     account = await analysis_account(queue)
     job_ids = []
     for ad_id in (3001, 3002):
-        server.route(f"/ads/library/?id={ad_id}", _video_page(f"/media/{ad_id}.mp4"))
-        server.route(f"/media/{ad_id}.mp4", _mp4(ads[ad_id]))
-        job_ids.append(
-            await submit_analysis(queue, account, server.url(f"/ads/library/?id={ad_id}"), hosts)
-        )
+        url = _publish(server, ad_id, ads[ad_id])
+        job_ids.append(await submit_analysis(queue, account, url, hosts))
     with FakeOpenAIChat() as model_server:
         model_server.script(ChatReply(body=completion("{}"), delay=4.0))
         model = OpenAICompatChat(OpenAICompatConfig(base_url=model_server.base_url, model="slow"))

@@ -15,6 +15,7 @@ from knightvision.analysis.reconcile import reconcile, reconcile_metrics, senten
 from knightvision.analysis.report import ReportInputs, write_report
 from knightvision.analysis.sample_ad import SAMPLE_AD_SCRIPT, seed_sample_ad
 from knightvision.providers.transcription.port import Transcript
+from tests.fixtures.wer import word_error_rate
 
 
 def _words(*timed: tuple[str, float, float]) -> list[dict[str, Any]]:
@@ -42,17 +43,6 @@ def _transcript(words: list[dict[str, Any]]) -> Transcript:
 
 def _span(text: str, start: float, end: float) -> dict[str, Any]:
     return {"start_s": start, "end_s": end, "text": text}
-
-
-def word_error_rate(reference: str, hypothesis: str) -> float:
-    """Word-level edit distance / reference length, case and punctuation ignored."""
-    ref, hyp = (re.findall(r"[a-z0-9]+", text.lower()) for text in (reference, hypothesis))
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        previous, row = row, [i]
-        for j, h in enumerate(hyp, 1):
-            row.append(min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (r != h)))
-    return row[-1] / len(ref)
 
 
 # ------------------------------------------------------------------------------- the rules

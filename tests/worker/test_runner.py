@@ -4,7 +4,10 @@ shutdown."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
+
+import pytest
 
 from knightvision.job.errors import JobFailure
 from knightvision.job.queue import JobQueue
@@ -108,14 +111,18 @@ async def test_progress_and_checkpoints_survive_a_retry(queue: JobQueue, monkeyp
     )
 
 
-async def test_shutdown_hands_the_job_back_without_counting_the_attempt(queue: JobQueue) -> None:
+@pytest.mark.parametrize("off_slot", [False, True], ids=["on-its-slot", "waiting-off-its-slot"])
+async def test_shutdown_hands_the_job_back_without_counting_the_attempt(
+    queue: JobQueue, off_slot: bool
+) -> None:
     account = await new_account(queue)
     job_id = await submit_job(queue, account)
     started = asyncio.Event()
 
     async def slow(context: JobContext) -> dict[str, Any]:
-        started.set()
-        await asyncio.sleep(60)
+        async with context.off_slot() if off_slot else contextlib.nullcontext():
+            started.set()
+            await asyncio.sleep(60)
         return {}
 
     runner = WorkerRunner(queue, {KIND: slow}, slots=1, poll_interval=0.05)
@@ -123,7 +130,7 @@ async def test_shutdown_hands_the_job_back_without_counting_the_attempt(queue: J
     task = asyncio.create_task(runner.run(stop))
     await asyncio.wait_for(started.wait(), 10)
     stop.set()
-    await task
+    await asyncio.wait_for(task, 10)
     row = await job_row(queue, job_id)
     assert (row.finished_at, row.lease_token, row.attempts) == (None, None, 0)
     resumed = await queue.claim("w2", [KIND])
@@ -202,26 +209,3 @@ async def test_jobs_off_their_slots_are_bounded_and_queue_for_a_slot_again(
     await task
     assert (most_held, most_on_slot) == (3, 1)
     assert {(await job_row(queue, j)).status for j in job_ids} == {"complete"}
-
-
-async def test_shutdown_ends_a_job_waiting_off_its_slot_and_hands_it_back(
-    queue: JobQueue,
-) -> None:
-    account = await new_account(queue)
-    job_id = await submit_job(queue, account)
-    waiting = asyncio.Event()
-
-    async def handler(context: JobContext) -> dict[str, Any]:
-        async with context.off_slot():
-            waiting.set()
-            await asyncio.sleep(60)
-        return {}
-
-    runner = WorkerRunner(queue, {KIND: handler}, slots=1, poll_interval=0.05)
-    stop = asyncio.Event()
-    task = asyncio.create_task(runner.run(stop))
-    await asyncio.wait_for(waiting.wait(), 10)
-    stop.set()
-    await asyncio.wait_for(task, 10)
-    row = await job_row(queue, job_id)
-    assert (row.finished_at, row.lease_token, row.attempts) == (None, None, 0)

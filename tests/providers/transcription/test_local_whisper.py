@@ -24,27 +24,14 @@ from knightvision.providers.transcription.local_whisper import (
 from knightvision.providers.transcription.port import Transcript, TranscriptionError
 from knightvision.settings import Settings, load_settings
 from tests.fixtures import clips, voices
+from tests.fixtures.wer import word_error_rate, words
 from tests.providers.transcription.late_sound import ENGLISH_LINE, speech_clip
 
 assert os.environ.get("HF_HUB_OFFLINE") == "1"  # set by tests/conftest.py: never download
 
 
-def words_of(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
 def similarity(said: str, heard: str) -> float:
-    return difflib.SequenceMatcher(None, words_of(said), words_of(heard)).ratio()
-
-
-def word_error_rate(said: str, heard: str) -> float:
-    ref, hyp = words_of(said), words_of(heard)
-    row = list(range(len(hyp) + 1))
-    for i, word in enumerate(ref, 1):
-        diagonal, row[0] = row[0], i
-        for j, other in enumerate(hyp, 1):
-            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (word != other))
-    return row[-1] / len(ref)
+    return difflib.SequenceMatcher(None, words(said), words(heard)).ratio()
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +113,7 @@ def test_spanish_speech_is_transcribed_in_spanish(whisper: LocalWhisperTranscrib
     transcript = whisper.transcribe(voices.voice_over(line, "es"))
     assert transcript.transcribable and transcript.language == "es", transcript
     assert (transcript.language_probability or 0) >= LOW_LANGUAGE_PROBABILITY
-    assert voices.word_error_rate(line, transcript.text) <= 0.2, transcript.text
+    assert word_error_rate(line, transcript.text) <= 0.2, transcript.text
 
 
 def test_english_only_model_assumes_english(tiny: LocalWhisperTranscriber) -> None:
