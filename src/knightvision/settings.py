@@ -100,7 +100,9 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_model: str | None = None
     llm_vision: bool = Field(False, description="send selected frames to the LLM as images")
-    llm_timeout_seconds: float = Field(90.0, gt=0.0, le=900.0, description="whole call: retries and the repair round")
+    llm_timeout_seconds: float = Field(
+        90.0, gt=0.0, le=900.0, description="whole call: retries and the repair round"
+    )
     llm_max_attempts: int = Field(3, ge=1, le=10)
     llm_temperature: float | None = Field(None, ge=0.0, le=2.0)
     llm_max_tokens: int | None = Field(None, ge=64)

@@ -1,0 +1,131 @@
+"""Loudness of the final mix: integrated loudness (ITU-R BS.1770, pyloudnorm), true peak by 4×
+oversampling, and normalisation to a target loudness under a true-peak ceiling.
+
+Short-form platforms play ads at about -14 LUFS; a louder mix is turned down, a quieter one
+sounds weak next to its neighbours. Speech peaks well above its loudness, so reaching -14 LUFS
+under a -1 dBTP ceiling needs a limiter: a look-ahead gain computer on short blocks, with an
+instant attack (the look-ahead) and a smooth release, so the gain never lets a peak through.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.signal import resample_poly
+
+TARGET_LUFS = -14.0
+#: Our ceiling sits well under the -1 dBTP promise: the AAC encoder's noise lifts the peaks of a
+#: limited mix (measured at 128 kbit/s over four moods and three prompts: up to 1.4 dB from a
+#: -2.5 ceiling, at most 1.0 dB from this one).
+CEILING_DBTP = -3.0
+OVERSAMPLE = 4
+LIMITER_BLOCK = 0.003  # s: the gain computer's resolution (a 6-9 ms attack: less distortion)
+LIMITER_LOOKAHEAD_BLOCKS = 2  # the gain is down before the peak arrives
+LIMITER_RELEASE = 0.08  # s: time constant of the gain's recovery after a peak
+NORMALISE_PASSES = 4
+
+
+def integrated_loudness(samples: np.ndarray, rate: int) -> float:
+    """BS.1770 integrated loudness (LUFS) of a mono track; -inf for silence or < 0.4 s."""
+    import pyloudnorm  # slow import: only when a mix is made
+
+    if len(samples) < int(0.4 * rate) or not np.any(samples):
+        return -math.inf
+    return float(pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64)))
+
+
+def oversampled_peaks(samples: np.ndarray) -> np.ndarray:
+    """Per-sample true peak magnitude: the largest of the 4× oversampled values around it."""
+    up: np.ndarray = resample_poly(samples.astype(np.float32, copy=False), OVERSAMPLE, 1)
+    peaks: np.ndarray = np.abs(up[: len(samples) * OVERSAMPLE]).reshape(len(samples), OVERSAMPLE)
+    return np.asarray(peaks.max(axis=1))
+
+
+def true_peak_dbtp(samples: np.ndarray) -> float:
+    """True peak (dBTP) by 4× oversampling; -inf for silence."""
+    if not len(samples):
+        return -math.inf
+    return _dbtp(float(oversampled_peaks(samples).max()))
+
+
+def _dbtp(peak: float) -> float:
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def limit(
+    samples: np.ndarray,
+    rate: int,
+    ceiling_dbtp: float = CEILING_DBTP,
+    peaks: np.ndarray | None = None,
+    release: float = LIMITER_RELEASE,
+) -> np.ndarray:
+    """samples with their true peaks held under ceiling_dbtp, the gain moving smoothly.
+
+    Per block, the gain a peak needs; a running minimum over the look-ahead and the block after
+    (so gains interpolated between neighbouring blocks stay under every block's need); then a
+    release that only lets the gain rise by an exponential recovery (time constant `release`).
+    `peaks` are the samples' oversampled peaks, when the caller has them already.
+    """
+    ceiling = 10 ** (ceiling_dbtp / 20)
+    if peaks is None:
+        peaks = oversampled_peaks(samples)
+    block = max(1, round(LIMITER_BLOCK * rate))
+    count = -(-len(samples) // block)
+    padded = np.zeros(count * block, dtype=np.float32)
+    padded[: len(samples)] = peaks
+    need = np.minimum(1.0, ceiling / np.maximum(padded.reshape(count, block).max(axis=1), 1e-12))
+    if need.min() >= 1.0:
+        return samples
+    held = need.copy()
+    for shift in range(1, LIMITER_LOOKAHEAD_BLOCKS + 1):  # honour the blocks around each block
+        held[:-shift] = np.minimum(held[:-shift], need[shift:])
+        held[shift:] = np.minimum(held[shift:], need[:-shift])
+    recovery = math.exp(block / rate / release)
+    gains = held.tolist()
+    for i in range(1, count):
+        gains[i] = min(gains[i], gains[i - 1] * recovery)
+    centres = (np.arange(count) + 0.5) * block
+    gain = np.interp(np.arange(len(samples)), centres, np.asarray(gains))
+    return np.asarray(samples * gain, dtype=samples.dtype)
+
+
+def normalise(
+    samples: np.ndarray,
+    rate: int,
+    target_lufs: float = TARGET_LUFS,
+    ceiling_dbtp: float = CEILING_DBTP,
+) -> np.ndarray:
+    """samples at target_lufs integrated loudness, true peak under ceiling_dbtp (float32).
+
+    Limiting lowers the loudness, the more so the harder it works: the gain is found by the
+    secant method on (gain, loudness after limiting), a few passes from the input each time.
+    A gain scales the oversampled peaks by itself, so they are computed once.
+    """
+    source = samples.astype(np.float32)
+    loudness = integrated_loudness(source, rate)
+    if not math.isfinite(loudness):
+        return source
+    source_peaks = oversampled_peaks(source)
+    ceiling = 10 ** (ceiling_dbtp / 20)
+    tried: list[tuple[float, float]] = []  # (gain dB, how far below the target it came out)
+    gain_db = target_lufs - loudness
+    out = source
+    for _ in range(NORMALISE_PASSES):
+        scale = 10 ** (gain_db / 20)
+        louder = source * np.float32(scale)
+        if float(source_peaks.max()) * scale <= ceiling:
+            return louder
+        # A hair under the ceiling: the gain's own movement can lift a peak by a few hundredths.
+        out = limit(louder, rate, ceiling_dbtp - 0.1, source_peaks * scale)
+        short = target_lufs - integrated_loudness(out, rate)
+        if abs(short) < 0.1:
+            break
+        tried.append((gain_db, short))
+        if len(tried) == 1:
+            gain_db += short
+        else:
+            (g0, s0), (g1, s1) = tried[-2], tried[-1]
+            slope = (s0 - s1) / (g1 - g0) if g1 != g0 else 1.0
+            gain_db = g1 + s1 / max(slope, 0.1)
+    return out
