@@ -32,6 +32,7 @@ from knightvision.character.validation import (
 )
 from knightvision.character.validation import MAX_PROMPT_CHARS as MAX_CHARACTER_TEXT_CHARS
 from knightvision.kit.charclasses import NOT_BLANK
+from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import (
     ASPECT_RATIOS,
     DEFAULT_ASPECT_RATIO,
@@ -88,6 +89,11 @@ def video_create_schema(models: Sequence[VideoModel]) -> Schema:
                 "x-maxDistinctItems": MAX_CHARACTERS,
                 "description": f"Finalized characters to appear in the video (at most "
                 f"{MAX_CHARACTERS} distinct ids)",
+            },
+            "style": {
+                **_choices(MUSIC_STYLES, nullable=True),
+                "description": "Mood of the music bed under the voice-over (local-storyboard; "
+                "other models accept and ignore it). Default: chosen from the prompt's words",
             },
         },
         "allOf": per_model,

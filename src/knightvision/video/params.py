@@ -36,6 +36,7 @@ class VideoJobParams(TypedDict):
     upstream_model: str | None
     characters: NotRequired[list[VideoCharacter]]
     render_prompt: NotRequired[str]
+    style: NotRequired[str]  # the music bed's mood, when the request chose one
 
 
 def video_params(stored: Mapping[str, Any]) -> VideoJobParams:

@@ -87,6 +87,8 @@ class VideoService:
             "adapter": request.model.adapter,
             "upstream_model": request.model.upstream_model,
         }
+        if request.style is not None:
+            params["style"] = request.style
         if with_characters is not None:
             params["characters"] = with_characters["characters"]
             params["render_prompt"] = with_characters["render_prompt"]

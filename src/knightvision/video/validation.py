@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knightvision.errors import BadRequestError
+from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import (
     ASPECT_RATIOS,
     DEFAULT_ASPECT_RATIO,
@@ -28,6 +29,9 @@ class VideoRequest:
     resolution: str
     # Explicitly named characters (D16); shape checked, not yet resolved.
     character_ids: tuple[int, ...] = ()
+    # The music bed's mood (local-storyboard only; other models' upstreams make their own
+    # sound and ignore it). None: the renderer chooses from the prompt.
+    style: str | None = None
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -86,6 +90,12 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
             f"At most {MAX_CHARACTERS} characters per video", code="too_many_characters"
         )
 
+    style = body.get("style")
+    if style is not None and style not in MUSIC_STYLES:
+        raise BadRequestError(
+            f"Invalid style: must be one of {', '.join(MUSIC_STYLES)}", code="invalid_style"
+        )
+
     return VideoRequest(
         prompt=prompt,
         model=model,
@@ -93,4 +103,5 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         aspect_ratio=aspect_ratio,
         resolution=resolution,
         character_ids=unique,
+        style=style,
     )

@@ -36,6 +36,7 @@ class LocalStoryboardAdapter:
                 width=spec.width,
                 height=spec.height,
                 reference_images=spec.reference_images,
+                style=spec.style,
             ),
             output,
             voice=load_voice(self._voice_model),

@@ -39,6 +39,8 @@ class GenerationSpec:
     # names them the way that upstream expects).
     reference_images: tuple[Path, ...] = ()
     characters: tuple[CharacterRef, ...] = ()
+    # The music bed's mood (media.music_styles); only our own renderer has a bed to play it.
+    style: str | None = None
 
 
 class GenerationRun(Protocol):
