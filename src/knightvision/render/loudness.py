@@ -23,7 +23,7 @@ OVERSAMPLE = 4
 LIMITER_BLOCK = 0.003  # s: the gain computer's resolution (a 6-9 ms attack: less distortion)
 LIMITER_LOOKAHEAD_BLOCKS = 2  # the gain is down before the peak arrives
 LIMITER_RELEASE = 0.08  # s: time constant of the gain's recovery after a peak
-NORMALISE_PASSES = 4
+NORMALISE_PASSES = 6
 
 
 def integrated_loudness(samples: np.ndarray, rate: int) -> float:
@@ -90,17 +90,50 @@ def limit(
     return np.asarray(samples * gain, dtype=samples.dtype)
 
 
+def compress(
+    samples: np.ndarray,
+    rate: int,
+    threshold_dbfs: float,
+    ratio: float = 3.0,
+    attack: float = 0.005,
+    release: float = 0.08,
+) -> np.ndarray:
+    """samples with levels above threshold_dbfs (RMS over 10 ms) reduced by `ratio`, the gain
+    following with `attack` and `release` time constants: evens out loud and soft syllables,
+    which a peak limiter alone would leave to pump."""
+    block = max(1, round(0.01 * rate))
+    count = -(-len(samples) // block)
+    padded = np.zeros(count * block, dtype=np.float64)
+    padded[: len(samples)] = samples
+    level = 10 * np.log10(np.maximum(np.mean(padded.reshape(count, block) ** 2, axis=1), 1e-12))
+    wanted = np.minimum(0.0, (threshold_dbfs - level) * (1 - 1 / ratio))  # dB of gain
+    down = 1 - math.exp(-block / rate / attack)
+    up = 1 - math.exp(-block / rate / release)
+    gain, gains = 0.0, []
+    for target in wanted.tolist():
+        gain += (target - gain) * (down if target < gain else up)
+        gains.append(gain)
+    centres = (np.arange(count) + 0.5) * block
+    curve = 10 ** (np.interp(np.arange(len(samples)), centres, np.asarray(gains)) / 20)
+    return np.asarray(samples * curve, dtype=samples.dtype)
+
+
 def normalise(
     samples: np.ndarray,
     rate: int,
     target_lufs: float = TARGET_LUFS,
     ceiling_dbtp: float = CEILING_DBTP,
+    release: float = LIMITER_RELEASE,
+    max_push_db: float = math.inf,
 ) -> np.ndarray:
     """samples at target_lufs integrated loudness, true peak under ceiling_dbtp (float32).
 
     Limiting lowers the loudness, the more so the harder it works: the gain is found by the
     secant method on (gain, loudness after limiting), a few passes from the input each time.
-    A gain scales the oversampled peaks by itself, so they are computed once.
+    A gain scales the oversampled peaks by itself, so they are computed once. The gain goes
+    at most max_push_db past the plain gain to the target: past it, the limiter only flattens
+    the loudest parts while lifting the quiet ones (in a mix, the music between sentences).
+    When that cap or the limiter stops it short, the result is as close as they allow.
     """
     source = samples.astype(np.float32)
     loudness = integrated_loudness(source, rate)
@@ -109,7 +142,7 @@ def normalise(
     source_peaks = oversampled_peaks(source)
     ceiling = 10 ** (ceiling_dbtp / 20)
     tried: list[tuple[float, float]] = []  # (gain dB, how far below the target it came out)
-    gain_db = target_lufs - loudness
+    gain_db = plain_db = target_lufs - loudness
     out = source
     for _ in range(NORMALISE_PASSES):
         scale = 10 ** (gain_db / 20)
@@ -117,15 +150,19 @@ def normalise(
         if float(source_peaks.max()) * scale <= ceiling:
             return louder
         # A hair under the ceiling: the gain's own movement can lift a peak by a few hundredths.
-        out = limit(louder, rate, ceiling_dbtp - 0.1, source_peaks * scale)
+        out = limit(louder, rate, ceiling_dbtp - 0.1, source_peaks * scale, release)
         short = target_lufs - integrated_loudness(out, rate)
         if abs(short) < 0.1:
             break
         tried.append((gain_db, short))
         if len(tried) == 1:
-            gain_db += short
+            gain_db += 1.5 * short  # limiting eats part of any gain: aim past the target
         else:
             (g0, s0), (g1, s1) = tried[-2], tried[-1]
             slope = (s0 - s1) / (g1 - g0) if g1 != g0 else 1.0
             gain_db = g1 + s1 / max(slope, 0.1)
+        if gain_db > plain_db + max_push_db:
+            if tried[-1][0] >= plain_db + max_push_db - 0.01:
+                break  # already at the cap: no further to go
+            gain_db = plain_db + max_push_db
     return out

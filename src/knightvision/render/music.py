@@ -189,7 +189,7 @@ def _tone(
 
 def _kick(rate: int) -> np.ndarray:
     t = np.arange(round(0.3 * rate)) / rate
-    freq = 45 + 75 * np.exp(-t / 0.03)  # the pitch drops: a thump, not a beep
+    freq = 60 + 80 * np.exp(-t / 0.03)  # the pitch drops: a thump, not a beep
     phase = 2 * np.pi * np.cumsum(freq) / rate
     return np.asarray(np.sin(phase) * np.exp(-t / 0.11), dtype=np.float64)
 
@@ -218,7 +218,7 @@ def render_loop(style: str, rate: int, key: int = 0) -> np.ndarray:
                 loop.add(
                     start, mood.pad / len(notes) * _tone(_hz(note + detune), bar, rate, 3, None)
                 )
-        bass_note = _hz(notes[0] - 24)
+        bass_note = _hz(notes[0] - 12)  # 87-123 Hz: what a phone speaker can still play
         for position in mood.bass_beats:
             loop.add(start + position * beat, mood.bass * _tone(bass_note, beat, rate, 2, 0.22))
         if mood.arp:

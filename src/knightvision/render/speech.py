@@ -189,15 +189,6 @@ def count_words(text: str) -> int:
     return sum(1 for word in text.split() if any(ch.isalnum() for ch in word))
 
 
-def choose_length_scale(chars: int, budget: float) -> float:
-    """First guess of piper's length_scale so speech fits the time budget (never slower than
-    piper's own pace)."""
-    if budget <= 0:
-        return MIN_LENGTH_SCALE
-    estimate = chars / CHARS_PER_SECOND
-    return float(min(1.0, max(MIN_LENGTH_SCALE, budget / max(estimate, 1e-6))))
-
-
 def paced_length_scale(words: int, chars: int) -> float:
     """piper's length_scale estimated to speak `words` in `chars` at TARGET_WPM."""
     natural = chars / NATURAL_CHARS_PER_SECOND
