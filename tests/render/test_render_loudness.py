@@ -18,6 +18,7 @@ from knightvision.render.loudness import (
     true_peak_dbtp,
 )
 from knightvision.render.mix import DUCK_DB, MIX_RATE, duck_gain, mix_soundtrack
+from knightvision.render.music import music_bed
 
 RATE = 44_100
 
@@ -44,6 +45,18 @@ def test_loudness_of_a_full_scale_sine() -> None:
     t = np.arange(3 * RATE) / RATE
     assert integrated_loudness(np.sin(2 * np.pi * 997 * t), RATE) == pytest.approx(-3.01, abs=0.1)
     assert integrated_loudness(np.zeros(RATE), RATE) == -math.inf
+
+
+def test_loudness_matches_pyloudnorm_on_real_sound(voice) -> None:
+    """Our vectorised gating reads what pyloudnorm's meter reads, block for block: speech with
+    pauses (the relative gate at work) and a music bed."""
+    import pyloudnorm
+
+    speech = voice.synthesize("Meet the new Aurora running shoe. Grab yours today!", pause=0.8)
+    bed = music_bed("Aurora", "dramatic", 5.3, RATE)
+    for samples, rate in ((speech, voice.sample_rate), (bed, RATE)):
+        expected = pyloudnorm.Meter(rate).integrated_loudness(samples.astype(np.float64))
+        assert integrated_loudness(samples, rate) == pytest.approx(expected, abs=0.01)
 
 
 def spiky(seconds: float = 4.0) -> np.ndarray:

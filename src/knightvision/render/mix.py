@@ -19,7 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import resample_poly
 
-from .loudness import TARGET_LUFS, compress, integrated_loudness, normalise
+from .loudness import (
+    TARGET_LUFS,
+    compress,
+    gated_loudness,
+    integrated_loudness,
+    k_weighted,
+    normalise,
+)
 from .music import music_bed
 
 MIX_RATE = 44_100
@@ -129,15 +136,18 @@ def _solve_bed_level(
 ) -> float:
     """The bed's loudness (LUFS, unducked) at which speech + bed reaches TARGET_LUFS, in its
     range under the voice (the top set by the share of time `speaking`): a few secant steps on
-    the measured loudness of the sum, which rises monotonically with the bed."""
+    the measured loudness of the sum, which rises monotonically with the bed. K-weighting is
+    linear, so both tracks are weighted once and each step only sums and gates."""
     top = BED_UNDER_VOICE_DB[1] + _sparseness(speaking) * (
         BED_ALONE_UNDER_VOICE_DB - BED_UNDER_VOICE_DB[1]
     )
     low, high = voice_lufs + BED_UNDER_VOICE_DB[0], voice_lufs + top
 
+    weighted_speech, weighted_bed = k_weighted(speech, MIX_RATE), k_weighted(unit_bed, MIX_RATE)
+
     def short_of_target(level: float) -> float:
-        mixed = speech + unit_bed * np.float32(10 ** (level / 20))
-        return TARGET_LUFS - integrated_loudness(mixed, MIX_RATE)
+        mixed = weighted_speech + weighted_bed * 10 ** (level / 20)
+        return TARGET_LUFS - gated_loudness(mixed, MIX_RATE)
 
     level = voice_lufs - 6.0
     miss = short_of_target(level)
