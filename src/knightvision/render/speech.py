@@ -80,6 +80,25 @@ class Voice:
 
     def sentences(self, text: str, length_scale: float = 1.0) -> list[np.ndarray]:
         """Mono float32 speech for each sentence of text, each trimmed of silence."""
+        chunks = (
+            trim_silence(chunk, self.sample_rate) for chunk in self._chunks(text, length_scale)
+        )
+        return [chunk for chunk in chunks if len(chunk)]
+
+    def synthesize(
+        self, text: str, length_scale: float = 1.0, pause: float | None = None
+    ) -> np.ndarray:
+        """Mono float32 speech for text: its sentences as piper joins them (trimmed at both
+        ends), or with `pause` seconds of silence between them."""
+        if pause is not None:
+            return join_sentences(self.sentences(text, length_scale), pause, self.sample_rate)
+        chunks = self._chunks(text, length_scale)
+        if not chunks:
+            return np.zeros(0, dtype=np.float32)
+        return trim_silence(np.concatenate(chunks), self.sample_rate)
+
+    def _chunks(self, text: str, length_scale: float) -> list[np.ndarray]:
+        """piper's audio for each sentence of text, untrimmed."""
         from piper import SynthesisConfig
 
         # No sampling noise: the same prompt always speaks the same way, so a render is
@@ -87,15 +106,9 @@ class Voice:
         config = SynthesisConfig(
             length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0, volume=PEAK
         )
-        chunks = (
-            trim_silence(chunk.audio_float_array, self.sample_rate)
-            for chunk in self._piper.synthesize(text, syn_config=config)
-        )
-        return [chunk for chunk in chunks if len(chunk)]
-
-    def synthesize(self, text: str, length_scale: float = 1.0, pause: float = 0.0) -> np.ndarray:
-        """Mono float32 speech for text: its sentences with `pause` seconds between them."""
-        return join_sentences(self.sentences(text, length_scale), pause, self.sample_rate)
+        return [
+            chunk.audio_float_array for chunk in self._piper.synthesize(text, syn_config=config)
+        ]
 
 
 _VOICES: dict[Path, Voice] = {}
