@@ -99,6 +99,16 @@ class BodyTooLargeError(KVError):
     message = "Request body too large"
 
 
+class RangeNotSatisfiableError(KVError):
+    status = 416
+    code = "range_not_satisfiable"
+    message = "Requested range not satisfiable"
+
+    def __init__(self, *, size: int) -> None:
+        super().__init__()
+        self.headers = {"Content-Range": f"bytes */{size}"}  # the file's length (RFC 9110)
+
+
 class RateLimitedError(KVError):
     status = 429
     code = "rate_limited"

@@ -115,8 +115,14 @@ class Settings(BaseSettings):
     ad_max_duration_seconds: int = Field(300, ge=5, le=3600)
     ad_download_timeout_seconds: float = Field(180.0, ge=5.0, le=3600.0)
     transcription: Literal["local", "openai"] = "local"
+    transcription_model: Literal["base", "tiny.en"] = Field(
+        "base", description="packaged Whisper model: multilingual base, or English-only tiny.en"
+    )
     transcription_model_dir: Path | None = Field(
-        None, description="a CTranslate2 Whisper model; default: bundled tiny.en"
+        None, description="a CTranslate2 Whisper model directory, instead of a packaged model"
+    )
+    transcription_model_cache: Path | None = Field(
+        None, description="where the packaged base is joined; default ~/.cache/knightvision/models"
     )
     openai_transcription_model: str = "whisper-1"
 

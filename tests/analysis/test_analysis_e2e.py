@@ -64,7 +64,7 @@ async def test_the_contract_example_analyses_the_cached_sample_ad(live_harness) 
     assert result["breakdown"]["hook"] and result["breakdown"]["scenes"]
     assert (
         result["engine"]["summary"].startswith("deterministic")
-        and "tiny.en" in result["engine"]["transcription"]
+        and result["engine"]["transcription"] == "faster-whisper base"
     )
     assert len(result["ugc_script"]) <= 2000
     assert final.credits_refunded == 0

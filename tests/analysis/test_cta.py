@@ -49,6 +49,85 @@ def test_cta_phrases_in_spanish_portuguese_french_german(sentence: str, phrase: 
     assert shown is not None and (shown["phrase"], shown["source"]) == (phrase, "overlay")
 
 
+# (language, a button as ads write it, the phrase found)
+BUTTONS = [
+    ("en", "Shop Now", "shop now"),
+    ("en", "Get Offer", "get offer"),
+    ("es", "Comprar ya", "comprar ya"),
+    ("es", "Pide ya", "pide ya"),
+    ("es", "COMPRAR AHORA", "comprar ahora"),
+    ("es", "Más info", "mas info"),
+    ("es", "Reserva ya", "reserva ya"),
+    ("es", "Aprovecha la oferta", "aprovecha la oferta"),
+    ("pt", "Compre agora", "compre agora"),
+    ("pt", "Comprar agora", "comprar agora"),
+    ("pt", "Saiba mais", "saiba mais"),
+    ("pt", "Peça já o seu", "peca ja"),
+    ("pt", "Aproveite agora", "aproveite agora"),
+    ("pt", "Cadastre-se", "cadastre se"),
+    ("fr", "Commandez", "commandez"),
+    ("fr", "En savoir plus", "en savoir plus"),
+    ("fr", "Acheter maintenant", "acheter maintenant"),
+    ("fr", "J'en profite", "j en profite"),
+    ("fr", "Je commande", "je commande"),
+    ("fr", "Téléchargez l'appli", "telechargez"),
+    ("de", "Jetzt kaufen", "jetzt kaufen"),
+    ("de", "Mehr erfahren", "mehr erfahren"),
+    ("de", "Jetzt bestellen", "jetzt bestellen"),
+    ("de", "Zum Angebot", "zum angebot"),
+    ("de", "Jetzt einkaufen", "jetzt einkaufen"),
+    ("de", "Bestell jetzt", "bestell jetzt"),
+    ("de", "Angebot sichern", "angebot sichern"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "phrase"), BUTTONS)
+def test_buttons_in_five_languages(language: str, text: str, phrase: str) -> None:
+    """A button shown mid-ad among captions is the call to action, found as its strong phrase;
+    the same words said are the spoken call to action."""
+    spans = [
+        span(0.0, 4.0, "Tu café caliente todo el día, en casa y en la oficina"),
+        span(5.0, 8.0, text),
+        span(8.0, 12.0, "Hecho a mano con cerámica de verdad y mucho cariño"),
+    ]
+    shown = call_to_action(SILENT, spans, 12.0)
+    assert shown is not None
+    assert (shown["phrase"], shown["strength"], shown["kind"], shown["time_s"]) == (
+        phrase,
+        "strong",
+        "button",
+        5.0,
+    )
+    spoken = call_to_action(transcript(said(9.0, f"{text}.")), [], 12.0)
+    assert spoken is not None
+    assert (spoken["phrase"], spoken["strength"], spoken["kind"]) == (phrase, "strong", "spoken")
+
+
+# (an offer button or end card, the offer it shows, the address on it)
+OFFER_CARDS = [
+    ("-20 % en heatmug.es", "-20 %", "heatmug.es"),
+    ("20% de desconto · heatmug.com.br", "20% de desconto", "heatmug.com.br"),
+    ("Livraison gratuite sur heatmug.fr", "Livraison gratuite", "heatmug.fr"),
+    ("Gratisversand · heatmug.de", "Gratisversand", "heatmug.de"),
+    ("Nur € 19,99 auf heatmug.de", "€ 19,99", "heatmug.de"),
+]
+
+
+@pytest.mark.parametrize(("text", "offer", "url"), OFFER_CARDS)
+def test_an_offer_and_address_alone_on_the_end_card_is_the_cta(
+    text: str, offer: str, url: str
+) -> None:
+    spans = [span(0.0, 8.0, "Kaffee, der den ganzen Tag heiß bleibt"), span(8.0, 12.0, text)]
+    cta = call_to_action(SILENT, spans, 12.0)
+    assert cta is not None and (cta["kind"], cta["text"], cta["to_last_frame"]) == (
+        "end_card",
+        text,
+        True,
+    )
+    (card,) = [p for p in cta["placements"] if p["kind"] == "end_card"]
+    assert (card["offer"], card["url"]) == (offer, url)
+
+
 def test_english_behaviour_is_kept() -> None:
     """The fields and choices of the English finder are unchanged; placement is added beside."""
     spoken = transcript(
@@ -110,6 +189,26 @@ def test_a_weak_spoken_word_gives_way_to_an_end_card() -> None:
     assert [p["kind"] for p in cta["placements"]] == ["spoken", "end_card"]
 
 
+@pytest.mark.parametrize("card_s", [8.75, 8.6])
+def test_an_ask_said_as_its_card_appears_is_the_card(card_s: float) -> None:
+    """The voice says "Order" a beat before or after the end card shows it: one moment, and the
+    card says how the ask is placed."""
+    spoken = transcript(said(8.706, "Order yours today."))
+    cta = call_to_action(spoken, [span(card_s, 12.0, "Order yours today")], 12.0)
+    assert cta is not None and (cta["source"], cta["kind"], cta["time_s"]) == (
+        "overlay",
+        "end_card",
+        card_s,
+    )
+    assert cta["sources"] == ["speech", "overlay"]
+
+
+def test_an_ask_said_well_before_its_card_is_timed_by_the_voice() -> None:
+    spoken = transcript(said(16.0, "Order yours today."))
+    cta = call_to_action(spoken, [span(17.0, 20.0, "Order yours today")], 20.0)
+    assert cta is not None and (cta["source"], cta["time_s"]) == ("speech", 16.0)
+
+
 def test_a_spanish_end_card() -> None:
     cta = call_to_action(
         SILENT,
@@ -133,6 +232,17 @@ def test_no_cta_is_invented() -> None:
     # a long caption that merely mentions a web address is not a button
     long_caption = [span(0.0, 8.0, "We started heatmug.com in a tiny kitchen ten years ago")]
     assert call_to_action(SILENT, long_caption, 8.0) is None
+
+
+@pytest.mark.parametrize(
+    "caption",
+    ["Rioja Gran Reserva 2018", "Daten sichern leicht gemacht", "Einkaufen ohne Stress"],
+)
+def test_words_that_also_name_things_are_not_an_ask(caption: str) -> None:
+    """ "Reserva", "sichern" and "einkaufen" ask only in their phrases ("Reserva ya", "Jetzt
+    sichern", "Jetzt einkaufen"), so a short caption holding the word is no button."""
+    spans = [span(0.0, 3.0, "Ein Wein mit echtem Charakter"), span(3.0, 5.0, caption)]
+    assert call_to_action(SILENT, spans, 8.0) is None
 
 
 # --- rendered ads: OCR reads the text the frames show -------------------------------------------

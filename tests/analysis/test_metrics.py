@@ -92,6 +92,16 @@ def test_speech_facts(ad: clips.MeasuredAd) -> None:
     assert m["transcribable"] is True and m["language"] == "en"
 
 
+def test_spoken_and_on_screen_languages(ad: clips.MeasuredAd) -> None:
+    """Both languages side by side in ``languages``; the older ``language`` string is kept."""
+    languages = ad.metrics["languages"]
+    assert (languages["spoken"], languages["on_screen"], languages["same"]) == ("en", "en", True)
+    assert languages["spoken_detected"] is (ad.transcript.language_probability is not None)
+    assert languages["on_screen_confidence"] >= 0.8 and languages["low_confidence"] == []
+    assert ad.metrics["language"] == "en"
+    assert ad.metrics["engines"]["on_screen_language"] == "py3langid"
+
+
 def test_call_to_action_is_said_and_shown(ad: clips.MeasuredAd) -> None:
     cta = ad.metrics["call_to_action"]
     last = ad.ad.scenes[-1]
@@ -117,7 +127,7 @@ def test_timings_and_engines_are_reported(ad: clips.MeasuredAd) -> None:
     timings = ad.metrics["timings"]
     assert {"decode_frames_s", "ocr_s", "faces_s", "audio_s", "total_s"} <= set(timings)
     assert all(value >= 0 for value in timings.values())
-    assert ad.metrics["engines"]["transcript"] == "faster-whisper tiny.en"
+    assert ad.metrics["engines"]["transcript"] == "faster-whisper base"
 
 
 # --- faces, loudness and silence on a generated clip -----------------------------------------

@@ -105,6 +105,38 @@ ON_SCREEN = [
     ("pt", "A caneca inteligente", "category", "caneca", "caneca"),
     ("fr", "La tasse intelligente", "category", "tasse", "tasse"),
     ("de", "Der smarte Becher", "category", "becher", "Becher"),
+    # as ads write them: a space before "%", a minus sign, decimal commas, the currency first,
+    # German compounds, a star after the number, "Mio."
+    ("es", "Compra ahora 20 % de descuento", "discount", "20%", "20 % de descuento"),
+    ("es", "Ahorra un 20% en tu primer pedido", "discount", "20%", "Ahorra un 20%"),
+    ("pt", "Até 50% de desconto", "discount", "50%", "Até 50% de desconto"),
+    ("fr", "Jusqu'à -50 % sur tout", "discount", "50%", "-50 %"),
+    ("fr", "−30% sur la collection", "discount", "30%", "−30%"),
+    ("de", "Sparen Sie bis zu 30 %", "discount", "30%", "Sparen Sie bis zu 30 %"),
+    ("de", "-20 % auf alles", "discount", "20%", "-20 %"),
+    ("es", "Ahora € 19,99", "price", "19.99 EUR", "€ 19,99"),
+    ("pt", "Apenas R$49,90", "price", "49.9 BRL", "R$49,90"),
+    ("fr", "À partir de 9,99 €/mois", "price", "9.99 EUR", "9,99 €"),
+    ("de", "Ab 1.299 €", "price", "1299 EUR", "1.299 €"),
+    ("es", "Envíos gratuitos en 24 h", "free_shipping", "free_shipping", "Envíos gratuitos"),
+    ("pt", "FRETE GRÁTIS", "free_shipping", "free_shipping", "FRETE GRÁTIS"),
+    ("fr", "Frais de port offerts", "free_shipping", "free_shipping", "Frais de port offerts"),
+    ("de", "Gratisversand", "free_shipping", "free_shipping", "Gratisversand"),
+    ("de", "Gratis-Versand ab 30 €", "free_shipping", "free_shipping", "Gratis-Versand"),
+    ("de", "Kostenlose Lieferung", "free_shipping", "free_shipping", "Kostenlose Lieferung"),
+    ("es", "Prueba gratuita de 30 días", "free_trial", "free_trial", "Prueba gratuita"),
+    ("de", "Kostenlose Testversion", "free_trial", "free_trial", "Kostenlose Testversion"),
+    ("es", "4,8 ★ en la App Store", "rating", "4.8/5", "4,8 ★"),
+    ("fr", "★ 4,7 sur l'App Store", "rating", "4.7/5", "★ 4,7"),
+    ("de", "2 Mio. Nutzer", "user_count", 2_000_000, "2 Mio. Nutzer"),
+    ("fr", "Plus d'un million d'utilisateurs", "user_count", 1_000_000, None),
+    ("pt", "Mais de 500 mil clientes", "user_count", 500_000, "500 mil clientes"),
+    ("de", "10k+ Bewertungen", "review_count", 10_000, "10k+ Bewertungen"),
+    ("es", "Cupón: VERANO20", "promo_code", "VERANO20", "Cupón: VERANO20"),
+    ("fr", "Utilisez le code BIENVENUE10", "promo_code", "BIENVENUE10", "code BIENVENUE10"),
+    ("de", "Rabattcode HALLO10", "promo_code", "HALLO10", "Rabattcode HALLO10"),
+    ("pt", "heatmug.com.br/oferta", "url", "heatmug.com.br", "heatmug.com.br/oferta"),
+    ("es", "Síguenos en @heatmug.es", "handle", "@heatmug.es", "@heatmug.es"),
 ]
 
 
@@ -130,6 +162,14 @@ SPOKEN = [
     ("fr", "Profitez de la livraison gratuite dès maintenant.", "free_shipping", None, "livraison"),
     ("de", "Nur heute 20% Rabatt auf alle Becher.", "discount", "20%", "20%"),
     ("en", "Visit heatmug dot com to learn more.", "url", "heatmug.com", "heatmug"),
+    # speech recognition writes the percent as a word, and the address as said
+    ("de", "Jetzt 20 Prozent Rabatt auf alles.", "discount", "20%", "20"),
+    ("es", "Llévate un 30 por ciento de descuento hoy.", "discount", "30%", "30"),
+    ("es", "Entra en heatmug punto es y pide el tuyo.", "url", "heatmug.es", "heatmug"),
+    ("pt", "Acesse heatmug ponto com ponto br agora.", "url", "heatmug.com.br", "heatmug"),
+    ("fr", "Le tout pour seulement 19,99 euros.", "price", "19.99 EUR", "19,99"),
+    ("de", "Über 2 Millionen Kunden vertrauen uns.", "user_count", 2_000_000, "2"),
+    ("pt", "Aproveite o frete grátis em todo o site.", "free_shipping", None, "frete"),
 ]
 
 

@@ -46,6 +46,16 @@ INVALID_CREATES = [
     ],
     pytest.param({"name": "x" * 51, "prompt": PROMPT}, LONG_NAME, id="name-51"),
     pytest.param({"name": "é" * 51, "prompt": PROMPT}, LONG_NAME, id="name-51-non-ascii"),
+    pytest.param(
+        {"name": "Sales\x00Expert", "prompt": PROMPT},
+        ("Name must not contain control characters (found U+0000)", "invalid_characters"),
+        id="name-nul",
+    ),
+    pytest.param(
+        {"name": "Sales Expert", "prompt": "A host\x00"},
+        ("Prompt must not contain control characters (found U+0000)", "invalid_characters"),
+        id="prompt-nul",
+    ),
     pytest.param({"name": "Sales Expert"}, MISSING_PROMPT, id="prompt-missing"),
     *[
         pytest.param(

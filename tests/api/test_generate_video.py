@@ -24,6 +24,12 @@ JSON = {"Content-Type": "application/json"}
 
 MISSING_PROMPT = ("Please provide a prompt", "missing_prompt")
 LONG_PROMPT = ("Prompt must be 2000 characters or less", "prompt_too_long")
+
+
+def control_in(field: str, code: str) -> tuple[str, str]:
+    return f"{field} must not contain control characters (found U+{code})", "invalid_characters"
+
+
 BAD_MODEL = ("Invalid model", "invalid_model")
 BAD_DURATION = ("Invalid duration", "invalid_duration")
 BAD_ASPECT = ("Invalid aspect_ratio", "invalid_aspect_ratio")
@@ -54,6 +60,9 @@ INVALID_BODIES = [
     pytest.param(local("x" * 2001), LONG_PROMPT, id="prompt-2001"),
     pytest.param(local("é" * 2001), LONG_PROMPT, id="prompt-2001-non-ascii"),
     pytest.param(local("x" * 10000), LONG_PROMPT, id="prompt-10000"),
+    pytest.param(local("a\x00b"), control_in("Prompt", "0000"), id="prompt-nul"),
+    pytest.param(local("ring \x07 bell"), control_in("Prompt", "0007"), id="prompt-bell"),
+    pytest.param(local("c1 \x9b code"), control_in("Prompt", "009B"), id="prompt-c1"),
     # model
     pytest.param(local(model="sora-3"), BAD_MODEL, id="model-unknown"),
     pytest.param(local(model=""), BAD_MODEL, id="model-empty"),

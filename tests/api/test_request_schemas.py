@@ -28,7 +28,7 @@ from knightvision.app import create_app
 from knightvision.character.upstream import MAX_CHARACTER_SECONDS, character_upstream
 from knightvision.character.validation import parse_character_request, parse_finalize_request
 from knightvision.errors import BadRequestError
-from knightvision.kit.charclasses import HIDDEN_RANGES, WHITESPACE_RANGES
+from knightvision.kit.charclasses import CONTROL_RANGES, HIDDEN_RANGES, WHITESPACE_RANGES
 from knightvision.providers.ad_source.urls import ALLOWED_HOSTS
 from knightvision.settings import load_settings
 from knightvision.video.models import DEFAULT_MODELS
@@ -122,6 +122,9 @@ JUNK = st.one_of(
 )
 BLANKS = st.text(alphabet=" \t\n\x1c\x85\xa0\u2003\u3000", max_size=4)
 INVISIBLE_BUT_NOT_BLANK = st.sampled_from(["\u200b", "\ufeff", "\x00", "a"])
+#: text with a control character somewhere (refused), or with tabs and line breaks (allowed)
+CONTROL_OR_NOT = ["a", " ", "\t", "\n", "\r", "\x00", "\x07", "\x1b", "\x7f", "\x85", "é"]
+CONTROLLED = st.lists(st.sampled_from(CONTROL_OR_NOT), min_size=1, max_size=5).map("".join)
 
 
 @st.composite
@@ -160,6 +163,7 @@ def texts(limit: int) -> Values:
             st.text(max_size=8),
             BLANKS,
             st.tuples(BLANKS, INVISIBLE_BUT_NOT_BLANK, BLANKS).map("".join),
+            CONTROLLED,
             JUNK,
         ),
     )
@@ -346,6 +350,11 @@ def test_character_classes_are_pythons() -> None:
     every = range(0x110000)
     assert _expand(WHITESPACE_RANGES) == {code for code in every if chr(code).isspace()}
     hidden_categories = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+    assert _expand(CONTROL_RANGES) == {
+        code
+        for code in every
+        if unicodedata.category(chr(code)) == "Cc" and chr(code) not in "\t\n\r"
+    }
     assert _expand(HIDDEN_RANGES) == {
         code
         for code in every

@@ -103,6 +103,10 @@ async def test_limits_and_clamping(harness):
         "?limit=0": 1,
         "?limit=-5": 1,
         "?limit=-999999": 1,
+        "?limit=1234567890123": 50,
+        f"?limit={'9' * 5000}": 50,
+        f"?limit=-{'9' * 5000}": 1,
+        "?limit=+0000000000007": 7,
     }
     for query, expected in cases.items():
         assert await _list(harness, partner["headers"], query) == newest_first[:expected], query

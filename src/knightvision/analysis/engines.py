@@ -68,4 +68,11 @@ def _transcriber(settings: Settings) -> Transcriber:
         LocalWhisperTranscriber,
     )
 
-    return LocalWhisperTranscriber(LocalWhisperConfig(model_dir=settings.transcription_model_dir))
+    return LocalWhisperTranscriber(
+        LocalWhisperConfig(
+            model=settings.transcription_model,
+            model_dir=settings.transcription_model_dir,
+            # the packaged base is joined once per machine (the user's cache), not per data dir
+            model_cache=settings.transcription_model_cache,
+        )
+    )

@@ -75,7 +75,8 @@ def metrics_version(frames: str, transcript: str) -> str:
     from knightvision.analysis.metrics.measure import METRICS_VERSION
 
     libraries = "; ".join(
-        f"{name} {_dist(name)}" for name in ("rapidocr", "opencv-python-headless", "pyloudnorm")
+        f"{name} {_dist(name)}"
+        for name in ("rapidocr", "opencv-python-headless", "pyloudnorm", "py3langid")
     )
     code = _code_digest("knightvision.analysis.metrics", "knightvision.media.probe")
     return (

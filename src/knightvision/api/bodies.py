@@ -10,7 +10,9 @@ from starlette.requests import Request
 
 from knightvision.errors import InvalidJSONError, InvalidLimitError
 
-_INTEGER = re.compile(r"[+-]?[0-9]{1,12}")  # ASCII digits only: \d would accept "１０"
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: \d would accept "１０"
+#: Digits beyond these say nothing more about a clamped limit (and are never converted).
+_LIMIT_DIGITS = 6
 
 # Integers from this one up arrive from orjson as floats, and so are refused as integers (D4a).
 JSON_INTEGER_LIMIT = 2**64
@@ -44,6 +46,9 @@ def list_limit(
     raw = request.query_params.get("limit")
     if raw is None:
         return default
-    if not _INTEGER.fullmatch(raw.strip()):
+    text = raw.strip()
+    if not _INTEGER.fullmatch(text):
         raise InvalidLimitError()
-    return min(maximum, max(MIN_LIMIT, int(raw)))
+    if len(text.lstrip("+-").lstrip("0")) > _LIMIT_DIGITS:  # a huge integer is still an integer
+        return MIN_LIMIT if text.startswith("-") else maximum
+    return min(maximum, max(MIN_LIMIT, int(text)))

@@ -31,7 +31,7 @@ from knightvision.character.validation import (
     MAX_NAME_CHARS,
 )
 from knightvision.character.validation import MAX_PROMPT_CHARS as MAX_CHARACTER_TEXT_CHARS
-from knightvision.kit.charclasses import NOT_BLANK
+from knightvision.kit.charclasses import CONTROL, NOT_BLANK
 from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import (
     ASPECT_RATIOS,
@@ -184,7 +184,11 @@ def character_finalize_schema(upstream: CharacterUpstream) -> Schema:
             "character_prompt": {
                 "anyOf": [
                     {"type": "null"},
-                    {"type": "string", "maxLength": MAX_CHARACTER_PROMPT_CHARS},
+                    {
+                        "type": "string",
+                        "maxLength": MAX_CHARACTER_PROMPT_CHARS,
+                        "not": {"pattern": CONTROL},
+                    },
                     {"type": "string", "not": {"pattern": NOT_BLANK}},
                 ],
                 "default": DEFAULT_CHARACTER_PROMPT,
@@ -235,11 +239,12 @@ def _model_is(name: str) -> Schema:
 
 
 def _text(max_chars: int, description: str) -> Schema:
-    """Required text: not blank, at most ``max_chars`` characters."""
+    """Required text: not blank, at most ``max_chars`` characters, no control character."""
     return {
         "type": "string",
         "maxLength": max_chars,
         "pattern": NOT_BLANK,
+        "not": {"pattern": CONTROL},
         "description": description,
     }
 

@@ -58,6 +58,15 @@ class JobLifecycle(Wire):
     retryable: bool | None = None
 
 
+class RenderNotes(Wire):
+    """What the renderer could not do as asked; absent when everything was (D13)."""
+
+    undrawable_characters: list[str] = Field(
+        default_factory=list,
+        description="caption characters no bundled font has, drawn as boxes, once each",
+    )
+
+
 class VideoStatusRead(JobLifecycle):
     status: Literal["queued", "processing", "complete", "error"]
     model: str
@@ -67,6 +76,7 @@ class VideoStatusRead(JobLifecycle):
     video_url: str | None = None
     width: int | None = None
     height: int | None = None
+    render_notes: RenderNotes | None = None
 
 
 class VideoListItem(Wire):

@@ -9,7 +9,7 @@ from typing import Any
 from knightvision.character.upstream import MAX_SEGMENT_SECONDS, CharacterUpstream
 from knightvision.errors import BadRequestError
 from knightvision.media.shapes import ASPECT_RATIOS, DEFAULT_ASPECT_RATIO
-from knightvision.video.validation import is_json_int
+from knightvision.video.validation import is_json_int, refuse_control_characters
 
 MAX_NAME_CHARS = 50
 MAX_PROMPT_CHARS = 1000
@@ -50,6 +50,7 @@ def parse_character_request(body: dict[str, Any], upstream: CharacterUpstream) -
         raise BadRequestError(
             f"Name must be {MAX_NAME_CHARS} characters or less", code="name_too_long"
         )
+    refuse_control_characters(name, "Name")
 
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
@@ -58,6 +59,7 @@ def parse_character_request(body: dict[str, Any], upstream: CharacterUpstream) -
         raise BadRequestError(
             f"Prompt must be {MAX_PROMPT_CHARS} characters or less", code="prompt_too_long"
         )
+    refuse_control_characters(prompt, "Prompt")
 
     duration = body.get("duration")
     if duration is None:
@@ -113,6 +115,7 @@ def parse_finalize_request(
             f"Character prompt must be {MAX_CHARACTER_PROMPT_CHARS} characters or less",
             code="prompt_too_long",
         )
+    refuse_control_characters(character_prompt, "Character prompt")
     return FinalizeRequest(
         timestamp_start=start, timestamp_end=end, character_prompt=character_prompt.strip()
     )

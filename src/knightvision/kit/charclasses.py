@@ -53,6 +53,26 @@ HIDDEN_RANGES: tuple[tuple[int, int], ...] = (
 )
 
 
+# Control characters a text field refuses: C0 but tab, line feed and carriage return, DEL and C1
+# (category Cc but those three). Lone surrogates never get this far: the body parser refuses them
+# as invalid JSON.
+CONTROL_RANGES: tuple[tuple[int, int], ...] = (
+    (0x00, 0x08),
+    (0x0B, 0x0C),
+    (0x0E, 0x1F),
+    (0x7F, 0x9F),
+)
+
+
+def control_character(text: str) -> str | None:
+    """The first character of ``text`` a text field refuses, or None."""
+    for char in text:
+        code = ord(char)
+        if any(first <= code <= last for first, last in CONTROL_RANGES):
+            return char
+    return None
+
+
 def class_body(ranges: tuple[tuple[int, int], ...]) -> str:
     """The inside of ``[...]`` for these code point ranges (none of them is ``\\``, ``]``, ``^``
     or ``-``, so no character needs escaping)."""
@@ -64,3 +84,5 @@ def class_body(ranges: tuple[tuple[int, int], ...]) -> str:
 WHITESPACE = class_body(WHITESPACE_RANGES)
 HIDDEN = class_body(HIDDEN_RANGES)
 NOT_BLANK = f"[^{WHITESPACE}]"  # a pattern matching any text that str.strip() leaves non-empty
+# a pattern matching text with a control character a text field refuses
+CONTROL = "[" + "".join(f"\\u{first:04x}-\\u{last:04x}" for first, last in CONTROL_RANGES) + "]"

@@ -58,14 +58,14 @@ class Scene:
 
 
 def normalize_text(text: str) -> str:
-    """NFC-normalise and drop control/format characters that break layout."""
+    """NFC-normalise and drop control characters and lone surrogates that break layout."""
     text = unicodedata.normalize("NFC", text)
     kept = []
     for ch in text:
         category = unicodedata.category(ch)
         if ch in "\n\r\t":
             kept.append("\n" if ch != "\t" else " ")
-        elif category in ("Cc", "Cs", "Co", "Cn"):
+        elif category in ("Cc", "Cs"):  # private-use and unassigned stay: drawn as boxes, reported
             continue
         else:
             kept.append(ch)

@@ -23,6 +23,7 @@ from .prefetch import produce_ahead
 from .spec import PROGRESS_EVERY, RenderSpec
 from .speech import SpeechSpan, SpeechTrack, Voice, load_voice, silent_track, synthesize_track
 from .storyboard import Scene, plan_scenes
+from .text_layout import undrawable_characters
 
 FRAMES_AHEAD = 6  # frames composed ahead of the encoder
 
@@ -38,6 +39,8 @@ class RenderReport:
     scenes: list[Scene]
     has_voice: bool
     seconds_spent: dict[str, float] = field(default_factory=dict)
+    # Characters of the captions no bundled font can draw (shown as boxes), for the job's result.
+    undrawable_characters: tuple[str, ...] = ()
     #: When each scene's speech sounds: after the last span, the music carries the video.
     speech_spans: tuple[SpeechSpan, ...] = ()
     words_per_minute: float | None = None  # the pace the voice spoke at
@@ -125,6 +128,7 @@ def render_storyboard(
         height=spec.height,
         scenes=scenes,
         has_voice=done.speech.has_voice,
+        undrawable_characters=tuple(undrawable_characters(" ".join(s.text for s in scenes))),
         seconds_spent={"plan": plan_seconds, **done.seconds, "frames+encode": encode_seconds},
         speech_spans=done.speech.spans,
         words_per_minute=done.speech.words_per_minute,

@@ -80,6 +80,8 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             "size_bytes": delivered.size_bytes,
             "provenance": delivered.provenance,
         }
+        if delivered.provenance.get("render_notes"):  # what the renderer could not do as asked
+            result["render_notes"] = delivered.provenance["render_notes"]
         await context.save_checkpoint(stored=result)
         return result
 

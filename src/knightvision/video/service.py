@@ -122,7 +122,10 @@ class VideoService:
         view = {**lifecycle_fields(row), **_shape(params)}
         if row.status == JobStatus.COMPLETE:
             view.update(
-                video_url=self.video_url(row.id), width=params["width"], height=params["height"]
+                video_url=self.video_url(row.id),
+                width=params["width"],
+                height=params["height"],
+                render_notes=(row.result or {}).get("render_notes"),
             )
         return present(view)
 

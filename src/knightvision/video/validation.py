@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from knightvision.errors import BadRequestError
+from knightvision.kit.charclasses import control_character
 from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import (
     ASPECT_RATIOS,
@@ -43,6 +44,17 @@ def is_json_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def refuse_control_characters(text: str, field: str) -> None:
+    """A text field holds no NUL or other control character (tab and line breaks are fine): a
+    clear 400 on every database, which would otherwise disagree on what they store."""
+    char = control_character(text)
+    if char is not None:
+        raise BadRequestError(
+            f"{field} must not contain control characters (found U+{ord(char):04X})",
+            code="invalid_characters",
+        )
+
+
 def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoRequest:
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
@@ -51,6 +63,7 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         raise BadRequestError(
             f"Prompt must be {MAX_PROMPT_CHARS} characters or less", code="prompt_too_long"
         )
+    refuse_control_characters(prompt, "Prompt")
 
     model_name = body.get("model")
     model = (

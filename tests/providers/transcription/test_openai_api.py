@@ -19,6 +19,7 @@ from tests.fakes.openai_transcriptions import (
     verbose_body,
 )
 from tests.fixtures import clips
+from tests.providers.transcription.late_sound import speech_clip
 
 
 class Sleeps(list):
@@ -63,6 +64,16 @@ def test_whisper_1_sends_verbose_json_with_word_timestamps(speech: Path) -> None
     )
     assert transcript.speech_start == pytest.approx(0.5, abs=0.1)  # local VAD on the uploaded audio
     assert set(transcript.timings) == {"extract_audio_s", "api_s", "total_s"}
+
+
+def test_times_follow_the_file_when_its_sound_starts_late(tmp_path: Path) -> None:
+    # the API times the uploaded audio from its first sample; the file's sound starts ~1 s in
+    late = speech_clip(tmp_path / "late.mp4", 1.0)
+    with fake_openai([(200, {}, verbose_body())]) as server:
+        transcript = transcriber(server.base_url).transcribe(late)
+    assert [w["start"] for w in transcript.words][:2] == pytest.approx([1.5, 1.8], abs=0.05)
+    assert transcript.segments[0]["start"] == pytest.approx(1.5, abs=0.05)
+    assert transcript.speech_start == pytest.approx(1.5, abs=0.05)  # 1 s late + 0.5 s silence
 
 
 def test_gpt_4o_transcribe_gets_text_without_timestamps(speech: Path) -> None:

@@ -10,14 +10,17 @@ passes over the file, one module each:
 * ``speech``: when speech starts, how many words, how fast;
 * ``cta``: the call to action, in the transcript and the on-screen text, and where it is placed
   (spoken, button, URL, end card);
-* ``offer``: brand, product, what is sold, the offer, its proof and web address, each quoted.
+* ``offer``: brand, product, what is sold, the offer, its proof and web address, each quoted;
+* ``language``: the spoken and the on-screen language side by side.
 
-``engines`` loads the OCR and face engines once per process; ``warm_up`` loads them ahead of use.
+``engines`` loads the OCR, face and language engines once per process; ``warm_up`` loads them
+ahead of use.
 """
 
 from knightvision.analysis.metrics.audio import audio_levels, decode_audio
 from knightvision.analysis.metrics.cta import call_to_action, find_call_to_action
 from knightvision.analysis.metrics.engines import warm_up
+from knightvision.analysis.metrics.language import language_facts, language_phrase
 from knightvision.analysis.metrics.measure import measure
 from knightvision.analysis.metrics.offer import offer_facts
 
@@ -26,6 +29,8 @@ __all__ = [
     "call_to_action",
     "decode_audio",
     "find_call_to_action",
+    "language_facts",
+    "language_phrase",
     "measure",
     "offer_facts",
     "warm_up",

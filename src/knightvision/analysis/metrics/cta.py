@@ -28,34 +28,45 @@ CTA_STRONG: tuple[str, ...] = (
     "subscribe", "download now", "download the app", "download today", "get the app", "install now",
     "install the app", "link in bio", "link in my bio", "click the link", "tap the link",
     "swipe up", "learn more", "book now", "book today", "apply now", "claim your", "shop the",
-    "visit our website", "use code", "use my code", "use promo code", "promo code",
+    "visit our website", "use code", "use my code", "use promo code", "promo code", "get offer",
+    "get the offer", "claim offer", "claim your offer",
 )  # fmt: skip
 CTA_STRONG += (
     # Spanish
-    "compra ahora", "compra ya", "compra hoy", "compralo ahora", "compralo ya", "compralo hoy",
+    "compra ahora", "compra ya", "compra hoy", "comprar ya", "comprar ahora", "comprar hoy",
+    "compralo ahora", "compralo ya", "compralo hoy",
     "compra el tuyo", "pide el tuyo", "pide la tuya", "pide los tuyos", "pide ya", "pide hoy",
     "pide ahora", "pidelo hoy", "pidelo ya", "pidelo ahora", "pidela hoy", "pidela ya",
     "haz tu pedido", "ordena ahora", "ordena hoy", "consigue el tuyo", "consigue la tuya",
     "consiguelo", "mas informacion", "descarga la app", "descarga ahora", "descargala",
     "registrate", "suscribete", "reserva ahora", "prueba gratis", "pruebalo gratis",
     "usa el codigo", "usa mi codigo", "enlace en la bio", "link en la bio", "visita nuestra web",
+    "mas info", "descubre mas", "reserva ya", "obten el tuyo", "obten la tuya", "obtenlo ya",
+    "aprovecha la oferta", "aprovecha ya", "solicitalo", "descarga gratis",
     "pidelo", "pidela", "compralo", "comprala",  # after the longer phrases: those are preferred
     # Portuguese
     "compre agora", "compre ja", "compre hoje", "peca ja", "peca agora", "peca hoje", "peca o seu",
     "peca a sua", "garanta o seu", "garanta a sua", "garanta ja", "saiba mais", "baixe o app",
     "baixe agora", "baixe ja", "inscreva se", "cadastre se", "assine ja", "assine agora",
     "experimente gratis", "use o cupom", "use o codigo", "link na bio", "clique no link",
+    "comprar agora", "compre online", "aproveite agora", "aproveite ja", "aproveite a oferta",
+    "baixe gratis", "confira agora",
     # French
     "achetez maintenant", "achetez le", "achetez la", "commandez", "commander maintenant",
     "en savoir plus", "telechargez", "inscrivez vous", "abonnez vous", "essayez gratuitement",
     "reservez maintenant", "obtenez le votre", "obtenez la votre", "utilisez le code",
-    "lien en bio", "cliquez sur le lien", "profitez en",
+    "lien en bio", "cliquez sur le lien", "profitez en", "acheter maintenant", "je commande",
+    "j en profite", "je m inscris", "je decouvre", "decouvrir l offre",
+    "telecharger l application",
     # German
     "jetzt kaufen", "jetzt bestellen", "jetzt shoppen", "jetzt entdecken", "jetzt testen",
     "jetzt sichern", "jetzt herunterladen", "jetzt registrieren", "jetzt anmelden",
     "jetzt abonnieren", "mehr erfahren", "hier bestellen", "bestelle jetzt", "bestellen sie jetzt",
     "kaufe jetzt", "kostenlos testen", "hol dir", "hole dir", "sichere dir", "sichern sie sich",
-    "link in der bio", "mit dem code", "gutscheincode",
+    "link in der bio", "mit dem code", "gutscheincode", "jetzt einkaufen", "jetzt zugreifen",
+    "zum angebot", "zum shop", "jetzt downloaden", "jetzt installieren", "jetzt ausprobieren",
+    "jetzt probieren", "bestell jetzt", "hier kaufen", "gleich bestellen", "angebot sichern",
+    "kostenlos registrieren",
 )  # fmt: skip
 CTA_WEAK: tuple[str, ...] = (
     "order",
@@ -68,10 +79,12 @@ CTA_WEAK: tuple[str, ...] = (
     "join",
 )
 CTA_WEAK += (
-    "compra", "comprar", "pide", "pedir", "descarga", "visita", "descubre",
-    "compre", "peca", "baixe", "visite", "descubra", "acesse",
-    "achetez", "acheter", "commander", "decouvrez", "profitez",
-    "kaufen", "bestellen", "entdecke", "entdecken", "besuche",
+    # not words that also name things ("Gran Reserva", "Daten sichern"): their phrases are strong
+    "compra", "comprar", "pide", "pedir", "descarga", "visita", "descubre", "ver mas", "aprovecha",
+    "compre", "peca", "baixe", "visite", "descubra", "acesse", "aproveite", "confira",
+    "achetez", "acheter", "commander", "decouvrez", "decouvrir", "profitez", "reservez",
+    "telecharger",
+    "kaufen", "bestellen", "entdecke", "entdecken", "besuche", "herunterladen", "registrieren",
 )  # fmt: skip
 #: an on-screen span is a button or end card when it is this short (a caption is longer)
 CTA_MAX_WORDS = 8
@@ -176,11 +189,7 @@ def find_call_to_action(
     pool = [c for c in candidates if c["strength"] == best_strength]
     late = [c for c in pool if c["time_s"] is not None and c["time_s"] >= duration * 2 / 3]
     timed = [c for c in pool if c["time_s"] is not None]
-    choice = (
-        min(late or timed, key=lambda c: (c["time_s"], c["source"] != "speech"))
-        if (late or timed)
-        else pool[0]
-    )
+    choice = _first_placed(late or timed) if (late or timed) else pool[0]
     return {
         "text": choice["text"][:200],
         "phrase": choice["phrase"],
@@ -190,6 +199,20 @@ def find_call_to_action(
         "sources": sorted({c["source"] for c in pool}, key=["speech", "overlay"].index),
         "strength": "strong" if choice["strength"] == 0 else "weak",
     }
+
+
+#: A spoken and a shown ask this close together are one moment: the voice starts a word a beat
+#: before or after the card appears (measured: "Order" at 8.706 s, its end card at 8.749 s).
+SIMULTANEOUS_S = 0.3
+
+
+def _first_placed(candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    """The earliest ask; when the screen shows one at the same moment, the shown one, which says
+    how it is placed (button, web address, end card)."""
+    first = min(candidates, key=lambda c: c["time_s"])
+    together = [c for c in candidates if c["time_s"] - first["time_s"] <= SIMULTANEOUS_S]
+    shown = [c for c in together if c["source"] == "overlay"]
+    return min(shown, key=lambda c: c["time_s"]) if shown else first
 
 
 def on_screen_placements(

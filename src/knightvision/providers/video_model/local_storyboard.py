@@ -22,14 +22,18 @@ class LocalStoryboardAdapter:
     async def generate(
         self, spec: GenerationSpec, output: Path, run: GenerationRun
     ) -> dict[str, Any]:
-        await asyncio.to_thread(self._render, spec, output, run)
-        return {"renderer": AdapterName.LOCAL_STORYBOARD.value}
+        undrawable = await asyncio.to_thread(self._render, spec, output, run)
+        provenance: dict[str, Any] = {"renderer": AdapterName.LOCAL_STORYBOARD.value}
+        if undrawable:
+            provenance["render_notes"] = {"undrawable_characters": list(undrawable)}
+        return provenance
 
-    def _render(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> None:
+    def _render(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> tuple[str, ...]:
+        """Render to output; returns the characters no bundled font could draw."""
         # Imported here so the API process never pays for the renderer's imports.
         from knightvision.render import RenderSpec, load_voice, render_storyboard
 
-        render_storyboard(
+        report = render_storyboard(
             RenderSpec(
                 prompt=spec.prompt,
                 duration=spec.duration,
@@ -42,3 +46,4 @@ class LocalStoryboardAdapter:
             voice=load_voice(self._voice_model),
             progress=run.progress,
         )
+        return report.undrawable_characters

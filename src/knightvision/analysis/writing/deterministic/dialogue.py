@@ -53,15 +53,36 @@ def shorten(text: str, budget: int) -> str:
     return as_sentence(" ".join(text.split()[:budget]).rstrip(",;:—–- "))
 
 
-def connecting_line(beat: str, product: str | None) -> str:
-    """A line for a beat the ad gives nothing to say in; it claims nothing about the product."""
-    name = product or "this"
+#: Connecting lines per language (the five the offer and the call to action are read in); "{}" is
+#: the product's name. Other languages get the English lines: the script says the creator speaks
+#: the ad's language, and these lines carry no fact to lose in translation.
+_CONNECTING = {
+    "en": ("Okay, look at this.", "Here's what bugged me before.", "Then I found {}.",
+           "Here's how it went.", "Check out {}.", "Take a look yourself.", "this"),
+    "es": ("Mira esto.", "Esto es lo que me molestaba.", "Entonces encontré {}.",
+           "Así me fue.", "Echa un vistazo a {}.", "Míralo tú mismo.", "esto"),
+    "pt": ("Olha só isto.", "Isto é o que me incomodava.", "Então encontrei {}.",
+           "Foi assim que correu.", "Dá uma olhada em {}.", "Veja você mesmo.", "isto"),
+    "fr": ("Regardez ça.", "Voilà ce qui me gênait.", "Puis j'ai trouvé {}.",
+           "Voilà le résultat.", "Découvrez {}.", "Voyez par vous-même.", "ça"),
+    "de": ("Schau dir das an.", "Das hat mich vorher gestört.", "Dann habe ich {} gefunden.",
+           "So lief es.", "Schau dir {} an.", "Sieh selbst.", "das"),
+}  # fmt: skip
+
+
+def connecting_line(beat: str, product: str | None, language: str | None = None) -> str:
+    """A line for a beat the ad gives nothing to say in, in the ad's language where we have one;
+    it claims nothing about the product."""
+    hook, problem, solution, proof, cta, cta_unnamed, this = _CONNECTING.get(
+        (language or "en").lower()[:2], _CONNECTING["en"]
+    )
+    name = product or this
     return {
-        "hook": "Okay, look at this.",
-        "problem": "Here's what bugged me before.",
-        "solution": f"Then I found {name}.",
-        "proof": "Here's how it went.",
-        "cta": f"Check out {name}." if product else "Take a look yourself.",
+        "hook": hook,
+        "problem": problem,
+        "solution": solution.format(name),
+        "proof": proof,
+        "cta": cta.format(name) if product else cta_unnamed,
     }[beat]
 
 

@@ -189,6 +189,17 @@ _NOT_NAMES = frozenset(
 )  # fmt: skip
 
 
+def sold_categories(inputs: ReportInputs) -> list[str]:
+    """The kinds of thing the ad says it sells ("mug", "taza"), as the offer facts measured them."""
+    offer = inputs.metrics.get("offer")
+    sold = offer.get("sold") if isinstance(offer, dict) else None
+    return [
+        str(fact["text"]).strip()
+        for fact in sold or []
+        if isinstance(fact, dict) and fact.get("type") == "category" and str(fact.get("text") or "")
+    ]
+
+
 def product_name(inputs: ReportInputs) -> str | None:
     """The name the ad gives its product, when it names one: the product or brand the offer facts
     measured (``metrics.offer``), else a CamelCase word (``GlowWash``), else a capitalised word

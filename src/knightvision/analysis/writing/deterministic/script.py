@@ -24,6 +24,7 @@ from knightvision.analysis.writing.deterministic.facts import (
     measured_cta,
     normalised,
     product_name,
+    sold_categories,
     speech_state,
 )
 from knightvision.analysis.writing.deterministic.wording import quote
@@ -34,19 +35,33 @@ from knightvision.analysis.writing.document import (
     ReportInputs,
 )
 
+# Role cues in the five languages the offer and the call to action are read in (en, es, pt, fr,
+# de); a question is a problem in any language.
 _PROBLEM = re.compile(
     r"\b(tired|sick of|struggl\w*|hate|problem|annoy\w*|frustrat\w*|can'?t|cannot|never|stop|"
-    r"worst|pain|hard|wast\w*|again|why|ugh)\b|\?$",
+    r"worst|pain|hard|wast\w*|again|why|ugh|"
+    r"cansad[oa]s?|hart[oa]s?|problemas?|odias?|nunca|otra vez|por qu[eé]|frustra\w*|"
+    r"de novo|porqu[eê]|"
+    r"marre|probl[eè]mes?|jamais|encore|pourquoi|fatigu[eé]e?s?|"
+    r"m[üu]de|genervt|nervt|probleme?|nie|schon wieder|warum)\b|[?？]$",
     re.IGNORECASE,
 )
 _PROOF = re.compile(
     r"\d|\b(reviews?|customers?|rated|stars?|proven|results?|sold|loved|award\w*|guarantee\w*|"
-    r"tested|clinically|trusted|people|everyone|actually works)\b",
+    r"tested|clinically|trusted|people|everyone|actually works|"
+    r"rese[ñn]as?|clientes?|estrellas|probad[oa]|resultados?|vendid[oa]s?|garant[ií]a|"
+    r"avalia[çc][õo]es|estrelas|comprovad[oa]|"
+    r"avis|clients?|[ée]toiles|prouv[ée]e?|r[ée]sultats?|vendus?|garantie|"
+    r"bewertungen|kunden|sterne|bewiesen|ergebnisse?|verkauft|garantie)\b",
     re.IGNORECASE,
 )
 _SOLUTION = re.compile(
     r"\b(introducing|meet|that'?s why|so i|found|discover\w*|switch\w*|tried|try|started using|"
-    r"made (?:with|for)|designed|finally|works?|helps?|now i|it'?s called|uses?|using)\b",
+    r"made (?:with|for)|designed|finally|works?|helps?|now i|it'?s called|uses?|using|"
+    r"presentamos|conoce|descubr\w*|por eso|por fin|funciona|ayuda|"
+    r"conhe[çc]a|apresentamos|finalmente|"
+    r"d[ée]couvr\w*|voici|enfin|c'est pourquoi|fonctionne|aide|"
+    r"entdeck\w*|endlich|deshalb|hilft|funktioniert)\b",
     re.IGNORECASE,
 )
 
@@ -114,11 +129,13 @@ def _assign_lines(inputs: ReportInputs) -> dict[str, list[Line]]:
     offer = next((line for line in rest if OFFER.search(line.text)), None)
     beats["problem"], beats["solution"], beats["proof"] = [], [], []
     product = product_name(inputs)
+    # a line presents the product when it names it, or the kind of thing the ad sells ("this mug")
+    named = [name.lower() for name in (product, *sold_categories(inputs)) if name]
     state = "problem"
     for line in rest:
         if line is offer:
             continue
-        presents = product is not None and product.lower() in line.text.lower()
+        presents = any(name in line.text.lower() for name in named)
         if state == "problem" and (
             _SOLUTION.search(line.text) or (presents and not _PROBLEM.search(line.text))
         ):
@@ -159,7 +176,7 @@ def script_beats(inputs: ReportInputs) -> list[Beat]:
         voiced = [line for line in lines if line.spoken] or lines
         voiceover = fit(voiced, end - start, keep_last=kind == "cta")
         if not voiceover:
-            voiceover = connecting_line(kind, product)
+            voiceover = connecting_line(kind, product, language_name(inputs))
         shown = [line.text for line in lines if not line.spoken]
         if shown:
             on_screen = shown[-1] if kind == "cta" else shown[0]

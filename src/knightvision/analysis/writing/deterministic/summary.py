@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from knightvision.analysis.metrics.language import language_phrase
 from knightvision.analysis.writing.deterministic.benchmarks import HOOK_WINDOW_S
 from knightvision.analysis.writing.deterministic.facts import (
     OFFER,
@@ -101,6 +102,8 @@ def _what_sentence(inputs: ReportInputs) -> str:
     if platform := PLATFORM_NAMES.get(str(source.get("platform") or "").lower()):
         words.append(platform)
     sentence = _article(words[0] if words else "video") + " " + " ".join([*words, "video ad"])
+    if languages := language_phrase(m.get("languages")):
+        sentence += f" {languages}"
     if source.get("title"):
         sentence += f" titled {quote(str(source['title']), 80)}"
     if source.get("carousel"):
