@@ -1,22 +1,26 @@
 """Benchmark: the local-storyboard renderer vs. a moviepy composition of the same video.
 
 Run: python bench/render_bench.py   (needs moviepy 2.2.1 installed with --no-deps,
-see bench/README.md). Renders one 10 s 720x1280 voiced storyboard
+see bench/README.md). Renders one 10 s 720x1280 storyboard with voice, music bed and captions
 
   1. with knightvision.render.render_storyboard, in a cold process state
      (piper voice loading included, interpreter start excluded), then warm;
   2. with moviepy 2.2.1 the way popular open-source short-video generators
      compose it: one ImageClip per scene from the same Pillow-drawn scene
      images and captions, a per-frame zoom via `resized(lambda t: ...)` in a
-     CompositeVideoClip, concatenate_videoclips, the same piper audio as an
-     AudioFileClip, write_videofile(libx264/aac) with the same x264 preset/CRF.
+     CompositeVideoClip, concatenate_videoclips, the same soundtrack (piper
+     voice over the music bed) as an AudioFileClip, write_videofile(libx264/aac)
+     with the same x264 preset/CRF.
 
 Prints wall times, our ratio to the video duration (target <= 0.5) and the
-speed-up vs moviepy (target >= 5x). Prints numbers only; asserts nothing.
+speed-up vs moviepy (target >= 5x); then renders a 60 s 1080x1920 storyboard (warm) and prints
+its ratio to real time. Each of our renders is also measured the way our ad analysis hears it
+(loudness, true peak, silence ratio) with the voice's pace. Prints numbers only; asserts nothing.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import statistics
@@ -31,10 +35,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import av
 import numpy as np
+from scipy.signal import resample_poly
 
-from knightvision.render import RenderSpec, load_voice, plan_scenes, render_storyboard
+from knightvision.analysis.metrics.audio import audio_levels, decode_audio
+from knightvision.render import (
+    RenderReport,
+    RenderSpec,
+    load_voice,
+    plan_scenes,
+    render_storyboard,
+)
 from knightvision.render.captions import render_caption
 from knightvision.render.frames import ZOOM, draw_background, scene_palettes
+from knightvision.render.mix import mix_soundtrack
+from knightvision.render.music import choose_style
 from knightvision.render.speech import synthesize_track
 
 PROMPT = (
@@ -43,6 +57,25 @@ PROMPT = (
 )
 SPEC = RenderSpec(prompt=PROMPT, duration=10, width=720, height=1280)
 WARM_RUNS = 2
+# About 150 words: a full minute of narration at an ad's pace.
+LONG_PROMPT = " ".join(
+    [
+        PROMPT,
+        "Every pair is tested on real streets before it reaches you.",
+        "The outsole grips wet pavement and dusty paths alike.",
+        "A breathable knit upper hugs your foot without ever pinching.",
+        "Reflective details keep you seen after dark.",
+        "The heel is shaped to lock you in on every turn.",
+        "Recycled materials make up half of every shoe.",
+        "Choose from six colours, from midnight blue to sunrise orange.",
+        "Runners who tried them logged longer weeks with fewer aches.",
+        "Free returns for thirty days, so there is nothing to lose.",
+        "Order before noon and they ship the same day.",
+        "Join the club and get early access to every new release.",
+        "Aurora. Run further.",
+    ]
+)
+LONG_SPEC = RenderSpec(prompt=LONG_PROMPT, duration=60, width=1080, height=1920)
 
 
 def describe(path: Path) -> str:
@@ -65,6 +98,22 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def how_it_sounds(report: RenderReport) -> str:
+    """The render's sound as our ad analysis measures it, and the voice's pace."""
+    samples, rate = decode_audio(report.path)
+    levels = audio_levels(samples, rate)
+    true_peak = 20 * math.log10(float(np.abs(resample_poly(samples, 4, 1, axis=0)).max()))
+    wpm = report.words_per_minute
+    return (
+        f"{levels['loudness_lufs']} LUFS, true peak {true_peak:.2f} dBTP, silence ratio "
+        f"{levels['silence_ratio']}, {wpm:.0f} wpm, speech ends at "
+        f"{report.speech_spans[-1].end if report.speech_spans else 0:.1f} s, "
+        f"music: {report.style}"
+        if wpm is not None
+        else f"{levels['loudness_lufs']} LUFS, true peak {true_peak:.2f} dBTP"
+    )
+
+
 def run_ours(out_dir: Path) -> tuple[float, float, list[float], dict[str, float]]:
     """Cold render (voice loading included), then warm renders with the cached voice."""
     cpu = cpu_seconds()
@@ -72,6 +121,7 @@ def run_ours(out_dir: Path) -> tuple[float, float, list[float], dict[str, float]
     report = render_storyboard(SPEC, out_dir / "ours.mp4")
     cold = time.perf_counter() - started
     cpu = cpu_seconds() - cpu
+    print(f"         sound: {how_it_sounds(report)}")
     warm = []
     for i in range(WARM_RUNS):
         started = time.perf_counter()
@@ -115,8 +165,11 @@ def run_moviepy(out_dir: Path) -> tuple[float, float, float]:
     started = time.perf_counter()
     scenes = plan_scenes(SPEC.prompt, SPEC.duration, SPEC.fps)
     track = synthesize_track(load_voice(), scenes, SPEC.duration)
-    wav = out_dir / "voice.wav"
-    write_wav(wav, track.samples, track.sample_rate)
+    sound = mix_soundtrack(
+        track.samples, track.sample_rate, SPEC.prompt, choose_style(SPEC.prompt), SPEC.duration
+    )
+    wav = out_dir / "sound.wav"
+    write_wav(wav, sound.samples, sound.sample_rate)
     clips = []
     for array, seconds in scene_images(width, height):
         moving = (
@@ -139,6 +192,20 @@ def run_moviepy(out_dir: Path) -> tuple[float, float, float]:
     )
     done = time.perf_counter()
     return done - started, done - write_started, cpu_seconds() - cpu
+
+
+def run_long(out_dir: Path) -> None:
+    """The 60 s 1080x1920 case, warm (the voice is loaded by then): its ratio to real time."""
+    started = time.perf_counter()
+    report = render_storyboard(LONG_SPEC, out_dir / "long.mp4")
+    wall = time.perf_counter() - started
+    print(
+        f"ours     60 s 1080x1920, warm:      {wall:6.2f} s"
+        f"  = {wall / LONG_SPEC.duration:.2f}x duration; phases: "
+        + ", ".join(f"{k} {v:.2f}s" for k, v in report.seconds_spent.items())
+    )
+    print(f"         sound: {how_it_sounds(report)}")
+    print(f"         -> {describe(report.path)}")
 
 
 def main() -> None:
@@ -169,6 +236,7 @@ def main() -> None:
             total, write, mp_cpu = run_moviepy(out)
         except ImportError:
             print("moviepy  not installed: see bench/README.md")
+            run_long(out)
             return
         print(
             f"moviepy  draw+speech+write: {total:6.2f} s"
@@ -180,6 +248,7 @@ def main() -> None:
             f"speed-up vs moviepy (target >= 5x): {total / cold:.1f}x wall, "
             f"{write / cold:.1f}x vs its write step alone, {mp_cpu / cold_cpu:.1f}x CPU"
         )
+        run_long(out)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ BAD_MODEL = ("Invalid model", "invalid_model")
 BAD_DURATION = ("Invalid duration", "invalid_duration")
 BAD_ASPECT = ("Invalid aspect_ratio", "invalid_aspect_ratio")
 BAD_RESOLUTION = ("Invalid resolution", "invalid_resolution")
+BAD_STYLE = ("Invalid style: must be one of upbeat, calm, dramatic, playful", "invalid_style")
 UNAVAILABLE = ("Video generation not available", "generation_unavailable")
 NOT_JSON = ("Request body must be JSON", "invalid_json")
 
@@ -119,6 +120,14 @@ INVALID_BODIES = [
         BAD_RESOLUTION,
         id="sora-2-pro-1080p",
     ),
+    # style (the music bed's mood): checked for every model, though only ours plays it
+    *[
+        pytest.param(local(style=s), BAD_STYLE, id=f"style-{s!r}")
+        for s in ("jazz", "Calm", "", " calm", 1, ["calm"], True)
+    ],
+    pytest.param(
+        {"prompt": PROMPT, "model": "sora-2", "style": "jazz"}, BAD_STYLE, id="sora-2-jazz"
+    ),
 ]
 
 
@@ -177,6 +186,10 @@ VALID_LOCAL = [
         local(duration=2, aspect_ratio="9:16", resolution="1080p"), 2, "9:16", "1080p", id="1080p"
     ),
     pytest.param(local(duration=2, resolution="720p"), 2, "9:16", "720p", id="720p"),
+    *[
+        pytest.param(local(duration=3, style=s), 3, "9:16", "720p", id=f"style-{s}")
+        for s in ("upbeat", "calm", "dramatic", "playful", None)
+    ],
     pytest.param(local("x" * 2000, duration=1), 1, "9:16", "720p", id="prompt-2000"),
     pytest.param(local("é" * 2000, duration=1), 1, "9:16", "720p", id="prompt-2000-non-ascii"),
     pytest.param(local("🎬" * 2000, duration=1), 1, "9:16", "720p", id="prompt-2000-emoji"),

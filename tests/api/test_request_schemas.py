@@ -185,6 +185,7 @@ VIDEO_BODIES = bodies(
         st.lists(st.integers(0, 3), max_size=5),
         st.one_of(st.lists(st.one_of(st.integers(0, 2), JUNK), max_size=3), JUNK),
     ),
+    style=one_of_or_junk(["upbeat", "calm", "dramatic", "playful", "Calm", "jazz", None]),
 )
 
 

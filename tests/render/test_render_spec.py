@@ -18,6 +18,7 @@ from knightvision.render import SUPPORTED_SIZES, PresenterSpec, RenderSpec
         ({"width": 640, "height": 480}, "unsupported size"),
         ({"prompt": "x" * 2001}, "prompt longer"),
         ({"fps": 0}, "fps"),
+        ({"style": "jazz"}, "style must be one of upbeat, calm, dramatic, playful"),
     ],
 )
 def test_render_spec_rejects_bad_input(kwargs: dict[str, object], match: str) -> None:

@@ -9,12 +9,17 @@ import pytest
 
 from knightvision.render import load_voice
 from knightvision.render.speech import (
+    FASTEST_WPM,
+    MAX_LENGTH_SCALE,
     MIN_LENGTH_SCALE,
+    SCENE_PAUSE,
+    SLOWEST_WPM,
     SPEECH_GAP,
     SPEECH_LEAD,
     SPEECH_TAIL,
-    choose_length_scale,
     layout_clips,
+    paced_length_scale,
+    repaced_length_scale,
     silent_track,
     speakable_prefix,
     synthesize_track,
@@ -56,12 +61,6 @@ def test_layout_pulls_clips_earlier_to_end_before_the_tail():
     assert starts[0] >= 0
 
 
-def test_length_scale_is_moderate():
-    assert choose_length_scale(10, 10.0) == 1.0
-    assert choose_length_scale(10_000, 2.0) == MIN_LENGTH_SCALE
-    assert MIN_LENGTH_SCALE < choose_length_scale(200, 11.0) < 1.0
-
-
 def test_speakable_prefix_cuts_at_a_word():
     text = "alpha beta gamma delta " * 50
     prefix = speakable_prefix(text, 1.0)
@@ -98,3 +97,57 @@ def test_no_speakable_text_gives_silence(voice):
     assert len(track.samples) == 2 * track.sample_rate
     assert not track.samples.any()
     assert len(silent_track(1.5).samples) == round(1.5 * silent_track(1.5).sample_rate)
+
+
+README_PROMPT = "A person walking through a futuristic city"
+LONG_PROMPT = (
+    "Meet the new Aurora running shoe. Built for city miles and weekend trails alike. "
+    "Feather-light foam keeps every single step springy, from the first mile to the last. "
+    "A breathable knit upper hugs your foot without ever pinching. "
+    "Reflective details keep you seen after dark. "
+    "Grab yours today and run further than ever before!"
+)
+
+
+def test_a_short_prompt_is_spoken_at_an_ad_pace_and_not_stretched(voice):
+    """Seven words in ten seconds: spoken at 130-170 words a minute, then the speech ends."""
+    scenes = plan_scenes(README_PROMPT, 10, 30)
+    track = synthesize_track(voice, scenes, 10)
+    assert track.words == 7
+    assert SLOWEST_WPM <= track.words_per_minute <= FASTEST_WPM
+    assert [span.scene for span in track.spans] == [0]
+    assert track.spans[0].start == pytest.approx(SPEECH_LEAD, abs=0.01)
+    assert track.speech_end < 4.0  # the music carries the other six seconds
+    rate = track.sample_rate
+    assert rms(track.samples[round(track.speech_end * rate) :]) == 0.0
+
+
+def test_a_long_prompt_is_paced_scene_by_scene_with_pauses(voice):
+    scenes = plan_scenes(LONG_PROMPT, 30, 30)
+    track = synthesize_track(voice, scenes, 30)
+    assert track.words == len(LONG_PROMPT.split())
+    assert SLOWEST_WPM <= track.words_per_minute <= FASTEST_WPM
+    assert [span.scene for span in track.spans] == [scene.index for scene in scenes]
+    for span, scene, following in zip(track.spans, scenes, track.spans[1:], strict=False):
+        assert span.start >= scene.start  # each scene's speech starts with its scene
+        assert following.start - span.end >= SCENE_PAUSE - 0.01  # a breath between sentences
+    assert track.spans[-1].end <= 30 - SPEECH_TAIL
+
+
+def test_pace_is_only_sped_up_as_far_as_the_video_needs(voice):
+    """Twenty-five words in ten seconds do not fit at 150 words a minute: faster, but fitted."""
+    prompt = (
+        "Meet the new Aurora running shoe. Built for city miles and weekend trails. "
+        "Feather-light foam keeps every step springy. Grab yours today and run further!"
+    )
+    track = synthesize_track(voice, plan_scenes(prompt, 10, 30), 10)
+    assert FASTEST_WPM < track.words_per_minute < 240
+    assert track.spans[-1].end <= 10 - SPEECH_TAIL + 0.01
+
+
+def test_length_scale_estimates_stay_in_bounds():
+    assert MIN_LENGTH_SCALE <= paced_length_scale(7, 43) <= MAX_LENGTH_SCALE
+    assert paced_length_scale(1, 200) == MIN_LENGTH_SCALE
+    assert paced_length_scale(50, 60) == MAX_LENGTH_SCALE
+    # Spoken too fast at some scale: slower next time; too slow: faster.
+    assert repaced_length_scale(1.0, 200.0) > 1.0 > repaced_length_scale(1.0, 120.0)

@@ -53,7 +53,7 @@ def test_voiced_render_is_a_valid_mp4(voiced):
     spec, report, _ = voiced
     assert_valid_mp4(report, spec)
     assert report.has_voice
-    assert set(report.seconds_spent) == {"plan", "speech", "frames+encode"}
+    assert set(report.seconds_spent) == {"plan", "speech", "music+mix", "frames+encode"}
 
 
 def test_moov_atom_is_at_the_front(voiced):
@@ -141,10 +141,11 @@ def test_every_supported_size(tmp_path, width, height, duration):
     assert not report.has_voice
 
 
-def test_no_voice_still_has_a_silent_audio_track(tmp_path):
-    spec = RenderSpec(prompt=AD, duration=2, width=720, height=720, voice=False)
+def test_no_voice_and_no_music_still_has_a_silent_audio_track(tmp_path):
+    spec = RenderSpec(prompt=AD, duration=2, width=720, height=720, voice=False, music=False)
     report = render_storyboard(spec, tmp_path / "quiet.mp4")
     assert_valid_mp4(report, spec)
+    assert report.style is None
     samples, _ = decode_audio(report.path)
     assert float(np.abs(samples).max()) < 1e-3
 

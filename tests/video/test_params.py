@@ -50,6 +50,7 @@ VIDEO: VideoJobParams = {
         {"id": 4, "name": "Ana", "adapter": "local-storyboard", "reference_keys": []},
     ],
     "render_prompt": "Sam shows the new phone",
+    "style": "calm",
 }
 ANALYSIS: AnalysisJobParams = {
     "url": "https://www.facebook.com/ads/library/?id=123456789",
@@ -142,13 +143,26 @@ async def test_video_submit_writes_exactly_the_typed_params(harness: Harness) ->
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "queued"
     params = video_params(await _stored_params(harness, response.json()["job_id"]))
-    assert set(params) == _keys(VideoJobParams) - {"characters", "render_prompt", "brand_color"}
+    optional = {"characters", "render_prompt", "brand_color", "style"}
+    assert set(params) == _keys(VideoJobParams) - optional
     assert (params["prompt"], params["model"], params["adapter"]) == (
         "A lighthouse at dusk",
         "local-storyboard",
         "local-storyboard",
     )
     assert (params["width"], params["height"], params["duration"]) == (720, 1280, 10)
+
+
+async def test_a_chosen_music_style_is_written_to_the_params(harness: Harness) -> None:
+    partner = await harness.partner()
+    response = await harness.client.post(
+        f"{API}/generate-video",
+        headers=partner["headers"],
+        json={"prompt": "A lighthouse at dusk", "model": "local-storyboard", "style": "calm"},
+    )
+    assert response.status_code == 200, response.text
+    params = video_params(await _stored_params(harness, response.json()["job_id"]))
+    assert params.get("style") == "calm"
 
 
 async def test_analysis_submit_writes_exactly_the_typed_params(harness: Harness) -> None:

@@ -32,6 +32,7 @@ from knightvision.character.validation import (
 )
 from knightvision.character.validation import MAX_PROMPT_CHARS as MAX_CHARACTER_TEXT_CHARS
 from knightvision.kit.charclasses import CONTROL, NOT_BLANK
+from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import (
     ASPECT_RATIOS,
     DEFAULT_ASPECT_RATIO,
@@ -94,6 +95,11 @@ def video_create_schema(models: Sequence[VideoModel]) -> Schema:
                 "pattern": "^#[0-9A-Fa-f]{6}$",
                 "description": "The ad's brand colour (#RRGGBB): local-storyboard's buttons, "
                 "badges and palette; other models ignore it",
+            },
+            "style": {
+                **_choices(MUSIC_STYLES, nullable=True),
+                "description": "Mood of the music bed under the voice-over (local-storyboard; "
+                "other models accept and ignore it). Default: chosen from the prompt's words",
             },
         },
         "allOf": per_model,

@@ -3,9 +3,10 @@
 A pure library used by the video worker. :mod:`.spec` says what may be rendered. A storyboard
 video (:mod:`.storyboard_video`) plans scenes from the prompt (:mod:`.storyboard`) with the role
 each plays in the ad (:mod:`.roles`), draws them from per-role templates (:mod:`.frames`,
-:mod:`.scenes`), speaks them (:mod:`.speech`) and muxes H.264 + AAC (:mod:`.encode`). Character
-videos are a presenter figure built from the prompt (:mod:`.presenter`). Design and measurements:
-docs/adr/0002-renderer.md.
+:mod:`.scenes`), speaks them (:mod:`.speech`), lays a synthesized music bed under the voice
+(:mod:`.music`, mixed by :mod:`.mix` to the loudness of :mod:`.loudness`) and muxes H.264 + AAC
+(:mod:`.encode`). Character videos are a presenter figure built from the prompt
+(:mod:`.presenter`). Design and measurements: docs/adr/0002-renderer.md.
 """
 
 from .presenter import PresenterLook, PresenterReport, presenter_look, render_presenter

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import FRAME_SIZES
 
 from .palette import parse_brand_color
@@ -47,12 +48,16 @@ class RenderSpec:
     voice: bool = True
     reference_images: tuple[Path, ...] = ()
     brand_color: str | None = None  # "#RRGGBB"; else the palette comes from the prompt
+    music: bool = True  # a music bed under the voice (and in its place when there is none)
+    style: str | None = None  # the bed's mood (MUSIC_STYLES); None: chosen from the prompt
 
     def __post_init__(self) -> None:
         if len(self.prompt) > MAX_PROMPT_CHARS:
             raise ValueError(f"prompt longer than {MAX_PROMPT_CHARS} characters")
         if self.brand_color is not None:
             parse_brand_color(self.brand_color)
+        if self.style is not None and self.style not in MUSIC_STYLES:
+            raise ValueError(f"style must be one of {', '.join(MUSIC_STYLES)}")
         check_clip(self.duration, self.width, self.height, self.fps)
         object.__setattr__(self, "reference_images", tuple(Path(p) for p in self.reference_images))
 

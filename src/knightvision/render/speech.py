@@ -1,10 +1,13 @@
-"""Voice-over: load piper voices (cached), synthesize per scene, fit to the video.
+"""Voice-over: load piper voices (cached), synthesize per scene, pace it over the video.
 
-Each speakable scene is synthesized on its own so its speech can start with its
-scene. The whole track is then laid out to end before the video does: speech
-is first sped up moderately (piper's length_scale, chosen from an estimate so
-we normally synthesize only once) and, if it still does not fit, the tail is
-cut with a short fade. The returned track is exactly `duration` seconds long.
+Each speakable scene is synthesized on its own so its speech starts with its scene; its
+sentences are joined with a natural pause. The pace aims at 150 words per minute (130-170, the
+range of a relaxed ad read) through piper's length_scale, chosen from an estimate and corrected
+once from the measured result if it fell outside the range. A short prompt is not stretched to
+fill the video: its speech ends and the music bed (:mod:`.mix`) carries the rest; each scene's
+spoken span is reported so the picture can hold an end card after it. When the text is too long
+for the video, speech is sped up to at most 1.4x and, if it still does not fit, the tail is cut
+with a short fade. The returned track is exactly `duration` seconds long.
 """
 
 from __future__ import annotations
@@ -18,13 +21,28 @@ import numpy as np
 
 from .storyboard import Scene
 
-#: Roughly how fast the bundled voice speaks at length_scale 1.0; only used to
-#: pick a first length_scale, the real length is measured afterwards.
+#: A cautious (slow) estimate of how fast the bundled voice speaks at length_scale 1.0, to
+#: decide whether a text can fit at all; the real length is measured afterwards.
 CHARS_PER_SECOND = 16.0
+#: What the bundled voice (joe) measures at length_scale 1.0 (trimmed): 18.7 characters a
+#: second, about 185 words a minute. Only a first guess of the pace; it is then measured.
+NATURAL_CHARS_PER_SECOND = 18.7
 #: Fastest speech allowed (1 / 0.72 ~ 1.4x): quicker than this gets hard to follow.
 MIN_LENGTH_SCALE = 0.72
+#: Slowest: beyond this piper drawls, and a short prompt is not to be stretched anyway.
+MAX_LENGTH_SCALE = 1.7
+#: Speech lasts about length_scale ** 0.85 times as long (measured on joe between 0.8 and 1.8:
+#: not proportional, piper keeps some of each phoneme's length).
+SCALE_EXPONENT = 0.85
+PACE_PROBE_WORDS = 6  # words spoken before the pace so far is trusted to correct the rest
+PACE_TOLERANCE_WPM = 8.0  # off the target by more than this: correct the pace
+TARGET_WPM = 150.0  # a relaxed ad read
+SLOWEST_WPM = 130.0
+FASTEST_WPM = 170.0
 SPEECH_LEAD = 0.12  # s after a scene starts before its speech does
-SPEECH_GAP = 0.10  # s of silence between clips
+SPEECH_GAP = 0.10  # s of silence between clips when time is short
+SCENE_PAUSE = 0.45  # s between clips when there is room: a breath between sentences
+SENTENCE_PAUSE = 0.30  # s between the sentences of one scene
 SPEECH_TAIL = 0.15  # s of silence kept at the very end
 FADE_SECONDS = 0.25  # fade applied where speech has to be cut
 PEAK = 0.85  # piper normalises to full scale; leave AAC some headroom
@@ -60,8 +78,27 @@ class Voice:
         self._piper = PiperVoice(session=session, config=config)
         self.sample_rate: int = config.sample_rate
 
-    def synthesize(self, text: str, length_scale: float = 1.0) -> np.ndarray:
-        """Mono float32 speech for text (all its sentences, back to back)."""
+    def sentences(self, text: str, length_scale: float = 1.0) -> list[np.ndarray]:
+        """Mono float32 speech for each sentence of text, each trimmed of silence."""
+        chunks = (
+            trim_silence(chunk, self.sample_rate) for chunk in self._chunks(text, length_scale)
+        )
+        return [chunk for chunk in chunks if len(chunk)]
+
+    def synthesize(
+        self, text: str, length_scale: float = 1.0, pause: float | None = None
+    ) -> np.ndarray:
+        """Mono float32 speech for text: its sentences as piper joins them (trimmed at both
+        ends), or with `pause` seconds of silence between them."""
+        if pause is not None:
+            return join_sentences(self.sentences(text, length_scale), pause, self.sample_rate)
+        chunks = self._chunks(text, length_scale)
+        if not chunks:
+            return np.zeros(0, dtype=np.float32)
+        return trim_silence(np.concatenate(chunks), self.sample_rate)
+
+    def _chunks(self, text: str, length_scale: float) -> list[np.ndarray]:
+        """piper's audio for each sentence of text, untrimmed."""
         from piper import SynthesisConfig
 
         # No sampling noise: the same prompt always speaks the same way, so a render is
@@ -69,12 +106,9 @@ class Voice:
         config = SynthesisConfig(
             length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0, volume=PEAK
         )
-        chunks = [
+        return [
             chunk.audio_float_array for chunk in self._piper.synthesize(text, syn_config=config)
         ]
-        if not chunks:
-            return np.zeros(0, dtype=np.float32)
-        return trim_silence(np.concatenate(chunks), self.sample_rate)
 
 
 _VOICES: dict[Path, Voice] = {}
@@ -106,6 +140,15 @@ def load_voice(model_path: Path | None = None) -> Voice:
     return voice
 
 
+def join_sentences(sentences: list[np.ndarray], pause: float, sample_rate: int) -> np.ndarray:
+    """The sentences back to back, `pause` seconds of silence between them."""
+    if not sentences:
+        return np.zeros(0, dtype=np.float32)
+    gap = np.zeros(round(pause * sample_rate), dtype=np.float32)
+    pieces = [piece for sentence in sentences for piece in (gap, sentence)][1:]
+    return np.concatenate(pieces).astype(np.float32, copy=False)
+
+
 def trim_silence(audio: np.ndarray, sample_rate: int, pad: float = 0.03) -> np.ndarray:
     """Cut leading/trailing near-silence so clips pack tightly."""
     loud = np.flatnonzero(np.abs(audio) > SILENCE_THRESHOLD)
@@ -116,12 +159,36 @@ def trim_silence(audio: np.ndarray, sample_rate: int, pad: float = 0.03) -> np.n
 
 
 @dataclass(frozen=True)
+class SpeechSpan:
+    """When one scene's speech sounds, in seconds from the start of the video."""
+
+    scene: int  # the scene's index
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class SpeechTrack:
-    """Mono float32 samples covering the whole video."""
+    """Mono float32 samples covering the whole video, and how the speech in it was paced."""
 
     samples: np.ndarray
     sample_rate: int
     has_voice: bool
+    spans: tuple[SpeechSpan, ...] = ()
+    words: int = 0  # words synthesized
+    voiced_seconds: float = 0.0  # piper's speech for them, without our pauses
+
+    @property
+    def words_per_minute(self) -> float | None:
+        """The pace piper spoke at (None without speech)."""
+        if not self.words or self.voiced_seconds <= 0:
+            return None
+        return 60.0 * self.words / self.voiced_seconds
+
+    @property
+    def speech_end(self) -> float:
+        """When the last words end (0.0 without speech): the rest is music."""
+        return self.spans[-1].end if self.spans else 0.0
 
 
 def silent_track(duration: float, sample_rate: int = SILENT_RATE) -> SpeechTrack:
@@ -131,18 +198,33 @@ def silent_track(duration: float, sample_rate: int = SILENT_RATE) -> SpeechTrack
     )
 
 
-def choose_length_scale(chars: int, budget: float) -> float:
-    """First guess of piper's length_scale so speech fits the time budget."""
-    if budget <= 0:
-        return MIN_LENGTH_SCALE
-    estimate = chars / CHARS_PER_SECOND
-    return float(min(1.0, max(MIN_LENGTH_SCALE, budget / max(estimate, 1e-6))))
+def count_words(text: str) -> int:
+    return sum(1 for word in text.split() if any(ch.isalnum() for ch in word))
 
 
-def layout_clips(scene_starts: list[float], lengths: list[float], duration: float) -> list[float]:
+def paced_length_scale(words: int, chars: int) -> float:
+    """piper's length_scale estimated to speak `words` in `chars` at TARGET_WPM."""
+    natural = chars / NATURAL_CHARS_PER_SECOND
+    wanted = words * 60.0 / TARGET_WPM
+    return _clamp_scale((wanted / max(natural, 1e-6)) ** (1 / SCALE_EXPONENT))
+
+
+def repaced_length_scale(scale: float, wpm: float) -> float:
+    """The length_scale expected to turn speech measured at `wpm` (spoken at `scale`) into
+    TARGET_WPM."""
+    return _clamp_scale(scale * (wpm / TARGET_WPM) ** (1 / SCALE_EXPONENT))
+
+
+def _clamp_scale(scale: float) -> float:
+    return float(min(MAX_LENGTH_SCALE, max(MIN_LENGTH_SCALE, scale)))
+
+
+def layout_clips(
+    scene_starts: list[float], lengths: list[float], duration: float, gap: float = SPEECH_GAP
+) -> list[float]:
     """Start time for each clip: with its scene if possible, never overlapping.
 
-    Forward pass: start at the scene (plus a lead) or after the previous clip.
+    Forward pass: start at the scene (plus a lead) or `gap` after the previous clip.
     Backward pass: pull clips earlier so the last one ends before the tail.
     Clips still start at >= 0; whatever then overruns is cut by the caller.
     """
@@ -151,15 +233,15 @@ def layout_clips(scene_starts: list[float], lengths: list[float], duration: floa
     for scene_start, length in zip(scene_starts, lengths, strict=True):
         start = max(scene_start + SPEECH_LEAD, cursor)
         starts.append(start)
-        cursor = start + length + SPEECH_GAP
+        cursor = start + length + gap
     limit = duration - SPEECH_TAIL
     for i in range(len(starts) - 1, -1, -1):
         starts[i] = min(starts[i], limit - lengths[i])
-        limit = starts[i] - SPEECH_GAP
+        limit = starts[i] - gap
     cursor = 0.0
     for i, length in enumerate(lengths):
         starts[i] = max(starts[i], cursor)
-        cursor = starts[i] + length + SPEECH_GAP
+        cursor = starts[i] + length + gap
     return starts
 
 
@@ -187,19 +269,83 @@ def speakable_prefix(text: str, seconds: float) -> str:
     return text[: cut if cut > 0 else max_chars]
 
 
-def _synthesize_clips(voice: Voice, texts: list[str], budget: float) -> list[np.ndarray]:
-    """Synthesize at a rate estimated to fit budget; redo once, faster, if it did not."""
-    scale = choose_length_scale(sum(len(t) for t in texts), budget)
-    clips = [voice.synthesize(text, scale) for text in texts]
-    needed = sum(len(c) for c in clips) / voice.sample_rate
-    if needed > budget and scale > MIN_LENGTH_SCALE + 0.02:
-        faster = max(MIN_LENGTH_SCALE, scale * budget / needed * 0.98)
-        clips = [voice.synthesize(text, faster) for text in texts]
-    return clips
+@dataclass
+class _Scene:
+    """One scene's synthesized sentences and the length_scale they were spoken at."""
+
+    text: str
+    scale: float
+    sentences: list[np.ndarray]
+
+    @property
+    def words(self) -> int:
+        return count_words(self.text)
+
+    def voiced(self, rate: int) -> float:
+        return sum(len(sentence) for sentence in self.sentences) / rate
+
+
+@dataclass(frozen=True)
+class _Clips:
+    """Each scene's speech (sentences joined with pauses) and the pace piper spoke at."""
+
+    clips: list[np.ndarray]
+    words: int
+    voiced_seconds: float
+
+
+def _clips(scenes: list[_Scene], rate: int, pause: float) -> _Clips:
+    return _Clips(
+        [join_sentences(scene.sentences, pause, rate) for scene in scenes],
+        sum(scene.words for scene in scenes),
+        sum(scene.voiced(rate) for scene in scenes),
+    )
+
+
+def _wpm(scenes: list[_Scene], rate: int) -> float:
+    voiced = sum(scene.voiced(rate) for scene in scenes)
+    return 60.0 * sum(scene.words for scene in scenes) / max(voiced, 1e-6)
+
+
+def _paced_clips(voice: Voice, texts: list[str], budget: float) -> _Clips:
+    """Speech at about TARGET_WPM, faster only if the budget needs it (down to the fastest
+    length_scale).
+
+    The first guess of the pace comes from the text's length; scene by scene the pace so far is
+    measured and the guess corrected for the scenes still to speak, so a render normally
+    synthesizes each scene once. Scenes spoken off the 130-170 range are redone at the
+    corrected pace, and everything is redone faster if it does not fit the budget.
+    """
+    rate = voice.sample_rate
+    words = sum(count_words(text) for text in texts)
+    chars = sum(len(text) for text in texts)
+    fits = (budget / max(chars / NATURAL_CHARS_PER_SECOND, 1e-6)) ** (1 / SCALE_EXPONENT)
+    scale = _clamp_scale(min(paced_length_scale(words, chars), fits))
+    done: list[_Scene] = []
+    for text in texts:
+        done.append(_Scene(text, scale, voice.sentences(text, scale)))
+        measured = sum(scene.words for scene in done)
+        if measured >= PACE_PROBE_WORDS:  # enough words to judge the pace by
+            wpm = _wpm(done, rate)
+            if abs(wpm - TARGET_WPM) > PACE_TOLERANCE_WPM:
+                scale = min(repaced_length_scale(done[-1].scale, wpm), max(scale, fits))
+    for scene in done:
+        pace = _wpm([scene], rate)
+        if not SLOWEST_WPM <= pace <= FASTEST_WPM and abs(scene.scale - scale) > 0.02:
+            scene.scale, scene.sentences = scale, voice.sentences(scene.text, scale)
+    spoken = _clips(done, rate, SENTENCE_PAUSE)
+    needed = sum(len(clip) for clip in spoken.clips) / rate
+    if needed > budget:
+        faster = _clamp_scale(
+            min(scene.scale for scene in done) * (budget / needed) ** (1 / SCALE_EXPONENT) * 0.98
+        )
+        done = [_Scene(text, faster, voice.sentences(text, faster)) for text in texts]
+        spoken = _clips(done, rate, SENTENCE_PAUSE)
+    return spoken
 
 
 def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> SpeechTrack:
-    """Speak every speakable scene, aligned to scenes and fitted to duration.
+    """Speak every speakable scene, aligned to scenes and paced within duration.
 
     If even the fastest allowed speech cannot fit, each scene instead speaks
     the start of its own text within its own time window (faded out), so what
@@ -214,21 +360,29 @@ def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> Spee
     hopeless = estimate * MIN_LENGTH_SCALE > budget * 1.25
     if hopeless:
         windows = [max(0.2, s.duration - SPEECH_LEAD - SPEECH_GAP) for s in spoken]
-        clips = [
-            voice.synthesize(speakable_prefix(s.text, w), MIN_LENGTH_SCALE)
-            for s, w in zip(spoken, windows, strict=True)
-        ]
-        clips = [_cut(clip, int(w * rate), rate) for clip, w in zip(clips, windows, strict=True)]
+        texts = [speakable_prefix(s.text, w) for s, w in zip(spoken, windows, strict=True)]
+        hurried = [_Scene(t, MIN_LENGTH_SCALE, voice.sentences(t, MIN_LENGTH_SCALE)) for t in texts]
+        paced = _clips(hurried, rate, SPEECH_GAP)
+        clips = [_cut(c, int(w * rate), rate) for c, w in zip(paced.clips, windows, strict=True)]
     else:
-        clips = _synthesize_clips(voice, [s.text for s in spoken], budget)
+        paced = _paced_clips(voice, [s.text for s in spoken], budget)
+        clips = paced.clips
+    lengths = [len(c) / rate for c in clips]
+    # A breath between scenes when it fits, else the tight gap.
+    roomy = sum(lengths) + SCENE_PAUSE * (len(clips) - 1) <= budget + SPEECH_GAP * (len(clips) - 1)
+    gap = SCENE_PAUSE if roomy else SPEECH_GAP
+    starts = layout_clips([s.start for s in spoken], lengths, duration, gap)
     total = round(duration * rate)
     track = np.zeros(total, dtype=np.float32)
-    starts = layout_clips([s.start for s in spoken], [len(c) / rate for c in clips], duration)
     end_limit = total - int(SPEECH_TAIL * rate / 2)
-    for clip, start in zip(clips, starts, strict=True):
+    spans: list[SpeechSpan] = []
+    for scene, clip, start in zip(spoken, clips, starts, strict=True):
         begin = round(start * rate)
         if begin >= end_limit:
             break
         piece = _cut(clip, end_limit - begin, rate)
         track[begin : begin + len(piece)] = piece
-    return SpeechTrack(track, rate, bool(np.any(track)))
+        spans.append(SpeechSpan(scene.index, begin / rate, (begin + len(piece)) / rate))
+    return SpeechTrack(
+        track, rate, bool(np.any(track)), tuple(spans), paced.words, paced.voiced_seconds
+    )

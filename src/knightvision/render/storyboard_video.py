@@ -1,7 +1,8 @@
 """The storyboard video: plan the prompt's scenes, speak and draw them, mux an MP4.
 
-Three threads overlap: speech synthesis, frame composition and encoding, all CPU-bound in native
-code that releases the GIL. Design and measurements: docs/adr/0002-renderer.md.
+Three threads overlap: the soundtrack (speech synthesis, then the music bed and the mix), frame
+composition and encoding, all CPU-bound in native code that releases the GIL. Design and
+measurements: docs/adr/0002-renderer.md.
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .encode import Mp4Writer
 from .frames import FrameComposer
+from .mix import mix_soundtrack
+from .music import choose_style
 from .palette import BrandPalette
 from .prefetch import produce_ahead
 from .spec import PROGRESS_EVERY, RenderSpec
-from .speech import SpeechTrack, Voice, load_voice, silent_track, synthesize_track
+from .speech import SpeechSpan, SpeechTrack, Voice, load_voice, silent_track, synthesize_track
 from .storyboard import Scene, plan_scenes
 from .text_layout import undrawable_characters
 
@@ -37,16 +42,43 @@ class RenderReport:
     seconds_spent: dict[str, float] = field(default_factory=dict)
     # Characters of the captions no bundled font can draw (shown as boxes), for the job's result.
     undrawable_characters: tuple[str, ...] = ()
+    #: When each scene's speech sounds: after the last span, the music carries the video.
+    speech_spans: tuple[SpeechSpan, ...] = ()
+    words_per_minute: float | None = None  # the pace the voice spoke at
+    style: str | None = None  # the music bed's mood; None without music
 
 
-def _speak(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> tuple[SpeechTrack, float]:
-    """Runs in a worker thread: load the voice if needed and synthesize."""
+@dataclass(frozen=True)
+class _Sound:
+    speech: SpeechTrack
+    samples: np.ndarray  # the final mono float32 track
+    sample_rate: int
+    style: str | None
+    seconds: dict[str, float]
+
+
+def _sound(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> _Sound:
+    """Runs in a worker thread: load the voice if needed, synthesize, lay the music under it."""
     started = time.perf_counter()
     if spec.voice and any(scene.speakable for scene in scenes):
-        track = synthesize_track(voice or load_voice(), scenes, spec.duration)
+        speech = synthesize_track(voice or load_voice(), scenes, spec.duration)
     else:
-        track = silent_track(spec.duration)
-    return track, time.perf_counter() - started
+        speech = silent_track(spec.duration)
+    spoken = time.perf_counter()
+    if not spec.music and not speech.has_voice:  # asked for silence
+        return _Sound(
+            speech, speech.samples, speech.sample_rate, None, {"speech": spoken - started}
+        )
+    style = choose_style(spec.prompt, spec.style) if spec.music else None
+    mixed = mix_soundtrack(
+        speech.samples if speech.has_voice else None,
+        speech.sample_rate,
+        spec.prompt,
+        style,
+        spec.duration,
+    )
+    seconds = {"speech": spoken - started, "music+mix": time.perf_counter() - spoken}
+    return _Sound(speech, mixed.samples, mixed.sample_rate, style, seconds)
 
 
 def render_storyboard(
@@ -65,7 +97,7 @@ def render_storyboard(
     plan_seconds = time.perf_counter() - started
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-speech") as pool:
-        speech: Future[tuple[SpeechTrack, float]] = pool.submit(_speak, spec, scenes, voice)
+        sound: Future[_Sound] = pool.submit(_sound, spec, scenes, voice)
         encode_started = time.perf_counter()
         brand = BrandPalette.from_request(spec.prompt, spec.brand_color)
         composer = FrameComposer(scenes, spec.width, spec.height, spec.reference_images, brand)
@@ -75,14 +107,14 @@ def render_storyboard(
             audio_attached = False
             for index, frame in enumerate(frames):  # the composer numbers frames from 0
                 writer.write_frame(frame)
-                if not audio_attached and speech.done():
-                    writer.set_audio(speech.result()[0].samples, speech.result()[0].sample_rate)
+                if not audio_attached and sound.done():
+                    writer.set_audio(sound.result().samples, sound.result().sample_rate)
                     audio_attached = True
                 if index % PROGRESS_EVERY == 0:
                     report_progress(0.97 * (index + 1) / composer.total_frames)
-            track, speech_seconds = speech.result()
+            done = sound.result()
             if not audio_attached:
-                writer.set_audio(track.samples, track.sample_rate)
+                writer.set_audio(done.samples, done.sample_rate)
             writer.close()
         except BaseException:
             frames.close()
@@ -97,11 +129,10 @@ def render_storyboard(
         width=spec.width,
         height=spec.height,
         scenes=scenes,
-        has_voice=track.has_voice,
+        has_voice=done.speech.has_voice,
         undrawable_characters=tuple(undrawable_characters(" ".join(s.text for s in scenes))),
-        seconds_spent={
-            "plan": plan_seconds,
-            "speech": speech_seconds,
-            "frames+encode": encode_seconds,
-        },
+        seconds_spent={"plan": plan_seconds, **done.seconds, "frames+encode": encode_seconds},
+        speech_spans=done.speech.spans,
+        words_per_minute=done.speech.words_per_minute,
+        style=done.style,
     )

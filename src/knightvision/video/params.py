@@ -37,6 +37,7 @@ class VideoJobParams(TypedDict):
     characters: NotRequired[list[VideoCharacter]]
     render_prompt: NotRequired[str]
     brand_color: NotRequired[str]  # "#RRGGBB", when the request gave one
+    style: NotRequired[str]  # the music bed's mood, when the request chose one
 
 
 def video_params(stored: Mapping[str, Any]) -> VideoJobParams:

@@ -47,6 +47,7 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             upstream_model=params.get("upstream_model"),
             brand_color=params.get("brand_color"),
             job_id=context.job.id,
+            style=params.get("style"),
             reference_images=_reference_images(characters, storage)
             if params["adapter"] == AdapterName.LOCAL_STORYBOARD
             else (),

@@ -89,6 +89,8 @@ class VideoService:
         }
         if request.brand_color is not None:
             params["brand_color"] = request.brand_color
+        if request.style is not None:
+            params["style"] = request.style
         if with_characters is not None:
             params["characters"] = with_characters["characters"]
             params["render_prompt"] = with_characters["render_prompt"]

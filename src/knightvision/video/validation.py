@@ -9,6 +9,7 @@ from typing import Any
 
 from knightvision.errors import BadRequestError
 from knightvision.kit.charclasses import control_character
+from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import (
     ASPECT_RATIOS,
     DEFAULT_ASPECT_RATIO,
@@ -34,6 +35,9 @@ class VideoRequest:
     character_ids: tuple[int, ...] = ()
     # The ad's brand colour, "#RRGGBB": local-storyboard's palette; other models ignore it.
     brand_color: str | None = None
+    # The music bed's mood (local-storyboard only; other models' upstreams make their own
+    # sound and ignore it). None: the renderer chooses from the prompt.
+    style: str | None = None
 
     @property
     def frame_size(self) -> tuple[int, int]:
@@ -112,6 +116,12 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
             'Invalid brand_color (expected "#RRGGBB")', code="invalid_brand_color"
         )
 
+    style = body.get("style")
+    if style is not None and style not in MUSIC_STYLES:
+        raise BadRequestError(
+            f"Invalid style: must be one of {', '.join(MUSIC_STYLES)}", code="invalid_style"
+        )
+
     return VideoRequest(
         prompt=prompt,
         model=model,
@@ -120,4 +130,5 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         resolution=resolution,
         character_ids=unique,
         brand_color=brand_color,
+        style=style,
     )

@@ -41,6 +41,7 @@ class LocalStoryboardAdapter:
                 height=spec.height,
                 reference_images=spec.reference_images,
                 brand_color=spec.brand_color,
+                style=spec.style,
             ),
             output,
             voice=load_voice(self._voice_model),

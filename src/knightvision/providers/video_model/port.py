@@ -41,6 +41,8 @@ class GenerationSpec:
     characters: tuple[CharacterRef, ...] = ()
     # The request's brand colour ("#RRGGBB"); only our own renderer draws with it.
     brand_color: str | None = None
+    # The music bed's mood (media.music_styles); only our own renderer has a bed to play it.
+    style: str | None = None
 
 
 class GenerationRun(Protocol):
