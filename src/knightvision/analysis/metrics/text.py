@@ -199,4 +199,30 @@ def text_spans(
             }
         )
     spans.sort(key=lambda s: (s["start_s"], s["end_s"]))
-    return spans
+    return _kinetic_captions_joined(spans)
+
+
+def _kinetic_captions_joined(spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A caption that builds up word by word ("Tired", then "Tired of cold coffee?") is one text
+    on screen from its first word: a span whose words begin the span that follows it without a
+    gap is folded into that one."""
+    joined: list[dict[str, Any]] = []
+    for span in spans:
+        words = _normal(span["text"]).split()
+        before = next(
+            (
+                earlier
+                for earlier in joined
+                if earlier["end_s"] == span["start_s"]
+                and _normal(earlier["text"]).split()
+                == words[: len(_normal(earlier["text"]).split())]
+                and len(_normal(earlier["text"]).split()) < len(words)
+            ),
+            None,
+        )
+        if before is not None:
+            joined.remove(before)
+            span = {**span, "start_s": before["start_s"]}
+        joined.append(span)
+    joined.sort(key=lambda s: (s["start_s"], s["end_s"]))
+    return joined
