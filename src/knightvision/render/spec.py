@@ -47,6 +47,8 @@ class RenderSpec:
     voice: bool = True
     reference_images: tuple[Path, ...] = ()
     brand_color: str | None = None  # "#RRGGBB"; else the palette comes from the prompt
+    # Characters our presenter renderer made, drawn live in the scenes: each one's prompt (D16).
+    presenters: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.prompt) > MAX_PROMPT_CHARS:
@@ -55,6 +57,7 @@ class RenderSpec:
             parse_brand_color(self.brand_color)
         check_clip(self.duration, self.width, self.height, self.fps)
         object.__setattr__(self, "reference_images", tuple(Path(p) for p in self.reference_images))
+        object.__setattr__(self, "presenters", tuple(self.presenters))
 
 
 @dataclass(frozen=True)

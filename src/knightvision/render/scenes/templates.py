@@ -127,13 +127,15 @@ def build_layers(
     height: int,
     reference: Path | None = None,
     name: str | None = None,
+    text_box: Box | None = None,
 ) -> SceneLayers:
     """The layers of one scene for its role, inside the frame's safe zone.
 
-    name is what the ad sells, when the prompt names it: the end card's headline.
+    name is what the ad sells, when the prompt names it: the end card's headline. text_box, a
+    part of the safe zone, keeps the text clear of presenters standing in the scene.
     """
     layers = SceneLayers()
-    safe = safe_box(width, height)
+    safe = text_box or safe_box(width, height)
     x0, y0, x1, y1 = safe
     short = min(width, height)
     stroke = _stroke_for(text_colour)
@@ -157,7 +159,8 @@ def build_layers(
     elif role is Role.PROBLEM:
         _caption(layers, scene.text, width, height, safe, middle=True, scale=1.15)
     elif role is Role.PRODUCT:
-        if reference is None and name and name in scene.text:  # the product's name, big
+        big_name = reference is None and text_box is None  # no room beside a picture or figure
+        if big_name and name and name in scene.text:  # the product's name, big
             top = (x0, y0, x1, y0 + round((y1 - y0) * 0.5))
             for sprite in kinetic_words(name, top, round(short * 0.15), text_colour, stroke):
                 layers.add_animated(sprite)
