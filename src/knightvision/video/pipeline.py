@@ -47,7 +47,12 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             upstream_model=params.get("upstream_model"),
             brand_color=params.get("brand_color"),
             job_id=context.job.id,
-            reference_images=_reference_images(characters, storage)
+            reference_images=_reference_images(
+                [c for c in characters if not c.get("presenter_prompt")], storage
+            )
+            if params["adapter"] == AdapterName.LOCAL_STORYBOARD
+            else (),
+            presenters=tuple(c["presenter_prompt"] for c in characters if c.get("presenter_prompt"))
             if params["adapter"] == AdapterName.LOCAL_STORYBOARD
             else (),
             characters=tuple(
@@ -89,8 +94,10 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
 
 
 def _reference_images(characters: list[VideoCharacter], storage: MediaStorage) -> tuple[Path, ...]:
-    """The characters' reference stills on this host, interleaved so scenes alternate characters
-    (D16)."""
+    """The characters' reference stills on this host, those with the eyes seen open, interleaved
+    so scenes alternate characters (D16)."""
+    from knightvision.render.scenes.reference import open_eyed  # OpenCV: only where it renders
+
     per_character: list[list[Path]] = []
     for character in characters:
         paths = [storage.local_path(key) for key in character.get("reference_keys") or []]
@@ -100,6 +107,6 @@ def _reference_images(characters: list[VideoCharacter], storage: MediaStorage) -
                 f"The reference images of character {character.get('id')} are missing",
                 stage="generating",
             )
-        per_character.append([path for path in paths if path is not None])
+        per_character.append(list(open_eyed([path for path in paths if path is not None])))
     longest = max((len(paths) for paths in per_character), default=0)
     return tuple(paths[i % len(paths)] for i in range(longest) for paths in per_character)

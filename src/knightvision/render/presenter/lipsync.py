@@ -33,4 +33,5 @@ def mouth_openness(
     # A mouth does not snap shut between syllables of one word: keep the louder of each frame
     # and the one before it.
     level[1:] = np.maximum(level[1:], 0.6 * level[:-1])
-    return level.astype(np.float32)
+    result: np.ndarray = level.astype(np.float32)
+    return result

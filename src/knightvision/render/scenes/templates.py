@@ -35,7 +35,7 @@ from ..yuv import Overlay
 from .cards import button_box, button_image, offer_badge_image
 from .counter import CountUp, StarRow
 from .kinetic import KineticText, kinetic_words
-from .reference import reference_inset
+from .reference import ReferenceInset
 from .sprites import PopSprite, Pulse, text_image
 
 Box = tuple[int, int, int, int]
@@ -143,7 +143,8 @@ def build_layers(
     if not scene.text.strip() and role is not Role.END_CARD:
         return layers
     if reference is not None:  # the composer gives pictures to product scenes, else the hook
-        layers.add_static(*reference_inset(reference, width, height), text=False)
+        inset = ReferenceInset(reference, width, height, scene.frame_count)
+        layers.add_animated(inset, text=False)
     if role is Role.HOOK:
         words = kinetic_words(
             scene.text,
