@@ -267,7 +267,8 @@ class FrameComposer:
             return dict.fromkeys(shows, presenters)
         return {index: (presenters[n % len(presenters)],) for n, index in enumerate(shows)}
 
-    def _cast(self, scene: Scene) -> tuple[LivePresenter, ...]:
+    def cast(self, scene: Scene) -> tuple[LivePresenter, ...]:
+        """The presenters standing in this scene, in their places."""
         prompts = self._cast_of.get(scene.index, ())
         role = scene.role if shows_presenter(scene.role) else Role.HOOK
         boxes = presenter_boxes(role, self.width, self.height, len(prompts))
@@ -297,7 +298,7 @@ class FrameComposer:
                 self.height,
                 self._reference_of.get(index),
                 self.name,
-                self._cast(self.scenes[index]),
+                self.cast(self.scenes[index]),
                 self._mouth,
             )
             self._looks = {i: v for i, v in self._looks.items() if i >= index - 1}

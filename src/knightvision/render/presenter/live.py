@@ -86,6 +86,20 @@ class LivePresenter:
     def eyes_open(self, index: int) -> bool:
         return index not in self._closed
 
+    def _moved(self, index: int) -> tuple[int, int]:
+        """How far the head has moved from its place at frame index (sway and breath)."""
+        seconds = index / self.fps
+        rise = breathing_offset(self.look, self.figure, seconds)
+        dx, dy = head_sway(self.look, self.figure, seconds)
+        return dx, rise + dy
+
+    def face_box(self, index: int) -> tuple[float, float, float, float]:
+        """The face (without hair) at frame index, in frame pixels."""
+        dx, dy = self._moved(index)
+        r = self.figure.r
+        cx, cy = self.box[0] + self.figure.cx + dx, self.box[1] + self.figure.head_cy + dy
+        return cx - 0.8 * r, cy - r, cx + 0.8 * r, cy + r
+
     def draw(
         self, frame: av.VideoFrame, index: int, mouth: float = 0.0, *, blink: bool | None = None
     ) -> None:
@@ -93,14 +107,13 @@ class LivePresenter:
 
         blink forces the eyes shut (True) or open (False); None follows the blink schedule.
         """
-        seconds = index / self.fps
-        rise = breathing_offset(self.look, self.figure, seconds)
+        rise = breathing_offset(self.look, self.figure, index / self.fps)
         self._body.blend_into(frame, (self._body_at[0], self._body_at[1] + rise))
-        dx, dy = head_sway(self.look, self.figure, seconds)
+        dx, dy = self._moved(index)
         closed = (not self.eyes_open(index)) if blink is None else blink
         head = self._head_closed if closed else self._head_open
-        head.blend_into(frame, (self._head_at[0] + dx, self._head_at[1] + rise + dy))
+        head.blend_into(frame, (self._head_at[0] + dx, self._head_at[1] + dy))
         level = min(MOUTH_LEVELS, round(max(0.0, mouth) * MOUTH_LEVELS))
         if level:
             overlay, at = self._mouths[level - 1]
-            overlay.blend_into(frame, (at[0] + dx, at[1] + rise + dy))
+            overlay.blend_into(frame, (at[0] + dx, at[1] + dy))
