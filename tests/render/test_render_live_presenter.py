@@ -3,6 +3,8 @@ follows the voice, two characters both on screen, and never a still taken mid-bl
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import av
 import numpy as np
 import pytest
@@ -14,6 +16,8 @@ from knightvision.render.presenter.lipsync import mouth_openness
 from knightvision.render.presenter.live import LivePresenter
 from knightvision.render.presenter.look import presenter_look
 from knightvision.render.roles import Role
+from knightvision.render.safe_zones import safe_box
+from knightvision.render.scenes import SceneLayers
 from knightvision.render.scenes.presenter import presenter_boxes
 from knightvision.render.scenes.reference import ReferenceInset, open_eyed
 from knightvision.render.speech import synthesize_track
@@ -77,11 +81,11 @@ def test_eyes_are_open_by_default_and_shut_only_for_a_blink(host):
 def test_blinks_happen_every_few_seconds(host):
     first = _eyes(host, 0, _draw(host, 0, (720, 1280)))
     closed = []
-    for index in range(0, 8 * FPS):
+    for index in range(8 * FPS):
         eyes = _eyes(host, index, _draw(host, index, (720, 1280)))
         if eyes.shape == first.shape and np.abs(eyes - first).mean() > 8:
             closed.append(index)
-    blinks = 1 + sum(1 for a, b in zip(closed, closed[1:], strict=False) if b - a > 1)
+    blinks = 1 + sum(1 for a, b in pairwise(closed) if b - a > 1)
     assert closed and blinks >= 2  # several separate blinks in 8 seconds...
     assert len(closed) < 0.1 * 8 * FPS  # ...each only a few frames long
 
@@ -197,3 +201,29 @@ def test_a_reference_still_pushes_in_slowly(tmp_path):
 
     first, next_step, last = drawn(0), drawn(2), drawn(3 * FPS - 1)
     assert 0 < np.abs(first - next_step).mean() < np.abs(first - last).mean()
+
+
+@pytest.mark.parametrize(("width", "height"), [(720, 1280), (1280, 720), (720, 720)])
+def test_text_keeps_clear_of_the_presenters_face_and_in_the_safe_zone(width, height):
+    scenes = plan_scenes(AD, 8, FPS)
+    composer = FrameComposer(scenes, width, height, presenters=(HOST,))
+    x0, y0, x1, y1 = safe_box(width, height)
+    shown = 0
+    for scene in scenes:
+        look = composer._look(scene.index)
+        if not look.cast:
+            continue
+        shown += 1
+        last = scene.end_frame - 1
+        drawn = look.frame(last).to_ndarray(format="rgb24").astype(np.int16)
+        look.layers, layers = SceneLayers(), look.layers
+        bare = look.frame(last).to_ndarray(format="rgb24").astype(np.int16)
+        look.layers = layers
+        ink = np.abs(drawn - bare).max(axis=2) > 24  # the text the template drew
+        rows, cols = np.nonzero(ink)
+        assert len(rows) > 500, scene.role
+        assert (x0 - 2, y0 - 2) <= (cols.min(), rows.min()), scene.role
+        assert (cols.max(), rows.max()) <= (x1 + 2, y1 + 2), scene.role
+        fx0, fy0, fx1, fy1 = (round(v) for v in look.cast[0].face_box(last))
+        assert not ink[fy0:fy1, fx0:fx1].any(), scene.role  # the face is never written over
+    assert shown >= 2
