@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,15 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
                 "generation_unavailable", "Video generation not available", stage="generating"
             )
         characters = params.get("characters") or []
+        local = params["adapter"] == AdapterName.LOCAL_STORYBOARD
+        # Characters our presenter renderer made are drawn live; the others are shown by stills.
+        with_stills = [c for c in characters if not c.get("presenter_prompt")]
+        stills = (
+            # Looking for open eyes in the stills is CPU work: off the event loop.
+            await asyncio.to_thread(_reference_images, with_stills, storage)
+            if local and with_stills
+            else ()
+        )
         spec = GenerationSpec(
             prompt=params.get("render_prompt") or params["prompt"],
             duration=params["duration"],
@@ -47,18 +57,14 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             upstream_model=params.get("upstream_model"),
             brand_color=params.get("brand_color"),
             job_id=context.job.id,
-            reference_images=_reference_images(
-                [c for c in characters if not c.get("presenter_prompt")], storage
-            )
-            if params["adapter"] == AdapterName.LOCAL_STORYBOARD
-            else (),
-            presenters=tuple(c["presenter_prompt"] for c in characters if c.get("presenter_prompt"))
-            if params["adapter"] == AdapterName.LOCAL_STORYBOARD
-            else (),
+            reference_images=stills,
+            presenters=tuple(
+                c["presenter_prompt"] for c in characters if c.get("presenter_prompt") and local
+            ),
             characters=tuple(
                 CharacterRef(upstream_id=c["upstream_id"], handle=c.get("handle"), name=c["name"])
                 for c in characters
-                if c.get("upstream_id") and params["adapter"] != AdapterName.LOCAL_STORYBOARD
+                if c.get("upstream_id") and not local
             ),
         )
 
