@@ -359,6 +359,8 @@ def _usage(record: CharacterRecord) -> VideoCharacter:
         entry["upstream_id"] = upstream["character_id"]
     if upstream.get("handle") is not None:
         entry["handle"] = upstream["handle"]
+    if record.adapter == LOCAL:  # our presenter renderer drew it from its prompt: draw it live
+        entry["presenter_prompt"] = record.prompt
     return entry
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +22,11 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from .colour import RGB, blend, hsv
 from .palette import WHITE, BrandPalette, readable_background, text_colour_on
+from .presenter.live import LivePresenter
 from .roles import Role, product_name
+from .safe_zones import safe_box
 from .scenes import SceneLayers, apply_transition, build_layers, transition_frames, transition_kind
+from .scenes.presenter import presenter_boxes, shows_presenter, text_region
 from .scenes.reference import reference_inset as reference_inset
 from .storyboard import Scene
 from .yuv import YUV_FORMAT, fill_rect
@@ -140,8 +143,12 @@ class SceneLook:
         height: int,
         reference: Path | None = None,
         name: str | None = None,
+        cast: tuple[LivePresenter, ...] = (),
+        mouth: Callable[[int], float] | None = None,
     ) -> None:
         self.scene = scene
+        self.cast = cast
+        self._mouth = mouth
         self.palette = palette
         self.width = width
         self.height = height
@@ -153,8 +160,19 @@ class SceneLook:
         self.background = draw_background(
             palette, (math.ceil(sw * OVERSCAN), math.ceil(sh * OVERSCAN))
         )
+        text_box = (
+            text_region(
+                safe_box(width, height),
+                width,
+                height,
+                min(p.head_top for p in cast),
+                [p.box for p in cast],
+            )
+            if cast
+            else None
+        )
         self.layers: SceneLayers = build_layers(
-            scene, palette.text, palette.accent, width, height, reference, name
+            scene, palette.text, palette.accent, width, height, reference, name, text_box
         )
         seed = palette.seed
         self.zoom_in = seed[20] % 2 == 0
@@ -186,8 +204,19 @@ class SceneLook:
             format=YUV_FORMAT,
             interpolation="BILINEAR",
         )
+        self._draw_cast(frame, frame_index)
         self.layers.draw(frame, frame_index - scene.start_frame)
         return frame
+
+    def _draw_cast(self, frame: av.VideoFrame, frame_index: int) -> None:
+        """The scene's presenters; two sharing the frame take turns to speak, half a scene each."""
+        if not self.cast:
+            return
+        into = frame_index - self.scene.start_frame
+        speaker = min(len(self.cast) - 1, into * len(self.cast) // max(1, self.scene.frame_count))
+        voice = self._mouth(frame_index) if self._mouth else 0.0
+        for k, presenter in enumerate(self.cast):
+            presenter.draw(frame, frame_index, voice if k == speaker else 0.0)
 
 
 class FrameComposer:
@@ -200,6 +229,8 @@ class FrameComposer:
         height: int,
         references: tuple[Path, ...] = (),
         brand: BrandPalette | None = None,
+        presenters: tuple[str, ...] = (),
+        voice_levels: Callable[[int], np.ndarray] | None = None,
     ) -> None:
         self.scenes = scenes
         self.width = width
@@ -216,6 +247,46 @@ class FrameComposer:
             if references
             else {}
         )
+        self._cast_of = self._cast_scenes(presenters)
+        self._presenters: dict[tuple[str, tuple[int, int, int, int]], LivePresenter] = {}
+        self._voice_levels = voice_levels
+        self._levels: np.ndarray | None = None
+
+    def _cast_scenes(self, presenters: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
+        """Which characters stand in which scene (D16).
+
+        Scenes with a presenter role (hook, problem, product) take the characters in turn; when
+        there are fewer such scenes than characters, they all share those scenes' frame.
+        """
+        if not presenters or not self.scenes:
+            return {}
+        shows = [s.index for s in self.scenes if shows_presenter(s.role) and s.text.strip()] or [
+            self.scenes[0].index
+        ]
+        if len(shows) < len(presenters):
+            return dict.fromkeys(shows, presenters)
+        return {index: (presenters[n % len(presenters)],) for n, index in enumerate(shows)}
+
+    def cast(self, scene: Scene) -> tuple[LivePresenter, ...]:
+        """The presenters standing in this scene, in their places."""
+        prompts = self._cast_of.get(scene.index, ())
+        role = scene.role if shows_presenter(scene.role) else Role.HOOK
+        boxes = presenter_boxes(role, self.width, self.height, len(prompts))
+        cast = []
+        for prompt, box in zip(prompts, boxes, strict=True):
+            key = (prompt, box)
+            if key not in self._presenters:  # drawn once per place, reused by later scenes
+                self._presenters[key] = LivePresenter(prompt, box, self.total_frames, scene.fps)
+            cast.append(self._presenters[key])
+        return tuple(cast)
+
+    def _mouth(self, frame_index: int) -> float:
+        """How open the speaking presenter's mouth is: the voice's loudness at this frame."""
+        if self._voice_levels is None:
+            return 0.0
+        if self._levels is None:  # waits for the voice the first time a presenter speaks
+            self._levels = self._voice_levels(self.total_frames)
+        return float(self._levels[frame_index]) if frame_index < len(self._levels) else 0.0
 
     def _look(self, index: int) -> SceneLook:
         look = self._looks.get(index)
@@ -227,6 +298,8 @@ class FrameComposer:
                 self.height,
                 self._reference_of.get(index),
                 self.name,
+                self.cast(self.scenes[index]),
+                self._mouth,
             )
             self._looks = {i: v for i, v in self._looks.items() if i >= index - 1}
             self._looks[index] = look

@@ -50,6 +50,8 @@ class RenderSpec:
     brand_color: str | None = None  # "#RRGGBB"; else the palette comes from the prompt
     music: bool = True  # a music bed under the voice (and in its place when there is none)
     style: str | None = None  # the bed's mood (MUSIC_STYLES); None: chosen from the prompt
+    # Characters our presenter renderer made, drawn live in the scenes: each one's prompt (D16).
+    presenters: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.prompt) > MAX_PROMPT_CHARS:
@@ -60,6 +62,7 @@ class RenderSpec:
             raise ValueError(f"style must be one of {', '.join(MUSIC_STYLES)}")
         check_clip(self.duration, self.width, self.height, self.fps)
         object.__setattr__(self, "reference_images", tuple(Path(p) for p in self.reference_images))
+        object.__setattr__(self, "presenters", tuple(self.presenters))
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from .mix import mix_soundtrack
 from .music import choose_style
 from .palette import BrandPalette
 from .prefetch import produce_ahead
+from .presenter.lipsync import mouth_openness
 from .spec import PROGRESS_EVERY, RenderSpec
 from .speech import SpeechSpan, SpeechTrack, Voice, load_voice, silent_track, synthesize_track
 from .storyboard import Scene, plan_scenes
@@ -81,6 +82,14 @@ def _sound(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> _Sound
     return _Sound(speech, mixed.samples, mixed.sample_rate, style, seconds)
 
 
+def _voice_levels(
+    speech: Future[tuple[SpeechTrack, float]], fps: int, total_frames: int
+) -> np.ndarray:
+    """The presenters' mouth per frame, from the voice (waits for the synthesis to finish)."""
+    track = speech.result()[0]
+    return mouth_openness(track.samples, track.sample_rate, fps, total_frames)
+
+
 def render_storyboard(
     spec: RenderSpec,
     out_path: Path,
@@ -100,7 +109,15 @@ def render_storyboard(
         sound: Future[_Sound] = pool.submit(_sound, spec, scenes, voice)
         encode_started = time.perf_counter()
         brand = BrandPalette.from_request(spec.prompt, spec.brand_color)
-        composer = FrameComposer(scenes, spec.width, spec.height, spec.reference_images, brand)
+        composer = FrameComposer(
+            scenes,
+            spec.width,
+            spec.height,
+            spec.reference_images,
+            brand,
+            spec.presenters,
+            voice_levels=lambda frames: _voice_levels(speech, spec.fps, frames),
+        )
         writer = Mp4Writer(out_path, spec.width, spec.height, spec.fps)
         frames = produce_ahead(composer.frames(), FRAMES_AHEAD)
         try:

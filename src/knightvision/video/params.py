@@ -15,6 +15,8 @@ class VideoCharacter(TypedDict):
     reference_keys: list[str]  # its stills on our storage (what our renderer composites)
     upstream_id: NotRequired[str]  # its registration with an upstream
     handle: NotRequired[str]
+    # The prompt of a character our presenter renderer made: our renderer draws it live from it.
+    presenter_prompt: NotRequired[str]
 
 
 class VideoCharacters(TypedDict):

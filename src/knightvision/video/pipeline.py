@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,15 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
                 "generation_unavailable", "Video generation not available", stage="generating"
             )
         characters = params.get("characters") or []
+        local = params["adapter"] == AdapterName.LOCAL_STORYBOARD
+        # Characters our presenter renderer made are drawn live; the others are shown by stills.
+        with_stills = [c for c in characters if not c.get("presenter_prompt")]
+        stills = (
+            # Looking for open eyes in the stills is CPU work: off the event loop.
+            await asyncio.to_thread(_reference_images, with_stills, storage)
+            if local and with_stills
+            else ()
+        )
         spec = GenerationSpec(
             prompt=params.get("render_prompt") or params["prompt"],
             duration=params["duration"],
@@ -48,13 +58,14 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
             brand_color=params.get("brand_color"),
             job_id=context.job.id,
             style=params.get("style"),
-            reference_images=_reference_images(characters, storage)
-            if params["adapter"] == AdapterName.LOCAL_STORYBOARD
-            else (),
+            reference_images=stills,
+            presenters=tuple(
+                c["presenter_prompt"] for c in characters if c.get("presenter_prompt") and local
+            ),
             characters=tuple(
                 CharacterRef(upstream_id=c["upstream_id"], handle=c.get("handle"), name=c["name"])
                 for c in characters
-                if c.get("upstream_id") and params["adapter"] != AdapterName.LOCAL_STORYBOARD
+                if c.get("upstream_id") and not local
             ),
         )
 
@@ -90,8 +101,10 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
 
 
 def _reference_images(characters: list[VideoCharacter], storage: MediaStorage) -> tuple[Path, ...]:
-    """The characters' reference stills on this host, interleaved so scenes alternate characters
-    (D16)."""
+    """The characters' reference stills on this host, those with the eyes seen open, interleaved
+    so scenes alternate characters (D16)."""
+    from knightvision.render.scenes.reference import open_eyed  # OpenCV: only where it renders
+
     per_character: list[list[Path]] = []
     for character in characters:
         paths = [storage.local_path(key) for key in character.get("reference_keys") or []]
@@ -101,6 +114,6 @@ def _reference_images(characters: list[VideoCharacter], storage: MediaStorage) -
                 f"The reference images of character {character.get('id')} are missing",
                 stage="generating",
             )
-        per_character.append([path for path in paths if path is not None])
+        per_character.append(list(open_eyed([path for path in paths if path is not None])))
     longest = max((len(paths) for paths in per_character), default=0)
     return tuple(paths[i % len(paths)] for i in range(longest) for paths in per_character)

@@ -40,6 +40,7 @@ class LocalStoryboardAdapter:
                 width=spec.width,
                 height=spec.height,
                 reference_images=spec.reference_images,
+                presenters=spec.presenters,
                 brand_color=spec.brand_color,
                 style=spec.style,
             ),

@@ -39,6 +39,8 @@ class GenerationSpec:
     # names them the way that upstream expects).
     reference_images: tuple[Path, ...] = ()
     characters: tuple[CharacterRef, ...] = ()
+    # Characters our presenter renderer made: their prompts, so our renderer draws them live.
+    presenters: tuple[str, ...] = ()
     # The request's brand colour ("#RRGGBB"); only our own renderer draws with it.
     brand_color: str | None = None
     # The music bed's mood (media.music_styles); only our own renderer has a bed to play it.

@@ -14,6 +14,9 @@ pre-drawn, slightly blurred :mod:`.backdrop`, and per frame only moves them (:mo
 :mod:`.composer`): the figure rises and settles with its breath, the head sways a little, and the
 eyes blink at irregular intervals. Exact WxH and duration, H.264 + a silent AAC track, like every
 local render.
+
+``LivePresenter`` (:mod:`.live`) draws the same person inside a storyboard scene, in a box of the
+frame, with a mouth that opens as far as :mod:`.lipsync` reads from the voice at that frame.
 """
 
 from .backdrop import draw_backdrop
@@ -21,12 +24,14 @@ from .body import draw_body
 from .composer import PresenterComposer
 from .figure import Figure
 from .head import draw_head
+from .live import LivePresenter
 from .look import PresenterLook, presenter_look
 from .motion import blink_frames, breathing_offset, head_sway
 from .render import PresenterReport, render_presenter
 
 __all__ = [
     "Figure",
+    "LivePresenter",
     "PresenterComposer",
     "PresenterLook",
     "PresenterReport",

@@ -35,7 +35,7 @@ from ..yuv import Overlay
 from .cards import button_box, button_image, offer_badge_image
 from .counter import CountUp, StarRow
 from .kinetic import KineticText, kinetic_words
-from .reference import reference_inset
+from .reference import ReferenceInset
 from .sprites import PopSprite, Pulse, text_image
 
 Box = tuple[int, int, int, int]
@@ -127,13 +127,15 @@ def build_layers(
     height: int,
     reference: Path | None = None,
     name: str | None = None,
+    text_box: Box | None = None,
 ) -> SceneLayers:
     """The layers of one scene for its role, inside the frame's safe zone.
 
-    name is what the ad sells, when the prompt names it: the end card's headline.
+    name is what the ad sells, when the prompt names it: the end card's headline. text_box, a
+    part of the safe zone, keeps the text clear of presenters standing in the scene.
     """
     layers = SceneLayers()
-    safe = safe_box(width, height)
+    safe = text_box or safe_box(width, height)
     x0, y0, x1, y1 = safe
     short = min(width, height)
     stroke = _stroke_for(text_colour)
@@ -141,7 +143,8 @@ def build_layers(
     if not scene.text.strip() and role is not Role.END_CARD:
         return layers
     if reference is not None:  # the composer gives pictures to product scenes, else the hook
-        layers.add_static(*reference_inset(reference, width, height), text=False)
+        inset = ReferenceInset(reference, width, height, scene.frame_count)
+        layers.add_animated(inset, text=False)
     if role is Role.HOOK:
         words = kinetic_words(
             scene.text,
@@ -157,7 +160,8 @@ def build_layers(
     elif role is Role.PROBLEM:
         _caption(layers, scene.text, width, height, safe, middle=True, scale=1.15)
     elif role is Role.PRODUCT:
-        if reference is None and name and name in scene.text:  # the product's name, big
+        big_name = reference is None and text_box is None  # no room beside a picture or figure
+        if big_name and name and name in scene.text:  # the product's name, big
             top = (x0, y0, x1, y0 + round((y1 - y0) * 0.5))
             for sprite in kinetic_words(name, top, round(short * 0.15), text_colour, stroke):
                 layers.add_animated(sprite)
