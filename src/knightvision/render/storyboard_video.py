@@ -82,11 +82,10 @@ def _sound(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> _Sound
     return _Sound(speech, mixed.samples, mixed.sample_rate, style, seconds)
 
 
-def _voice_levels(
-    speech: Future[tuple[SpeechTrack, float]], fps: int, total_frames: int
-) -> np.ndarray:
-    """The presenters' mouth per frame, from the voice (waits for the synthesis to finish)."""
-    track = speech.result()[0]
+def _voice_levels(sound: Future[_Sound], fps: int, total_frames: int) -> np.ndarray:
+    """The presenters' mouth per frame, from the voice alone, not the music under it (waits for
+    the sound to be ready)."""
+    track = sound.result().speech
     return mouth_openness(track.samples, track.sample_rate, fps, total_frames)
 
 
@@ -116,7 +115,7 @@ def render_storyboard(
             spec.reference_images,
             brand,
             spec.presenters,
-            voice_levels=lambda frames: _voice_levels(speech, spec.fps, frames),
+            voice_levels=lambda frames: _voice_levels(sound, spec.fps, frames),
         )
         writer = Mp4Writer(out_path, spec.width, spec.height, spec.fps)
         frames = produce_ahead(composer.frames(), FRAMES_AHEAD)
