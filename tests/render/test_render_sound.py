@@ -15,16 +15,7 @@ from scipy.signal import resample_poly
 
 from knightvision.analysis.metrics.audio import SILENCE_DBFS, audio_levels, decode_audio
 from knightvision.render import RenderReport, RenderSpec, render_storyboard
-
-README_PROMPT = "A person walking through a futuristic city"
-# About sixty words in six sentences.
-LONG_PROMPT = (
-    "Meet the new Aurora running shoe. Built for city miles and weekend trails alike. "
-    "Feather-light foam keeps every single step springy, from the first mile to the last. "
-    "A breathable knit upper hugs your foot without ever pinching. "
-    "Reflective details keep you seen after dark. "
-    "Grab yours today and run further than ever before!"
-)
+from tests.fixtures.render_prompts import LONG_PROMPT, README_PROMPT
 
 
 def true_peak_dbtp(samples: np.ndarray) -> float:

@@ -25,6 +25,7 @@ from knightvision.render.speech import (
     synthesize_track,
 )
 from knightvision.render.storyboard import plan_scenes
+from tests.fixtures.render_prompts import LONG_PROMPT, README_PROMPT
 
 
 def rms(samples: np.ndarray) -> float:
@@ -97,16 +98,6 @@ def test_no_speakable_text_gives_silence(voice):
     assert len(track.samples) == 2 * track.sample_rate
     assert not track.samples.any()
     assert len(silent_track(1.5).samples) == round(1.5 * silent_track(1.5).sample_rate)
-
-
-README_PROMPT = "A person walking through a futuristic city"
-LONG_PROMPT = (
-    "Meet the new Aurora running shoe. Built for city miles and weekend trails alike. "
-    "Feather-light foam keeps every single step springy, from the first mile to the last. "
-    "A breathable knit upper hugs your foot without ever pinching. "
-    "Reflective details keep you seen after dark. "
-    "Grab yours today and run further than ever before!"
-)
 
 
 def test_a_short_prompt_is_spoken_at_an_ad_pace_and_not_stretched(voice):
