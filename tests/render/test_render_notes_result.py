@@ -37,6 +37,12 @@ async def test_undrawable_characters_are_reported_and_a_clean_prompt_has_no_note
     VideoStatusRead.model_validate(boxed)
     assert boxed["render_notes"] == {"undrawable_characters": ["\ue000", "\U000f0001"]}
 
-    clean = await _finished_status(live_harness, headers, "Привет 日本 مرحبا 🚀")
+    # every script drawn, but not one our English voice can read: shown, and said to be unspoken
+    unspoken = await _finished_status(live_harness, headers, "Привет 日本 مرحبا 🚀")
+    assert unspoken["status"] == "complete", unspoken
+    VideoStatusRead.model_validate(unspoken)
+    assert unspoken["render_notes"] == {"unspoken_text": ["Привет 日本 مرحبا 🚀"]}
+
+    clean = await _finished_status(live_harness, headers, "Café 🚀 open late")
     assert clean["status"] == "complete", clean
     assert "render_notes" not in clean

@@ -65,6 +65,10 @@ class RenderNotes(Wire):
         default_factory=list,
         description="caption characters no bundled font has, drawn as boxes, once each",
     )
+    unspoken_text: list[str] = Field(
+        default_factory=list,
+        description="scene texts in a script the bundled voice cannot read: shown, not spoken",
+    )
 
 
 class VideoStatusRead(JobLifecycle):

@@ -62,8 +62,24 @@ class Scene:
 
     @property
     def speakable(self) -> bool:
-        """True when the text has something a voice can say (letters or digits)."""
-        return self.said and any(ch.isalnum() for ch in self.text)
+        """True when the text has something our voice can say (see :func:`voice_can_say`)."""
+        return self.said and voice_can_say(self.text)
+
+    @property
+    def unspoken(self) -> bool:
+        """Words meant to be said that our voice cannot say: shown, and the music carries them."""
+        return self.said and not self.speakable and any(ch.isalnum() for ch in self.text)
+
+
+def voice_can_say(text: str) -> bool:
+    """Whether the bundled English voice can read ``text``: digits, or letters at least half of
+    which are Latin script. It reads other scripts letter by letter by their names ("Japanese
+    letter, Japanese letter…"), which must never be heard."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return any(ch.isdigit() for ch in text)
+    latin = sum(unicodedata.name(ch, "").startswith("LATIN") for ch in letters)
+    return latin * 2 >= len(letters)
 
 
 def normalize_text(text: str) -> str:

@@ -43,6 +43,8 @@ class RenderReport:
     seconds_spent: dict[str, float] = field(default_factory=dict)
     # Characters of the captions no bundled font can draw (shown as boxes), for the job's result.
     undrawable_characters: tuple[str, ...] = ()
+    # Scene texts meant to be said in a script our voice cannot read: shown, not spoken.
+    unspoken_text: tuple[str, ...] = ()
     #: When each scene's speech sounds: after the last span, the music carries the video.
     speech_spans: tuple[SpeechSpan, ...] = ()
     words_per_minute: float | None = None  # the pace the voice spoke at
@@ -147,6 +149,7 @@ def render_storyboard(
         scenes=scenes,
         has_voice=done.speech.has_voice,
         undrawable_characters=tuple(undrawable_characters(" ".join(s.text for s in scenes))),
+        unspoken_text=tuple(s.text for s in scenes if s.unspoken) if spec.voice else (),
         seconds_spent={"plan": plan_seconds, **done.seconds, "frames+encode": encode_seconds},
         speech_spans=done.speech.spans,
         words_per_minute=done.speech.words_per_minute,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knightvision.adapter_names import AdapterName
 from knightvision.providers.video_model.port import GenerationRun, GenerationSpec
+
+if TYPE_CHECKING:  # the renderer itself is imported only where videos are rendered
+    from knightvision.render import RenderReport
 
 
 class LocalStoryboardAdapter:
@@ -22,14 +25,18 @@ class LocalStoryboardAdapter:
     async def generate(
         self, spec: GenerationSpec, output: Path, run: GenerationRun
     ) -> dict[str, Any]:
-        undrawable = await asyncio.to_thread(self._render, spec, output, run)
+        report = await asyncio.to_thread(self._render, spec, output, run)
         provenance: dict[str, Any] = {"renderer": AdapterName.LOCAL_STORYBOARD.value}
-        if undrawable:
-            provenance["render_notes"] = {"undrawable_characters": list(undrawable)}
+        notes = {
+            "undrawable_characters": list(report.undrawable_characters),
+            "unspoken_text": list(report.unspoken_text),
+        }
+        if any(notes.values()):  # what the renderer could not do as asked
+            provenance["render_notes"] = {name: value for name, value in notes.items() if value}
         return provenance
 
-    def _render(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> tuple[str, ...]:
-        """Render to output; returns the characters no bundled font could draw."""
+    def _render(self, spec: GenerationSpec, output: Path, run: GenerationRun) -> RenderReport:
+        """Render to output; the renderer's report."""
         # Imported here so the API process never pays for the renderer's imports.
         from knightvision.render import RenderSpec, load_voice, render_storyboard
 
@@ -48,4 +55,4 @@ class LocalStoryboardAdapter:
             voice=load_voice(self._voice_model),
             progress=run.progress,
         )
-        return report.undrawable_characters
+        return report
