@@ -34,6 +34,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from knightvision.kit.files import atomic_write
+
 __all__ = [
     "FRAMES",
     "METRICS",
@@ -114,7 +116,7 @@ class StageCache:
             return
         entry = {"format": _FORMAT, "sha256": sha256, "stage": stage, "version": version}
         try:
-            _atomic_write(path, json.dumps({**entry, "data": data}).encode("utf-8"))
+            atomic_write(path, json.dumps({**entry, "data": data}).encode("utf-8"))
         except (OSError, TypeError, ValueError) as exc:
             log.warning("stage cache: could not keep %s for %s: %s", stage, sha256, exc)
 
@@ -215,20 +217,3 @@ def _fsync_folder(folder: Path) -> None:
     for path in folder.iterdir():
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Write into a synced temporary file beside ``target``, then rename it into place: a reader
-    sees the whole old entry or the whole new one, never a half-written one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as sink:
-            sink.write(data)
-            sink.flush()
-            os.fsync(sink.fileno())
-        os.chmod(partial, 0o644)
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise

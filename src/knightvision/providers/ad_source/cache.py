@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from knightvision.kit.clock import format_wire, utcnow
+from knightvision.kit.files import atomic_copy, atomic_write
 from knightvision.providers.ad_source.media_check import NotAVideo, check_video
 from knightvision.providers.ad_source.urls import PLATFORMS, AdRef, InvalidAdUrl, parse_ad_url
 
@@ -82,7 +79,7 @@ class MediaCache:
             return existing
         blob = self._blob_path(sha256)
         if not (blob.is_file() and blob.stat().st_size == size):
-            _atomic_copy(file, blob)
+            atomic_copy(file, blob)
         entry = {
             "sha256": sha256,
             "size": size,
@@ -91,7 +88,7 @@ class MediaCache:
             "carousel": meta.carousel,
             "created_at": format_wire(utcnow()),
         }
-        _atomic_write(entry_path, json.dumps(entry, indent=2).encode("utf-8"))
+        atomic_write(entry_path, json.dumps(entry, indent=2).encode("utf-8"))
         return _cached(canonical_key, blob, entry)
 
     def import_file(self, ref_or_key: AdRef | str, file: Path) -> CachedMedia:
@@ -158,32 +155,3 @@ def _digest(file: Path) -> tuple[str, int]:
             hasher.update(chunk)
             size += len(chunk)
     return hasher.hexdigest(), size
-
-
-def _atomic_copy(source: Path, target: Path) -> None:
-    def copy(sink: BinaryIO) -> None:
-        with open(source, "rb") as src:
-            shutil.copyfileobj(src, sink, 1 << 20)
-
-    _atomic_fill(target, copy)
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    _atomic_fill(target, lambda sink: sink.write(data))
-
-
-def _atomic_fill(target: Path, fill: Callable[[BinaryIO], object]) -> None:
-    """Write ``target`` through ``fill`` into a synced temporary file, then rename it into place:
-    a reader sees the whole old file or the whole new one, never a half-written one."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as sink:
-            fill(sink)
-            sink.flush()
-            os.fsync(sink.fileno())
-        os.chmod(partial, 0o644)
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
+
+from knightvision.kit.files import atomic_copy
 
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*\.[a-z0-9]+")
 
@@ -22,12 +22,7 @@ class LocalStorage:
 
     def put_file(self, key: str, source: Path) -> int:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        shutil.copyfile(source, partial)
-        with open(partial, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
+        atomic_copy(source, target)
         return target.stat().st_size
 
     def local_path(self, key: str) -> Path | None:

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import BinaryIO
 
+from knightvision.kit.files import atomic_copy, atomic_fill
 from knightvision.providers.transcription.port import TranscriptionError
 
 __all__ = [
@@ -116,8 +116,8 @@ def assemble_model(
     try:
         target.mkdir(parents=True, exist_ok=True)
         for source in files:
-            _place(target / source.name, _copier(source))
-        _place(model, _joiner(parts, sha256))
+            atomic_copy(source, target / source.name)
+        atomic_fill(model, lambda sink: _join(parts, sink, sha256))
     except OSError as exc:  # a read-only or full cache: say where, not just errno
         raise TranscriptionError(
             "transcription_model_cache", f"cannot write the model into {target}: {exc}"
@@ -133,41 +133,14 @@ def _complete(model: Path, size: int, files: Sequence[Path], target: Path) -> bo
     )
 
 
-def _place(final: Path, write: Callable[[Path], None]) -> None:
-    """Write through ``write(temporary path)`` into a temporary file beside ``final``, then rename
-    it into place; the temporary file never outlives a failure."""
-    handle, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent)
-    os.close(handle)
-    temporary = Path(name)
-    try:
-        write(temporary)
-        temporary.chmod(0o644)  # mkstemp makes it owner-only; the cache may serve other users
-        os.replace(temporary, final)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _copier(source: Path) -> Callable[[Path], None]:
-    def copy(out: Path) -> None:
-        shutil.copyfile(source, out)
-
-    return copy
-
-
-def _joiner(parts: Sequence[Path], sha256: str) -> Callable[[Path], None]:
-    return lambda out: _join(parts, out, sha256)
-
-
-def _join(parts: Sequence[Path], out: Path, sha256: str) -> None:
+def _join(parts: Sequence[Path], sink: BinaryIO, sha256: str) -> None:
+    """The parts, one after another, into ``sink``; refused unless they hash to ``sha256``."""
     digest = hashlib.sha256()
-    with out.open("wb") as sink:
-        for part in parts:
-            with part.open("rb") as source:
-                while chunk := source.read(_CHUNK):
-                    digest.update(chunk)
-                    sink.write(chunk)
-        sink.flush()
-        os.fsync(sink.fileno())
+    for part in parts:
+        with part.open("rb") as source:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                sink.write(chunk)
     if digest.hexdigest() != sha256:
         raise TranscriptionError(
             "transcription_model_corrupt",

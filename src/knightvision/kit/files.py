@@ -1,0 +1,41 @@
+"""Files written whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+def atomic_fill(target: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Write ``target`` through ``fill`` into a synced temporary file beside it, then rename it
+    into place: a reader sees the whole old file or the whole new one, never a half-written one,
+    and the temporary file never outlives a failure (``fill`` may raise to refuse what it wrote).
+    The file is readable by all: caches may serve other users (``mkstemp`` makes it owner-only)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            fill(sink)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.chmod(partial, 0o644)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    atomic_fill(target, lambda sink: sink.write(data))
+
+
+def atomic_copy(source: Path, target: Path) -> None:
+    def copy(sink: BinaryIO) -> None:
+        with open(source, "rb") as src:
+            shutil.copyfileobj(src, sink, 1 << 20)
+
+    atomic_fill(target, copy)
