@@ -8,6 +8,7 @@ the retry test, the transcriber is wrapped to fail once as an upstream provider 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from knightvision.job.queue import JobQueue
 from knightvision.providers.ad_source.urls import Platform
+from knightvision.providers.llm.openai_compat import OpenAICompatChat, OpenAICompatConfig
 from knightvision.providers.transcription.local_whisper import LocalWhisperTranscriber
 from knightvision.providers.transcription.port import (
     Transcriber,
@@ -23,6 +25,8 @@ from knightvision.providers.transcription.port import (
 )
 from knightvision.settings import DEFAULT_PRICES
 from tests.fakes.ad_server import AdServer, Reply
+from tests.fakes.openai_chat import FakeOpenAIChat, completion
+from tests.fakes.openai_chat import Reply as ChatReply
 from tests.fixtures.analysis_jobs import (
     analysis_account,
     analysis_engines,
@@ -328,12 +332,6 @@ async def test_a_slow_language_model_leaves_the_slot_to_the_next_analysis(
 ) -> None:
     """One slot, two analyses, and a model that takes 4 s per reply: while the first job waits
     for its reply, the second is downloaded, decoded and transcribed on the same slot."""
-    from dataclasses import replace
-
-    from knightvision.providers.llm.openai_compat import OpenAICompatChat, OpenAICompatConfig
-    from tests.fakes.openai_chat import FakeOpenAIChat, completion
-    from tests.fakes.openai_chat import Reply as ChatReply
-
     account = await analysis_account(queue)
     job_ids = []
     for ad_id in (3001, 3002):

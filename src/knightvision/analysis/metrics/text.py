@@ -206,23 +206,17 @@ def _kinetic_captions_joined(spans: list[dict[str, Any]]) -> list[dict[str, Any]
     """A caption that builds up word by word ("Tired", then "Tired of cold coffee?") is one text
     on screen from its first word: a span whose words begin the span that follows it without a
     gap is folded into that one."""
-    joined: list[dict[str, Any]] = []
+    joined: list[tuple[dict[str, Any], list[str]]] = []  # (span, its words)
     for span in spans:
         words = _normal(span["text"]).split()
-        before = next(
-            (
-                earlier
-                for earlier in joined
-                if earlier["end_s"] == span["start_s"]
-                and _normal(earlier["text"]).split()
-                == words[: len(_normal(earlier["text"]).split())]
-                and len(_normal(earlier["text"]).split()) < len(words)
-            ),
-            None,
-        )
-        if before is not None:
-            joined.remove(before)
-            span = {**span, "start_s": before["start_s"]}
-        joined.append(span)
-    joined.sort(key=lambda s: (s["start_s"], s["end_s"]))
-    return joined
+        for n, (earlier, begun) in enumerate(joined):
+            if (
+                earlier["end_s"] == span["start_s"]
+                and len(begun) < len(words)
+                and words[: len(begun)] == begun
+            ):
+                del joined[n]
+                span = {**span, "start_s": earlier["start_s"]}
+                break
+        joined.append((span, words))
+    return sorted((span for span, _ in joined), key=lambda s: (s["start_s"], s["end_s"]))
