@@ -32,6 +32,7 @@ from knightvision.character.validation import (
 )
 from knightvision.character.validation import MAX_PROMPT_CHARS as MAX_CHARACTER_TEXT_CHARS
 from knightvision.kit.charclasses import CONTROL, NOT_BLANK
+from knightvision.media.brand_color import BRAND_COLOR
 from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import (
     ASPECT_RATIOS,
@@ -92,7 +93,7 @@ def video_create_schema(models: Sequence[VideoModel]) -> Schema:
             },
             "brand_color": {
                 "type": ["string", "null"],
-                "pattern": "^#[0-9A-Fa-f]{6}$",
+                "pattern": f"^{BRAND_COLOR.pattern}$",
                 "description": "The ad's brand colour (#RRGGBB): local-storyboard's buttons, "
                 "badges and palette; other models ignore it",
             },

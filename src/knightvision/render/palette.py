@@ -13,13 +13,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from knightvision.media.brand_color import BRAND_COLOR
+
 from .colour import RGB, blend, hsv, shade
 
 MIN_CONTRAST = 4.5  # WCAG 2.x AA, normal text
 WHITE: RGB = (255, 255, 255)
 INK: RGB = (17, 17, 24)
 BLACK: RGB = (0, 0, 0)
-BRAND_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 # Hue (0..1 of the wheel) of colour words; the first one the prompt names sets the palette.
 _HUES = {

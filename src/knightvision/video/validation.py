@@ -3,12 +3,12 @@ D6). ``api.request_schemas`` documents the same rules from the same constants.""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from knightvision.errors import BadRequestError
 from knightvision.kit.charclasses import control_character
+from knightvision.media.brand_color import BRAND_COLOR
 from knightvision.media.music_styles import MUSIC_STYLES
 from knightvision.media.shapes import (
     ASPECT_RATIOS,
@@ -20,8 +20,6 @@ from knightvision.video.models import DEFAULT_MODEL_NAME, ModelRegistry, VideoMo
 
 MAX_PROMPT_CHARS = 2000
 MAX_CHARACTERS = 2  # D16
-# The renderer checks the same shape (render.palette); not imported: the API never loads it.
-BRAND_COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 @dataclass(frozen=True)
