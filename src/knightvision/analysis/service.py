@@ -29,12 +29,14 @@ class AnalysisService:
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)  # a numeric ad id sent as a JSON number
         if not isinstance(raw, str) or not raw.strip():
-            raise BadRequestError("Please provide a URL", code="missing_url")
+            raise BadRequestError("Please provide a URL", code="missing_url", param="url")
         try:
             ref = parse_ad_url(raw)
         except InvalidAdUrl:
             raise BadRequestError(
-                "Please provide a valid Facebook, Instagram, or TikTok URL", code="invalid_url"
+                "Please provide a valid Facebook, Instagram, or TikTok URL",
+                code="invalid_url",
+                param="url",
             ) from None
         cost = self.prices["analysis"]
         job_id = new_job_id(utcnow())

@@ -48,7 +48,7 @@ def list_limit(
         return default
     text = raw.strip()
     if not _INTEGER.fullmatch(text):
-        raise InvalidLimitError()
+        raise InvalidLimitError(param="limit", minimum=MIN_LIMIT, maximum=maximum)
     if len(text.lstrip("+-").lstrip("0")) > _LIMIT_DIGITS:  # a huge integer is still an integer
         return MIN_LIMIT if text.startswith("-") else maximum
     return min(maximum, max(MIN_LIMIT, int(text)))

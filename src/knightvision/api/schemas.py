@@ -29,6 +29,16 @@ class ErrorBody(Wire):
     credits_remaining: int | None = None
     credits_required: int | None = None
     retry_after: int | None = None
+    # What to fix, on a 400 (additions): the field at fault and the values or limits it accepts.
+    param: str | None = Field(None, description="the request field or parameter at fault")
+    allowed: list[str | int] | None = Field(None, description="the values the field accepts")
+    max_length: int | None = Field(None, description="the most characters the text may have")
+    max_items: int | None = Field(None, description="the most items the list may have")
+    minimum: int | None = Field(None, description="the smallest value accepted")
+    maximum: int | None = Field(None, description="the largest value accepted")
+    min_span: int | None = Field(None, description="the shortest segment, in seconds")
+    max_span: int | None = Field(None, description="the longest segment, in seconds")
+    pattern: str | None = Field(None, description="the regular expression the text must match")
 
 
 # Responses ---------------------------------------------------------------------------------------

@@ -45,21 +45,27 @@ def not_found_id(raw: str) -> int | None:
 def parse_character_request(body: dict[str, Any], upstream: CharacterUpstream) -> CharacterRequest:
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise BadRequestError("Please provide a name", code="missing_name")
+        raise BadRequestError("Please provide a name", code="missing_name", param="name")
     if len(name) > MAX_NAME_CHARS:
         raise BadRequestError(
-            f"Name must be {MAX_NAME_CHARS} characters or less", code="name_too_long"
+            f"Name must be {MAX_NAME_CHARS} characters or less",
+            code="name_too_long",
+            param="name",
+            max_length=MAX_NAME_CHARS,
         )
-    refuse_control_characters(name, "Name")
+    refuse_control_characters(name, "Name", "name")
 
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
-        raise BadRequestError("Please provide a prompt", code="missing_prompt")
+        raise BadRequestError("Please provide a prompt", code="missing_prompt", param="prompt")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise BadRequestError(
-            f"Prompt must be {MAX_PROMPT_CHARS} characters or less", code="prompt_too_long"
+            f"Prompt must be {MAX_PROMPT_CHARS} characters or less",
+            code="prompt_too_long",
+            param="prompt",
+            max_length=MAX_PROMPT_CHARS,
         )
-    refuse_control_characters(prompt, "Prompt")
+    refuse_control_characters(prompt, "Prompt", "prompt")
 
     duration = body.get("duration")
     if duration is None:
@@ -67,12 +73,22 @@ def parse_character_request(body: dict[str, Any], upstream: CharacterUpstream) -
     if not is_json_int(duration) or not any(
         upstream.renders(duration, aspect) for aspect in ASPECT_RATIOS
     ):
-        raise BadRequestError("Invalid duration", code="invalid_duration")
+        raise BadRequestError(
+            "Invalid duration",
+            code="invalid_duration",
+            param="duration",
+            allowed=sorted(upstream.shapes()),
+        )
     aspect_ratio = body.get("aspect_ratio")
     if aspect_ratio is None:
         aspect_ratio = DEFAULT_ASPECT_RATIO
     if not isinstance(aspect_ratio, str) or not upstream.renders(duration, aspect_ratio):
-        raise BadRequestError("Invalid aspect_ratio", code="invalid_aspect_ratio")
+        raise BadRequestError(
+            "Invalid aspect_ratio",
+            code="invalid_aspect_ratio",
+            param="aspect_ratio",
+            allowed=list(upstream.shapes().get(duration, ())),
+        )
     return CharacterRequest(
         name=" ".join(name.split()), prompt=prompt, duration=duration, aspect_ratio=aspect_ratio
     )
@@ -93,7 +109,14 @@ def parse_finalize_request(
         or not 0 <= start < end <= video_seconds
         or end - start > MAX_SEGMENT_SECONDS
     ):
-        raise BadRequestError("Invalid timestamps", code="invalid_timestamps")
+        raise BadRequestError(
+            "Invalid timestamps",
+            code="invalid_timestamps",
+            param="timestamp_start" if not is_json_int(start) or start < 0 else "timestamp_end",
+            minimum=0,
+            maximum=video_seconds,
+            max_span=MAX_SEGMENT_SECONDS,
+        )
     shortest, longest = upstream.segment_seconds
     if not shortest <= end - start <= longest:
         span = f"{longest}" if shortest <= 1 else f"{shortest} to {longest}"
@@ -101,6 +124,9 @@ def parse_finalize_request(
             # Wire text (pinned by tests), older than the word "upstream".
             f"Timestamps must span {span} seconds for this character route",
             code="invalid_timestamps",
+            param="timestamp_end",
+            min_span=shortest,
+            max_span=longest,
         )
 
     character_prompt = body.get("character_prompt")
@@ -109,13 +135,17 @@ def parse_finalize_request(
     ):
         character_prompt = DEFAULT_CHARACTER_PROMPT
     if not isinstance(character_prompt, str):
-        raise BadRequestError("Invalid character_prompt", code="invalid_character_prompt")
+        raise BadRequestError(
+            "Invalid character_prompt", code="invalid_character_prompt", param="character_prompt"
+        )
     if len(character_prompt) > MAX_CHARACTER_PROMPT_CHARS:
         raise BadRequestError(
             f"Character prompt must be {MAX_CHARACTER_PROMPT_CHARS} characters or less",
             code="prompt_too_long",
+            param="character_prompt",
+            max_length=MAX_CHARACTER_PROMPT_CHARS,
         )
-    refuse_control_characters(character_prompt, "Character prompt")
+    refuse_control_characters(character_prompt, "Character prompt", "character_prompt")
     return FinalizeRequest(
         timestamp_start=start, timestamp_end=end, character_prompt=character_prompt.strip()
     )

@@ -87,7 +87,7 @@ class JobStatusReads:
 
     async def row(self, account_id: int, job_id: str) -> Any:
         if not self.is_job_id(job_id):
-            raise InvalidJobIdError()
+            raise InvalidJobIdError(param="job_id")
         row = await self.reads.first(self.query, {"job_id": job_id, "account_id": account_id})
         if row is None:
             raise JobNotFoundError()

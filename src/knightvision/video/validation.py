@@ -47,7 +47,7 @@ def is_json_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def refuse_control_characters(text: str, field: str) -> None:
+def refuse_control_characters(text: str, field: str, param: str) -> None:
     """A text field holds no NUL or other control character (tab and line breaks are fine): a
     clear 400 on every database, which would otherwise disagree on what they store."""
     char = control_character(text)
@@ -55,18 +55,22 @@ def refuse_control_characters(text: str, field: str) -> None:
         raise BadRequestError(
             f"{field} must not contain control characters (found U+{ord(char):04X})",
             code="invalid_characters",
+            param=param,
         )
 
 
 def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoRequest:
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
-        raise BadRequestError("Please provide a prompt", code="missing_prompt")
+        raise BadRequestError("Please provide a prompt", code="missing_prompt", param="prompt")
     if len(prompt) > MAX_PROMPT_CHARS:
         raise BadRequestError(
-            f"Prompt must be {MAX_PROMPT_CHARS} characters or less", code="prompt_too_long"
+            f"Prompt must be {MAX_PROMPT_CHARS} characters or less",
+            code="prompt_too_long",
+            param="prompt",
+            max_length=MAX_PROMPT_CHARS,
         )
-    refuse_control_characters(prompt, "Prompt")
+    refuse_control_characters(prompt, "Prompt", "prompt")
 
     model_name = body.get("model")
     model = (
@@ -75,35 +79,57 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         else None
     )
     if model is None:
-        raise BadRequestError("Invalid model", code="invalid_model")
+        raise BadRequestError(
+            "Invalid model", code="invalid_model", param="model", allowed=registry.names()
+        )
 
     duration = body.get("duration")
     if duration is None:
         duration = model.default_duration
     if not is_json_int(duration) or duration not in model.durations:
-        raise BadRequestError("Invalid duration", code="invalid_duration")
+        raise BadRequestError(
+            "Invalid duration",
+            code="invalid_duration",
+            param="duration",
+            allowed=sorted(model.durations),
+        )
 
     aspect_ratio = body.get("aspect_ratio")
     if aspect_ratio is None:
         aspect_ratio = DEFAULT_ASPECT_RATIO
     if aspect_ratio not in ASPECT_RATIOS:
-        raise BadRequestError("Invalid aspect_ratio", code="invalid_aspect_ratio")
+        raise BadRequestError(
+            "Invalid aspect_ratio",
+            code="invalid_aspect_ratio",
+            param="aspect_ratio",
+            allowed=list(ASPECT_RATIOS),
+        )
 
     resolution = body.get("resolution")
     if resolution is None:
         resolution = DEFAULT_RESOLUTION
     if not isinstance(resolution, str) or resolution not in model.resolutions:
-        raise BadRequestError("Invalid resolution", code="invalid_resolution")
+        raise BadRequestError(
+            "Invalid resolution",
+            code="invalid_resolution",
+            param="resolution",
+            allowed=list(model.resolutions),
+        )
 
     character_ids = body.get("character_ids")
     if character_ids is None:
         character_ids = []
     if not isinstance(character_ids, list) or not all(is_json_int(item) for item in character_ids):
-        raise BadRequestError("Invalid character_ids", code="invalid_character_ids")
+        raise BadRequestError(
+            "Invalid character_ids", code="invalid_character_ids", param="character_ids"
+        )
     unique = tuple(dict.fromkeys(character_ids))
     if len(unique) > MAX_CHARACTERS:
         raise BadRequestError(
-            f"At most {MAX_CHARACTERS} characters per video", code="too_many_characters"
+            f"At most {MAX_CHARACTERS} characters per video",
+            code="too_many_characters",
+            param="character_ids",
+            max_items=MAX_CHARACTERS,
         )
 
     brand_color = body.get("brand_color")
@@ -111,13 +137,19 @@ def parse_video_request(body: dict[str, Any], registry: ModelRegistry) -> VideoR
         not isinstance(brand_color, str) or not BRAND_COLOR.fullmatch(brand_color)
     ):
         raise BadRequestError(
-            'Invalid brand_color (expected "#RRGGBB")', code="invalid_brand_color"
+            'Invalid brand_color (expected "#RRGGBB")',
+            code="invalid_brand_color",
+            param="brand_color",
+            pattern=BRAND_COLOR.pattern,
         )
 
     style = body.get("style")
     if style is not None and style not in MUSIC_STYLES:
         raise BadRequestError(
-            f"Invalid style: must be one of {', '.join(MUSIC_STYLES)}", code="invalid_style"
+            f"Invalid style: must be one of {', '.join(MUSIC_STYLES)}",
+            code="invalid_style",
+            param="style",
+            allowed=list(MUSIC_STYLES),
         )
 
     return VideoRequest(
