@@ -95,7 +95,7 @@ class Container:
             adapters=adapters,
             videos=videos,
             characters=characters,
-            analyses=AnalysisService(reads, queue, settings.price_table),
+            analyses=AnalysisService(engine, reads, queue, settings.price_table),
             reads=reads,
         )
 

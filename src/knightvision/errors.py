@@ -48,6 +48,14 @@ class InvalidLimitError(BadRequestError):
     message = "Invalid limit"
 
 
+class InvalidCursorError(BadRequestError):
+    code = "invalid_starting_after"
+    message = "Invalid starting_after"
+
+    def __init__(self) -> None:
+        super().__init__(param="starting_after")
+
+
 class MissingAuthError(KVError):
     status = 401
     code = "missing_auth"

@@ -28,6 +28,7 @@ class RateLimitBucket(StrEnum):
     GENERATE_VIDEO = "generate_video"
     VIDEO_STATUS = "video_status"
     VIDEOS = "videos"
+    ANALYSES = "analyses"  # GET /analyses (an addition)
     CHARACTERS = "characters"  # GET and POST /characters share one bucket
     CHARACTER = "character"
     CHARACTER_FINALIZE = "character_finalize"
@@ -45,6 +46,7 @@ DEFAULT_RATE_LIMITS: dict[str, int] = {
     RateLimitBucket.GENERATE_VIDEO.value: 5,
     RateLimitBucket.VIDEO_STATUS.value: 60,
     RateLimitBucket.VIDEOS.value: 20,
+    RateLimitBucket.ANALYSES.value: 20,
     RateLimitBucket.CHARACTERS.value: 20,
     RateLimitBucket.CHARACTER.value: 30,
     RateLimitBucket.CHARACTER_FINALIZE.value: 10,

@@ -266,6 +266,7 @@ class _ChargeNothing:
 def _analysis_parser(app: App) -> Callable[[Body], object]:
     """``AnalysisService.submit`` up to the charge, which never happens."""
     service = AnalysisService(
+        app.container.engine,
         app.container.reads,
         _ChargeNothing(),  # type: ignore[arg-type]  # only submit_paid is reached
         app.settings.price_table,

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from knightvision.account.repository import KeyPrincipal
 from knightvision.analysis.params import AnalysisJobParams, analysis_params
 from knightvision.db.hot_reads import HotReads
 from knightvision.errors import BadRequestError
 from knightvision.job.queue import JobQueue
 from knightvision.job.status import JobStatus
-from knightvision.job.views import JobStatusReads, lifecycle_fields, present, queued_reply
+from knightvision.job.views import (
+    JobStatusReads,
+    job_page,
+    lifecycle_fields,
+    present,
+    queued_reply,
+)
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import is_analysis_job_id, new_job_id
 from knightvision.providers.ad_source.urls import InvalidAdUrl, parse_ad_url
@@ -19,7 +27,10 @@ ANALYSIS_JOB_KIND = "analysis.run"
 
 
 class AnalysisService:
-    def __init__(self, reads: HotReads, queue: JobQueue, prices: dict[str, int]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, reads: HotReads, queue: JobQueue, prices: dict[str, int]
+    ) -> None:
+        self.engine = engine
         self.status_reads = JobStatusReads(reads, ANALYSIS_JOB_KIND, is_analysis_job_id)
         self.queue = queue
         self.prices = prices
@@ -58,10 +69,25 @@ class AnalysisService:
 
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
         row = await self.status_reads.row(principal.account_id, job_id)
-        params = analysis_params(row.params)
-        view = lifecycle_fields(row)
-        view["url"] = params["submitted_url"]
-        view["platform"] = params["platform"]
+        view = _summary(row)
         if row.status == JobStatus.COMPLETE:
             view["result"] = row.result
         return present(view)
+
+    async def list(
+        self, principal: KeyPrincipal, limit: int, starting_after: str | None = None
+    ) -> dict[str, Any]:
+        """The account's analyses, newest first, without their results (one status read each):
+        how a partner whose submit timed out finds the job it may have made."""
+        rows, has_more = await job_page(
+            self.engine, principal.account_id, ANALYSIS_JOB_KIND, limit, starting_after
+        )
+        return {"analyses": [present(_summary(row)) for row in rows], "has_more": has_more}
+
+
+def _summary(row: Any) -> dict[str, Any]:
+    params = analysis_params(row.params)
+    view = lifecycle_fields(row)
+    view["url"] = params["submitted_url"]
+    view["platform"] = params["platform"]
+    return view

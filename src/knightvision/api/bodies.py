@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
-from knightvision.errors import InvalidJSONError, InvalidLimitError
+from knightvision.errors import InvalidCursorError, InvalidJSONError, InvalidLimitError
+from knightvision.kit.charclasses import control_character
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: \d would accept "１０"
 #: Digits beyond these say nothing more about a clamped limit (and are never converted).
@@ -52,3 +53,17 @@ def list_limit(
     if len(text.lstrip("+-").lstrip("0")) > _LIMIT_DIGITS:  # a huge integer is still an integer
         return MIN_LIMIT if text.startswith("-") else maximum
     return min(maximum, max(MIN_LIMIT, int(text)))
+
+
+#: Longer than any id we hand out: a cursor this long names nothing.
+_MAX_CURSOR_CHARS = 64
+
+
+def list_cursor(request: Request) -> str | None:
+    """``?starting_after=<id>``: the last item of the previous page, None for the first page."""
+    raw = request.query_params.get("starting_after")
+    if raw is None or raw == "":
+        return None
+    if len(raw) > _MAX_CURSOR_CHARS or control_character(raw) is not None:
+        raise InvalidCursorError()
+    return raw

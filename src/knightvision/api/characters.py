@@ -10,12 +10,12 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from knightvision.api.bodies import CHARACTERS_DEFAULT_LIMIT, json_object, list_limit
+from knightvision.api.bodies import CHARACTERS_DEFAULT_LIMIT, json_object, list_cursor, list_limit
 from knightvision.api.guard import Guard
 from knightvision.api.request_schemas import (
     character_create_schema,
     character_finalize_schema,
-    limit_parameter,
+    list_parameters,
 )
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
@@ -44,12 +44,15 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="list_characters",
         response_model=CharactersRead,
         responses=ERROR_RESPONSES,
-        openapi_extra={"parameters": [limit_parameter(CHARACTERS_DEFAULT_LIMIT)]},
+        openapi_extra={
+            "parameters": list_parameters(CHARACTERS_DEFAULT_LIMIT, "A character's id from a page")
+        },
     )
     async def list_characters(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.CHARACTERS)
         limit = list_limit(request, default=CHARACTERS_DEFAULT_LIMIT)
-        return json_response(request, await characters.list(principal, limit))
+        page = await characters.list(principal, limit, list_cursor(request))
+        return json_response(request, page)
 
     @api.post(
         "/characters",

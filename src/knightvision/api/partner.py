@@ -6,13 +6,14 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from knightvision.api.bodies import VIDEOS_DEFAULT_LIMIT, json_object, list_limit
+from knightvision.api.bodies import VIDEOS_DEFAULT_LIMIT, json_object, list_cursor, list_limit
 from knightvision.api.guard import Guard
-from knightvision.api.request_schemas import analyze_schema, limit_parameter, video_create_schema
+from knightvision.api.request_schemas import analyze_schema, list_parameters, video_create_schema
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
     ERROR_RESPONSES,
+    AnalysesRead,
     AnalysisStatusRead,
     CreditsRead,
     Submitted,
@@ -104,11 +105,27 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="list_videos",
         response_model=VideosRead,
         responses=ERROR_RESPONSES,
-        openapi_extra={"parameters": [limit_parameter(VIDEOS_DEFAULT_LIMIT)]},
+        openapi_extra={
+            "parameters": list_parameters(VIDEOS_DEFAULT_LIMIT, "A video's job_id from a page")
+        },
     )
     async def list_videos(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.VIDEOS)
-        limit = list_limit(request)
-        return json_response(request, {"videos": await videos.list(principal, limit)})
+        page = await videos.list(principal, list_limit(request), list_cursor(request))
+        return json_response(request, page)
+
+    @router.get(
+        "/analyses",
+        operation_id="list_analyses",
+        response_model=AnalysesRead,
+        responses=ERROR_RESPONSES,
+        openapi_extra={
+            "parameters": list_parameters(VIDEOS_DEFAULT_LIMIT, "An analysis's job_id from a page")
+        },
+    )
+    async def list_analyses(request: Request) -> Response:
+        principal = await guard(request, RateLimitBucket.ANALYSES)
+        page = await analyses.list(principal, list_limit(request), list_cursor(request))
+        return json_response(request, page)
 
     return router

@@ -239,6 +239,21 @@ def limit_parameter(default: int) -> Schema:
     }
 
 
+def list_parameters(default: int, cursor_description: str) -> list[Schema]:
+    """A list's query parameters: ``limit`` and the keyset cursor ``starting_after``."""
+    return [
+        limit_parameter(default),
+        {
+            "name": "starting_after",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 64},
+            "description": cursor_description
+            + "; the page after it (newest first). Unknown: 400 invalid_starting_after",
+        },
+    ]
+
+
 def _model_is(name: str) -> Schema:
     if name == DEFAULT_MODEL_NAME:  # also when the model is left out or null
         return {"properties": {"model": {"enum": [name, None]}}}

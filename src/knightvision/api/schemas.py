@@ -52,8 +52,7 @@ class Submitted(Wire):
     credits_remaining: int
 
 
-class JobLifecycle(Wire):
-    request_id: str = RequestId
+class JobFields(Wire):
     job_id: str
     status: str
     message: str | None = None
@@ -66,6 +65,10 @@ class JobLifecycle(Wire):
     error_code: str | None = None
     failed_stage: str | None = None
     retryable: bool | None = None
+
+
+class JobLifecycle(JobFields):
+    request_id: str = RequestId
 
 
 class RenderNotes(Wire):
@@ -109,9 +112,13 @@ class VideoListItem(Wire):
     error_code: str | None = None
 
 
+HasMore = Field(description="whether items follow; pass the last one's id as starting_after")
+
+
 class VideosRead(Wire):
     request_id: str = RequestId
     videos: list[VideoListItem]
+    has_more: bool = HasMore
 
 
 CharacterStatus = Literal["processing", "ready", "failed", "finalizing", "finalized"]
@@ -171,6 +178,7 @@ class CharacterDetail(CharacterSummary):
 class CharactersRead(Wire):
     request_id: str = RequestId
     characters: list[CharacterSummary]
+    has_more: bool = HasMore
 
 
 class CharacterRead(Wire):
@@ -195,7 +203,9 @@ class AnalysisResult(BaseModel):
     )  # metrics, breakdown, engine… beside the four strings (D18)
 
 
-class AnalysisStatusRead(JobLifecycle):
+class AnalysisSummary(JobFields):
+    """An analysis as ``GET /analyses`` lists it: its status read without the result."""
+
     status: Literal[
         "queued",
         "downloading",
@@ -207,7 +217,17 @@ class AnalysisStatusRead(JobLifecycle):
     ]
     url: str
     platform: str
+
+
+class AnalysisStatusRead(AnalysisSummary):
+    request_id: str = RequestId
     result: AnalysisResult | None = None
+
+
+class AnalysesRead(Wire):
+    request_id: str = RequestId
+    analyses: list[AnalysisSummary]
+    has_more: bool = HasMore
 
 
 class Health(Wire):

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from knightvision.db.pages import after_cursor
 from knightvision.db.schema import characters, jobs
 from knightvision.job.status import JobStatus
 
@@ -196,15 +197,21 @@ async def get(conn: AsyncConnection, account_id: int, character_id: int) -> Char
 
 
 async def list_for_account(
-    conn: AsyncConnection, account_id: int, limit: int
-) -> list[CharacterRecord]:
-    rows = await conn.execute(
-        _select()
-        .where(characters.c.account_id == account_id)
-        .order_by(characters.c.created_at.desc(), characters.c.id.desc())
-        .limit(limit)
+    conn: AsyncConnection, account_id: int, limit: int, starting_after: int | None = None
+) -> tuple[list[CharacterRecord], bool]:
+    """One page of the account's characters, newest first, and whether more follow (raises
+    ``UnknownCursor`` when ``starting_after`` is not one of them)."""
+    scope = characters.c.account_id == account_id
+    rows, has_more = await after_cursor(
+        conn,
+        _select().where(scope),
+        characters.c.created_at,
+        characters.c.id,
+        starting_after,
+        limit,
+        scope,
     )
-    return [_record(row) for row in rows]
+    return [_record(row) for row in rows], has_more
 
 
 async def finalized(conn: AsyncConnection, account_id: int) -> list[CharacterRecord]:

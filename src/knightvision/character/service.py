@@ -32,9 +32,11 @@ from knightvision.character.validation import (
 )
 from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
+from knightvision.db.pages import UnknownCursor
 from knightvision.errors import (
     BadRequestError,
     GenerationUnavailableError,
+    InvalidCursorError,
     NotFoundError,
 )
 from knightvision.job.queue import JobQueue
@@ -217,10 +219,22 @@ class CharacterService:
     async def get(self, principal: KeyPrincipal, raw_id: str) -> dict[str, Any]:
         return {"character": self._detail(await self._owned(principal, raw_id))}
 
-    async def list(self, principal: KeyPrincipal, limit: int) -> dict[str, Any]:
+    async def list(
+        self, principal: KeyPrincipal, limit: int, starting_after: str | None = None
+    ) -> dict[str, Any]:
+        cursor = None
+        if starting_after is not None:
+            cursor = not_found_id(starting_after)
+            if cursor is None:
+                raise InvalidCursorError()
         async with self.engine.connect() as conn:
-            records = await repository.list_for_account(conn, principal.account_id, limit)
-        return {"characters": [self._summary(record) for record in records]}
+            try:
+                records, has_more = await repository.list_for_account(
+                    conn, principal.account_id, limit, cursor
+                )
+            except UnknownCursor:
+                raise InvalidCursorError() from None
+        return {"characters": [self._summary(record) for record in records], "has_more": has_more}
 
     def _summary(self, record: CharacterRecord) -> dict[str, Any]:
         status = record.status

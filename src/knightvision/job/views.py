@@ -3,14 +3,16 @@ read by id, and the reply to a submission."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.db.hot_reads import HotReads, OneRowQuery
+from knightvision.db.pages import UnknownCursor, after_cursor
 from knightvision.db.schema import jobs
-from knightvision.errors import InvalidJobIdError, JobNotFoundError
+from knightvision.errors import InvalidCursorError, InvalidJobIdError, JobNotFoundError
 from knightvision.job.status import JobStatus
 from knightvision.kit.clock import format_wire
 
@@ -92,3 +94,24 @@ class JobStatusReads:
         if row is None:
             raise JobNotFoundError()
         return row
+
+
+async def job_page(
+    engine: AsyncEngine, account_id: int, kind: str, limit: int, starting_after: str | None
+) -> tuple[Sequence[Any], bool]:
+    """One page of an account's jobs of one kind, newest first, and whether more follow; a
+    ``starting_after`` that names none of them is 400 ``invalid_starting_after``."""
+    scope = (jobs.c.account_id == account_id) & (jobs.c.kind == kind)
+    async with engine.connect() as conn:
+        try:
+            return await after_cursor(
+                conn,
+                select(*VIEW_COLUMNS).where(scope),
+                jobs.c.created_at,
+                jobs.c.id,
+                starting_after,
+                limit,
+                scope,
+            )
+        except UnknownCursor:
+            raise InvalidCursorError() from None

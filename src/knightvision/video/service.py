@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.account.repository import KeyPrincipal
 from knightvision.db.hot_reads import HotReads
-from knightvision.db.schema import jobs
 from knightvision.errors import GenerationUnavailableError
 from knightvision.job.queue import JobQueue
 from knightvision.job.status import JobStatus
 from knightvision.job.views import (
-    VIEW_COLUMNS,
     JobStatusReads,
+    job_page,
     lifecycle_fields,
     present,
     queued_reply,
@@ -107,17 +105,14 @@ class VideoService:
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
         return self._status_view(await self.status_reads.row(principal.account_id, job_id))
 
-    async def list(self, principal: KeyPrincipal, limit: int) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(*VIEW_COLUMNS)
-                    .where(jobs.c.account_id == principal.account_id, jobs.c.kind == VIDEO_JOB_KIND)
-                    .order_by(jobs.c.created_at.desc(), jobs.c.id.desc())
-                    .limit(limit)
-                )
-            ).all()
-        return [self._list_view(row) for row in rows]
+    async def list(
+        self, principal: KeyPrincipal, limit: int, starting_after: str | None = None
+    ) -> dict[str, Any]:
+        """The account's videos, newest first, one keyset page at a time."""
+        rows, has_more = await job_page(
+            self.engine, principal.account_id, VIDEO_JOB_KIND, limit, starting_after
+        )
+        return {"videos": [self._list_view(row) for row in rows], "has_more": has_more}
 
     def _status_view(self, row: Any) -> dict[str, Any]:
         params = video_params(row.params)
