@@ -17,6 +17,7 @@ from knightvision import __version__
 from knightvision.api.characters import characters_router
 from knightvision.api.direct import PartnerApp
 from knightvision.api.errors import install_error_handlers
+from knightvision.api.estimate import estimate_router
 from knightvision.api.guard import Guard
 from knightvision.api.middleware import RequestContextMiddleware
 from knightvision.api.partner import partner_router
@@ -65,6 +66,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
     routers = (
         partner_router(container, guard),
         characters_router(container, guard),
+        estimate_router(container, guard),
         static_router(container),
     )
     for router in routers:

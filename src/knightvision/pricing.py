@@ -29,6 +29,7 @@ class RateLimitBucket(StrEnum):
     VIDEO_STATUS = "video_status"
     VIDEOS = "videos"
     ANALYSES = "analyses"  # GET /analyses (an addition)
+    ESTIMATE = "estimate"  # POST /estimate (an addition)
     CHARACTERS = "characters"  # GET and POST /characters share one bucket
     CHARACTER = "character"
     CHARACTER_FINALIZE = "character_finalize"
@@ -47,6 +48,7 @@ DEFAULT_RATE_LIMITS: dict[str, int] = {
     RateLimitBucket.VIDEO_STATUS.value: 60,
     RateLimitBucket.VIDEOS.value: 20,
     RateLimitBucket.ANALYSES.value: 20,
+    RateLimitBucket.ESTIMATE.value: 60,
     RateLimitBucket.CHARACTERS.value: 20,
     RateLimitBucket.CHARACTER.value: 30,
     RateLimitBucket.CHARACTER_FINALIZE.value: 10,

@@ -218,6 +218,25 @@ def routes(p: Partners) -> dict[str, tuple[set[int], list[Call]]]:
                 *limited("POST", f"{API}/analyze", json={}),
             ],
         ),
+        "estimate": (
+            {200, 400, 401, 403, 404, 429},
+            [
+                Call("partner", "POST", f"{API}/estimate", json={"endpoint": "analyze"}),
+                Call(
+                    "partner",
+                    "POST",
+                    f"{API}/estimate",
+                    json={"endpoint": "generate-video", "body": local(duration=5)},
+                ),
+                Call("poor", "POST", f"{API}/estimate", json={"endpoint": "characters"}),
+                Call("partner", "POST", f"{API}/estimate", content=b"[]"),
+                Call(
+                    "partner", "POST", f"{API}/estimate", json={"endpoint": "characters/9/finalize"}
+                ),
+                *refusals("POST", f"{API}/estimate", json={"endpoint": "analyze"}),
+                *limited("POST", f"{API}/estimate", json={}),
+            ],
+        ),
         "create-character": (
             {400, 401, 403, 429},
             [
@@ -252,6 +271,7 @@ ROUTE_NAMES = [
     "static-characters",
     "generate-video",
     "analyze",
+    "estimate",
     "create-character",
     "finalize-character",
 ]

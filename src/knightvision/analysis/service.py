@@ -21,7 +21,7 @@ from knightvision.job.views import (
 )
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import is_analysis_job_id, new_job_id
-from knightvision.providers.ad_source.urls import InvalidAdUrl, parse_ad_url
+from knightvision.providers.ad_source.urls import AdRef, InvalidAdUrl, parse_ad_url
 
 ANALYSIS_JOB_KIND = "analysis.run"
 
@@ -35,20 +35,13 @@ class AnalysisService:
         self.queue = queue
         self.prices = prices
 
+    async def quote(self, principal: KeyPrincipal, body: dict[str, Any]) -> int:
+        """What ``submit`` would charge for ``body``, or the error it would answer."""
+        self._ad_ref(body)
+        return self.prices["analysis"]
+
     async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
-        raw = body.get("url")
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            raw = str(raw)  # a numeric ad id sent as a JSON number
-        if not isinstance(raw, str) or not raw.strip():
-            raise BadRequestError("Please provide a URL", code="missing_url", param="url")
-        try:
-            ref = parse_ad_url(raw)
-        except InvalidAdUrl:
-            raise BadRequestError(
-                "Please provide a valid Facebook, Instagram, or TikTok URL",
-                code="invalid_url",
-                param="url",
-            ) from None
+        raw, ref = self._ad_ref(body)
         cost = self.prices["analysis"]
         job_id = new_job_id(utcnow())
         params: AnalysisJobParams = {
@@ -66,6 +59,23 @@ class AnalysisService:
             reason="ad analysis",
         )
         return queued_reply(job_id, cost, remaining)
+
+    @staticmethod
+    def _ad_ref(body: dict[str, Any]) -> tuple[str, AdRef]:
+        """The submitted URL (a numeric ad id may come as a JSON number) and the ad it names."""
+        raw = body.get("url")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if not isinstance(raw, str) or not raw.strip():
+            raise BadRequestError("Please provide a URL", code="missing_url", param="url")
+        try:
+            return raw, parse_ad_url(raw)
+        except InvalidAdUrl:
+            raise BadRequestError(
+                "Please provide a valid Facebook, Instagram, or TikTok URL",
+                code="invalid_url",
+                param="url",
+            ) from None
 
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
         row = await self.status_reads.row(principal.account_id, job_id)

@@ -230,6 +230,14 @@ class AnalysesRead(Wire):
     has_more: bool = HasMore
 
 
+class EstimateRead(Wire):
+    request_id: str = RequestId
+    endpoint: str = Field(description="the submit priced, as asked")
+    credits_required: int = Field(description="what that submit would charge now")
+    credits_remaining: int = Field(description="the account's balance now")
+    sufficient: bool = Field(description="whether the balance covers the price")
+
+
 class Health(Wire):
     request_id: str = RequestId
     status: Literal["ok"]

@@ -26,6 +26,8 @@ from knightvision.character.params import (
 from knightvision.character.repository import CharacterRecord, CharacterStatus
 from knightvision.character.upstream import LOCAL, CharacterUpstream, frame_size
 from knightvision.character.validation import (
+    CharacterRequest,
+    FinalizeRequest,
     not_found_id,
     parse_character_request,
     parse_finalize_request,
@@ -93,10 +95,19 @@ class CharacterService:
 
     # Submissions ------------------------------------------------------------------------------
 
-    async def create(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+    def _accept_create(self, body: dict[str, Any]) -> CharacterRequest:
         request = parse_character_request(body, self.upstream)
         if self.upstream.disabled or not self._available(self.upstream.adapter):
             raise GenerationUnavailableError()
+        return request
+
+    async def quote_create(self, principal: KeyPrincipal, body: dict[str, Any]) -> int:
+        """What ``create`` would charge for ``body``, or the error it would answer."""
+        self._accept_create(body)
+        return self.prices["character_creation"]
+
+    async def create(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+        request = self._accept_create(body)
         cost = self.prices["character_creation"]
         now = utcnow()
         job_id = new_job_id(now, CREATE_JOB_FAMILY)
@@ -149,9 +160,9 @@ class CharacterService:
             "credits_remaining": remaining,
         }
 
-    async def finalize(
+    async def _accept_finalize(
         self, principal: KeyPrincipal, raw_id: str, body: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> tuple[CharacterRecord, FinalizeRequest]:
         record = await self._owned(principal, raw_id)
         upstream = CharacterUpstream(record.adapter, record.upstream_model)
         request = parse_finalize_request(body, record.duration, upstream)
@@ -159,6 +170,19 @@ class CharacterService:
             raise BadRequestError("Character is not ready", code="character_not_ready")
         if not self._available(record.adapter):
             raise GenerationUnavailableError()
+        return record, request
+
+    async def quote_finalize(
+        self, principal: KeyPrincipal, raw_id: str, body: dict[str, Any]
+    ) -> int:
+        """What ``finalize`` would charge for ``body``, or the error it would answer."""
+        await self._accept_finalize(principal, raw_id, body)
+        return self.prices["character_finalize"]
+
+    async def finalize(
+        self, principal: KeyPrincipal, raw_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        record, request = await self._accept_finalize(principal, raw_id, body)
         cost = self.prices["character_finalize"]
         now = utcnow()
         job_id = new_job_id(now, FINALIZE_JOB_FAMILY)

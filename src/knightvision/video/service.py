@@ -59,7 +59,10 @@ class VideoService:
     def video_url(self, job_id: str) -> str:
         return f"{self.base_url}/static/videos/{job_id}.mp4"
 
-    async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+    async def _accept(
+        self, principal: KeyPrincipal, body: dict[str, Any]
+    ) -> tuple[VideoRequest, VideoCharacters | None, int]:
+        """Every check a submit makes before the charge (D4 order), and the price."""
         request = parse_video_request(body, self.registry)
         with_characters: VideoCharacters | None = None
         if self.characters is not None and (request.character_ids or "@" in request.prompt):
@@ -70,7 +73,17 @@ class VideoService:
         adapter = self.adapters.get(request.model.adapter)
         if adapter is None or not adapter.available():
             raise GenerationUnavailableError()
-        cost = request.model.price(request.duration, request.resolution, self.prices)
+        return request, with_characters, self.price(request)
+
+    def price(self, request: VideoRequest) -> int:
+        return request.model.price(request.duration, request.resolution, self.prices)
+
+    async def quote(self, principal: KeyPrincipal, body: dict[str, Any]) -> int:
+        """What ``submit`` would charge for ``body``, or the error it would answer."""
+        return (await self._accept(principal, body))[2]
+
+    async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+        request, with_characters, cost = await self._accept(principal, body)
         width, height = request.frame_size
         now = utcnow()
         job_id = new_job_id(now, request.model.family)
