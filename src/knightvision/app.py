@@ -16,6 +16,7 @@ from starlette.responses import Response
 from knightvision import __version__
 from knightvision.api.characters import characters_router
 from knightvision.api.direct import PartnerApp
+from knightvision.api.docs import install_docs
 from knightvision.api.errors import install_error_handlers
 from knightvision.api.estimate import estimate_router
 from knightvision.api.guard import Guard
@@ -56,12 +57,13 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         title="Knightvision Partner API",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from the installed package (api/docs.py)
         redoc_url=None,
     )
     app.state.container = container
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
+    install_docs(app)
     guard = Guard(container)
     routers = (
         partner_router(container, guard),
