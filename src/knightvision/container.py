@@ -23,6 +23,7 @@ from knightvision.character.service import (
 from knightvision.character.upstream import character_upstream
 from knightvision.db.engine import create_engine
 from knightvision.db.hot_reads import HotReads
+from knightvision.idempotency.store import IdempotencyStore
 from knightvision.job.queue import JobQueue, QueuePolicy
 from knightvision.providers.storage.local import LocalStorage
 from knightvision.providers.video_model.port import VideoModelAdapter
@@ -48,6 +49,7 @@ class Container:
     analyses: AnalysisService
     characters: CharacterService
     reads: HotReads
+    idempotency: IdempotencyStore
     runner: WorkerRunner | None = None
 
     @classmethod
@@ -97,6 +99,7 @@ class Container:
             characters=characters,
             analyses=AnalysisService(engine, reads, queue, settings.price_table),
             reads=reads,
+            idempotency=IdempotencyStore(engine),
         )
 
     def job_handlers(self) -> dict[str, JobHandler]:

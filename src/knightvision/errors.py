@@ -117,6 +117,25 @@ class RangeNotSatisfiableError(KVError):
         self.headers = {"Content-Range": f"bytes */{size}"}  # the file's length (RFC 9110)
 
 
+class IdempotencyInFlightError(KVError):
+    status = 409
+    code = "idempotency_key_in_flight"
+    message = "A request with this Idempotency-Key is in progress"
+
+    def __init__(self) -> None:
+        super().__init__(param="Idempotency-Key")
+        self.headers = {"Retry-After": "1"}
+
+
+class IdempotencyMismatchError(KVError):
+    status = 422
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was used with a different request body"
+
+    def __init__(self) -> None:
+        super().__init__(param="Idempotency-Key")
+
+
 class RateLimitedError(KVError):
     status = 429
     code = "rate_limited"

@@ -14,10 +14,12 @@ from knightvision.job.queue import JobQueue
 from knightvision.job.status import JobStatus
 from knightvision.job.views import (
     JobStatusReads,
+    ReplyRecorder,
     job_page,
     lifecycle_fields,
     present,
     queued_reply,
+    record_queued_reply,
 )
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import is_analysis_job_id, new_job_id
@@ -40,7 +42,12 @@ class AnalysisService:
         self._ad_ref(body)
         return self.prices["analysis"]
 
-    async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+    async def submit(
+        self,
+        principal: KeyPrincipal,
+        body: dict[str, Any],
+        record_reply: ReplyRecorder | None = None,
+    ) -> dict[str, Any]:
         raw, ref = self._ad_ref(body)
         cost = self.prices["analysis"]
         job_id = new_job_id(utcnow())
@@ -57,6 +64,7 @@ class AnalysisService:
             params=params,
             cost=cost,
             reason="ad analysis",
+            also=record_queued_reply(record_reply, job_id, cost),
         )
         return queued_reply(job_id, cost, remaining)
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from knightvision.api.bodies import CHARACTERS_DEFAULT_LIMIT, json_object, list_cursor, list_limit
 from knightvision.api.guard import Guard
+from knightvision.api.idempotency import Idempotency
 from knightvision.api.request_schemas import (
     character_create_schema,
     character_finalize_schema,
@@ -38,6 +39,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["characters"], route_class=DirectRoute)
     characters = container.characters
     upstream = character_upstream(container.settings.character_route)
+    idempotency = Idempotency(container.idempotency)
 
     @api.get(
         "/characters",
@@ -64,9 +66,15 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
     async def create_character(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.CHARACTERS)
         body = await json_object(request)
-        submitted = await characters.create(principal, body)
+        response = await idempotency.respond(
+            request,
+            principal,
+            "characters",
+            body,
+            lambda record: characters.create(principal, body, record),
+        )
         container.wake_workers()
-        return json_response(request, submitted)
+        return response
 
     @api.get(
         "/characters/{character_id}",
@@ -88,8 +96,14 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
     async def finalize_character(request: Request, character_id: str) -> Response:
         principal = await guard(request, RateLimitBucket.CHARACTER_FINALIZE)
         body = await json_object(request, empty_means={})  # an empty body: all defaults (D4a)
-        submitted = await characters.finalize(principal, character_id, body)
+        response = await idempotency.respond(
+            request,
+            principal,
+            f"characters/{character_id}/finalize",
+            body,
+            lambda record: characters.finalize(principal, character_id, body, record),
+        )
         container.wake_workers()
-        return json_response(request, submitted)
+        return response
 
     return api

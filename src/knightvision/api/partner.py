@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from knightvision.api.bodies import VIDEOS_DEFAULT_LIMIT, json_object, list_cursor, list_limit
 from knightvision.api.guard import Guard
+from knightvision.api.idempotency import Idempotency
 from knightvision.api.request_schemas import analyze_schema, list_parameters, video_create_schema
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
@@ -33,6 +34,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
     videos = container.videos
     analyses = container.analyses
     prices = container.settings.price_table
+    idempotency = Idempotency(container.idempotency)
 
     @router.post(
         "/analyze",
@@ -43,9 +45,16 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
     )
     async def analyze(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.ANALYZE)
-        submitted = await analyses.submit(principal, await json_object(request))
+        body = await json_object(request)
+        response = await idempotency.respond(
+            request,
+            principal,
+            "analyze",
+            body,
+            lambda record: analyses.submit(principal, body, record),
+        )
         container.wake_workers()
-        return json_response(request, submitted)
+        return response
 
     @router.get(
         "/status/{job_id}",
@@ -86,9 +95,15 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
     async def generate_video(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.GENERATE_VIDEO)
         body = await json_object(request)
-        submitted = await videos.submit(principal, body)
+        response = await idempotency.respond(
+            request,
+            principal,
+            "generate-video",
+            body,
+            lambda record: videos.submit(principal, body, record),
+        )
         container.wake_workers()
-        return json_response(request, submitted)
+        return response
 
     @router.get(
         "/video-status/{job_id}",

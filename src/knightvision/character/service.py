@@ -43,7 +43,7 @@ from knightvision.errors import (
 )
 from knightvision.job.queue import JobQueue
 from knightvision.job.status import JobStatus
-from knightvision.job.views import present
+from knightvision.job.views import ReplyRecorder, present
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import new_job_id
 from knightvision.providers.video_model.port import VideoModelAdapter
@@ -106,7 +106,12 @@ class CharacterService:
         self._accept_create(body)
         return self.prices["character_creation"]
 
-    async def create(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+    async def create(
+        self,
+        principal: KeyPrincipal,
+        body: dict[str, Any],
+        record_reply: ReplyRecorder | None = None,
+    ) -> dict[str, Any]:
         request = self._accept_create(body)
         cost = self.prices["character_creation"]
         now = utcnow()
@@ -153,12 +158,15 @@ class CharacterService:
                 now=now,
                 params=params,
             )
-        return {
-            "character_id": character_id,
-            "status": CharacterStatus.PROCESSING,
-            "credits_used": cost,
-            "credits_remaining": remaining,
-        }
+            reply = {
+                "character_id": character_id,
+                "status": CharacterStatus.PROCESSING,
+                "credits_used": cost,
+                "credits_remaining": remaining,
+            }
+            if record_reply is not None:
+                await record_reply(conn, reply)
+        return reply
 
     async def _accept_finalize(
         self, principal: KeyPrincipal, raw_id: str, body: dict[str, Any]
@@ -180,7 +188,11 @@ class CharacterService:
         return self.prices["character_finalize"]
 
     async def finalize(
-        self, principal: KeyPrincipal, raw_id: str, body: dict[str, Any]
+        self,
+        principal: KeyPrincipal,
+        raw_id: str,
+        body: dict[str, Any],
+        record_reply: ReplyRecorder | None = None,
     ) -> dict[str, Any]:
         record, request = await self._accept_finalize(principal, raw_id, body)
         cost = self.prices["character_finalize"]
@@ -222,11 +234,14 @@ class CharacterService:
                 credits_used=cost,
                 now=now,
             )
-        return {
-            "status": CharacterStatus.FINALIZING,
-            "credits_used": cost,
-            "credits_remaining": remaining,
-        }
+            reply = {
+                "status": CharacterStatus.FINALIZING,
+                "credits_used": cost,
+                "credits_remaining": remaining,
+            }
+            if record_reply is not None:
+                await record_reply(conn, reply)
+        return reply
 
     # Reads ------------------------------------------------------------------------------------
 

@@ -150,3 +150,21 @@ characters = Table(
     Column("updated_at", DateTime, nullable=False),
     Index(None, "account_id", "created_at"),
 )
+
+# Idempotency-Key records (an addition): one per (API key, endpoint, key). ``reply`` is written in
+# the transaction that creates the job and debits it, so a recorded reply always has its job; while
+# it is null the first request is in flight, until ``locked_until`` (a crash before the commit
+# leaves nothing else behind, and the key can be taken again after that).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("key_id", IdType, ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False),
+    Column("endpoint", String(80), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("reply", JSON, nullable=True),
+    Column("locked_until", DateTime, nullable=False),
+    Column("created_at", DateTime, nullable=False, index=True),
+    UniqueConstraint("key_id", "endpoint", "idempotency_key"),
+)

@@ -10,7 +10,7 @@ job that exhausted its attempts, or ran past its deadline, ends in ``error`` wit
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,8 +98,10 @@ class JobQueue:
         params: Mapping[str, Any],
         cost: int,
         reason: str,
+        also: Callable[[AsyncConnection, int], Awaitable[None]] | None = None,
     ) -> int:
         """Debit and enqueue in one transaction (D10): a job exists exactly when it was paid for.
+        ``also`` runs in that transaction with the balance left (an idempotency record).
         Returns the balance left; raises 402 when it cannot be covered."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
@@ -115,6 +117,8 @@ class JobQueue:
                 credits_used=cost,
                 now=now,
             )
+            if also is not None:
+                await also(conn, remaining)
         return remaining
 
     # Claim -------------------------------------------------------------------------------------

@@ -3,11 +3,11 @@ read by id, and the reply to a submission."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.pages import UnknownCursor, after_cursor
@@ -70,6 +70,25 @@ def queued_reply(job_id: str, cost: int, remaining: int) -> dict[str, Any]:
         "credits_used": cost,
         "credits_remaining": remaining,
     }
+
+
+# Stores a submit's reply inside the transaction that creates its job (an idempotency record).
+ReplyRecorder = Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]]
+
+
+def record_queued_reply(
+    record_reply: ReplyRecorder | None, job_id: str, cost: int
+) -> Callable[[AsyncConnection, int], Awaitable[None]] | None:
+    """What ``JobQueue.submit_paid`` runs in its transaction so the reply is recorded with the
+    job: ``queued_reply`` with the balance left."""
+    if record_reply is None:
+        return None
+    recorder = record_reply
+
+    async def record(conn: AsyncConnection, remaining: int) -> None:
+        await recorder(conn, queued_reply(job_id, cost, remaining))
+
+    return record
 
 
 class JobStatusReads:

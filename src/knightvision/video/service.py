@@ -13,10 +13,12 @@ from knightvision.job.queue import JobQueue
 from knightvision.job.status import JobStatus
 from knightvision.job.views import (
     JobStatusReads,
+    ReplyRecorder,
     job_page,
     lifecycle_fields,
     present,
     queued_reply,
+    record_queued_reply,
 )
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import is_video_job_id, new_job_id
@@ -82,7 +84,12 @@ class VideoService:
         """What ``submit`` would charge for ``body``, or the error it would answer."""
         return (await self._accept(principal, body))[2]
 
-    async def submit(self, principal: KeyPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+    async def submit(
+        self,
+        principal: KeyPrincipal,
+        body: dict[str, Any],
+        record_reply: ReplyRecorder | None = None,
+    ) -> dict[str, Any]:
         request, with_characters, cost = await self._accept(principal, body)
         width, height = request.frame_size
         now = utcnow()
@@ -112,6 +119,7 @@ class VideoService:
             params=params,
             cost=cost,
             reason=f"video {request.model.name}",
+            also=record_queued_reply(record_reply, job_id, cost),
         )
         return queued_reply(job_id, cost, remaining)
 
