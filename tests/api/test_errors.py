@@ -309,3 +309,17 @@ async def test_static_video_is_served_by_id(make_harness, tmp_path):
     assert (
         await api.client_from("198.51.100.31").get(f"/static/videos/{job_id}.mp4")
     ).status_code == 200
+
+
+async def test_a_405_allows_every_method_served_at_that_path(harness):
+    partner = await harness.partner(credits=1)
+    for method in ("DELETE", "PUT", "OPTIONS"):
+        response = await harness.client.request(
+            method, f"{API}/characters", headers=partner["headers"]
+        )
+        assert_error(response, 405, "Method not allowed", "method_not_allowed")
+        assert response.headers["Allow"] == "GET, POST"
+    status = await harness.client.post(
+        f"{API}/video-status/local_20260323_141500_abc123", headers=partner["headers"]
+    )
+    assert status.headers["Allow"] == "GET"

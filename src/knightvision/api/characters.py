@@ -21,11 +21,12 @@ from knightvision.api.request_schemas import (
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
-    ERROR_RESPONSES,
+    PAID_SUBMIT,
     CharacterRead,
     CharactersRead,
     CharacterSubmitted,
     FinalizeSubmitted,
+    error_responses,
     json_body,
 )
 from knightvision.character.upstream import character_upstream
@@ -45,7 +46,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         "/characters",
         operation_id="list_characters",
         response_model=CharactersRead,
-        responses=ERROR_RESPONSES,
+        responses=error_responses(400),
         openapi_extra={
             "parameters": list_parameters(CHARACTERS_DEFAULT_LIMIT, "A character's id from a page")
         },
@@ -60,8 +61,8 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         "/characters",
         operation_id="create_character",
         response_model=CharacterSubmitted,
-        responses=ERROR_RESPONSES,
-        openapi_extra=json_body(character_create_schema(upstream)),
+        responses=error_responses(*PAID_SUBMIT, 500),
+        openapi_extra=json_body(character_create_schema(upstream), idempotent=True),
     )
     async def create_character(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.CHARACTERS)
@@ -80,7 +81,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         "/characters/{character_id}",
         operation_id="get_character",
         response_model=CharacterRead,
-        responses=ERROR_RESPONSES,
+        responses=error_responses(404),
     )
     async def get_character(request: Request, character_id: str) -> Response:
         principal = await guard(request, RateLimitBucket.CHARACTER)
@@ -90,8 +91,10 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         "/characters/{character_id}/finalize",
         operation_id="finalize_character",
         response_model=FinalizeSubmitted,
-        responses=ERROR_RESPONSES,
-        openapi_extra=json_body(character_finalize_schema(upstream), required=False),
+        responses=error_responses(*PAID_SUBMIT, 404, 500),
+        openapi_extra=json_body(
+            character_finalize_schema(upstream), required=False, idempotent=True
+        ),
     )
     async def finalize_character(request: Request, character_id: str) -> Response:
         principal = await guard(request, RateLimitBucket.CHARACTER_FINALIZE)

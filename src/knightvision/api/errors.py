@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 
 from knightvision.api.responses import json_response
 from knightvision.errors import BodyTooLargeError, KVError, MethodNotAllowedError, NotFoundError
@@ -31,6 +32,22 @@ def unexpected_error_response(request: Request) -> Response:
     return json_response(request, KVError().body(), 500)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (RFC 9110 ``Allow``): Starlette names only
+    the first route that matched the path, and GET and POST /characters are two routes."""
+    return ", ".join(
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.routes
+        )
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KVError)
     async def kv_error(request: Request, exc: KVError) -> Response:
@@ -40,7 +57,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: HTTPException) -> Response:
         error = _BY_STATUS.get(exc.status_code, KVError)()
         headers = (
-            {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
+            {"Allow": allowed_methods(request)} if exc.headers and "Allow" in exc.headers else None
         )
         return json_response(
             request,

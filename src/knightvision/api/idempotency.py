@@ -24,6 +24,8 @@ from knightvision.errors import (
     IdempotencyMismatchError,
 )
 from knightvision.idempotency.store import (
+    KEY_PATTERN,
+    MAX_KEY_CHARS,
     Fresh,
     IdempotencyStore,
     InFlight,
@@ -35,8 +37,7 @@ from knightvision.job.views import ReplyRecorder
 
 HEADER = "idempotency-key"
 REPLAYED = {"Idempotent-Replayed": "true"}
-MAX_KEY_CHARS = 255
-_PRINTABLE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")  # visible ASCII, inner spaces
+_WELL_FORMED = re.compile(KEY_PATTERN)
 
 Submit = Callable[[ReplyRecorder | None], Awaitable[dict[str, Any]]]
 
@@ -58,7 +59,7 @@ class Idempotency:
         key = request.headers.get(HEADER)
         if key is None:
             return json_response(request, await submit(None))
-        if len(key) > MAX_KEY_CHARS or not _PRINTABLE.fullmatch(key):
+        if len(key) > MAX_KEY_CHARS or not _WELL_FORMED.fullmatch(key):
             raise BadRequestError(
                 f"Idempotency-Key must be 1 to {MAX_KEY_CHARS} visible ASCII characters",
                 code="invalid_idempotency_key",

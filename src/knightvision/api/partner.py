@@ -13,13 +13,14 @@ from knightvision.api.request_schemas import analyze_schema, list_parameters, vi
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
-    ERROR_RESPONSES,
+    PAID_SUBMIT,
     AnalysesRead,
     AnalysisStatusRead,
     CreditsRead,
     Submitted,
     VideosRead,
     VideoStatusRead,
+    error_responses,
     json_body,
 )
 from knightvision.container import Container
@@ -40,8 +41,8 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         "/analyze",
         operation_id="analyze_ad",
         response_model=Submitted,
-        responses=ERROR_RESPONSES,
-        openapi_extra=json_body(analyze_schema()),
+        responses=error_responses(*PAID_SUBMIT),
+        openapi_extra=json_body(analyze_schema(), idempotent=True),
     )
     async def analyze(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.ANALYZE)
@@ -60,7 +61,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         "/status/{job_id}",
         operation_id="get_analysis_status",
         response_model=AnalysisStatusRead,
-        responses=ERROR_RESPONSES,
+        responses=error_responses(400, 404),
     )
     async def analysis_status(request: Request, job_id: str) -> Response:
         principal = await guard(request, RateLimitBucket.STATUS)
@@ -70,7 +71,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         "/credits",
         operation_id="get_credits",
         response_model=CreditsRead,
-        responses=ERROR_RESPONSES,
+        responses=error_responses(),
     )
     async def get_credits(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.CREDITS)
@@ -89,8 +90,8 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         "/generate-video",
         operation_id="generate_video",
         response_model=Submitted,
-        responses=ERROR_RESPONSES,
-        openapi_extra=json_body(video_create_schema(container.registry.models())),
+        responses=error_responses(*PAID_SUBMIT, 500),
+        openapi_extra=json_body(video_create_schema(container.registry.models()), idempotent=True),
     )
     async def generate_video(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.GENERATE_VIDEO)
@@ -109,7 +110,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         "/video-status/{job_id}",
         operation_id="get_video_status",
         response_model=VideoStatusRead,
-        responses=ERROR_RESPONSES,
+        responses=error_responses(400, 404),
     )
     async def video_status(request: Request, job_id: str) -> Response:
         principal = await guard(request, RateLimitBucket.VIDEO_STATUS)
@@ -119,7 +120,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         "/videos",
         operation_id="list_videos",
         response_model=VideosRead,
-        responses=ERROR_RESPONSES,
+        responses=error_responses(400),
         openapi_extra={
             "parameters": list_parameters(VIDEOS_DEFAULT_LIMIT, "A video's job_id from a page")
         },
@@ -133,7 +134,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         "/analyses",
         operation_id="list_analyses",
         response_model=AnalysesRead,
-        responses=ERROR_RESPONSES,
+        responses=error_responses(400),
         openapi_extra={
             "parameters": list_parameters(VIDEOS_DEFAULT_LIMIT, "An analysis's job_id from a page")
         },

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from knightvision.idempotency.store import KEY_PATTERN, MAX_KEY_CHARS
+
 _WIRE_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"  # D8
 Timestamp = Field(pattern=_WIRE_TIME)
 LaterTimestamp = Field(None, pattern=_WIRE_TIME)
@@ -244,26 +246,57 @@ class Health(Wire):
     version: str
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": description}
-    for status, description in {
-        400: "Invalid input",
-        401: "Missing or invalid API key",
-        402: "Insufficient credits",
-        403: "API key deactivated",
-        404: "Not found or not yours",
-        429: "Rate limit exceeded",
-        500: "Server-side error",
-    }.items()
+_ERROR_DESCRIPTIONS = {
+    400: "Invalid input",
+    401: "Missing or invalid API key",
+    402: "Insufficient credits",
+    403: "API key deactivated",
+    404: "Not found or not yours",
+    409: "A request with this Idempotency-Key is in progress",
+    413: "Request body too large",
+    422: "This Idempotency-Key was used with a different request body",
+    429: "Rate limit exceeded",
+    500: "Server-side error",
 }
+# Every partner call can be refused for its key (401, 403) or its rate (429).
+_GUARDED = (401, 403, 429)
+# What a paid submit may answer beyond its own checks: the charge, Idempotency-Key, the body cap.
+PAID_SUBMIT = (400, 402, 409, 413, 422)
 
 
-def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
-    """An OpenAPI requestBody for a handler that parses its own body (to keep the contract's
-    errors); the schemas are in ``request_schemas``."""
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The errors an operation really sends: ``statuses`` and the guard's, in the error shape."""
     return {
+        status: {"model": ErrorBody, "description": _ERROR_DESCRIPTIONS[status]}
+        for status in sorted({*statuses, *_GUARDED})
+    }
+
+
+def json_body(
+    schema: dict[str, Any], *, required: bool = True, idempotent: bool = False
+) -> dict[str, Any]:
+    """An OpenAPI requestBody for a handler that parses its own body (to keep the contract's
+    errors); the schemas are in ``request_schemas``. ``idempotent``: the paid submits, which take
+    an ``Idempotency-Key`` header."""
+    extra: dict[str, Any] = {
         "requestBody": {
             "required": required,
             "content": {"application/json": {"schema": schema}},
         }
     }
+    if idempotent:
+        extra["parameters"] = [
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_KEY_CHARS,
+                    "pattern": f"^{KEY_PATTERN}$",
+                },
+                "description": "Retry with the same key and body: the first reply, charged once",
+            }
+        ]
+    return extra

@@ -30,6 +30,8 @@ from knightvision.db.schema import idempotency_keys
 from knightvision.kit.clock import utcnow
 
 KEEP = timedelta(hours=24)
+MAX_KEY_CHARS = 255
+KEY_PATTERN = r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?"  # visible ASCII, spaces only inside
 LOCK_SECONDS = 60.0  # longer than any submit takes: a submit is a few statements
 _PURGE_EVERY = timedelta(minutes=1)
 
