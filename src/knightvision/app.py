@@ -14,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from knightvision import __version__
+from knightvision.api.access import ObservedApp
 from knightvision.api.characters import characters_router
-from knightvision.api.direct import PartnerApp
 from knightvision.api.errors import install_error_handlers
 from knightvision.api.guard import Guard
+from knightvision.api.metrics import mount_metrics
 from knightvision.api.middleware import RequestContextMiddleware
 from knightvision.api.partner import partner_router
 from knightvision.api.responses import json_response
@@ -51,7 +52,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
                 await worker_task
             await container.close()
 
-    app = PartnerApp(
+    app = ObservedApp(
         title="Knightvision Partner API",
         version=__version__,
         lifespan=lifespan,
@@ -59,6 +60,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         redoc_url=None,
     )
     app.state.container = container
+    app.access_log_enabled = settings.access_log
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     guard = Guard(container)
@@ -80,5 +82,8 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         async with container.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         return json_response(request, {"status": "ok", "version": __version__})
+
+    if settings.metrics:
+        mount_metrics(app, container.engine, settings.metrics_token)
 
     return app
