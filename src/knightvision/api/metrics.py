@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from fastapi import FastAPI
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+# The classic text format every Prometheus reads (our names need none of 1.0.0's escaping).
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,7 +43,12 @@ class DatabaseSnapshot(Collector):
             )
             running_rows = running.all()
             waiting = await conn.execute(
-                select(jobs.c.kind, func.count(), func.min(jobs.c.run_after))
+                select(
+                    jobs.c.kind,
+                    func.count(),
+                    # the longest wait among jobs that could run now (a retry's backoff is none)
+                    func.min(case((jobs.c.run_after <= now, jobs.c.run_after))),
+                )
                 .where(unfinished, or_(jobs.c.lease_expires_at.is_(None), ~leased))
                 .group_by(jobs.c.kind)
             )
@@ -53,11 +60,12 @@ class DatabaseSnapshot(Collector):
             )
             ledger_rows = ledger.all()
         self.jobs = [(kind, "running", count) for kind, count in running_rows] + [
-            (kind, "queued", count) for kind, count in waiting_rows
+            (kind, "queued", count) for kind, count, _ in waiting_rows
         ]
-        # Age of the longest wait among jobs that could run now (a retry's backoff is no wait).
         self.oldest = {
-            kind: max(0.0, (now - run_after).total_seconds()) for kind, _, run_after in waiting_rows
+            kind: max(0.0, (now - runnable_since).total_seconds())
+            for kind, _, runnable_since in waiting_rows
+            if runnable_since is not None
         }
         self.credits = {kind: abs(int(total or 0)) for kind, total in ledger_rows}
 
@@ -101,4 +109,4 @@ def mount_metrics(app: FastAPI, engine: AsyncEngine, token: str | None) -> None:
         shared = CollectorRegistry(auto_describe=False)
         shared.register(snapshot)
         body = generate_latest(REGISTRY) + generate_latest(shared)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
+        return Response(body, media_type=CONTENT_TYPE_PLAIN_0_0_4)
