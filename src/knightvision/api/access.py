@@ -81,7 +81,11 @@ def _log_access(scope: Scope, route: str, method: str, status: int, seconds: flo
     args = (method, route, status, fields["latency_ms"], fields["key_prefix"] or "-")
     if status == ClientGoneError.status:
         message += " (client disconnected before sending the whole request)"
-    access_log.info(message, *args, extra=fields)
+    # A record made directly: Logger.info would also walk the stack for the caller's line, a
+    # third of the line's cost on the hot path, to say what is always this function.
+    record = logging.LogRecord(access_log.name, logging.INFO, "", 0, message, args, None)
+    record.__dict__.update(fields)
+    access_log.handle(record)
 
 
 def _key_prefix(scope: Scope) -> str | None:
