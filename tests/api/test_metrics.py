@@ -6,6 +6,7 @@ differences; what comes from the database (queue, credits) is exact for each tes
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -184,3 +185,36 @@ async def test_a_metrics_token_keeps_metrics_private_and_off_removes_them(
 
     off = await make_harness(metrics=False)
     assert (await off.client.get("/metrics")).status_code == 404
+
+
+async def test_language_model_calls_are_counted_with_a_retried_429(api: Harness) -> None:
+    """A 429 the client retries is still an upstream error an operator sees in the metrics."""
+    from knightvision.providers.llm.openai_compat import OpenAICompatChat, OpenAICompatConfig
+    from knightvision.providers.llm.port import ChatMessage
+    from tests.fakes.openai_chat import FakeOpenAIChat, Reply, completion, error_body
+
+    calls, errors = "knightvision_upstream_requests_total", "knightvision_upstream_errors_total"
+    before = await scrape(api)
+    with FakeOpenAIChat() as server:
+        server.script(
+            Reply(429, error_body("slow down"), {"Retry-After": "0"}),
+            Reply(body=completion('{"ok": true}')),
+        )
+        chat = OpenAICompatChat(
+            OpenAICompatConfig(base_url=server.base_url, model="m", api_key="sk-test"),
+            sleep=lambda seconds: None,
+        )
+        await asyncio.to_thread(
+            chat.complete,
+            [ChatMessage("user", "Reply in JSON")],
+            response_format_json=True,
+            timeout=5,
+        )
+    after = await scrape(api)
+
+    def delta(name: str, code: str) -> float:
+        labels = {"provider": "llm", "code": code}
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert (delta(calls, "429"), delta(errors, "429")) == (1, 1)
+    assert (delta(calls, "200"), delta(errors, "200")) == (1, 0)
