@@ -258,6 +258,7 @@ def test_jobs_show_is_readable(cli, tmp_path: Path) -> None:
     assert ["status", "queued"] in [line.split() for line in lines]
     assert any(line.split()[:2] == ["prompt", "A"] for line in lines)  # params, one per line
     assert re.search(r"^created_at\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", shown, re.MULTILINE)
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d", shown)  # every time to the second (run_after too)
     # No Python values: None, dict or datetime reprs, booleans as True/False.
     for python in ("None", "{'", "datetime.", "True", "False"):
         assert python not in shown
