@@ -40,10 +40,11 @@ def test_json_access_and_job_lines_carry_the_named_fields(tmp_path: Path) -> Non
         job_id = client.post(f"{API}/generate-video", headers=auth, json=VIDEO).json()["job_id"]
         wait_until(
             lambda: (
-                client.get(f"{API}/video-status/{job_id}", headers=auth).json()["status"]
+                client.get(f"{API}/video-status/{job_id}", headers=auth).json().get("status")
                 in {"complete", "error"}
             ),
             timeout=120,
+            every=1.5,  # under the route's per-key rate limit
             what="the video job to finish",
         )
     lines = json_lines(kv.log("serve"))
