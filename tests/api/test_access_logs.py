@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.fixtures.processes import Deployment, wait_until
 
@@ -106,10 +107,10 @@ def test_a_client_hanging_up_mid_body_is_one_info_line(tmp_path: Path) -> None:
     assert "disconnected" in gone[0]["message"]
 
 
-def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def start(tmp_path: Path, *command: str, **env: str) -> subprocess.CompletedProcess[str]:
     kv = deployment(tmp_path, **env)
     return subprocess.run(
-        [sys.executable, "-m", "knightvision", "serve", "--port", str(kv.port)],
+        [sys.executable, "-m", "knightvision", *(command or ("serve", "--port", str(kv.port)))],
         env=kv.env,
         capture_output=True,
         text=True,
@@ -117,9 +118,14 @@ def start(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_an_unreachable_database_stops_the_start_in_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [(), ("worker",)], ids=["serve", "worker"])
+def test_an_unreachable_database_stops_the_start_in_one_line(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
     done = start(
-        tmp_path, KNIGHTVISION_DATABASE_URL="postgresql://kv:hunter2@127.0.0.1:1/knightvision"
+        tmp_path,
+        *command,
+        KNIGHTVISION_DATABASE_URL="postgresql://kv:hunter2@127.0.0.1:1/knightvision",
     )
     assert done.returncode != 0
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
