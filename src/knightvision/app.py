@@ -61,6 +61,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
     )
     app.state.container = container
     app.access_log_enabled = settings.access_log
+    app.trusted_proxies = settings.trusted_proxies
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     guard = Guard(container)

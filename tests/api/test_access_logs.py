@@ -71,12 +71,14 @@ def test_json_access_and_job_lines_carry_the_named_fields(tmp_path: Path) -> Non
 
 
 def test_text_is_the_default_and_names_the_request(tmp_path: Path) -> None:
-    kv = deployment(tmp_path)
+    """Behind a trusted proxy the line names the client the proxy forwarded for."""
+    kv = deployment(tmp_path, KNIGHTVISION_TRUSTED_PROXIES='["127.0.0.1/32"]')
     with kv.server("--no-workers"), httpx.Client(base_url=kv.base) as client:
-        answer = client.get(f"{API}/credits")
+        answer = client.get(f"{API}/credits", headers={"X-Forwarded-For": "198.51.100.9"})
     request_id = answer.headers["request-id"]
     line = next(line for line in kv.log("serve").splitlines() if request_id in line)
-    assert f"INFO knightvision.access [{request_id}] GET {API}/credits 401" in line
+    assert f"INFO knightvision.access [{request_id}] GET {API}/credits 401 " in line
+    assert line.endswith(" key=- client=198.51.100.9")
     assert line.lstrip()[0].isdigit()  # a timestamp first, not a JSON object
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client.metrics import Counter, Histogram
+from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 from knightvision.api.direct import PartnerApp
+from knightvision.api.guard import client_address
 from knightvision.api.middleware import ClientGoneError
 from knightvision.kit.ids import API_KEY_PREFIX, key_display_prefix
 from knightvision.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -27,6 +30,7 @@ class ObservedApp(PartnerApp):
     """``PartnerApp`` that logs and counts each HTTP answer."""
 
     access_log_enabled = True
+    trusted_proxies: Sequence[str] = ()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +57,7 @@ class ObservedApp(PartnerApp):
         children[0].inc()
         children[1].observe(seconds)
         if self.access_log_enabled and access_log.isEnabledFor(logging.INFO):
-            _log_access(scope, route, method, status, seconds)
+            _log_access(scope, route, method, status, seconds, self.trusted_proxies)
 
 
 # (route, method, status) -> its metric children: a dict lookup instead of ``labels()`` per request.
@@ -65,9 +69,13 @@ def _children_for(key: tuple[str, str, int]) -> tuple[Counter, Histogram]:
     return HTTP_REQUESTS.labels(route, method, str(status)), HTTP_LATENCY.labels(route, method)
 
 
-def _log_access(scope: Scope, route: str, method: str, status: int, seconds: float) -> None:
+def _log_access(
+    scope: Scope, route: str, method: str, status: int, seconds: float, trusted: Sequence[str]
+) -> None:
     state: dict[str, Any] = scope.get("state") or {}
     client = scope.get("client")
+    # Behind a trusted proxy, the address the limits see (X-Forwarded-For), not the proxy's.
+    address = client_address(Request(scope), list(trusted)) if trusted else client and client[0]
     fields = {
         "request_id": state.get("request_id", "-"),
         "method": method,
@@ -75,10 +83,10 @@ def _log_access(scope: Scope, route: str, method: str, status: int, seconds: flo
         "status": status,
         "latency_ms": round(seconds * 1000, 2),
         "key_prefix": _key_prefix(scope),
-        "client": client[0] if client else None,
+        "client": address,
     }
-    message = "%s %s %d %.1fms key=%s"
-    args = (method, route, status, fields["latency_ms"], fields["key_prefix"] or "-")
+    message = "%s %s %d %.1fms key=%s client=%s"
+    args = (method, route, status, fields["latency_ms"], fields["key_prefix"] or "-", address)
     if status == ClientGoneError.status:
         message += " (client disconnected before sending the whole request)"
     # A record made directly: Logger.info would also walk the stack for the caller's line, a
