@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import os
+import re
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from unittest.mock import ANY
 
+import click
+import httpx
 import pytest
+import typer
+from sqlalchemy import select
 
+from knightvision import __version__
+from knightvision.account import admin
 from knightvision.cli import main
+from knightvision.db.engine import create_engine
+from knightvision.db.migrate import upgrade
+from knightvision.db.schema import jobs
+from knightvision.settings import load_settings
+from tests.fixtures.processes import Deployment
 
 
 @pytest.fixture
@@ -139,3 +158,231 @@ def test_ads_import_seeds_the_cache_and_refuses_what_it_cannot_key(cli, tmp_path
     not_video = tmp_path / "notes.txt"
     not_video.write_text("not a video")
     assert "Traceback" not in cli("ads", "import", "43", str(not_video), expect=2)
+
+
+# Version, help, output ---------------------------------------------------------------------------
+
+
+def test_version(cli) -> None:
+    from knightvision import __version__
+
+    assert cli("--version").strip() == f"knightvision {__version__}"
+
+
+def _options(command: click.Command, path: str = "") -> Iterator[tuple[str, click.Option]]:
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            yield from _options(sub, f"{path} {name}".strip())
+    else:
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name != "help":
+                yield path, param
+
+
+def test_every_option_that_takes_a_value_names_its_default() -> None:
+    """A flag is off by default and a required option has none; every other option shows its
+    default, also one that comes from the settings (shown with its environment variable)."""
+    from knightvision.cli import app
+
+    unexplained = [
+        f"{path} {option.opts[0]}"
+        for path, option in _options(typer.main.get_command(app))
+        if not option.is_flag
+        and not option.required
+        and not (option.show_default and option.default is not None)
+        and "default" not in (option.help or "")
+    ]
+    assert unexplained == []
+
+
+def test_serve_help_shows_the_settings_defaults() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "knightvision", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = " ".join(shown.replace("│", " ").split())
+    for text in (
+        "[env: KNIGHTVISION_HOST; default: 127.0.0.1]",
+        "[env: KNIGHTVISION_PORT; default: 8000]",
+        "[env: KNIGHTVISION_WORKERS; default: 2]",
+        "[env: KNIGHTVISION_DATA_DIR; default: ./knightvision-data]",
+    ):
+        assert text in flat
+
+
+def test_piped_output_is_not_wrapped(tmp_path: Path) -> None:
+    """Into a pipe (a file, grep, a script) a long line stays one line: no break at 80 columns."""
+    name = "a-partner-with-a-rather-long-account-name-" + "x" * 60
+    done = subprocess.run(
+        [sys.executable, "-m", "knightvision", "accounts", "create", name, "--credits", "5"],
+        env={**os.environ, "KNIGHTVISION_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"account {name} with 5 credits"
+    assert lines[1].startswith("API key (shown once): kv_partner_") and len(lines) == 2
+    assert len(lines[1]) == len("API key (shown once): ") + len("kv_partner_") + 43
+
+
+# Jobs and status ---------------------------------------------------------------------------------
+
+
+def _submit_video(data_dir: Path, api_key: str) -> str:
+    """One queued video job in the CLI's database, submitted over the API as a partner would."""
+    from tests.fixtures.harness import API, running_harness
+
+    async def submit() -> str:
+        settings = load_settings(data_dir=data_dir)
+        async with running_harness(settings, run_workers=False) as harness:
+            answer = await harness.client.post(
+                f"{API}/generate-video",
+                headers={"Authorization": f"Bearer {api_key}"},
+                json={"prompt": "A lighthouse at dusk", "model": "local-storyboard", "duration": 3},
+            )
+            assert answer.status_code == 200, answer.text
+            return str(answer.json()["job_id"])
+
+    return asyncio.run(submit())
+
+
+def test_jobs_show_is_readable(cli, tmp_path: Path) -> None:
+    created = cli("accounts", "create", "acme", "--credits", "100", "--json")
+    job_id = _submit_video(tmp_path / "data", created["api_key"])
+    shown = cli("jobs", "show", job_id)
+    lines = shown.splitlines()
+    assert lines[0].split() == ["id", job_id]
+    assert ["status", "queued"] in [line.split() for line in lines]
+    assert any(line.split()[:2] == ["prompt", "A"] for line in lines)  # params, one per line
+    assert re.search(r"^created_at\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", shown, re.MULTILINE)
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d", shown)  # every time to the second (run_after too)
+    # No Python values: None, dict or datetime reprs, booleans as True/False.
+    for python in ("None", "{'", "datetime.", "True", "False"):
+        assert python not in shown
+    assert cli("jobs", "show", job_id, "--json")["params"]["prompt"] == "A lighthouse at dusk"
+
+
+def test_status_reports_server_queue_storage_and_upstreams(tmp_path: Path) -> None:
+    kv = Deployment(tmp_path / "data", f"sqlite:///{tmp_path / 'kv.db'}")
+    created = kv.cli("accounts", "create", "acme", "--credits", "100")
+    down = kv.cli("status", "--url", kv.base)
+    assert down["server"]["reachable"] is False and down["server"]["error"]
+    assert down["queue"] == {}
+    with kv.server("--no-workers"):
+        with httpx.Client(base_url=kv.base) as client:
+            answer = client.post(
+                "/api/v1/partner/generate-video",
+                headers={"Authorization": f"Bearer {created['api_key']}"},
+                json={"prompt": "A lighthouse at dusk", "model": "local-storyboard", "duration": 2},
+            )
+            assert answer.status_code == 200, answer.text
+        up = kv.cli("status", "--url", kv.base)
+    assert up["server"] == {
+        "url": kv.base,
+        "reachable": True,
+        "version": __version__,
+        "error": None,
+    }
+    assert up["queue"] == {
+        "video.generate": {"queued": 1, "running": 0, "oldest_queued_seconds": ANY}
+    }
+    assert up["storage"]["path"] == str(tmp_path / "data" / "media")
+    assert up["storage"]["writable"] is True and up["storage"]["free_bytes"] > 0
+    models = up["upstreams"]["video_models"]
+    assert models["local-storyboard"] == "local-storyboard (ready)"
+    assert models["sora-2"] == "evolink (not configured)"
+    text = subprocess.run(
+        [sys.executable, "-m", "knightvision", "status", "--url", kv.base],
+        env=kv.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"^  reachable\s+no$", text, re.MULTILINE)
+    assert re.search(r"^    queued\s+1$", text, re.MULTILINE)
+
+
+# The demo ----------------------------------------------------------------------------------------
+
+
+def test_a_second_demo_run_reuses_its_account_and_key(tmp_path: Path) -> None:
+    from knightvision.demo import DEMO_ACCOUNT, DEMO_CREDITS, _demo_key
+
+    settings = load_settings(data_dir=tmp_path / "demo")
+
+    async def credits() -> int:
+        engine = create_engine(settings.async_database_url)
+        try:
+            return int((await admin.show_credits(engine, DEMO_ACCOUNT))["credits"])
+        finally:
+            await engine.dispose()
+
+    async def keys() -> list[dict[str, Any]]:
+        engine = create_engine(settings.async_database_url)
+        try:
+            return await admin.list_keys(engine, DEMO_ACCOUNT)
+        finally:
+            await engine.dispose()
+
+    upgrade(settings.async_database_url)
+    first = asyncio.run(_demo_key(settings))
+    second = asyncio.run(_demo_key(settings))
+    assert second == first and len(asyncio.run(keys())) == 1
+    assert asyncio.run(credits()) == DEMO_CREDITS  # not 1000 more on every run
+
+    async def spend_and_deactivate() -> None:
+        engine = create_engine(settings.async_database_url)
+        try:
+            await admin.change_credits(engine, DEMO_ACCOUNT, -950, "spent", kind="adjustment")
+            await admin.deactivate_key(engine, first)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(spend_and_deactivate())
+    third = asyncio.run(_demo_key(settings))
+    assert third != first and (tmp_path / "demo" / "demo-api-key").read_text().strip() == third
+    assert asyncio.run(credits()) == DEMO_CREDITS  # topped back up, not beyond
+    assert oct((tmp_path / "demo" / "demo-api-key").stat().st_mode & 0o777) == "0o600"
+
+
+async def test_the_demo_runs_its_own_job_and_leaves_others_queued(api) -> None:
+    from knightvision.demo import _run_own_job
+    from knightvision.video.service import VIDEO_JOB_KIND
+    from knightvision.worker.runner import WorkerRunner
+    from tests.fixtures.harness import API
+
+    partner = await api.partner()
+    body = {"prompt": "A lighthouse at dusk", "model": "local-storyboard", "duration": 2}
+    others = (
+        await api.client.post(f"{API}/generate-video", headers=partner["headers"], json=body)
+    ).json()
+    own = (
+        await api.client.post(f"{API}/generate-video", headers=partner["headers"], json=body)
+    ).json()
+
+    async def finish(context) -> dict[str, Any]:
+        return {"video": "done"}
+
+    runner = WorkerRunner(
+        api.container.queue, {VIDEO_JOB_KIND: finish}, slots=1, poll_interval=0.05
+    )
+    running = asyncio.create_task(_run_own_job(runner, own["job_id"]))
+    try:
+        for _ in range(200):
+            status = await api.client.get(
+                f"{API}/video-status/{own['job_id']}", headers=partner["headers"]
+            )
+            if status.json()["status"] == "complete":
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert status.json()["status"] == "complete"
+    async with api.container.engine.connect() as conn:
+        other = (await conn.execute(select(jobs).where(jobs.c.id == others["job_id"]))).one()
+    assert (other.status, other.attempts, other.lease_owner) == ("queued", 0, None)

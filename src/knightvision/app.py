@@ -14,12 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from knightvision import __version__
+from knightvision.api.access import ObservedApp
 from knightvision.api.characters import characters_router
-from knightvision.api.direct import PartnerApp
 from knightvision.api.docs import install_docs
 from knightvision.api.errors import install_error_handlers
 from knightvision.api.estimate import estimate_router
 from knightvision.api.guard import Guard
+from knightvision.api.metrics import mount_metrics
 from knightvision.api.middleware import RequestContextMiddleware
 from knightvision.api.partner import partner_router
 from knightvision.api.responses import json_response
@@ -53,7 +54,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
                 await worker_task
             await container.close()
 
-    app = PartnerApp(
+    app = ObservedApp(
         title="Knightvision Partner API",
         version=__version__,
         lifespan=lifespan,
@@ -61,6 +62,8 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         redoc_url=None,
     )
     app.state.container = container
+    app.access_log_enabled = settings.access_log
+    app.trusted_proxies = settings.trusted_proxies
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     install_docs(app)
@@ -84,5 +87,8 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         async with container.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
         return json_response(request, {"status": "ok", "version": __version__})
+
+    if settings.metrics:
+        mount_metrics(app, container.engine, settings.metrics_token)
 
     return app

@@ -7,20 +7,25 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from knightvision import __version__
 from knightvision.account import admin
 from knightvision.errors import OperatorError
-from knightvision.settings import Settings, load_settings
+from knightvision.settings import ENV_PREFIX, Settings, load_settings
 
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="Knightvision: AI ad analysis and video generation (Partner API v1).", no_args_is_help=True
+    help="Knightvision: AI ad analysis and video generation (Partner API v1).",
+    no_args_is_help=True,
+    context_settings={"max_content_width": 120},
 )
 accounts_app = typer.Typer(help="Partner accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -38,15 +43,55 @@ for sub, name in (
 ):
     app.add_typer(sub, name=name)
 
-console = Console(stderr=False)
+# soft_wrap: piped into a file or another program, a long line (a path, a URL) stays one line
+# instead of being broken at 80 columns.
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def setting_help(name: str, text: str = "") -> str:
+    """An option backed by a setting: its environment variable and its default, in the help."""
+    default = Settings.model_fields[name].default
+    shown = "none" if default is None else default
+    if isinstance(default, Path) and not default.is_absolute():
+        shown = f"./{default}"
+    # escaped: the help is rich markup, where [..] would be read as a style and vanish
+    return escape(f"{text} [env: {ENV_PREFIX}{name.upper()}; default: {shown}]".strip())
+
 
 DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory [env: KNIGHTVISION_DATA_DIR]")
+    Path | None,
+    typer.Option(
+        "--data-dir", help=setting_help("data_dir", "Data directory."), show_default=False
+    ),
 ]
 DatabaseUrl = Annotated[
-    str | None, typer.Option("--database-url", help="[env: KNIGHTVISION_DATABASE_URL]")
+    str | None,
+    typer.Option(
+        "--database-url",
+        help=setting_help("database_url", "Database URL (none: SQLite in the data directory)."),
+        show_default=False,
+    ),
 ]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _version(show: bool) -> None:
+    if show:
+        console.print(f"knightvision {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Knightvision: AI ad analysis and video generation (Partner API v1)."""
 
 
 def _settings(data_dir: Path | None, database_url: str | None, **more: Any) -> Settings:
@@ -67,6 +112,36 @@ def _run(settings: Settings, action: Callable[[Any], Awaitable[T]]) -> T:
             await engine.dispose()
 
     return asyncio.run(main())
+
+
+def readable(data: dict[str, Any], indent: int = 0) -> str:
+    """A record as aligned ``name  value`` lines, nested records indented under their name; no
+    Python reprs (None is ``-``, lists are comma-separated)."""
+    width = max((len(name) for name in data), default=0)
+    pad = " " * indent
+    lines = []
+    for name, value in data.items():
+        if isinstance(value, dict):
+            lines.append(f"{pad}{name}" + ("" if value else f"{' ' * (width - len(name))}  -"))
+            if value:
+                lines.append(readable(value, indent + 2))
+        else:
+            lines.append(f"{pad}{name:<{width}}  {_scalar(value)}")
+    return "\n".join(lines)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, list):
+        if all(not isinstance(item, dict | list) for item in value):
+            return ", ".join(_scalar(item) for item in value) or "-"
+        return json.dumps(value, default=str)
+    return str(value)
 
 
 def _emit(data: Any, as_json: bool, human: Callable[[Any], str] | None = None) -> None:
@@ -259,8 +334,13 @@ def credits_show(
 
 @jobs_app.command("list")
 def jobs_list(
-    account: Annotated[str | None, typer.Option("--account")] = None,
-    status: Annotated[str | None, typer.Option("--status")] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", help="Only this account's jobs [default: all].")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Only jobs in this status, e.g. queued [default: all]."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
@@ -287,6 +367,7 @@ def jobs_show(
     _emit(
         _run(_settings(data_dir, database_url), lambda engine: admin.show_job(engine, job_id)),
         as_json,
+        readable,
     )
 
 
@@ -338,25 +419,47 @@ def ads_import(
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option("--host", help="[env: KNIGHTVISION_HOST]")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="[env: KNIGHTVISION_PORT]")] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help=setting_help("host"), show_default=False)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help=setting_help("port"), show_default=False)
+    ] = None,
     workers: Annotated[
         int | None,
-        typer.Option("--workers", help="In-process job slots [env: KNIGHTVISION_WORKERS]."),
+        typer.Option(
+            "--workers", help=setting_help("workers", "In-process job slots."), show_default=False
+        ),
     ] = None,
     no_workers: Annotated[
         bool, typer.Option("--no-workers", help="Run no jobs here (API hosts when scaled out).")
     ] = False,
-    public_base_url: Annotated[str | None, typer.Option("--public-base-url")] = None,
-    redis_url: Annotated[str | None, typer.Option("--redis-url")] = None,
+    public_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-base-url",
+            help=setting_help("public_base_url", "Base of video URLs (none: http://HOST:PORT)."),
+            show_default=False,
+        ),
+    ] = None,
+    redis_url: Annotated[
+        str | None,
+        typer.Option(
+            "--redis-url",
+            help=setting_help("redis_url", "Shared rate limits (none: in this process)."),
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Run the Partner API (and, unless --no-workers, in-process workers)."""
+    """Run the Partner API (and, unless --no-workers, in-process workers). Logs go to stderr:
+    text, or JSON lines with KNIGHTVISION_LOG_FORMAT=json."""
     import uvicorn
 
     from knightvision.app import create_app
     from knightvision.kit.logs import configure_logging
+    from knightvision.preflight import check_dependencies
 
     settings = _settings(
         data_dir,
@@ -367,14 +470,16 @@ def serve(
         public_base_url=public_base_url,
         redis_url=redis_url,
     )
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    check_dependencies(settings)
     application = create_app(settings, run_workers=not no_workers)
     uvicorn.run(
         application,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        access_log=False,
+        log_config=None,  # uvicorn's lines go through our handler, in our format
+        access_log=False,  # ours (api/access.py) carry the request id, route and key
     )
 
 
@@ -384,11 +489,35 @@ def worker(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Claim and run jobs in this process until SIGINT/SIGTERM."""
+    """Claim and run jobs in this process until SIGINT/SIGTERM. With KNIGHTVISION_METRICS_PORT
+    set, serves its own /metrics there."""
+    from knightvision.preflight import check_dependencies
     from knightvision.worker_process import run_worker_process
 
     settings = _settings(data_dir, database_url)
+    check_dependencies(settings)
     run_worker_process(settings, slots)
+
+
+@app.command()
+def status(
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="The server to check (default: KNIGHTVISION_PUBLIC_BASE_URL, else HOST:PORT).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Is the server up; the queue by kind and state; storage; which upstreams are configured."""
+    from knightvision.operator_status import collect_status
+
+    settings = _settings(data_dir, database_url)
+    _emit(_run(settings, lambda engine: collect_status(settings, engine, url)), as_json, readable)
 
 
 @app.command()
@@ -403,7 +532,7 @@ def demo(
     as_json: JsonFlag = False,
 ) -> None:
     """Start the embedded server, make a video through the API as a partner would, print what it
-    made."""
+    made. A second run reuses the demo account and its key."""
     from knightvision.demo import run_demo
 
     summary = run_demo(data_dir=data_dir, port=port, keep_serving=serve_after, quiet=as_json)
@@ -415,5 +544,5 @@ def main() -> None:
     try:
         app()
     except OperatorError as exc:
-        console.print(f"[red]error:[/] {exc}", highlight=False)
+        errors.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise SystemExit(2) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from pathlib import Path
@@ -17,12 +18,18 @@ from knightvision.app import create_app
 from knightvision.db.engine import create_engine
 from knightvision.db.migrate import prepare_schema
 from knightvision.errors import OperatorError
+from knightvision.kit.ids import key_display_prefix
 from knightvision.kit.logs import configure_logging
 from knightvision.settings import load_settings
 from knightvision.video.models import LOCAL_STORYBOARD_MODEL
+from knightvision.worker.runner import WorkerRunner
 
 DEMO_ACCOUNT = "demo"
 DEMO_CREDITS = 1000
+# What one run spends is far below this: a rerun tops the balance back up to DEMO_CREDITS only
+# when it has fallen under it.
+DEMO_RUN_CREDITS = 100
+KEY_FILE = "demo-api-key"  # in the demo's data directory: keys are stored hashed, never in clear
 DEMO_PROMPT = (
     "Meet Brightbrew, the cold brew that wakes you up gently. "
     "Smooth, never bitter, ready in seconds. "
@@ -43,7 +50,7 @@ def _free_port(preferred: int = 8000) -> int:
 
 
 def run_demo(*, data_dir: Path, port: int, keep_serving: bool, quiet: bool) -> dict[str, Any]:
-    console = Console(quiet=quiet)
+    console = Console(quiet=quiet, soft_wrap=True)
     settings = load_settings(
         data_dir=data_dir, host="127.0.0.1", port=port or _free_port(), log_level="warning"
     )
@@ -54,10 +61,12 @@ def run_demo(*, data_dir: Path, port: int, keep_serving: bool, quiet: bool) -> d
 async def _demo(settings: Any, console: Console, keep_serving: bool) -> dict[str, Any]:
     await asyncio.to_thread(prepare_schema, settings.async_database_url)
     key = await _demo_key(settings)
+    # No worker claims just any job: the demo runs its own jobs (and, with --serve, starts the
+    # usual worker only once they are done).
+    app = create_app(settings, run_workers=False)
+    container = app.state.container
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
-        )
+        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning")
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -70,38 +79,90 @@ async def _demo(settings: Any, console: Console, keep_serving: bool) -> dict[str
         f"[bold]Knightvision[/] running at {settings.base_url}"
         f" (data in {settings.resolved_data_dir})"
     )
+    stop = asyncio.Event()
+    worker_task = None
     try:
-        summary = await _make_video(base, key, console)
+        runner = container.worker(1)
+        summary = await _make_video(base, key, console, runner)
         video_path = settings.media_root / "videos" / f"{summary['job_id']}.mp4"
         summary.update(api_key=key, base_url=settings.base_url, video_path=str(video_path))
-        summary["analysis"] = await _analyze_sample_ad(settings, base, key, console)
+        summary["analysis"] = await _analyze_sample_ad(settings, base, key, console, runner)
         _print_next_steps(console, summary, base, key)
         if keep_serving:
+            container.runner = container.worker(settings.workers)
+            worker_task = asyncio.create_task(container.runner.run(stop))
             console.print("\nServing until Ctrl-C...")
             await serving
     finally:
+        stop.set()
+        if worker_task is not None:
+            await worker_task
         server.should_exit = True
         await serving
     return summary
 
 
+async def _run_own_job(runner: WorkerRunner, job_id: str) -> None:
+    """Claim and run this one job (again after a retry's backoff) until it is finished."""
+    kinds = list(runner.handlers)
+    while True:
+        job = await runner.queue.claim(runner.worker_id, kinds, only=[job_id])
+        if job is None:
+            await asyncio.sleep(0.2)
+            continue
+        await runner.execute(job)
+
+
+async def _follow_own_job(
+    client: httpx.AsyncClient, url: str, console: Console, runner: WorkerRunner, job_id: str
+) -> dict[str, Any]:
+    running = asyncio.create_task(_run_own_job(runner, job_id), name=f"demo-{job_id}")
+    try:
+        return await _follow(client, url, console)
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
 async def _demo_key(settings: Any) -> str:
-    """A fresh key for the demo account, topped up so every run can pay for its video."""
+    """The demo account's key, kept in the data directory so a rerun reuses it; a new account or
+    key only when there is none yet (or it was deactivated); credits topped up only when low."""
+    key_file = settings.resolved_data_dir / KEY_FILE
     engine = create_engine(settings.async_database_url)
     try:
+        saved: str | None = key_file.read_text().strip() if key_file.is_file() else None
         try:
+            balance = int((await admin.show_credits(engine, DEMO_ACCOUNT))["credits"])
+        except OperatorError:  # no demo account yet
             created = await admin.create_account(engine, DEMO_ACCOUNT, DEMO_CREDITS)
-            return str(created["api_key"])
-        except OperatorError:
+            return _saved_key(key_file, str(created["api_key"]))
+        if balance < DEMO_RUN_CREDITS:
             await admin.change_credits(
-                engine, DEMO_ACCOUNT, DEMO_CREDITS, "demo top-up", kind="grant"
+                engine, DEMO_ACCOUNT, DEMO_CREDITS - balance, "demo top-up", kind="grant"
             )
-            return str((await admin.create_key(engine, DEMO_ACCOUNT))["api_key"])
+        active = {
+            row["key_prefix"]
+            for row in await admin.list_keys(engine, DEMO_ACCOUNT)
+            if row["active"]
+        }
+        if saved is not None and key_display_prefix(saved) in active:
+            return saved
+        return _saved_key(key_file, str((await admin.create_key(engine, DEMO_ACCOUNT))["api_key"]))
     finally:
         await engine.dispose()
 
 
-async def _make_video(base: str, key: str, console: Console) -> dict[str, Any]:
+def _saved_key(key_file: Path, key: str) -> str:
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key + "\n")
+    return key
+
+
+async def _make_video(
+    base: str, key: str, console: Console, runner: WorkerRunner
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(headers=headers, timeout=30) as client:
         console.print(f"\nPOST {base}/generate-video  (model {LOCAL_STORYBOARD_MODEL}, 10 s, 9:16)")
@@ -122,7 +183,13 @@ async def _make_video(base: str, key: str, console: Console) -> dict[str, Any]:
             f"  job {submitted['job_id']}: {submitted['credits_used']} credits used,"
             f" {submitted['credits_remaining']} left"
         )
-        status = await _follow(client, f"{base}/video-status/{submitted['job_id']}", console)
+        status = await _follow_own_job(
+            client,
+            f"{base}/video-status/{submitted['job_id']}",
+            console,
+            runner,
+            submitted["job_id"],
+        )
     if status["status"] != "complete":
         raise OperatorError(
             f"the demo video failed: {status.get('error')} ({status.get('error_code')})"
@@ -135,7 +202,7 @@ async def _make_video(base: str, key: str, console: Console) -> dict[str, Any]:
 
 
 async def _analyze_sample_ad(
-    settings: Any, base: str, key: str, console: Console
+    settings: Any, base: str, key: str, console: Console, runner: WorkerRunner
 ) -> dict[str, Any]:
     """Seed the cache with our own sample ad under the contract's example id, then analyse it."""
     from knightvision.analysis.sample_ad import SAMPLE_AD_URL, seed_sample_ad
@@ -149,7 +216,9 @@ async def _analyze_sample_ad(
         submitted = (await client.post(f"{base}/analyze", json={"url": SAMPLE_AD_URL})).json()
         if "job_id" not in submitted:
             raise OperatorError(f"the API refused the demo analysis: {submitted}")
-        status = await _follow(client, f"{base}/status/{submitted['job_id']}", console)
+        status = await _follow_own_job(
+            client, f"{base}/status/{submitted['job_id']}", console, runner, submitted["job_id"]
+        )
     if status["status"] != "complete":
         raise OperatorError(
             f"the demo analysis failed: {status.get('error')} ({status.get('error_code')})"

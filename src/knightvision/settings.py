@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(2, ge=0, le=64, description="in-process job slots; 0 runs no worker")
     log_level: str = "info"
+    log_format: Literal["text", "json"] = Field("text", description="json: one object per line")
+    access_log: bool = Field(True, description="one line per request answered")
+    # Prometheus metrics (README "Logs and metrics"): /metrics on the API's port unless off,
+    # behind a bearer token when one is set; a `knightvision worker` serves its own on metrics_port.
+    metrics: bool = True
+    metrics_token: str | None = None
+    metrics_port: int | None = Field(None, ge=1, le=65535)
 
     lease_seconds: float = Field(30.0, ge=1.0, le=3600.0)
     max_attempts: int = Field(3, ge=1, le=20)

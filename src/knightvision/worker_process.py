@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
+from prometheus_client import start_http_server
+
 from knightvision.container import Container
 from knightvision.db.migrate import prepare_schema
 from knightvision.kit.logs import configure_logging
@@ -12,7 +14,9 @@ from knightvision.settings import Settings
 
 
 def run_worker_process(settings: Settings, slots: int) -> None:
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
+    if settings.metrics and settings.metrics_port:  # a worker has no API port to serve them on
+        start_http_server(settings.metrics_port, addr=settings.host)
     asyncio.run(_serve_jobs(settings, slots))
 
 

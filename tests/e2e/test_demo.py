@@ -63,4 +63,6 @@ def test_demo_makes_a_real_video_in_its_own_directory(tmp_path: Path) -> None:
         timeout=300,
     )
     assert again.returncode == 0, again.stdout + again.stderr
-    assert json.loads(again.stdout)["job_id"] != summary["job_id"]
+    second = json.loads(again.stdout)
+    assert second["job_id"] != summary["job_id"]
+    assert second["api_key"] == summary["api_key"]  # the same account and key, not a new one

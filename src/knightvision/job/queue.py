@@ -10,7 +10,7 @@ job that exhausted its attempts, or ran past its deadline, ends in ``error`` wit
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -123,12 +123,15 @@ class JobQueue:
 
     # Claim -------------------------------------------------------------------------------------
 
-    async def claim(self, worker_id: str, kinds: list[str]) -> ClaimedJob | None:
-        """Lease the next runnable job of one of ``kinds``; None when there is none."""
+    async def claim(
+        self, worker_id: str, kinds: list[str], only: Collection[str] | None = None
+    ) -> ClaimedJob | None:
+        """Lease the next runnable job of one of ``kinds`` (and, given ``only``, one of those
+        ids: the demo runs its own jobs and nobody else's); None when there is none."""
         while True:
             now = utcnow()
             async with write_transaction(self.engine) as conn:
-                job = await self._claim_one(conn, worker_id, kinds, now)
+                job = await self._claim_one(conn, worker_id, kinds, now, only)
             if job is None:
                 return None
             if job.attempts > job.max_attempts:
@@ -146,7 +149,12 @@ class JobQueue:
                 return job
 
     async def _claim_one(
-        self, conn: AsyncConnection, worker_id: str, kinds: list[str], now: datetime
+        self,
+        conn: AsyncConnection,
+        worker_id: str,
+        kinds: list[str],
+        now: datetime,
+        only: Collection[str] | None = None,
     ) -> ClaimedJob | None:
         claimable = and_(
             jobs.c.finished_at.is_(None),
@@ -159,6 +167,8 @@ class JobQueue:
             .order_by(jobs.c.run_after, jobs.c.id)
             .limit(8)
         )
+        if only is not None:
+            candidates = candidates.where(jobs.c.id.in_(only))
         if self._skip_locked:
             candidates = candidates.with_for_update(skip_locked=True)
         for job_id in (await conn.scalars(candidates)).all():

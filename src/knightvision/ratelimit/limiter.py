@@ -13,6 +13,7 @@ from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from knightvision.kit.metrics import rate_limited
 from knightvision.pricing import RateLimitBucket
 
 MIN_RETRY_AFTER = 10  # the contract: wait at least 10 seconds
@@ -118,18 +119,24 @@ class RateLimiter:
         """Count one request; refused when the last 60 s already hold ``per_minute`` of them."""
         if self._memory is not None:
             allowed, oldest, count, now = self._memory.hit((bucket, identity), per_minute)
-            return Decision(
-                allowed, per_minute, max(0, per_minute - count), _reset_seconds(oldest, now)
+            return _counted(
+                bucket,
+                Decision(
+                    allowed, per_minute, max(0, per_minute - count), _reset_seconds(oldest, now)
+                ),
             )
         item = self._item(per_minute)
         allowed = await self._strategy.hit(item, bucket, identity)
         stats = await self._strategy.get_window_stats(item, bucket, identity)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return Decision(
-            allowed=allowed,
-            limit=per_minute,
-            remaining=max(0, stats.remaining),
-            reset_seconds=reset,
+        return _counted(
+            bucket,
+            Decision(
+                allowed=allowed,
+                limit=per_minute,
+                remaining=max(0, stats.remaining),
+                reset_seconds=reset,
+            ),
         )
 
     async def exceeded(
@@ -140,13 +147,15 @@ class RateLimiter:
             oldest, count, now = self._memory.peek((bucket, identity))
             if count < per_minute:
                 return None
-            return Decision(False, per_minute, 0, _reset_seconds(oldest, now))
+            return _counted(bucket, Decision(False, per_minute, 0, _reset_seconds(oldest, now)))
         item = self._item(per_minute)
         if await self._strategy.test(item, bucket, identity):
             return None
         stats = await self._strategy.get_window_stats(item, bucket, identity)
         reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return Decision(allowed=False, limit=per_minute, remaining=0, reset_seconds=reset)
+        return _counted(
+            bucket, Decision(allowed=False, limit=per_minute, remaining=0, reset_seconds=reset)
+        )
 
     async def reset(self) -> None:
         if self._memory is not None:
@@ -165,3 +174,10 @@ def _storage(redis_url: str | None) -> Storage:
 def _reset_seconds(oldest_hit: float, now: float) -> int:
     """Whole seconds until the oldest hit in the window leaves it."""
     return max(0, math.ceil(oldest_hit + WINDOW_SECONDS - now))
+
+
+def _counted(bucket: RateLimitBucket, decision: Decision) -> Decision:
+    """A refusal is a 429 answered: counted by the limit that refused (``/metrics``)."""
+    if not decision.allowed:
+        rate_limited(bucket.value)
+    return decision

@@ -10,6 +10,7 @@ from typing import Any
 
 from knightvision.job.queue import ClaimedJob, JobQueue
 from knightvision.job.status import JobStatus
+from knightvision.kit.metrics import JobTrace
 
 
 class LeaseLostError(Exception):
@@ -41,6 +42,7 @@ class JobContext:
         self._slot = slot
         self._visible: dict[str, Any] = {}
         self._published: dict[str, Any] = {}
+        self.trace = JobTrace(job.id, job.kind)  # log lines' job labels, per-stage durations
 
     @property
     def params(self) -> dict[str, Any]:
@@ -62,6 +64,8 @@ class JobContext:
         progress: int | None = None,
     ) -> None:
         """Publish status/message/progress now (and extend the lease)."""
+        if status is not None:
+            self.trace.stage(status)
         visible = {"status": status, "message": message, "progress": progress}
         self._visible.update({name: value for name, value in visible.items() if value is not None})
         await self.beat()

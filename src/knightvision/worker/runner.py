@@ -143,6 +143,7 @@ class WorkerRunner:
                 log.info("job %s complete", job.id)
         finally:
             heartbeat.cancel()
+            context.trace.finish()
 
     async def _settle_failure(self, job: ClaimedJob, failure: JobFailure) -> None:
         if failure.code != "timeout" and failure.retryable and job.attempts < job.max_attempts:

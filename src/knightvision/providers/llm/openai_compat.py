@@ -17,6 +17,7 @@ from typing import Any, Literal
 import httpx
 
 from knightvision.kit.http import error_message, retry_after_seconds
+from knightvision.kit.metrics import upstream_answered
 from knightvision.kit.retry import RetryLater, call_with_retries, check_retry_settings
 from knightvision.providers.llm.port import ChatMessage, ImagePart, LLMError
 
@@ -133,17 +134,21 @@ class OpenAICompatChat:
     ) -> httpx.Response:
         url = self.config.base_url.rstrip("/") + "/chat/completions"
         try:
-            return client.post(
+            response = client.post(
                 url, json=body, timeout=httpx.Timeout(remaining, connect=min(remaining, 10.0))
             )
-        except httpx.TimeoutException:
+        except httpx.TimeoutException as exc:
+            upstream_answered("llm", type(exc).__name__)
             raise LLMError(
                 "llm_timeout", f"no answer within {timeout:g} s", retryable=True
             ) from None
         except httpx.TransportError as exc:
+            upstream_answered("llm", type(exc).__name__)
             raise LLMError(
                 "llm_unreachable", f"{type(exc).__name__} calling {url}", retryable=True
             ) from None
+        upstream_answered("llm", response.status_code)
+        return response
 
     def _message(self, message: ChatMessage) -> dict[str, Any]:
         if isinstance(message.content, str):

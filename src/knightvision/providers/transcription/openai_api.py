@@ -25,6 +25,7 @@ import httpx
 import numpy as np
 
 from knightvision.kit.http import error_message, retry_after_seconds
+from knightvision.kit.metrics import upstream_answered
 from knightvision.kit.retry import RetryLater, call_with_retries, check_retry_settings
 from knightvision.providers.transcription import vad
 from knightvision.providers.transcription.port import (
@@ -201,14 +202,17 @@ class OpenAITranscriber:
                         files={"file": ("audio.flac", audio, "audio/flac")},
                         timeout=httpx.Timeout(remaining, connect=min(remaining, 10.0)),
                     )
-                except httpx.TimeoutException:
+                except httpx.TimeoutException as exc:
+                    upstream_answered("openai_transcription", type(exc).__name__)
                     raise self._timed_out() from None
                 except httpx.TransportError as exc:
+                    upstream_answered("openai_transcription", type(exc).__name__)
                     raise TranscriptionError(
                         "transcription_unreachable",
                         f"{type(exc).__name__} calling {url}",
                         retryable=True,
                     ) from None
+                upstream_answered("openai_transcription", response.status_code)
                 if response.status_code == 200:
                     return _json_body(response)
                 error = _http_error(response)

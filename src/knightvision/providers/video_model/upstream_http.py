@@ -28,6 +28,7 @@ from typing import Any, Literal
 import httpx
 
 from knightvision.kit.http import retry_after_seconds
+from knightvision.kit.metrics import upstream_answered
 from knightvision.providers.video_model.port import GenerationError
 
 UPSTREAM_UNAVAILABLE = "upstream_unavailable"
@@ -221,6 +222,16 @@ def _unavailable_on_transport_error(
         ) from exc
 
 
+@contextlib.contextmanager
+def _counted_call(provider: str) -> Iterator[Callable[[int], None]]:
+    """Counts the call by its status (``answered``), or by the transport error that ended it."""
+    try:
+        yield lambda status: upstream_answered(provider, status)
+    except httpx.TransportError as exc:
+        upstream_answered(provider, type(exc).__name__)
+        raise
+
+
 class UpstreamHttp:
     """One upstream's HTTP client: transport failures become ``upstream_unavailable``."""
 
@@ -229,11 +240,16 @@ class UpstreamHttp:
         self.client = client
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        with _unavailable_on_transport_error(
-            lambda kind: f"{self.provider} did not answer in time ({kind})",
-            lambda kind: f"could not reach {self.provider} ({kind})",
+        with (
+            _unavailable_on_transport_error(
+                lambda kind: f"{self.provider} did not answer in time ({kind})",
+                lambda kind: f"could not reach {self.provider} ({kind})",
+            ),
+            _counted_call(self.provider) as answered,
         ):
-            return await self.client.request(method, url, **kwargs)
+            response = await self.client.request(method, url, **kwargs)
+            answered(response.status_code)
+            return response
 
     def json(self, response: httpx.Response) -> Any:
         try:
@@ -266,6 +282,7 @@ class UpstreamHttp:
             lambda kind: f"downloading from {self.provider} failed ({kind})",
         ):
             async with self.client.stream("GET", url, headers=headers, params=params) as response:
+                upstream_answered(self.provider, response.status_code)
                 if response.status_code in (403, 404, 410):
                     raise LinkExpired(self.provider, response.status_code)
                 if response.status_code != 200:
