@@ -30,7 +30,12 @@ from knightvision.providers.video_model.port import (
     VideoModelAdapter,
 )
 from knightvision.worker.context import AdapterRun, JobContext
-from knightvision.worker.delivery import DURATION_TOLERANCE, RequestedShape, render_verify_store
+from knightvision.worker.delivery import (
+    DURATION_TOLERANCE,
+    RequestedShape,
+    render_verify_store,
+    store,
+)
 from knightvision.worker.runner import JobHandler
 
 REFERENCE_STILLS = 3
@@ -216,11 +221,11 @@ async def _cut(
                 stage="extracting",
             )
         segment_key = finalize_key(params["public_token"], context.job.id, "segment.mp4")
-        await asyncio.to_thread(storage.put_file, segment_key, segment)
+        await store(storage, segment_key, segment)
         reference_keys = []
         for index, still in enumerate(stills):
             key = finalize_key(params["public_token"], context.job.id, f"reference_{index}.png")
-            await asyncio.to_thread(storage.put_file, key, still)
+            await store(storage, key, still)
             reference_keys.append(key)
     return {
         "segment_key": segment_key,

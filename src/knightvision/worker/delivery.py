@@ -55,8 +55,22 @@ async def render_verify_store(
         await context.report(message=storing_message, progress=STORING_PROGRESS)
         info = await asyncio.to_thread(probe, output)
         verify_shape(info, shape)
-        size = await asyncio.to_thread(storage.put_file, key, output)
+        size = await store(storage, key, output)
     return StoredVideo(info=info, size_bytes=size, provenance=provenance)
+
+
+async def store(storage: MediaStorage, key: str, source: Path) -> int:
+    """Store ``source`` for good. The storage retries transient faults itself; one still failing
+    after that fails the attempt (retried later, or refunded), never leaving half a file."""
+    try:
+        return await asyncio.to_thread(storage.put_file, key, source)
+    except Exception as exc:
+        raise JobFailure(
+            "storage_unavailable",
+            f"Could not store the result ({type(exc).__name__})",
+            retryable=True,
+            stage="storing",
+        ) from exc
 
 
 def verify_shape(info: MediaInfo, shape: RequestedShape) -> None:
