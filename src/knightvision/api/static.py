@@ -28,6 +28,8 @@ from contextlib import asynccontextmanager
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
@@ -212,21 +214,24 @@ class _StoredObjectFile(_PublicFile):
         try:
             yield reader
         finally:
-            await asyncio.shield(asyncio.to_thread(reader.close))
+            with anyio.CancelScope(shield=True):  # a client gone mid-stream still frees the GET
+                await anyio.to_thread.run_sync(reader.close)
 
 
 class _ObjectReader:
     """``seek`` and ``read`` over a stored object: one ranged GET from each seek to the end of
-    the object, read as the response is sent (off the event loop), closed at the next seek."""
+    the object, read as the response is sent, closed at the next seek. Reads run on anyio's
+    worker threads (as ``FileResponse``'s file reads do), which wait for a read in progress when
+    the transfer is cancelled, so the stream is never closed under a running read."""
 
     def __init__(self, storage: MediaStorage, key: str, size: int) -> None:
         self.storage, self.key, self.size = storage, key, size
         self.position = 0
         self.chunks: Iterator[bytes] | None = None
-        self.buffer = b""
+        self.buffer = memoryview(b"")  # the rest of the last chunk, sliced without copying
 
     async def seek(self, position: int) -> None:
-        await asyncio.to_thread(self.close)
+        await anyio.to_thread.run_sync(self.close)
         self.position = position
 
     async def read(self, size: int) -> bytes:
@@ -235,14 +240,12 @@ class _ObjectReader:
         while wanted > 0:
             if not self.buffer:
                 if self.chunks is None:
-                    self.chunks = await asyncio.to_thread(
-                        self.storage.read_range, self.key, self.position, self.size - 1
-                    )
-                self.buffer = await asyncio.to_thread(next, self.chunks, b"")
+                    self.chunks = self.storage.read_range(self.key, self.position, self.size - 1)
+                self.buffer = memoryview(await anyio.to_thread.run_sync(next, self.chunks, b""))
                 if not self.buffer:
                     break  # the object is shorter than it said: FileResponse reports it
             part, self.buffer = self.buffer[:wanted], self.buffer[wanted:]
-            parts.append(part)
+            parts.append(bytes(part))
             self.position += len(part)
             wanted -= len(part)
         return b"".join(parts)
@@ -250,4 +253,4 @@ class _ObjectReader:
     def close(self) -> None:
         if self.chunks is not None and hasattr(self.chunks, "close"):
             self.chunks.close()
-        self.chunks, self.buffer = None, b""
+        self.chunks, self.buffer = None, memoryview(b"")

@@ -39,7 +39,8 @@ class MediaStorage(Protocol):
         """Size and validators of ``key``, or None when it is not stored."""
 
     def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
-        """Bytes ``start`` to ``end`` inclusive of ``key``, in chunks."""
+        """Bytes ``start`` to ``end`` inclusive of ``key``, in chunks. Lazy: nothing is read until
+        the first chunk is asked for (each ``next`` blocks); closing it ends the read."""
 
     def fetch(self, key: str) -> Path | None:
         """A readable file on this host with the content of ``key`` (the stored file itself when
