@@ -185,6 +185,8 @@ class _StoredObjectFile(_PublicFile):
     local file. ``FileResponse`` reads through ``_open_file`` (``seek`` / ``read``); Starlette is
     pinned, and tests/api/test_static_s3_http.py runs the local file suite against this class."""
 
+    chunk_size = 256 * 1024  # fewer, larger sends: each read may wait on the store anyway
+
     def __init__(self, storage: MediaStorage, key: str, found: StoredObject) -> None:
         mtime = int(found.last_modified.timestamp())
         # FileResponse wants an os.stat_result for the length; the store's own validators win.
