@@ -96,9 +96,11 @@ def _mp4s(root: Path) -> list[Path]:
     return [path for path in root.rglob("*.mp4") if path.is_file()]
 
 
-def _refused_worker(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _refused_worker(
+    env: dict[str, str], command: tuple[str, ...] = ("worker",)
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "knightvision", "worker"],
+        [sys.executable, "-m", "knightvision", *command],
         env={**env, "COLUMNS": "500"},  # a terminal wide enough that rich does not wrap the line
         capture_output=True,
         text=True,
@@ -144,8 +146,9 @@ def test_a_video_made_on_another_host_downloads_and_a_stray_worker_is_refused(
         assert "holds none of the 1 latest finished videos" in message
 
 
-def test_a_worker_whose_store_cannot_be_written_is_refused_in_one_line(
-    deployment: Deployment, tmp_path: Path
+@pytest.mark.parametrize("command", [("worker",), ("serve", "--no-workers")])
+def test_a_process_whose_store_cannot_be_written_is_refused_in_one_line(
+    deployment: Deployment, tmp_path: Path, command: tuple[str, ...]
 ) -> None:
     refused = _refused_worker(
         _worker_env(
@@ -153,7 +156,9 @@ def test_a_worker_whose_store_cannot_be_written_is_refused_in_one_line(
             tmp_path,
             KNIGHTVISION_STORAGE_URL="s3://kv-no-such-bucket/media",
             KNIGHTVISION_STORAGE_MAX_ATTEMPTS="1",
-        )
+            KNIGHTVISION_PORT=str(deployment.port),
+        ),
+        command,
     )
     assert refused.returncode == 2, refused.stdout + refused.stderr
     message = refused.stdout.strip() + refused.stderr.strip()
