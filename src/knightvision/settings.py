@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     storage_region: str | None = None
     storage_access_key_id: str | None = None
     storage_secret_access_key: str | None = None
-    storage_addressing_style: Literal["auto", "path", "virtual"] = "path"
+    # auto: the bucket in the host name on AWS, in the path on any other endpoint
+    storage_addressing_style: Literal["auto", "path", "virtual"] = "auto"
     storage_max_attempts: int = Field(5, ge=1, le=20, description="per call, with backoff")
     storage_timeout_seconds: float = Field(30.0, gt=0.0, le=600.0)
     storage_redirect: bool = Field(
