@@ -24,12 +24,12 @@ API = "/api/v1/partner"
 
 
 @pytest.fixture
-def deployment(s3_server: S3Server, s3_bucket: str, tmp_path: Path) -> Deployment:
-    database = f"sqlite:///{tmp_path / 'kv.db'}"
-    upgrade(Settings(database_url=database).async_database_url)
+def deployment(s3_server: S3Server, s3_bucket: str, backend_url: str, tmp_path: Path) -> Deployment:
+    """On SQLite and on PostgreSQL (``backend_url``)."""
+    upgrade(Settings(database_url=backend_url).async_database_url)
     return Deployment(
         tmp_path / "api-host",
-        database,
+        backend_url,
         KNIGHTVISION_STORAGE_URL=f"s3://{s3_bucket}/media",
         KNIGHTVISION_MAX_ATTEMPTS="2",
         **s3_server.env(),
