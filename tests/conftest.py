@@ -15,5 +15,6 @@ pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.harness",
     "tests.fixtures.job_queue",
+    "tests.fixtures.object_storage",
     "tests.fixtures.upstreams",
 ]

@@ -27,6 +27,7 @@ from knightvision.api.responses import json_response
 from knightvision.api.static import static_router
 from knightvision.container import Container
 from knightvision.db.migrate import prepare_schema
+from knightvision.providers.storage.probe import verify_storage
 from knightvision.settings import Settings
 
 log = logging.getLogger("knightvision")
@@ -37,6 +38,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
     (D19). ``fast_lane=False`` sends every request through FastAPI, so tests can hold the fast
     lane (``api/direct.py``) to it."""
     container = Container.build(settings)
+    verify_storage(container.storage)  # an API that cannot read its storage answers 404s
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -25,7 +25,8 @@ from knightvision.db.engine import create_engine
 from knightvision.db.hot_reads import HotReads
 from knightvision.idempotency.store import IdempotencyStore
 from knightvision.job.queue import JobQueue, QueuePolicy
-from knightvision.providers.storage.local import LocalStorage
+from knightvision.providers.storage.factory import build_storage
+from knightvision.providers.storage.port import MediaStorage
 from knightvision.providers.video_model.port import VideoModelAdapter
 from knightvision.ratelimit.limiter import RateLimiter
 from knightvision.settings import Settings
@@ -42,7 +43,7 @@ class Container:
     engine: AsyncEngine
     queue: JobQueue
     limiter: RateLimiter
-    storage: LocalStorage
+    storage: MediaStorage
     registry: ModelRegistry
     adapters: dict[str, VideoModelAdapter]
     videos: VideoService
@@ -67,7 +68,7 @@ class Container:
         # An adapter without credentials is unavailable: its models answer 500 "Video generation
         # not available" with nothing charged (D15).
         adapters = build_video_adapters(settings)
-        storage = LocalStorage(settings.media_root)
+        storage = build_storage(settings)
         reads = HotReads(engine)
         videos = VideoService(
             engine,

@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     storage_url: str | None = None
+    # S3-compatible storage (storage_url s3://bucket/prefix); unset: the AWS_* environment
+    # variables and boto3's usual credential chain.
+    storage_endpoint_url: str | None = None
+    storage_region: str | None = None
+    storage_access_key_id: str | None = None
+    storage_secret_access_key: str | None = None
+    # auto: the bucket in the host name on AWS, in the path on any other endpoint
+    storage_addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    storage_max_attempts: int = Field(5, ge=1, le=20, description="per call, with backoff")
+    storage_timeout_seconds: float = Field(30.0, gt=0.0, le=600.0)
+    storage_redirect: bool = Field(
+        False, description="answer /static/ with a 302 to a presigned URL instead of streaming"
+    )
+    storage_redirect_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
     public_base_url: str | None = None
 
     host: str = "127.0.0.1"
@@ -161,10 +175,13 @@ class Settings(BaseSettings):
     @field_validator("storage_url")
     @classmethod
     def _known_storage(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme != "file":
-            raise ValueError(
-                "must be a file:// URL (S3-compatible storage is not in this build yet)"
-            )
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme == "s3" and parts.netloc:
+            return value
+        if parts.scheme != "file":
+            raise ValueError("must be a file:// or s3://bucket[/prefix] URL")
         return value
 
     @field_validator("public_base_url")
@@ -235,13 +252,15 @@ class Settings(BaseSettings):
 
     @property
     def media_root(self) -> Path:
-        if self.storage_url is None:
+        """Local files: the storage itself when it is ``file://``, else this host's scratch for
+        analysis work and caches."""
+        if self.storage_url is None or self.storage_url.startswith("s3:"):
             return self.resolved_data_dir / "media"
         return Path(urlsplit(self.storage_url).path).expanduser().resolve()
 
     @property
     def ad_cache_root(self) -> Path:
-        """Downloaded ad media, content-addressed; on the shared storage so every worker sees it."""
+        """Downloaded ad media, content-addressed; shared by the workers on a shared mount."""
         return self.media_root / "ads"
 
     @property

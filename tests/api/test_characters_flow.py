@@ -114,7 +114,7 @@ async def test_character_from_prompt_to_video(live_harness) -> None:
         },
     )
     assert status["status"] == "complete", status
-    rendered = harness.container.storage.local_path(f"videos/{status['job_id']}.mp4")
+    rendered = harness.container.storage.fetch(f"videos/{status['job_id']}.mp4")
     frame = decode_frames(rendered, {20})[20].astype(np.int16)
 
     # A character our presenter renderer made is drawn live in the storyboard (D16): its figure
@@ -163,7 +163,7 @@ async def test_failed_finalize_is_refunded_and_character_stays_ready(live_harnes
 
     # The stored character video disappears (an operator's mistake, a lost disk): the cut fails.
     token = ready["video_url"].rsplit("/", 1)[1].removesuffix(".mp4")
-    harness.container.storage.local_path(character_video_key(token)).unlink()
+    harness.container.storage.delete(character_video_key(token))
     response = await harness.client.post(
         f"{API}/characters/{character_id}/finalize", headers=headers
     )

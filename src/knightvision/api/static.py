@@ -10,18 +10,29 @@ HTTP semantics (RFC 9110): ``GET`` and ``HEAD``; ``ETag`` and ``Last-Modified`` 
 ranges by Starlette's ``FileResponse``. A ``Range`` in a unit other than bytes, or not a valid
 byte-range set, is ignored and the whole file sent (§14.2); a set no byte of which lies in the
 file is a 416 in our JSON error format with ``Content-Range: bytes */<size>``.
+
+Local files go out through ``FileResponse`` as they are. Objects in an S3-compatible store are
+streamed through this process by the same response, reading byte ranges from the store as it goes
+(nothing is kept on the API host), so the permanent URL, ranges and validators behave the same;
+with ``storage_redirect`` a found object is answered by a 302 to a presigned URL instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-from email.utils import parsedate_to_datetime
-from pathlib import Path
+import stat as stat_mode
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from knightvision.api.guard import client_address
@@ -31,6 +42,7 @@ from knightvision.container import Container
 from knightvision.errors import NotFoundError, RangeNotSatisfiableError, RateLimitedError
 from knightvision.kit.ids import is_video_job_id
 from knightvision.pricing import RateLimitBucket
+from knightvision.providers.storage.port import MediaStorage, StoredObject
 from knightvision.video.pipeline import video_key
 
 _CHARACTER_TOKEN = re.compile(r"[0-9a-f]{24}")
@@ -66,25 +78,37 @@ async def _public_file(request: Request, container: Container, key: str | None) 
     )
     if refused is not None:
         raise RateLimitedError(retry_after=refused.retry_after)
-    path = container.storage.local_path(key) if key is not None else None
-    if path is None:
+    storage = container.storage
+    path = storage.local_path(key) if key is not None else None
+    if path is not None:  # the hot path on local files: no thread hop, no store round trip
+        return _file_response(
+            request, _PublicFile(path, **_FILE_OPTIONS, stat_result=os.stat(path))
+        )
+    found = await asyncio.to_thread(storage.stat, key) if key is not None else None
+    if key is None or found is None:
         decision = await container.limiter.hit(
             RateLimitBucket.STATIC_MISSES, address, settings.static_misses_per_minute
         )
         if not decision.allowed:
             raise RateLimitedError(retry_after=decision.retry_after)
         raise NotFoundError()
-    return _file_response(request, path)
+    if settings.storage_redirect:
+        url = await asyncio.to_thread(storage.presigned_url, key)
+        if url is not None:
+            return RedirectResponse(url, status_code=302, headers=_NO_STORE)
+    return _file_response(request, _StoredObjectFile(storage, key, found))
 
 
 #: One byte-range-spec of a ``bytes=`` range set: ``first-last``, ``first-`` or ``-suffix``.
 _BYTE_RANGE = re.compile(r"\s*(?:(\d+)-(\d*)|-(\d+))\s*")
 _CACHE_FOREVER = {"Cache-Control": "public, max-age=31536000, immutable"}
+_FILE_OPTIONS: dict[str, Any] = {"media_type": "video/mp4", "headers": _CACHE_FOREVER}
+# A presigned URL expires: the redirect to it must not outlive it in any cache.
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _file_response(request: Request, path: Path) -> Response:
-    stat = os.stat(path)
-    response = _PublicFile(path, media_type="video/mp4", headers=_CACHE_FOREVER, stat_result=stat)
+def _file_response(request: Request, response: _PublicFile) -> Response:
+    size = response.headers["content-length"]
     validators = {
         name: response.headers[name]
         for name in ("etag", "last-modified")
@@ -97,8 +121,8 @@ def _file_response(request: Request, path: Path) -> Response:
         starts = _range_starts(byte_range)
         if starts is None:
             response.ignore_range = True
-        elif all(start >= stat.st_size for start in starts):
-            raise RangeNotSatisfiableError(size=stat.st_size)
+        elif all(start >= int(size) for start in starts):
+            raise RangeNotSatisfiableError(size=int(size))
     return response
 
 
@@ -153,3 +177,82 @@ class _PublicFile(FileResponse):
             headers = [(k, v) for k, v in scope["headers"] if k not in (b"range", b"if-range")]
             scope = {**scope, "headers": headers}
         await super().__call__(scope, receive, send)
+
+
+class _StoredObjectFile(_PublicFile):
+    """An object of a remote store sent as ``FileResponse`` sends a file: the same headers, HEAD,
+    single and multipart ranges and If-Range, with the bytes read from the store instead of a
+    local file. ``FileResponse`` reads through ``_open_file`` (``seek`` / ``read``); Starlette is
+    pinned, and tests/api/test_static_s3_http.py runs the local file suite against this class."""
+
+    chunk_size = 256 * 1024  # fewer, larger sends: each read may wait on the store anyway
+
+    def __init__(self, storage: MediaStorage, key: str, found: StoredObject) -> None:
+        mtime = int(found.last_modified.timestamp())
+        # FileResponse wants an os.stat_result for the length; the store's own validators win.
+        stat_result = os.stat_result(
+            (stat_mode.S_IFREG, 0, 0, 1, 0, 0, found.size, mtime, mtime, mtime)
+        )
+        super().__init__(
+            key,
+            media_type="video/mp4",
+            headers={
+                **_CACHE_FOREVER,
+                "etag": found.etag,
+                "last-modified": format_datetime(found.last_modified, usegmt=True),
+            },
+            stat_result=stat_result,
+        )
+        self.storage, self.key, self.size = storage, key, found.size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        extensions = dict(scope.get("extensions", {}))
+        extensions.pop("http.response.pathsend", None)  # there is no path to hand the server
+        await super().__call__({**scope, "extensions": extensions}, receive, send)
+
+    @asynccontextmanager
+    async def _open_file(self) -> AsyncIterator[Any]:
+        reader = _ObjectReader(self.storage, self.key, self.size)
+        try:
+            yield reader
+        finally:
+            with anyio.CancelScope(shield=True):  # a client gone mid-stream still frees the GET
+                await anyio.to_thread.run_sync(reader.close)
+
+
+class _ObjectReader:
+    """``seek`` and ``read`` over a stored object: one ranged GET from each seek to the end of
+    the object, read as the response is sent, closed at the next seek. Reads run on anyio's
+    worker threads (as ``FileResponse``'s file reads do), which wait for a read in progress when
+    the transfer is cancelled, so the stream is never closed under a running read."""
+
+    def __init__(self, storage: MediaStorage, key: str, size: int) -> None:
+        self.storage, self.key, self.size = storage, key, size
+        self.position = 0
+        self.chunks: Iterator[bytes] | None = None
+        self.buffer = memoryview(b"")  # the rest of the last chunk, sliced without copying
+
+    async def seek(self, position: int) -> None:
+        await anyio.to_thread.run_sync(self.close)
+        self.position = position
+
+    async def read(self, size: int) -> bytes:
+        parts: list[bytes] = []
+        wanted = min(size, self.size - self.position)
+        while wanted > 0:
+            if not self.buffer:
+                if self.chunks is None:
+                    self.chunks = self.storage.read_range(self.key, self.position, self.size - 1)
+                self.buffer = memoryview(await anyio.to_thread.run_sync(next, self.chunks, b""))
+                if not self.buffer:
+                    break  # the object is shorter than it said: FileResponse reports it
+            part, self.buffer = self.buffer[:wanted], self.buffer[wanted:]
+            parts.append(bytes(part))
+            self.position += len(part)
+            wanted -= len(part)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        if self.chunks is not None and hasattr(self.chunks, "close"):
+            self.chunks.close()
+        self.chunks, self.buffer = None, memoryview(b"")

@@ -30,7 +30,12 @@ from knightvision.providers.video_model.port import (
     VideoModelAdapter,
 )
 from knightvision.worker.context import AdapterRun, JobContext
-from knightvision.worker.delivery import DURATION_TOLERANCE, RequestedShape, render_verify_store
+from knightvision.worker.delivery import (
+    DURATION_TOLERANCE,
+    RequestedShape,
+    render_verify_store,
+    store,
+)
 from knightvision.worker.runner import JobHandler
 
 REFERENCE_STILLS = 3
@@ -57,7 +62,9 @@ def make_character_create_handler(
     async def create_character(context: JobContext) -> dict[str, Any]:
         params = create_params(context.params)
         key = character_video_key(params["public_token"])
-        if "stored" in context.checkpoint and storage.local_path(key):
+        if "stored" in context.checkpoint and (
+            await asyncio.to_thread(storage.stat, key) is not None
+        ):
             stored: dict[str, Any] = context.checkpoint["stored"]
             return stored
         await context.report(
@@ -131,8 +138,8 @@ def make_character_finalize_handler(
             status=JobStatus.FINALIZING, message="Cutting the character segment...", progress=5
         )
         cut = context.checkpoint.get("cut")
-        if not cut or any(
-            storage.local_path(k) is None for k in [cut["segment_key"], *cut["reference_keys"]]
+        if not cut or not await asyncio.to_thread(
+            _all_stored, storage, [cut["segment_key"], *cut["reference_keys"]]
         ):
             cut = await _cut(context, params, storage)
             await context.save_checkpoint(cut=cut)
@@ -153,7 +160,7 @@ def make_character_finalize_handler(
                 timestamp_start=start,
                 timestamp_end=end,
                 origin_task_id=params.get("origin_task_id"),
-                segment=storage.local_path(cut["segment_key"]),
+                segment=await asyncio.to_thread(storage.fetch, cut["segment_key"]),
                 video_url=params.get("video_url"),
                 job_id=context.job.id,
             )
@@ -174,12 +181,16 @@ def make_character_finalize_handler(
     return finalize_character
 
 
+def _all_stored(storage: MediaStorage, keys: list[str]) -> bool:
+    return all(storage.stat(key) is not None for key in keys)
+
+
 async def _cut(
     context: JobContext, params: CharacterFinalizeParams, storage: MediaStorage
 ) -> dict[str, Any]:
     """Cut the segment out of the stored character video and keep stills of it."""
     start, end = params["timestamp_start"], params["timestamp_end"]
-    source = storage.local_path(character_video_key(params["public_token"]))
+    source = await asyncio.to_thread(storage.fetch, character_video_key(params["public_token"]))
     if source is None:
         raise JobFailure(
             "character_video_missing",
@@ -210,11 +221,11 @@ async def _cut(
                 stage="extracting",
             )
         segment_key = finalize_key(params["public_token"], context.job.id, "segment.mp4")
-        await asyncio.to_thread(storage.put_file, segment_key, segment)
+        await store(storage, segment_key, segment)
         reference_keys = []
         for index, still in enumerate(stills):
             key = finalize_key(params["public_token"], context.job.id, f"reference_{index}.png")
-            await asyncio.to_thread(storage.put_file, key, still)
+            await store(storage, key, still)
             reference_keys.append(key)
     return {
         "segment_key": segment_key,

@@ -28,7 +28,10 @@ def video_key(job_id: str) -> str:
 def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaStorage) -> JobHandler:
     async def generate_video(context: JobContext) -> dict[str, Any]:
         params = video_params(context.params)
-        if "stored" in context.checkpoint and storage.local_path(video_key(context.job.id)):
+        stored_key = video_key(context.job.id)
+        if "stored" in context.checkpoint and (
+            await asyncio.to_thread(storage.stat, stored_key) is not None
+        ):
             stored: dict[str, Any] = context.checkpoint["stored"]
             return stored
         await context.report(status=JobStatus.PROCESSING, message="Generating video...", progress=5)
@@ -101,13 +104,13 @@ def make_video_handler(adapters: dict[str, VideoModelAdapter], storage: MediaSto
 
 
 def _reference_images(characters: list[VideoCharacter], storage: MediaStorage) -> tuple[Path, ...]:
-    """The characters' reference stills on this host, those with the eyes seen open, interleaved
-    so scenes alternate characters (D16)."""
+    """The characters' reference stills on this host (fetched from the storage when it is remote),
+    those with the eyes seen open, interleaved so scenes alternate characters (D16)."""
     from knightvision.render.scenes.reference import open_eyed  # OpenCV: only where it renders
 
     per_character: list[list[Path]] = []
     for character in characters:
-        paths = [storage.local_path(key) for key in character.get("reference_keys") or []]
+        paths = [storage.fetch(key) for key in character.get("reference_keys") or []]
         if not paths or any(path is None for path in paths):
             raise JobFailure(
                 "character_unavailable",

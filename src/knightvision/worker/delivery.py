@@ -7,6 +7,7 @@ permanent key, so a partner gets exactly the shape asked for, or nothing and a r
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from knightvision.job.errors import JobFailure
 from knightvision.media.probe import MediaInfo, probe
 from knightvision.providers.storage.port import MediaStorage
 from knightvision.worker.context import JobContext
+
+log = logging.getLogger("knightvision.worker")
 
 DURATION_TOLERANCE = 0.1
 STORING_PROGRESS = 96
@@ -55,8 +58,23 @@ async def render_verify_store(
         await context.report(message=storing_message, progress=STORING_PROGRESS)
         info = await asyncio.to_thread(probe, output)
         verify_shape(info, shape)
-        size = await asyncio.to_thread(storage.put_file, key, output)
+        size = await store(storage, key, output)
     return StoredVideo(info=info, size_bytes=size, provenance=provenance)
+
+
+async def store(storage: MediaStorage, key: str, source: Path) -> int:
+    """Store ``source`` for good. The storage retries transient faults itself; one still failing
+    after that fails the attempt (retried later, or refunded), never leaving half a file."""
+    try:
+        return await asyncio.to_thread(storage.put_file, key, source)
+    except Exception as exc:
+        log.warning("storing %s failed", key, exc_info=True)  # the partner sees only the code
+        raise JobFailure(
+            "storage_unavailable",
+            f"Could not store the result ({type(exc).__name__})",
+            retryable=True,
+            stage="storing",
+        ) from exc
 
 
 def verify_shape(info: MediaInfo, shape: RequestedShape) -> None:

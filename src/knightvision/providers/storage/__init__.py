@@ -1,1 +1,1 @@
-"""Where finished media lives: local files now, S3-compatible later, behind one port."""
+"""Where finished media lives: local files or an S3-compatible object store, behind one port."""

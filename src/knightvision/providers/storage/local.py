@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from knightvision.kit.files import atomic_copy
+from knightvision.providers.storage.port import StoredObject, is_safe_key
 
-_SAFE_KEY = re.compile(r"[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_\-]+)*\.[a-z0-9]+")
+_CHUNK = 1 << 20
 
 
 class LocalStorage:
@@ -16,7 +19,7 @@ class LocalStorage:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        if not _SAFE_KEY.fullmatch(key):
+        if not is_safe_key(key):
             raise ValueError(f"unsafe storage key {key!r}")
         return self.root / key
 
@@ -32,7 +35,43 @@ class LocalStorage:
             return None
         return path if path.is_file() else None
 
+    def fetch(self, key: str) -> Path | None:
+        return self.local_path(key)
+
+    def stat(self, key: str) -> StoredObject | None:
+        path = self.local_path(key)
+        if path is None:
+            return None
+        stat = path.stat()
+        # The validator Starlette's FileResponse sends for the same file, so both paths agree.
+        tag = hashlib.md5(f"{stat.st_mtime}-{stat.st_size}".encode(), usedforsecurity=False)
+        return StoredObject(
+            size=stat.st_size,
+            etag=f'"{tag.hexdigest()}"',
+            last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+        )
+
+    def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        with open(self._path(key), "rb") as source:
+            source.seek(start)
+            left = end + 1 - start
+            while left > 0:
+                chunk = source.read(min(_CHUNK, left))
+                if not chunk:
+                    return
+                left -= len(chunk)
+                yield chunk
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def presigned_url(self, key: str) -> str | None:
+        return None  # local files are served by the API itself
+
     def scratch_dir(self) -> Path:
         scratch = self.root / "scratch"
         scratch.mkdir(parents=True, exist_ok=True)
         return scratch
+
+    def describe(self) -> str:
+        return self.root.as_uri()
