@@ -464,7 +464,8 @@ def _versions() -> str:
         "fastapi",
         "uvloop",
         "httptools",
-        "limits",
+        "redis",
+        "psycopg",
         "aiosqlite",
         "sqlalchemy",
     ):
