@@ -60,6 +60,7 @@ class Guard:
         self.limits = container.settings.rate_limit_table
 
     async def __call__(self, request: Request, endpoint: RateLimitBucket) -> KeyPrincipal:
+        self.container.reads.begin_request()
         address = client_address(request, self.container.settings.trusted_proxies)
         principal = await self._authenticated(address, request)
         per_minute = principal.rate_limits.get(endpoint, self.limits[endpoint])

@@ -20,13 +20,18 @@ import asyncio
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from knightvision.db.pg_reads import PostgresPointReads
+from knightvision.db.pg_reads import CommitWatch, PostgresPointReads
+
+#: On PostgreSQL, the commit-watch mark taken when the current request arrived (``begin_request``).
+_REQUEST_MARK: ContextVar[int | None] = ContextVar("hot_reads_request_mark", default=None)
+_MISSING = object()
 
 
 class OneRowQuery:
@@ -159,15 +164,23 @@ class HotReads:
             if engine.dialect.name == "postgresql"
             else None
         )
+        self._commits = CommitWatch(self._postgres) if self._postgres is not None else None
+        self._snapshot: tuple[int, str] = (0, "")  # the check the PostgreSQL rows are kept under
         self._connection: sqlite3.Connection | None = None
         self._rows: dict[tuple[Any, ...], Any] = {}
         self._data_version: int | None = None
         self._version_checked = False
         self._max_cached_rows = max_cached_rows
 
+    def begin_request(self) -> None:
+        """Called when a request arrives (the guard): its reads may share a commit check started
+        after this point. Without it every read waits for a check of its own."""
+        if self._commits is not None:
+            _REQUEST_MARK.set(self._commits.mark())
+
     async def first(self, query: OneRowQuery, params: dict[str, Any]) -> Any | None:
         if self._postgres is not None:
-            return await query.run_postgres(self._postgres, self.engine.dialect, params)
+            return await self._first_postgres(query, params)
         if self._sqlite_path is None:
             async with self.engine.connect() as conn:
                 return query.built((await conn.execute(query.statement, params)).first())
@@ -183,6 +196,29 @@ class HotReads:
         if len(self._rows) >= self._max_cached_rows:
             self._rows.clear()
         self._rows[key] = row
+        return row
+
+    async def _first_postgres(self, query: OneRowQuery, params: dict[str, Any]) -> Any | None:
+        """Rows are kept while the server's snapshot stays the same (``CommitWatch``): a cached
+        row is served only under a check that started after the request arrived."""
+        assert self._postgres is not None and self._commits is not None
+        mark = _REQUEST_MARK.get()
+        number, snapshot = await self._commits.version(
+            self._commits.mark() if mark is None else mark
+        )
+        key = (query, *params.items())
+        if snapshot == self._snapshot[1]:
+            row = self._rows.get(key, _MISSING)
+            if row is not _MISSING:
+                return row
+        elif number > self._snapshot[0]:
+            self._rows.clear()
+            self._snapshot = (number, snapshot)
+        row = await query.run_postgres(self._postgres, self.engine.dialect, params)
+        if snapshot == self._snapshot[1]:  # nothing committed since: still current
+            if len(self._rows) >= self._max_cached_rows:
+                self._rows.clear()
+            self._rows[key] = row
         return row
 
     def _check_version(self, connection: sqlite3.Connection) -> None:

@@ -79,3 +79,79 @@ class PostgresPointReads:
         idle, self._idle = self._idle, []
         for connection in idle:
             await connection.close()
+
+
+#: A value that changes whenever any transaction that wrote anything commits: the set of
+#: transactions in progress and the next transaction id. Two equal snapshots mean no write
+#: committed between them (a transaction that commits leaves the in-progress set, and one that
+#: began after the first snapshot raised the next id), in any database of the server.
+SNAPSHOT_SQL = "SELECT pg_current_snapshot()::text"
+
+
+class CommitWatch:
+    """Exact "has any write committed since?" for the hot-path row cache, one round trip shared
+    by every request waiting for it (ADR 0004).
+
+    A caller takes a ``mark()`` when its request arrives and asks ``version(mark)``: it gets the
+    snapshot of a check that *started after* the mark (the last finished one if it qualifies, else
+    the running one if it does, else the next, started on the next loop turn so that the whole
+    turn's requests share it). A row read after a check and cached under its snapshot is still
+    what a SELECT would return while later checks return the same snapshot.
+    """
+
+    def __init__(self, reads: PostgresPointReads) -> None:
+        self._reads = reads
+        self._started = 0
+        self._done: tuple[int, str] = (0, "")
+        self._running: tuple[int, asyncio.Future[tuple[int, str]]] | None = None
+        self._next: asyncio.Future[tuple[int, str]] | None = None
+        self._task: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
+
+    def mark(self) -> int:
+        """Checks numbered from this one on start after this call."""
+        return self._started + 1
+
+    async def version(self, since: int) -> tuple[int, str]:
+        """(check number, snapshot) of a check numbered ``since`` or later."""
+        if self._done[0] >= since:
+            return self._done
+        if self._running is not None and self._running[0] >= since:
+            return await asyncio.shield(self._running[1])
+        if self._next is None:
+            loop = asyncio.get_running_loop()
+            self._next = loop.create_future()
+            self._next.add_done_callback(_retrieve)
+            if self._running is None:
+                loop.call_soon(self._start)
+        return await asyncio.shield(self._next)
+
+    def _start(self) -> None:
+        if self._running is not None or self._next is None:
+            return
+        future, self._next = self._next, None
+        self._started += 1
+        self._running = (self._started, future)
+        self._task = asyncio.get_running_loop().create_task(self._check(self._started, future))
+
+    async def _check(self, number: int, future: asyncio.Future[tuple[int, str]]) -> None:
+        try:
+            row = await self._reads.fetch_one(SNAPSHOT_SQL, {})
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+        else:
+            assert row is not None  # the function always returns a row
+            if number > self._done[0]:
+                self._done = (number, str(row[0]))
+            future.set_result((number, str(row[0])))
+        finally:
+            self._running = None
+            self._start()
+
+
+def _retrieve(future: asyncio.Future[tuple[int, str]]) -> None:
+    """A failed check whose waiters all left is not an error to log."""
+    if not future.cancelled():
+        future.exception()

@@ -5,39 +5,29 @@ the server, so N concurrent requests get N distinct ``RateLimit-Remaining`` valu
 can slip between a test and a hit (issue 11; ADR 0004). Time is the Redis server's clock, so API
 hosts with skewed clocks still share one window.
 
-Per (bucket, identity) a list of hit times, newest first, trimmed to the limit: only the newest
-``limit`` hits can decide a refusal, and the oldest of them is when a slot frees.
+Per (bucket, identity) a sorted set of the hit times in the window: hits that left it are dropped
+first, so counting is O(1) and a lowered per-key limit counts the hits already logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
 WINDOW_SECONDS = 60
 
-# KEYS[1] the window; ARGV: its limit, 1 to log the hit (0 only to test), window seconds.
-# Optionally KEYS[2] a guard window and ARGV[4] its limit: when that one is full nothing is logged.
-# Returns {allowed 0/1, hits in the window after this call, seconds until a slot frees,
-# 1 when refused by the guard window (the other two values are then the guard's)}.
+# Several decisions in one call, in order. Decision i has KEYS[2i-1] its window and KEYS[2i] its
+# guard window (unused when its guard limit is 0), and ARGV[3i-1..3i+1] its limit, 1 to log the hit
+# (0 only to test) and its guard limit; ARGV[1] is the window in seconds. When the guard window is
+# full nothing is logged. Returns, per decision: allowed 0/1, hits in the window after this call,
+# seconds until a slot frees, 1 when refused by the guard (the two values before are then its).
 _WINDOW_SCRIPT = """
-local window = tonumber(ARGV[3])
+local window = tonumber(ARGV[1])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local cutoff = now - window
-
-local function state(key, limit)
-  local entries = redis.call('LRANGE', key, 0, limit - 1)
-  local count = 0
-  for i = 1, #entries do
-    if tonumber(entries[i]) < cutoff then break end
-    count = i
-  end
-  local oldest = now
-  if count > 0 then oldest = tonumber(entries[count]) end
-  return count, oldest
-end
+local cutoff = '(' .. string.format('%.6f', now - window)
 
 local function reset_of(oldest)
   local reset = math.ceil(oldest + window - now)
@@ -45,31 +35,67 @@ local function reset_of(oldest)
   return reset
 end
 
-if KEYS[2] then
-  local guard_limit = tonumber(ARGV[4])
-  local count, oldest = state(KEYS[2], guard_limit)
-  if count >= guard_limit then return {0, count, reset_of(oldest), 1} end
+-- Hits that left the window are dropped; what is left is counted in O(1).
+local function live(key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
+  return redis.call('ZCARD', key)
 end
 
-local key, limit = KEYS[1], tonumber(ARGV[1])
-local count, oldest = state(key, limit)
-local allowed = count < limit
-if allowed and ARGV[2] == '1' then
-  redis.call('LPUSH', key, string.format('%.6f', now))
-  redis.call('LTRIM', key, 0, limit - 1)
-  redis.call('EXPIRE', key, window + 1)
-  count = count + 1
-  if count == 1 then oldest = now end
+-- When a full window frees a slot: the hit at rank count - limit, oldest first, leaves it.
+local function refusal_reset(key, count, limit)
+  local entry = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+  return reset_of(tonumber(entry[2]))
 end
-return {allowed and 1 or 0, count, reset_of(oldest), 0}
+
+local function decide(key, limit, hit, guard_key, guard_limit)
+  if guard_limit > 0 then
+    local count = live(guard_key)
+    if count >= guard_limit then
+      return 0, count, refusal_reset(guard_key, count, guard_limit), 1
+    end
+  end
+  local count = live(key)
+  if count >= limit then return 0, count, refusal_reset(key, count, limit), 0 end
+  if hit then
+    local member = string.format('%.6f', now)
+    if redis.call('ZSCORE', key, member) then member = member .. '-' .. count end
+    redis.call('ZADD', key, now, member)
+    redis.call('EXPIRE', key, window + 1)
+    count = count + 1
+  end
+  local oldest = now
+  if count > 0 then oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]) end
+  return 1, count, reset_of(oldest), 0
+end
+
+local out = {}
+for i = 1, #KEYS / 2 do
+  local a = 3 * i - 1
+  local allowed, count, reset, by_guard = decide(
+    KEYS[2 * i - 1], tonumber(ARGV[a]), ARGV[a + 1] == '1', KEYS[2 * i], tonumber(ARGV[a + 2]))
+  out[#out + 1] = allowed
+  out[#out + 1] = count
+  out[#out + 1] = reset
+  out[#out + 1] = by_guard
+end
+return out
 """
+
+#: At most this many decisions go in one call.
+MAX_BATCH = 256
+
+Outcome = tuple[bool, int, int, bool]
 
 
 class RedisWindows:
     """Moving windows on a shared Redis, through a bounded connection pool.
 
-    ``max_connections`` caps this process's connections; a request that finds them all busy
-    waits up to ``pool_timeout`` seconds for one, then fails like an unreachable Redis (503).
+    Decisions asked for while a call is in flight (and those of one event-loop turn) go together
+    in the next call: one round trip for many requests under load, one per request when idle.
+    Each decision is still atomic and taken in arrival order on the server.
+
+    ``max_connections`` caps this process's connections; a call that finds them all busy waits up
+    to ``timeout_seconds`` for one, then fails like an unreachable Redis (503).
     """
 
     def __init__(
@@ -90,6 +116,10 @@ class RedisWindows:
         self.client: Redis = Redis(connection_pool=pool)
         self._script = self.client.register_script(_WINDOW_SCRIPT)
         self._prefix = key_prefix
+        self._pending: list[tuple[list[str], list[Any], asyncio.Future[Outcome]]] = []
+        self._in_flight = False
+        self._flush_scheduled = False
+        self._sending: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
 
     async def decide(
         self,
@@ -99,18 +129,55 @@ class RedisWindows:
         *,
         hit: bool,
         unless_full: tuple[str, str, int] | None = None,
-    ) -> tuple[bool, int, int, bool]:
-        """(allowed, hits in the window, seconds until a slot frees, refused by ``unless_full``)
-        in one round trip. ``unless_full`` (bucket, identity, limit) is a window tested first:
-        when it is full the request is refused and nothing is logged."""
-        keys = [self._key(bucket, identity)]
-        args: list[Any] = [limit, 1 if hit else 0, WINDOW_SECONDS]
-        if unless_full is not None:
-            keys.append(self._key(unless_full[0], unless_full[1]))
-            args.append(unless_full[2])
-        result: Any = await self._script(keys=keys, args=args)
-        allowed, count, reset, by_guard = result
-        return bool(allowed), int(count), int(reset), bool(by_guard)
+    ) -> Outcome:
+        """(allowed, hits in the window, seconds until a slot frees, refused by ``unless_full``).
+        ``unless_full`` (bucket, identity, limit) is a window tested first: when it is full the
+        request is refused and nothing is logged."""
+        key = self._key(bucket, identity)
+        if unless_full is None:
+            keys, args = [key, key], [limit, 1 if hit else 0, 0]
+        else:
+            keys = [key, self._key(unless_full[0], unless_full[1])]
+            args = [limit, 1 if hit else 0, unless_full[2]]
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        self._pending.append((keys, args, future))
+        if not self._in_flight and not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._in_flight or not self._pending:
+            return
+        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        self._in_flight = True
+        self._sending = asyncio.get_running_loop().create_task(self._send(batch))
+
+    async def _send(
+        self, batch: list[tuple[list[str], list[Any], asyncio.Future[Outcome]]]
+    ) -> None:
+        keys = [key for entry in batch for key in entry[0]]
+        args: list[Any] = [WINDOW_SECONDS, *(arg for entry in batch for arg in entry[1])]
+        try:
+            result: Any = await self._script(keys=keys, args=args)
+        except asyncio.CancelledError:
+            for _, _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+        else:
+            for n, (_, _, future) in enumerate(batch):
+                if not future.done():
+                    allowed, count, reset, by_guard = result[4 * n : 4 * n + 4]
+                    future.set_result((bool(allowed), int(count), int(reset), bool(by_guard)))
+        finally:
+            self._in_flight = False
+            self._flush()
 
     def _key(self, bucket: str, identity: str) -> str:
         return f"{self._prefix}{bucket}:{identity}"
