@@ -8,6 +8,7 @@ traffic to a host that would answer 503 and sends it again once the dependency i
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +17,8 @@ from sqlalchemy import text
 from knightvision.container import Container
 
 CHECK_TIMEOUT_SECONDS = 2.0
+
+log = logging.getLogger("knightvision.api")
 
 
 async def _database(container: Container) -> None:
@@ -34,22 +37,26 @@ async def _storage(container: Container) -> None:
 
 
 async def readiness(container: Container) -> dict[str, str]:
-    """Each dependency's state: "ok", or "unavailable: <why>"."""
+    """Each dependency's state: "ok" or "unavailable" (why is logged: the endpoint is public, and
+    hosts and ports are nobody else's business)."""
     checks: dict[str, Callable[[Container], Awaitable[None]]] = {"database": _database}
     if container.settings.redis_url:
         checks["redis"] = _redis
     checks["storage"] = _storage
-    results = await asyncio.gather(*(_state(check(container)) for check in checks.values()))
+    results = await asyncio.gather(
+        *(_state(name, check(container)) for name, check in checks.items())
+    )
     return dict(zip(checks, results, strict=True))
 
 
-async def _state(check: Awaitable[None]) -> str:
+async def _state(name: str, check: Awaitable[None]) -> str:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
             await check
     except TimeoutError:
-        return f"unavailable: no answer within {CHECK_TIMEOUT_SECONDS:g} s"
+        log.warning("not ready: %s gave no answer within %g s", name, CHECK_TIMEOUT_SECONDS)
+        return "unavailable"
     except Exception as exc:  # any failure is "not ready"; the reason is for the operator
-        first_line = str(exc).splitlines()[0] if str(exc) else ""
-        return f"unavailable: {type(exc).__name__}: {first_line}"[:300]
+        log.warning("not ready: %s: %s: %s", name, type(exc).__name__, exc)
+        return "unavailable"
     return "ok"
