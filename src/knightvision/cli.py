@@ -357,6 +357,7 @@ def serve(
 
     from knightvision.app import create_app
     from knightvision.kit.logs import configure_logging
+    from knightvision.ratelimit.sole_process import sole_api_process
 
     settings = _settings(
         data_dir,
@@ -369,13 +370,14 @@ def serve(
     )
     configure_logging(settings.log_level)
     application = create_app(settings, run_workers=not no_workers)
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    with sole_api_process(settings):  # limits in memory: refuse a second API process (ADR 0004)
+        uvicorn.run(
+            application,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            access_log=False,
+        )
 
 
 @app.command()
