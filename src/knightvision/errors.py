@@ -127,7 +127,7 @@ class GenerationUnavailableError(KVError):
 
 
 class DependencyUnavailableError(KVError):
-    """The database or Redis cannot be reached: try again shortly (issue 11; ADR 0004)."""
+    """The database or Redis cannot be reached: try again shortly (ADR 0004)."""
 
     status = 503
     code = "dependency_unavailable"

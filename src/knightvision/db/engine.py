@@ -13,7 +13,7 @@ _WRITE = "knightvision_write"
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 10, connect_timeout: int = 5
+    url: str, *, pool_size: int = 5, max_overflow: int = 5, connect_timeout: int = 5
 ) -> AsyncEngine:
     """``pool_size`` + ``max_overflow`` bound this process's PostgreSQL connections on the
     ordinary path (the sizing rule is in the README); SQLite keeps SQLAlchemy's defaults."""

@@ -7,7 +7,7 @@ wake-up and a GIL hand-back, about seven of them per SQLAlchemy execute). Each S
 autocommit mode and its row is kept only until the next commit anywhere (``HotReads``), so a
 deactivated key is refused on its very next request (D3). On PostgreSQL they go through
 ``PostgresPointReads`` (``db/pg_reads.py``): psycopg directly, prepared statements, autocommit,
-one round trip per read (issue 11; ADR 0004).
+one round trip per read (ADR 0004).
 
 Same SQL (compiled once by SQLAlchemy for the dialect), same bind and result processing (the
 columns' own processors: JSON, Boolean, DateTime), so a row equals what
@@ -155,7 +155,7 @@ class HotReads:
     """
 
     def __init__(
-        self, engine: AsyncEngine, max_cached_rows: int = 10_000, postgres_pool_size: int = 10
+        self, engine: AsyncEngine, max_cached_rows: int = 10_000, postgres_pool_size: int = 5
     ) -> None:
         self.engine = engine
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None

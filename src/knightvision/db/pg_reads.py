@@ -1,4 +1,4 @@
-"""The hot path's point reads on PostgreSQL: one round trip each (issue 11; ADR 0004).
+"""The hot path's point reads on PostgreSQL: one round trip each (ADR 0004).
 
 SQLAlchemy's ordinary async path costs a pool checkout, a BEGIN, the statement and the pool's
 reset ROLLBACK per read, and psycopg parses and plans the SELECT every time. Here each read takes

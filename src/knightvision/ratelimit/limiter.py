@@ -90,7 +90,7 @@ class RateLimiter:
     """Per-minute moving windows: in memory with one API process, on Redis when ``redis_url`` is
     set (one round trip per decision, at most ``redis_max_connections`` connections)."""
 
-    def __init__(self, redis_url: str | None = None, *, redis_max_connections: int = 32) -> None:
+    def __init__(self, redis_url: str | None = None, *, redis_max_connections: int = 8) -> None:
         self.shared = (
             RedisWindows(redis_url, max_connections=redis_max_connections) if redis_url else None
         )

@@ -2,7 +2,7 @@
 
 A Lua script tests the window, logs the hit and reads what the headers need in one atomic step on
 the server, so N concurrent requests get N distinct ``RateLimit-Remaining`` values and no request
-can slip between a test and a hit (issue 11; ADR 0004). Time is the Redis server's clock, so API
+can slip between a test and a hit (ADR 0004). Time is the Redis server's clock, so API
 hosts with skewed clocks still share one window.
 
 Per (bucket, identity) a sorted set of the hit times in the window: hits that left it are dropped
