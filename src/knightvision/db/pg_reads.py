@@ -103,8 +103,9 @@ class CommitWatch:
         self._reads = reads
         self._started = 0
         self._done: tuple[int, str] = (0, "")
-        self._running: tuple[int, asyncio.Future[tuple[int, str]]] | None = None
-        self._next: asyncio.Future[tuple[int, str]] | None = None
+        # Each waiter has its own future, so one that is cancelled leaves the others waiting.
+        self._running: tuple[int, list[asyncio.Future[tuple[int, str]]]] | None = None
+        self._next: list[asyncio.Future[tuple[int, str]]] | None = None
         self._task: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
 
     def mark(self) -> int:
@@ -115,43 +116,45 @@ class CommitWatch:
         """(check number, snapshot) of a check numbered ``since`` or later."""
         if self._done[0] >= since:
             return self._done
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[tuple[int, str]] = loop.create_future()
         if self._running is not None and self._running[0] >= since:
-            return await asyncio.shield(self._running[1])
-        if self._next is None:
-            loop = asyncio.get_running_loop()
-            self._next = loop.create_future()
-            self._next.add_done_callback(_retrieve)
+            self._running[1].append(waiter)
+        elif self._next is not None:
+            self._next.append(waiter)
+        else:
+            self._next = [waiter]
             if self._running is None:
                 loop.call_soon(self._start)
-        return await asyncio.shield(self._next)
+        return await waiter
 
     def _start(self) -> None:
         if self._running is not None or self._next is None:
             return
-        future, self._next = self._next, None
+        waiters, self._next = self._next, None
         self._started += 1
-        self._running = (self._started, future)
-        self._task = asyncio.get_running_loop().create_task(self._check(self._started, future))
+        self._running = (self._started, waiters)
+        self._task = asyncio.get_running_loop().create_task(self._check(self._started, waiters))
 
-    async def _check(self, number: int, future: asyncio.Future[tuple[int, str]]) -> None:
+    async def _check(self, number: int, waiters: list[asyncio.Future[tuple[int, str]]]) -> None:
         try:
             row = await self._reads.fetch_one(SNAPSHOT_SQL, {})
         except asyncio.CancelledError:
-            future.cancel()
+            for waiter in waiters:
+                waiter.cancel()
             raise
         except Exception as exc:
-            future.set_exception(exc)
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
         else:
             assert row is not None  # the function always returns a row
+            done = (number, str(row[0]))
             if number > self._done[0]:
-                self._done = (number, str(row[0]))
-            future.set_result((number, str(row[0])))
+                self._done = done
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(done)
         finally:
             self._running = None
             self._start()
-
-
-def _retrieve(future: asyncio.Future[tuple[int, str]]) -> None:
-    """A failed check whose waiters all left is not an error to log."""
-    if not future.cancelled():
-        future.exception()
