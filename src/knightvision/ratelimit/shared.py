@@ -19,10 +19,12 @@ from redis.asyncio import BlockingConnectionPool, Redis
 WINDOW_SECONDS = 60
 
 # Several decisions in one call, in order. Decision i has KEYS[2i-1] its window and KEYS[2i] its
-# guard window (unused when its guard limit is 0), and ARGV[3i-1..3i+1] its limit, 1 to log the hit
-# (0 only to test) and its guard limit; ARGV[1] is the window in seconds. When the guard window is
-# full nothing is logged. Returns, per decision: allowed 0/1, hits in the window after this call,
-# seconds until a slot frees, 1 when refused by the guard (the two values before are then its).
+# guard window (unused when its guard limit is 0), and ARGV[i+1] "limit hit guard_limit" (hit: 1 to
+# log the hit, 0 only to test); ARGV[1] is the window in seconds. When the guard window is full
+# nothing is logged. Returns one string, per decision "allowed count reset by_guard" (allowed 0/1,
+# hits in the window after this call, seconds until a slot frees, 1 when refused by the guard:
+# the two values before are then its), decisions joined by ";": one reply to parse, not 4 per
+# decision.
 _WINDOW_SCRIPT = """
 local window = tonumber(ARGV[1])
 local clock = redis.call('TIME')
@@ -70,15 +72,12 @@ end
 
 local out = {}
 for i = 1, #KEYS / 2 do
-  local a = 3 * i - 1
+  local limit, hit, guard_limit = string.match(ARGV[i + 1], '(%d+) (%d) (%d+)')
   local allowed, count, reset, by_guard = decide(
-    KEYS[2 * i - 1], tonumber(ARGV[a]), ARGV[a + 1] == '1', KEYS[2 * i], tonumber(ARGV[a + 2]))
-  out[#out + 1] = allowed
-  out[#out + 1] = count
-  out[#out + 1] = reset
-  out[#out + 1] = by_guard
+    KEYS[2 * i - 1], tonumber(limit), hit == '1', KEYS[2 * i], tonumber(guard_limit))
+  out[i] = allowed .. ' ' .. count .. ' ' .. reset .. ' ' .. by_guard
 end
-return out
+return table.concat(out, ';')
 """
 
 #: At most this many decisions go in one call.
@@ -116,7 +115,7 @@ class RedisWindows:
         self.client: Redis = Redis(connection_pool=pool)
         self._script = self.client.register_script(_WINDOW_SCRIPT)
         self._prefix = key_prefix
-        self._pending: list[tuple[list[str], list[Any], asyncio.Future[Outcome]]] = []
+        self._pending: list[tuple[str, str, str, asyncio.Future[Outcome]]] = []
         self._in_flight = False
         self._flush_scheduled = False
         self._sending: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
@@ -135,13 +134,12 @@ class RedisWindows:
         request is refused and nothing is logged."""
         key = self._key(bucket, identity)
         if unless_full is None:
-            keys, args = [key, key], [limit, 1 if hit else 0, 0]
+            guard_key, guard_limit = key, 0
         else:
-            keys = [key, self._key(unless_full[0], unless_full[1])]
-            args = [limit, 1 if hit else 0, unless_full[2]]
+            guard_key, guard_limit = self._key(unless_full[0], unless_full[1]), unless_full[2]
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-        self._pending.append((keys, args, future))
+        self._pending.append((key, guard_key, f"{limit} {1 if hit else 0} {guard_limit}", future))
         if not self._in_flight and not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
@@ -155,26 +153,24 @@ class RedisWindows:
         self._in_flight = True
         self._sending = asyncio.get_running_loop().create_task(self._send(batch))
 
-    async def _send(
-        self, batch: list[tuple[list[str], list[Any], asyncio.Future[Outcome]]]
-    ) -> None:
-        keys = [key for entry in batch for key in entry[0]]
-        args: list[Any] = [WINDOW_SECONDS, *(arg for entry in batch for arg in entry[1])]
+    async def _send(self, batch: list[tuple[str, str, str, asyncio.Future[Outcome]]]) -> None:
+        keys = [key for entry in batch for key in entry[:2]]
+        args = [str(WINDOW_SECONDS), *(entry[2] for entry in batch)]
         try:
-            result: Any = await self._script(keys=keys, args=args)
+            reply: Any = await self._script(keys=keys, args=args)
         except asyncio.CancelledError:
-            for _, _, future in batch:
+            for *_, future in batch:
                 future.cancel()
             raise
         except Exception as exc:
-            for _, _, future in batch:
+            for *_, future in batch:
                 if not future.done():
                     future.set_exception(exc)
         else:
-            for n, (_, _, future) in enumerate(batch):
+            for outcome, (*_, future) in zip(reply.split(b";"), batch, strict=True):
                 if not future.done():
-                    allowed, count, reset, by_guard = result[4 * n : 4 * n + 4]
-                    future.set_result((bool(allowed), int(count), int(reset), bool(by_guard)))
+                    allowed, count, reset, by_guard = outcome.split()
+                    future.set_result((allowed == b"1", int(count), int(reset), by_guard == b"1"))
         finally:
             self._in_flight = False
             self._flush()
