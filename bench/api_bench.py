@@ -24,8 +24,8 @@ What it does, all in this one script:
 4. Warms every target up, then alternates bare/ours runs of
    ``wrk -t2 -c32 -d10s --latency`` for ``--rounds`` rounds and prints medians and ratios.
 
-No assertions: it reports, against the targets of the API hot-path issue (ADR 0003):
-status/bare throughput >= 0.40, status p99 / bare p99 <= 3.0, 429/bare throughput >= 0.60.
+No assertions: it reports, against the targets of ADR 0003: status/bare throughput >= 0.40,
+status p99 / bare p99 <= 3.0, 429/bare throughput >= 0.60 (>= 0.40 on PostgreSQL + Redis, ADR 0004).
 
 The load generator and the server share the machine's cores (2 on the reference box), so the
 absolute numbers are pessimistic; compare ratios, which is why bare runs alternate with ours.
@@ -53,6 +53,8 @@ from typing import Any
 
 API = "/api/v1/partner"
 TARGETS = {"status/bare throughput": 0.40, "status/bare p99": 3.0, "429/bare throughput": 0.60}
+# On PostgreSQL + Redis a 429 needs a network round trip the embedded default does not (ADR 0004).
+SCALED_OUT_TARGETS = {**TARGETS, "429/bare throughput": 0.40}
 
 
 # The bare comparison app (imported by uvicorn in its own process) ---------------------------------
@@ -544,7 +546,7 @@ def report(targets: list[Target], args: argparse.Namespace) -> None:
     }
     print("\nratios (target):")
     for name, value in ratios.items():
-        goal = TARGETS[name]
+        goal = (SCALED_OUT_TARGETS if args.database_url or args.redis_url else TARGETS)[name]
         meets = value <= goal if name.endswith("p99") else value >= goal
         sign = "<=" if name.endswith("p99") else ">="
         print(f"  {name:<24}{value:>6.2f}   ({sign} {goal:.2f}: {'met' if meets else 'NOT met'})")
