@@ -99,14 +99,15 @@ class CommitWatch:
     what a SELECT would return while later checks return the same snapshot.
     """
 
-    def __init__(self, reads: PostgresPointReads) -> None:
+    def __init__(self, reads: PostgresPointReads, max_running: int = 2) -> None:
         self._reads = reads
+        self._max_running = max_running
         self._started = 0
         self._done: tuple[int, str] = (0, "")
         # Each waiter has its own future, so one that is cancelled leaves the others waiting.
-        self._running: tuple[int, list[asyncio.Future[tuple[int, str]]]] | None = None
+        self._running: dict[int, list[asyncio.Future[tuple[int, str]]]] = {}
         self._next: list[asyncio.Future[tuple[int, str]]] | None = None
-        self._task: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
+        self._tasks: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak refs
 
     def mark(self) -> int:
         """Checks numbered from this one on start after this call."""
@@ -118,23 +119,27 @@ class CommitWatch:
             return self._done
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[tuple[int, str]] = loop.create_future()
-        if self._running is not None and self._running[0] >= since:
-            self._running[1].append(waiter)
+        newest = self._running.get(self._started) if self._started >= since else None
+        if newest is not None:  # the newest check is running and started after the mark
+            newest.append(waiter)
         elif self._next is not None:
             self._next.append(waiter)
         else:
+            # Started on the next loop turn, so that every request of this turn shares it; up to
+            # ``max_running`` checks overlap, so a request waits about one round trip, not two.
             self._next = [waiter]
-            if self._running is None:
-                loop.call_soon(self._start)
+            loop.call_soon(self._start)
         return await waiter
 
     def _start(self) -> None:
-        if self._running is not None or self._next is None:
-            return
+        if self._next is None or len(self._running) >= self._max_running:
+            return  # a check that ends starts the next
         waiters, self._next = self._next, None
         self._started += 1
-        self._running = (self._started, waiters)
-        self._task = asyncio.get_running_loop().create_task(self._check(self._started, waiters))
+        self._running[self._started] = waiters
+        task = asyncio.get_running_loop().create_task(self._check(self._started, waiters))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _check(self, number: int, waiters: list[asyncio.Future[tuple[int, str]]]) -> None:
         try:
@@ -156,5 +161,5 @@ class CommitWatch:
                 if not waiter.done():
                     waiter.set_result(done)
         finally:
-            self._running = None
+            del self._running[number]
             self._start()

@@ -89,9 +89,9 @@ Outcome = tuple[bool, int, int, bool]
 class RedisWindows:
     """Moving windows on a shared Redis, through a bounded connection pool.
 
-    Decisions asked for while a call is in flight (and those of one event-loop turn) go together
-    in the next call: one round trip for many requests under load, one per request when idle.
-    Each decision is still atomic and taken in arrival order on the server.
+    The decisions asked for in one event-loop turn go together in one call (a few calls overlap;
+    past that they wait and go together in the next): one round trip for many requests under
+    load, one per request when idle. Each decision is still atomic on the server.
 
     ``max_connections`` caps this process's connections; a call that finds them all busy waits up
     to ``timeout_seconds`` for one, then fails like an unreachable Redis (503).
@@ -116,9 +116,11 @@ class RedisWindows:
         self._script = self.client.register_script(_WINDOW_SCRIPT)
         self._prefix = key_prefix
         self._pending: list[tuple[str, str, str, asyncio.Future[Outcome]]] = []
-        self._in_flight = False
+        self._in_flight = 0
+        # Calls out at once: overlapping ones cut the wait to about one round trip.
+        self._max_in_flight = max(1, min(4, max_connections - 1))
         self._flush_scheduled = False
-        self._sending: asyncio.Task[None] | None = None  # held: the loop keeps only weak refs
+        self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak refs
 
     async def decide(
         self,
@@ -140,18 +142,22 @@ class RedisWindows:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
         self._pending.append((key, guard_key, f"{limit} {1 if hit else 0} {guard_limit}", future))
-        if not self._in_flight and not self._flush_scheduled:
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         return await future
 
     def _flush(self) -> None:
+        """Sends this loop turn's decisions, unless ``max_in_flight`` calls are out already: then
+        the first to come back sends them."""
         self._flush_scheduled = False
-        if self._in_flight or not self._pending:
+        if self._in_flight >= self._max_in_flight or not self._pending:
             return
         batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-        self._in_flight = True
-        self._sending = asyncio.get_running_loop().create_task(self._send(batch))
+        self._in_flight += 1
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
 
     async def _send(self, batch: list[tuple[str, str, str, asyncio.Future[Outcome]]]) -> None:
         keys = [key for entry in batch for key in entry[:2]]
@@ -172,7 +178,7 @@ class RedisWindows:
                     allowed, count, reset, by_guard = outcome.split()
                     future.set_result((allowed == b"1", int(count), int(reset), by_guard == b"1"))
         finally:
-            self._in_flight = False
+            self._in_flight -= 1
             self._flush()
 
     def _key(self, bucket: str, identity: str) -> str:
