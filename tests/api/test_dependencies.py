@@ -173,6 +173,34 @@ async def test_a_burst_waits_for_the_configured_redis_connections(
         observer.close()
 
 
+async def test_a_redis_that_never_answers_is_503_within_seconds(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    """A silent link (a partition, a hung server) must not hold requests: the limiter's calls time
+    out and the request is answered 503, well within the time a client waits."""
+
+    async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(65536):
+            pass  # reads every command, answers none
+        writer.close()
+
+    silent = await asyncio.start_server(swallow, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    try:
+        settings = settings_factory(redis_url=f"redis://127.0.0.1:{port}/0")
+        async with running_harness(settings, run_workers=False) as api:
+            partner = await api.partner(credits=10)
+            started = time.monotonic()
+            assert_unavailable(await api.client.get(f"{API}/credits", headers=partner["headers"]))
+            assert time.monotonic() - started < 10
+            started = time.monotonic()
+            assert_not_ready(await api.client.get("/readyz"), "redis")
+            assert time.monotonic() - started < 5
+    finally:
+        silent.close()
+        await silent.wait_closed()
+
+
 # PostgreSQL ------------------------------------------------------------------------------------
 
 

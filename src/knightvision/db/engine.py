@@ -11,6 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 _WRITE = "knightvision_write"
 
+#: libpq settings that drop a PostgreSQL connection whose link went silent (a partition, a
+#: server that vanished without a reset) within seconds, not the kernel's default minutes.
+LINK_TIMEOUTS = {
+    "tcp_user_timeout": 10_000,  # ms that sent data may stay unacknowledged
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 2,
+}
+
 
 def create_engine(
     url: str, *, pool_size: int = 5, max_overflow: int = 5, connect_timeout: int = 5
@@ -29,7 +39,7 @@ def create_engine(
         max_overflow=max_overflow,
         pool_timeout=connect_timeout,
         pool_pre_ping=True,
-        connect_args={"connect_timeout": connect_timeout},
+        connect_args={"connect_timeout": connect_timeout, **LINK_TIMEOUTS},
     )
 
 

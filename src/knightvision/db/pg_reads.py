@@ -17,7 +17,10 @@ import asyncio
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import URL
+
+from knightvision.db.engine import LINK_TIMEOUTS
 
 
 class ReadTimedOutError(psycopg.OperationalError):
@@ -26,7 +29,11 @@ class ReadTimedOutError(psycopg.OperationalError):
 
 class PostgresPointReads:
     def __init__(self, url: URL, size: int, *, timeout_seconds: float = 5.0) -> None:
-        self._conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conninfo = make_conninfo(
+            url.set(drivername="postgresql").render_as_string(hide_password=False),
+            connect_timeout=max(1, round(timeout_seconds)),
+            **LINK_TIMEOUTS,
+        )
         self._size = size
         self._timeout = timeout_seconds
         self._idle: list[psycopg.AsyncConnection[Any]] = []
@@ -69,9 +76,7 @@ class PostgresPointReads:
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
         try:
             async with asyncio.timeout(self._timeout):
-                return await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, connect_timeout=max(1, round(self._timeout))
-                )
+                return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
         except TimeoutError as exc:
             raise ReadTimedOutError("no answer from PostgreSQL in time") from exc
 

@@ -15,6 +15,8 @@ import asyncio
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 WINDOW_SECONDS = 60
 
@@ -111,6 +113,9 @@ class RedisWindows:
             timeout=timeout_seconds,
             socket_connect_timeout=timeout_seconds,
             socket_timeout=timeout_seconds,
+            # One retry, on a fresh connection (a pooled one may be stale after a Redis restart);
+            # more would hold a request for several timeouts before its 503.
+            retry=Retry(NoBackoff(), 1),
         )
         self.client: Redis = Redis(connection_pool=pool)
         self._script = self.client.register_script(_WINDOW_SCRIPT)
