@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,10 +22,12 @@ from knightvision.api.guard import Guard
 from knightvision.api.metrics import mount_metrics
 from knightvision.api.middleware import RequestContextMiddleware
 from knightvision.api.partner import partner_router
+from knightvision.api.readiness import readiness
 from knightvision.api.responses import json_response
 from knightvision.api.static import static_router
 from knightvision.container import Container
 from knightvision.db.migrate import prepare_schema
+from knightvision.errors import DependencyUnavailableError
 from knightvision.providers.storage.probe import verify_storage
 from knightvision.settings import Settings
 
@@ -86,11 +87,21 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz(request: Request) -> Response:
-        async with container.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        """Liveness: the process serves. Dependencies are /readyz's business."""
         return json_response(request, {"status": "ok", "version": __version__})
 
     if settings.metrics:
         mount_metrics(app, container.engine, settings.metrics_token)
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> Response:
+        """Readiness: 200 when every dependency answers, else 503 naming the ones that do not."""
+        checks = await readiness(container)
+        if all(state == "ok" for state in checks.values()):
+            return json_response(request, {"status": "ready", "checks": checks})
+        error = DependencyUnavailableError()
+        return json_response(
+            request, {**error.body(), "status": "unavailable", "checks": checks}, 503, error.headers
+        )
 
     return app

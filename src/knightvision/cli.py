@@ -460,6 +460,7 @@ def serve(
     from knightvision.app import create_app
     from knightvision.kit.logs import configure_logging
     from knightvision.preflight import check_dependencies
+    from knightvision.ratelimit.sole_process import sole_api_process
 
     settings = _settings(
         data_dir,
@@ -473,14 +474,15 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     check_dependencies(settings)
     application = create_app(settings, run_workers=not no_workers)
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        log_config=None,  # uvicorn's lines go through our handler, in our format
-        access_log=False,  # ours (api/access.py) carry the request id, route and key
-    )
+    with sole_api_process(settings):  # limits in memory: refuse a second API process (ADR 0004)
+        uvicorn.run(
+            application,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=None,  # uvicorn's lines go through our handler, in our format
+            access_log=False,  # ours (api/access.py) carry the request id, route and key
+        )
 
 
 @app.command()

@@ -55,7 +55,11 @@ class Container:
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
-        engine = create_engine(settings.async_database_url)
+        engine = create_engine(
+            settings.async_database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         queue = JobQueue(
             engine,
             QueuePolicy(
@@ -69,7 +73,7 @@ class Container:
         # not available" with nothing charged (D15).
         adapters = build_video_adapters(settings)
         storage = build_storage(settings)
-        reads = HotReads(engine)
+        reads = HotReads(engine, postgres_pool_size=settings.database_pool_size)
         videos = VideoService(
             engine,
             reads,
@@ -92,7 +96,9 @@ class Container:
             settings=settings,
             engine=engine,
             queue=queue,
-            limiter=RateLimiter(settings.redis_url),
+            limiter=RateLimiter(
+                settings.redis_url, redis_max_connections=settings.redis_max_connections
+            ),
             storage=storage,
             registry=registry,
             adapters=adapters,
@@ -130,5 +136,6 @@ class Container:
         )
 
     async def close(self) -> None:
-        self.reads.close()
+        await self.reads.aclose()
+        await self.limiter.close()
         await self.engine.dispose()

@@ -153,5 +153,18 @@ class GenerationUnavailableError(KVError):
     message = "Video generation not available"
 
 
+class DependencyUnavailableError(KVError):
+    """The database or Redis cannot be reached: try again shortly (ADR 0004)."""
+
+    status = 503
+    code = "dependency_unavailable"
+    message = "Service temporarily unavailable"
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
 class OperatorError(Exception):
     """A mistake in an operator command (CLI): shown as a message, never a traceback."""

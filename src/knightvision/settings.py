@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     )
     storage_redirect_seconds: int = Field(3600, ge=60, le=7 * 24 * 3600)
     public_base_url: str | None = None
+    # Connection pools per process (sizing rule: README "Scaling out"). PostgreSQL: the ordinary
+    # pool for writes and queue work, and as many again for the hot-path reads; Redis: the limiter.
+    database_pool_size: int = Field(5, ge=1, le=1000)
+    database_max_overflow: int = Field(5, ge=0, le=1000)
+    redis_max_connections: int = Field(8, ge=1, le=10_000)
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import psycopg
 import pytest
 from sqlalchemy import bindparam, select
 
@@ -20,6 +21,7 @@ from knightvision.job.queue import JobQueue, QueuePolicy
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import hash_api_key, new_job_id
 from knightvision.settings import Settings
+from tests.fixtures.databases import fresh_postgres_database
 
 KEY = OneRowQuery(select(api_keys).where(api_keys.c.key_hash == bindparam("key_hash")))
 JOB = OneRowQuery(select(jobs).where(jobs.c.id == bindparam("job_id")))
@@ -136,3 +138,34 @@ async def test_reads_in_one_loop_turn_share_one_version_check(cached_key) -> Non
     await asyncio.sleep(0)
     await reads.first(KEY, params)
     assert statements == ["PRAGMA data_version"] * 2
+
+
+async def test_postgres_rows_are_kept_only_while_nothing_commits(tmp_path) -> None:
+    """Each request (``begin_request``) after a commit by another connection sees it, though the
+    row was cached. (Whether a read was served from the cache is not asserted: any commit on the
+    server, by any test running beside this one, rightly empties it.)"""
+    with fresh_postgres_database() as url:
+        async_url = Settings(database_url=url).async_database_url
+        await asyncio.to_thread(upgrade, async_url)
+        engine = create_engine(async_url)
+        reads = HotReads(engine)
+        try:
+            created = await admin.create_account(engine, "acme", 100)
+            params = {"key_hash": hash_api_key(created["api_key"])}
+            other = await psycopg.AsyncConnection.connect(url, autocommit=True)
+            async with other:
+                for n in range(20):
+                    reads.begin_request()
+                    before = await reads.first(KEY, params)
+                    assert before.active is (n % 2 == 0)
+                    reads.begin_request()
+                    assert await reads.first(KEY, params) == before  # cached, or read afresh
+                    await other.execute(
+                        "UPDATE api_keys SET active = %s WHERE key_hash = %s",
+                        (n % 2 == 1, params["key_hash"]),
+                    )
+                    reads.begin_request()
+                    assert (await reads.first(KEY, params)).active is (n % 2 == 1)
+        finally:
+            await reads.aclose()
+            await engine.dispose()

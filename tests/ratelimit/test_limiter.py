@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+from collections.abc import AsyncIterator
 
 import pytest
 import redis
@@ -26,8 +28,10 @@ def _redis_or_skip() -> str:
 
 
 @pytest.fixture(params=["memory", "redis"])
-async def limiter(request: pytest.FixtureRequest) -> RateLimiter:
-    return RateLimiter(_redis_or_skip() if request.param == "redis" else None)
+async def limiter(request: pytest.FixtureRequest) -> AsyncIterator[RateLimiter]:
+    limiter = RateLimiter(_redis_or_skip() if request.param == "redis" else None)
+    yield limiter
+    await limiter.close()
 
 
 async def test_exact_window_refuses_the_request_over_the_limit(limiter: RateLimiter) -> None:
@@ -73,3 +77,65 @@ async def test_two_api_processes_share_one_redis_window(settings_factory) -> Non
         await first.container.limiter.reset()
     assert [r.status_code for r in responses] == [200, 200, 200, 429]
     assert [r.headers["RateLimit-Remaining"] for r in responses] == ["2", "1", "0", "0"]
+
+
+async def test_concurrent_hits_each_get_their_own_remaining(limiter: RateLimiter) -> None:
+    """Decided atomically, one at a time: 30 requests at once against a limit of 25 are 25 allowed
+    with remaining 24, 23, … 0 (each once) and 5 refused."""
+    identity = secrets.token_hex(6)
+    decisions = await asyncio.gather(
+        *(limiter.hit(RateLimitBucket.VIDEOS, identity, 25) for _ in range(30))
+    )
+    allowed = [d.remaining for d in decisions if d.allowed]
+    assert sorted(allowed) == list(range(25))
+    assert [d.remaining for d in decisions if not d.allowed] == [0] * 5
+
+
+async def test_a_throttled_identity_is_refused_without_counting(limiter: RateLimiter) -> None:
+    address, key = secrets.token_hex(6), secrets.token_hex(6)
+    throttle = (RateLimitBucket.AUTH_FAILURES, address, 2)
+    first, throttled = await limiter.hit_unless_throttled(throttle, RateLimitBucket.VIDEOS, key, 5)
+    assert (first.allowed, first.remaining, throttled) == (True, 4, False)
+    for _ in range(2):
+        await limiter.hit(*throttle)
+    refused, throttled = await limiter.hit_unless_throttled(
+        throttle, RateLimitBucket.VIDEOS, key, 5
+    )
+    assert (refused.allowed, refused.limit, throttled) == (False, 2, True)
+    assert 55 <= refused.reset_seconds <= 60
+    after = await limiter.hit(RateLimitBucket.VIDEOS, key, 5)
+    assert after.remaining == 3  # the throttled request was not counted against the key
+
+
+async def test_a_lowered_limit_counts_the_hits_already_in_the_window(limiter: RateLimiter) -> None:
+    identity = secrets.token_hex(6)
+    for _ in range(4):
+        assert (await limiter.hit(RateLimitBucket.VIDEOS, identity, 10)).allowed
+    lowered = await limiter.hit(RateLimitBucket.VIDEOS, identity, 3)
+    assert (lowered.allowed, lowered.remaining) == (False, 0)
+    assert await limiter.exceeded(RateLimitBucket.VIDEOS, identity, 3) is not None
+    assert await limiter.exceeded(RateLimitBucket.VIDEOS, identity, 5) is None
+
+
+async def test_concurrent_requests_to_two_api_processes_get_distinct_remaining(
+    settings_factory,
+) -> None:
+    """The issue's burst: 40 requests at once, split over two API processes sharing Redis, with
+    a limit of 30: every accepted answer shows a different RateLimit-Remaining."""
+    settings = settings_factory(redis_url=_redis_or_skip(), rate_limits={"videos": 30})
+    async with running_harness(settings, run_workers=False) as first:
+        await first.container.limiter.reset()  # key ids restart in every test database
+        partner = await first.partner(credits=100)
+        async with running_harness(settings, run_workers=False) as second:
+            responses = await asyncio.gather(
+                *(
+                    (first if n % 2 else second).client.get(
+                        f"{API}/videos", headers=partner["headers"]
+                    )
+                    for n in range(40)
+                )
+            )
+        await first.container.limiter.reset()
+    accepted = [int(r.headers["RateLimit-Remaining"]) for r in responses if r.status_code == 200]
+    assert sorted(accepted) == list(range(30))
+    assert sorted(r.status_code for r in responses) == [200] * 30 + [429] * 10

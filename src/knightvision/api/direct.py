@@ -62,8 +62,8 @@ class PartnerApp(FastAPI):
             response = await route.endpoint(request, **scope["path_params"])
         except KVError as exc:
             response = error_response(request, exc)
-        except Exception:
-            response = unexpected_error_response(request)
+        except Exception as exc:  # an unreachable dependency is a 503, anything else a 500
+            response = unexpected_error_response(request, exc)
         if not isinstance(
             response, JSONBytesResponse
         ):  # files: Starlette may answer 206/416 itself

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
+import redis.exceptions
+import sqlalchemy.exc
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -11,7 +14,13 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from knightvision.api.responses import json_response
-from knightvision.errors import BodyTooLargeError, KVError, MethodNotAllowedError, NotFoundError
+from knightvision.errors import (
+    BodyTooLargeError,
+    DependencyUnavailableError,
+    KVError,
+    MethodNotAllowedError,
+    NotFoundError,
+)
 
 log = logging.getLogger("knightvision.api")
 
@@ -26,8 +35,35 @@ def error_response(request: Request, exc: KVError) -> Response:
     return json_response(request, exc.body(), exc.status, exc.headers)
 
 
-def unexpected_error_response(request: Request) -> Response:
+#: What an unreachable database or Redis raises: connection refused or lost, a timeout, a pool
+#: with no connection to give. The partner gets 503 with Retry-After, never a 500 (ADR 0004).
+DEPENDENCY_FAILURES: tuple[type[Exception], ...] = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    psycopg.OperationalError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    ConnectionError,
+)
+
+
+def dependency_unavailable_response(request: Request, exc: BaseException) -> Response:
+    """One line in the log, not a traceback per request while a dependency is down."""
+    log.warning(
+        "dependency unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        str(exc).splitlines()[0] if str(exc) else "",
+    )
+    return error_response(request, DependencyUnavailableError())
+
+
+def unexpected_error_response(request: Request, exc: BaseException) -> Response:
     """Logged with its traceback; the partner sees the documented 500 and the request id only."""
+    if isinstance(exc, DEPENDENCY_FAILURES):
+        return dependency_unavailable_response(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return json_response(request, KVError().body(), 500)
 
@@ -66,7 +102,15 @@ def install_error_handlers(app: FastAPI) -> None:
             headers,
         )
 
+    for failure in DEPENDENCY_FAILURES:
+        # Handled inside the middleware stack, so nothing is re-raised to the server's log.
+        app.add_exception_handler(failure, _dependency_unavailable)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         # Starlette sends this from outside our middleware; json_response carries the id header.
-        return unexpected_error_response(request)
+        return unexpected_error_response(request, exc)
+
+
+async def _dependency_unavailable(request: Request, exc: Exception) -> Response:
+    return dependency_unavailable_response(request, exc)

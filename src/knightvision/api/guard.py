@@ -52,28 +52,37 @@ def _authorization(request: Request) -> str:
 
 
 class Guard:
+    """One limiter call per request: a key found is counted against its limit and the address's
+    failed-auth throttle in one step (one Redis round trip when shared, ADR 0004)."""
+
     def __init__(self, container: Container) -> None:
         self.container = container
         self.limits = container.settings.rate_limit_table
 
     async def __call__(self, request: Request, endpoint: RateLimitBucket) -> KeyPrincipal:
-        principal = await self.authenticate(request)
+        self.container.reads.begin_request()
+        address = client_address(request, self.container.settings.trusted_proxies)
+        principal = await self._authenticated(address, request)
         per_minute = principal.rate_limits.get(endpoint, self.limits[endpoint])
-        decision = await self.container.limiter.hit(endpoint, str(principal.key_id), per_minute)
-        request.scope["state"]["rate_headers"] = decision.raw_headers()
+        decision, throttled = await self.container.limiter.hit_unless_throttled(
+            self._throttle(address), endpoint, str(principal.key_id), per_minute
+        )
+        # A throttled address gets no verdict on its credentials, right or wrong: otherwise a
+        # 429 would just mean "wrong guess" and the throttle would not slow guessing at all.
+        if not throttled:
+            request.scope["state"]["rate_headers"] = decision.raw_headers()
         if not decision.allowed:
             raise RateLimitedError(retry_after=decision.retry_after)
         return principal
 
-    async def authenticate(self, request: Request) -> KeyPrincipal:
-        address = client_address(request, self.container.settings.trusted_proxies)
-        # A throttled address gets no verdict on its credentials, right or wrong: otherwise a
-        # 429 would just mean "wrong guess" and the throttle would not slow guessing at all.
-        refused = await self.container.limiter.exceeded(
-            RateLimitBucket.AUTH_FAILURES, address, self.container.settings.auth_failures_per_minute
+    def _throttle(self, address: str) -> tuple[RateLimitBucket, str, int]:
+        return (
+            RateLimitBucket.AUTH_FAILURES,
+            address,
+            self.container.settings.auth_failures_per_minute,
         )
-        if refused is not None:
-            raise RateLimitedError(retry_after=refused.retry_after)
+
+    async def _authenticated(self, address: str, request: Request) -> KeyPrincipal:
         try:
             return await self._principal(request)
         except KVError:
@@ -95,9 +104,8 @@ class Guard:
         return principal
 
     async def _count_failure(self, address: str) -> None:
-        """Failed authentications are throttled per client address, so keys cannot be guessed."""
-        decision = await self.container.limiter.hit(
-            RateLimitBucket.AUTH_FAILURES, address, self.container.settings.auth_failures_per_minute
-        )
+        """Failed authentications are throttled per client address, so keys cannot be guessed.
+        A full window refuses this one too (429, no verdict on the credentials)."""
+        decision = await self.container.limiter.hit(*self._throttle(address))
         if not decision.allowed:
             raise RateLimitedError(retry_after=decision.retry_after)

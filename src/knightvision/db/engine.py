@@ -11,13 +11,36 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 _WRITE = "knightvision_write"
 
+#: libpq settings that drop a PostgreSQL connection whose link went silent (a partition, a
+#: server that vanished without a reset) within seconds, not the kernel's default minutes.
+LINK_TIMEOUTS = {
+    "tcp_user_timeout": 10_000,  # ms that sent data may stay unacknowledged
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 2,
+}
 
-def create_engine(url: str) -> AsyncEngine:
+
+def create_engine(
+    url: str, *, pool_size: int = 5, max_overflow: int = 5, connect_timeout: int = 5
+) -> AsyncEngine:
+    """``pool_size`` + ``max_overflow`` bound this process's PostgreSQL connections on the
+    ordinary path (the sizing rule is in the README); SQLite keeps SQLAlchemy's defaults."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine.sync_engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # A short connect timeout and a bounded wait for a pooled connection: with the database
+    # unreachable a request fails within seconds (503, api/errors.py) instead of hanging.
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=connect_timeout,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": connect_timeout, **LINK_TIMEOUTS},
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

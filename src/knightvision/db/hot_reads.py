@@ -5,8 +5,9 @@ read-only ``sqlite3`` connection: a primary-key or unique-index lookup in a WAL 
 tens of microseconds, far less than one hand-off to aiosqlite's thread (a queue put, a thread
 wake-up and a GIL hand-back, about seven of them per SQLAlchemy execute). Each SELECT runs in
 autocommit mode and its row is kept only until the next commit anywhere (``HotReads``), so a
-deactivated key is refused on its very next request (D3). On PostgreSQL they take SQLAlchemy's
-ordinary async path.
+deactivated key is refused on its very next request (D3). On PostgreSQL they go through
+``PostgresPointReads`` (``db/pg_reads.py``): psycopg directly, prepared statements, autocommit,
+one round trip per read (ADR 0004).
 
 Same SQL (compiled once by SQLAlchemy for the dialect), same bind and result processing (the
 columns' own processors: JSON, Boolean, DateTime), so a row equals what
@@ -19,11 +20,18 @@ import asyncio
 import sqlite3
 from collections import namedtuple
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from knightvision.db.pg_reads import CommitWatch, PostgresPointReads
+
+#: On PostgreSQL, the commit-watch mark taken when the current request arrived (``begin_request``).
+_REQUEST_MARK: ContextVar[int | None] = ContextVar("hot_reads_request_mark", default=None)
+_MISSING = object()
 
 
 class OneRowQuery:
@@ -45,13 +53,25 @@ class OneRowQuery:
         row = connection.execute(sql, positional_of(params)).fetchone()
         return self.built(None if row is None else row_of(row))
 
+    async def run_postgres(
+        self, reads: PostgresPointReads, dialect: Dialect, params: dict[str, Any]
+    ) -> Any | None:
+        sql, named_of, row_of = self._prepare(dialect)
+        row = await reads.fetch_one(sql, named_of(params))
+        return self.built(None if row is None else row_of(row))
+
     def _prepare(self, dialect: Dialect) -> tuple[Any, ...]:
         prepared = self._prepared.get(dialect.name)
         if prepared is None:
             compiled = self.statement.compile(dialect=dialect)
+            binds = (
+                _positional_binds(compiled, dialect)
+                if compiled.positiontup is not None
+                else _named_binds(compiled, dialect)
+            )
             prepared = self._prepared[dialect.name] = (
                 compiled.string,
-                _positional_binds(compiled, dialect),
+                binds,
                 _row_builder(self.statement, dialect),
             )
         return prepared
@@ -75,6 +95,23 @@ def _positional_binds(compiled: Any, dialect: Dialect) -> Any:
         )
 
     return positional_of
+
+
+def _named_binds(compiled: Any, dialect: Dialect) -> Any:
+    """params -> the named parameters a pyformat driver (psycopg) takes, processors applied."""
+    processors = {
+        name: process
+        for bind, name in compiled.bind_names.items()
+        if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    }
+
+    def named_of(params: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = compiled.construct_params(params)
+        for name, process in processors.items():
+            values[name] = process(values[name])
+        return values
+
+    return named_of
 
 
 def _row_builder(statement: Select[Any], dialect: Dialect) -> Any:
@@ -117,16 +154,33 @@ class HotReads:
     One instance serves one event loop (the server's), as its connection serves one thread.
     """
 
-    def __init__(self, engine: AsyncEngine, max_cached_rows: int = 10_000) -> None:
+    def __init__(
+        self, engine: AsyncEngine, max_cached_rows: int = 10_000, postgres_pool_size: int = 5
+    ) -> None:
         self.engine = engine
         self._sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._postgres = (
+            PostgresPointReads(engine.url, postgres_pool_size)
+            if engine.dialect.name == "postgresql"
+            else None
+        )
+        self._commits = CommitWatch(self._postgres) if self._postgres is not None else None
+        self._snapshot: tuple[int, str] = (0, "")  # the check the PostgreSQL rows are kept under
         self._connection: sqlite3.Connection | None = None
         self._rows: dict[tuple[Any, ...], Any] = {}
         self._data_version: int | None = None
         self._version_checked = False
         self._max_cached_rows = max_cached_rows
 
+    def begin_request(self) -> None:
+        """Called when a request arrives (the guard): its reads may share a commit check started
+        after this point. Without it every read waits for a check of its own."""
+        if self._commits is not None:
+            _REQUEST_MARK.set(self._commits.mark())
+
     async def first(self, query: OneRowQuery, params: dict[str, Any]) -> Any | None:
+        if self._postgres is not None:
+            return await self._first_postgres(query, params)
         if self._sqlite_path is None:
             async with self.engine.connect() as conn:
                 return query.built((await conn.execute(query.statement, params)).first())
@@ -142,6 +196,29 @@ class HotReads:
         if len(self._rows) >= self._max_cached_rows:
             self._rows.clear()
         self._rows[key] = row
+        return row
+
+    async def _first_postgres(self, query: OneRowQuery, params: dict[str, Any]) -> Any | None:
+        """Rows are kept while the server's snapshot stays the same (``CommitWatch``): a cached
+        row is served only under a check that started after the request arrived."""
+        assert self._postgres is not None and self._commits is not None
+        mark = _REQUEST_MARK.get()
+        number, snapshot = await self._commits.version(
+            self._commits.mark() if mark is None else mark
+        )
+        key = (query, *params.items())
+        if snapshot == self._snapshot[1]:
+            row = self._rows.get(key, _MISSING)
+            if row is not _MISSING:
+                return row
+        elif number > self._snapshot[0]:
+            self._rows.clear()
+            self._snapshot = (number, snapshot)
+        row = await query.run_postgres(self._postgres, self.engine.dialect, params)
+        if snapshot == self._snapshot[1]:  # nothing committed since: still current
+            if len(self._rows) >= self._max_cached_rows:
+                self._rows.clear()
+            self._rows[key] = row
         return row
 
     def _check_version(self, connection: sqlite3.Connection) -> None:
@@ -166,6 +243,11 @@ class HotReads:
             connection.execute("PRAGMA busy_timeout=2000")
             self._connection = connection
         return self._connection
+
+    async def aclose(self) -> None:
+        self.close()
+        if self._postgres is not None:
+            await self._postgres.close()
 
     def close(self) -> None:
         # data_version numbers belong to one connection: the next one starts afresh.

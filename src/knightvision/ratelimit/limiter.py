@@ -1,5 +1,5 @@
-"""The exact moving window (D5): in this process's memory, or on Redis through the ``limits``
-library when several API processes share it."""
+"""The exact moving window (D5): in this process's memory, or on Redis (``shared.py``) when
+several API processes share it."""
 
 from __future__ import annotations
 
@@ -8,25 +8,11 @@ import time
 from collections import deque
 from typing import NamedTuple
 
-from limits import RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
-
 from knightvision.kit.metrics import rate_limited
 from knightvision.pricing import RateLimitBucket
+from knightvision.ratelimit.shared import RedisWindows
 
 MIN_RETRY_AFTER = 10  # the contract: wait at least 10 seconds
-
-
-class _PerMinute(RateLimitItemPerMinute):
-    """One hit log per (bucket, identity) whatever the limit, so a changed per-key limit counts
-    the hits already in the window (``limits`` puts the amount in the key by default)."""
-
-    def key_for(self, *identifiers: bytes | str | int | float) -> str:
-        return "/".join([self.namespace, *(str(part) for part in identifiers), "minute"])
-
-
 WINDOW_SECONDS = 60.0
 
 
@@ -102,22 +88,19 @@ class Decision(NamedTuple):
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None = None) -> None:
-        self.storage = _storage(redis_url)
-        self._strategy = MovingWindowRateLimiter(self.storage)
-        self._items: dict[int, RateLimitItemPerMinute] = {}
-        # In memory (one API process) the windows are kept here; ``limits`` serves the shared Redis.
-        self._memory = None if redis_url else _MemoryWindows()
+    """Per-minute moving windows: in memory with one API process, on Redis when ``redis_url`` is
+    set (one round trip per decision, at most ``redis_max_connections`` connections)."""
 
-    def _item(self, per_minute: int) -> RateLimitItemPerMinute:
-        item = self._items.get(per_minute)
-        if item is None:
-            item = self._items[per_minute] = _PerMinute(per_minute, namespace="KV")
-        return item
+    def __init__(self, redis_url: str | None = None, *, redis_max_connections: int = 8) -> None:
+        self.shared = (
+            RedisWindows(redis_url, max_connections=redis_max_connections) if redis_url else None
+        )
+        # In memory (one API process) the windows are kept here.
+        self._memory = _MemoryWindows()
 
     async def hit(self, bucket: RateLimitBucket, identity: str, per_minute: int) -> Decision:
         """Count one request; refused when the last 60 s already hold ``per_minute`` of them."""
-        if self._memory is not None:
+        if self.shared is None:
             allowed, oldest, count, now = self._memory.hit((bucket, identity), per_minute)
             return _counted(
                 bucket,
@@ -125,50 +108,56 @@ class RateLimiter:
                     allowed, per_minute, max(0, per_minute - count), _reset_seconds(oldest, now)
                 ),
             )
-        item = self._item(per_minute)
-        allowed = await self._strategy.hit(item, bucket, identity)
-        stats = await self._strategy.get_window_stats(item, bucket, identity)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return _counted(
-            bucket,
-            Decision(
-                allowed=allowed,
-                limit=per_minute,
-                remaining=max(0, stats.remaining),
-                reset_seconds=reset,
-            ),
+        allowed, count, reset, _ = await self.shared.decide(bucket, identity, per_minute, hit=True)
+        return _counted(bucket, Decision(allowed, per_minute, max(0, per_minute - count), reset))
+
+    async def hit_unless_throttled(
+        self,
+        throttle: tuple[RateLimitBucket, str, int],
+        bucket: RateLimitBucket,
+        identity: str,
+        per_minute: int,
+    ) -> tuple[Decision, bool]:
+        """``hit``, unless the ``throttle`` window (bucket, identity, limit) is full: then
+        (that window's refusal, True) and nothing counted. One Redis call either way."""
+        if self.shared is None:
+            refused = await self.exceeded(*throttle)
+            if refused is not None:
+                return refused, True
+            return await self.hit(bucket, identity, per_minute), False
+        allowed, count, reset, throttled = await self.shared.decide(
+            bucket, identity, per_minute, hit=True, unless_full=throttle
         )
+        if throttled:
+            return _counted(throttle[0], Decision(False, throttle[2], 0, reset)), True
+        decision = Decision(allowed, per_minute, max(0, per_minute - count), reset)
+        return _counted(bucket, decision), False
 
     async def exceeded(
         self, bucket: RateLimitBucket, identity: str, per_minute: int
     ) -> Decision | None:
         """Without counting: the refusal a new hit would get, or None while under the limit."""
-        if self._memory is not None:
+        if self.shared is None:
             oldest, count, now = self._memory.peek((bucket, identity))
             if count < per_minute:
                 return None
             return _counted(bucket, Decision(False, per_minute, 0, _reset_seconds(oldest, now)))
-        item = self._item(per_minute)
-        if await self._strategy.test(item, bucket, identity):
-            return None
-        stats = await self._strategy.get_window_stats(item, bucket, identity)
-        reset = max(0, math.ceil(stats.reset_time - time.time()))
-        return _counted(
-            bucket, Decision(allowed=False, limit=per_minute, remaining=0, reset_seconds=reset)
-        )
+        allowed, _, reset, _ = await self.shared.decide(bucket, identity, per_minute, hit=False)
+        return None if allowed else _counted(bucket, Decision(False, per_minute, 0, reset))
+
+    async def ping(self) -> None:
+        """Raises when the shared store is unreachable (readiness); in memory it always answers."""
+        if self.shared is not None:
+            await self.shared.ping()
 
     async def reset(self) -> None:
-        if self._memory is not None:
-            self._memory.reset()
-        await self.storage.reset()
+        self._memory.reset()
+        if self.shared is not None:
+            await self.shared.reset()
 
-
-def _storage(redis_url: str | None) -> Storage:
-    if not redis_url:
-        return MemoryStorage()
-    shared = storage_from_string(f"async+{redis_url}", implementation="redispy")
-    assert isinstance(shared, Storage)  # an "async+" URL builds an asyncio storage
-    return shared
+    async def close(self) -> None:
+        if self.shared is not None:
+            await self.shared.close()
 
 
 def _reset_seconds(oldest_hit: float, now: float) -> int:
