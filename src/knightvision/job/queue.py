@@ -23,6 +23,7 @@ from knightvision.db.engine import write_transaction
 from knightvision.db.schema import jobs
 from knightvision.job.errors import JobFailure
 from knightvision.job.status import JobStatus
+from knightvision.job.wakeups import announce
 from knightvision.kit.backoff import retry_delay
 from knightvision.kit.clock import utcnow
 
@@ -39,6 +40,7 @@ class ClaimedJob:
     lease_token: str
     credits_used: int
     deadline_at: datetime
+    progress: int = 0  # what the partner sees now: a resumed job never shows less
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class JobQueue:
                 updated_at=now,
             )
         )
+        await announce(conn, kind)
 
     async def submit_paid(
         self,
@@ -181,6 +184,7 @@ class JobQueue:
                         jobs.c.max_attempts,
                         jobs.c.credits_used,
                         jobs.c.deadline_at,
+                        jobs.c.progress,
                     )
                 )
             ).first()
@@ -196,6 +200,7 @@ class JobQueue:
                     lease_token=token,
                     credits_used=row.credits_used,
                     deadline_at=row.deadline_at,
+                    progress=row.progress or 0,
                 )
         return None
 
@@ -268,7 +273,8 @@ class JobQueue:
         return outcome.rowcount == 1
 
     async def release(self, job: ClaimedJob) -> bool:
-        """Hand the job back unfinished (shutdown): runnable at once, the attempt not counted."""
+        """Hand the job back unfinished (shutdown): runnable at once, the attempt not counted,
+        and announced, so another worker resumes it now rather than after a lease or a poll."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
@@ -279,6 +285,34 @@ class JobQueue:
                     lease_token=None,
                     lease_expires_at=None,
                     updated_at=now,
+                )
+            )
+            if outcome.rowcount == 1:
+                await announce(conn, job.kind)
+        return outcome.rowcount == 1
+
+    async def park(
+        self,
+        job: ClaimedJob,
+        delay: float,
+        checkpoint: dict[str, Any],
+        **visible: Any,
+    ) -> bool:
+        """Give the lease back while the job waits on a remote task: claimable by any worker in
+        ``delay`` seconds, resuming from ``checkpoint``. A park is not an attempt (a render polled
+        a hundred times is one attempt); a worker lost while it polls still counts as one."""
+        now = utcnow()
+        async with write_transaction(self.engine) as conn:
+            outcome = await conn.execute(
+                self._fenced(job).values(
+                    checkpoint=checkpoint,
+                    run_after=now + timedelta(seconds=delay),
+                    attempts=jobs.c.attempts - 1,
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                    **visible,
                 )
             )
         return outcome.rowcount == 1
