@@ -45,7 +45,7 @@ class ClaimedJob:
 
 @dataclass(frozen=True)
 class QueuePolicy:
-    lease_seconds: float = 30.0
+    lease_seconds: float = 10.0
     max_attempts: int = 3
     timeout_seconds: int = 1800
 
