@@ -99,6 +99,7 @@ async def test_a_parked_job_survives_its_worker_and_resumes_the_poll_elsewhere(
     assert parked.finished_at is None and parked.lease_token is None
     assert parked.checkpoint["adapter.upstream_poll"]["task_id"] == task["task_id"]
     assert parked.attempts == 0  # waiting is not an attempt
+    assert parked.checkpoint["parks"] >= 2
     assert (parked.status, parked.message) == ("processing", "Generating video...")
 
     evolink.script.never_finish = False

@@ -12,6 +12,9 @@ from knightvision.job.errors import JobParked
 from knightvision.job.queue import ClaimedJob, JobQueue
 from knightvision.job.status import JobStatus
 
+# How many times the job has parked so far (operators see it in ``jobs show``).
+PARKS = "parks"
+
 
 class LeaseLostError(Exception):
     """Another worker owns the job now; this one must stop writing."""
@@ -116,7 +119,8 @@ class JobContext:
     async def park(self, parked: JobParked) -> None:
         """Hand the job back to the queue until its wait is over (``JobParked``), publishing what
         the partner has not seen yet."""
-        checkpoint = {**self.job.checkpoint, **parked.checkpoint}
+        parks = int(self.job.checkpoint.get(PARKS) or 0) + 1
+        checkpoint = {**self.job.checkpoint, **parked.checkpoint, PARKS: parks}
         if not await self.queue.park(self.job, parked.delay, checkpoint, **self._unpublished()):
             raise LeaseLostError(self.job.id)
 

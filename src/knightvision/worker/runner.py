@@ -31,7 +31,7 @@ from knightvision.job.errors import JobFailure, JobParked
 from knightvision.job.queue import ClaimedJob, JobQueue
 from knightvision.job.wakeups import listen_for_jobs, listener_conninfo
 from knightvision.kit.clock import utcnow
-from knightvision.worker.context import JobContext, LeaseLostError, Slot
+from knightvision.worker.context import PARKS, JobContext, LeaseLostError, Slot
 
 log = logging.getLogger("knightvision.worker")
 
@@ -125,7 +125,15 @@ class WorkerRunner:
     async def execute(self, job: ClaimedJob, slot: Slot | None = None) -> None:
         context = JobContext(job, self.queue, slot, parks=True)
         heartbeat = asyncio.create_task(self._heartbeat(context))
-        log.info("job %s (%s) attempt %d/%d", job.id, job.kind, job.attempts, job.max_attempts)
+        # A parked job comes back at every poll: one info line when it starts is enough.
+        log.log(
+            logging.DEBUG if job.checkpoint.get(PARKS) else logging.INFO,
+            "job %s (%s) attempt %d/%d",
+            job.id,
+            job.kind,
+            job.attempts,
+            job.max_attempts,
+        )
         try:
             remaining = max(0.0, (job.deadline_at - utcnow()).total_seconds())
             result = await asyncio.wait_for(self.handlers[job.kind](context), timeout=remaining)
