@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from knightvision.db.engine import create_engine
 from knightvision.db.migrate import upgrade
 from knightvision.job.queue import JobQueue, QueuePolicy
-from knightvision.job.wakeups import listener_conninfo
+from knightvision.job.wakeups import RECONNECT_SECONDS, listener_conninfo
 from knightvision.settings import Settings
 from knightvision.worker.context import JobContext
 from knightvision.worker.runner import WorkerRunner
@@ -138,3 +139,33 @@ async def test_a_worker_that_stops_hands_its_job_to_another_at_once(pg_url: str)
     row = await job_row(second_queue, job_id)
     assert (row.status, row.result, row.attempts) == ("complete", {"resumed": True}, 1)
     assert len(owners) == 2 and owners[0] != owners[1]
+
+
+async def test_the_listener_comes_back_after_its_connection_is_killed(pg_url: str) -> None:
+    worker_queue, api_queue = new_queue(pg_url), new_queue(pg_url)
+
+    async def handler(context: JobContext) -> dict[str, Any]:
+        return {}
+
+    stop, task = await started(worker_queue, handler)
+    try:
+        async with api_queue.engine.connect() as conn:  # what a database restart does to it
+            killed = await conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+                )
+            )
+        assert killed == 1
+        await asyncio.sleep(RECONNECT_SECONDS + 1)  # listening again, on a new connection
+        job_id = await submit_job(api_queue, await new_account(api_queue))
+
+        async def finished() -> bool:
+            return (await job_row(api_queue, job_id)).finished_at is not None
+
+        await until(finished, within=5)
+    finally:
+        stop.set()
+        await task
+        await worker_queue.engine.dispose()
+        await api_queue.engine.dispose()
