@@ -40,7 +40,10 @@ class ClaimedJob:
     lease_token: str
     credits_used: int
     deadline_at: datetime
-    progress: int = 0  # what the partner sees now: a resumed job never shows less
+    # What the partner sees now: a resumed job never shows less progress, nor rewrites the same.
+    progress: int = 0
+    status: str | None = None
+    message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,8 @@ class JobQueue:
                         jobs.c.credits_used,
                         jobs.c.deadline_at,
                         jobs.c.progress,
+                        jobs.c.status,
+                        jobs.c.message,
                     )
                 )
             ).first()
@@ -201,6 +206,8 @@ class JobQueue:
                     credits_used=row.credits_used,
                     deadline_at=row.deadline_at,
                     progress=row.progress or 0,
+                    status=row.status,
+                    message=row.message,
                 )
         return None
 

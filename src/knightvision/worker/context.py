@@ -48,7 +48,9 @@ class JobContext:
         # Whether a wait may park the job (``JobParked``): only where a runner catches it.
         self.parks = parks
         self._visible: dict[str, Any] = {}
-        self._published: dict[str, Any] = {}
+        # What the row shows already: reporting it again writes nothing.
+        shown = {"status": job.status, "message": job.message, "progress": job.progress}
+        self._published: dict[str, Any] = {k: v for k, v in shown.items() if v is not None}
 
     @property
     def params(self) -> dict[str, Any]:
@@ -75,14 +77,15 @@ class JobContext:
         message: str | None = None,
         progress: int | None = None,
     ) -> None:
-        """Publish status/message/progress now (and extend the lease)."""
+        """Publish status/message/progress now (and extend the lease); nothing new, no write."""
         visible = {
             "status": status,
             "message": message,
             "progress": None if progress is None else self._not_back(progress),
         }
         self._visible.update({name: value for name, value in visible.items() if value is not None})
-        await self.beat()
+        if self.has_unpublished():
+            await self.beat()
 
     def _unpublished(self) -> dict[str, Any]:
         return {
