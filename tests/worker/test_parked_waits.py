@@ -149,7 +149,7 @@ async def test_the_upstream_timeout_still_ends_a_parked_job_with_a_refund(
     assert await balances(queue, account) == (100, 100)
     assert evolink.create_calls == 1 and evolink.poll_calls >= 4  # parked between those polls
     # The cap counts from submission, across parks: not one park's length, not the job's limit.
-    assert 2.0 <= (row.finished_at - started).total_seconds() < 10
+    assert 2.0 <= (row.finished_at - started).total_seconds() < 30  # the job limit is 60 s
 
 
 class _Parked(Exception):
