@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     metrics_port: int | None = Field(None, ge=1, le=65535)
 
-    lease_seconds: float = Field(30.0, ge=1.0, le=3600.0)
+    # A crashed worker's job is claimed again after about this long; heartbeats every third of it
+    # (ADR 0001 has the measurement).
+    lease_seconds: float = Field(10.0, ge=1.0, le=3600.0)
     max_attempts: int = Field(3, ge=1, le=20)
     job_timeout_seconds: int = Field(1800, ge=10)
     poll_interval_seconds: float = Field(0.5, gt=0.0, le=60.0)

@@ -199,6 +199,7 @@ class _Context:
         self.params = params
         self.checkpoint: dict[str, Any] = {}
         self.reports: list[dict[str, Any]] = []
+        self.parks = False  # run outside a worker: upstream waits sleep in place
 
     async def report(self, **visible: Any) -> None:
         self.reports.append(visible)

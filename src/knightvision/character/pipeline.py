@@ -134,13 +134,15 @@ def make_character_finalize_handler(
     async def finalize_character(context: JobContext) -> dict[str, Any]:
         params = finalize_params(context.params)
         start, end = params["timestamp_start"], params["timestamp_end"]
-        await context.report(
-            status=JobStatus.FINALIZING, message="Cutting the character segment...", progress=5
-        )
         cut = context.checkpoint.get("cut")
         if not cut or not await asyncio.to_thread(
             _all_stored, storage, [cut["segment_key"], *cut["reference_keys"]]
         ):
+            # Only when there is cutting to do: a job resumed from a parked registration says
+            # what it is doing now, not what it did before.
+            await context.report(
+                status=JobStatus.FINALIZING, message="Cutting the character segment...", progress=5
+            )
             cut = await _cut(context, params, storage)
             await context.save_checkpoint(cut=cut)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from knightvision.kit.errors import ProviderError
 
@@ -31,3 +32,14 @@ def job_stage(stage: str) -> Iterator[None]:
         yield
     except ProviderError as error:
         raise JobFailure.from_error(error, stage=stage) from error
+
+
+class JobParked(Exception):
+    """The job waits on a remote task it already started: hand the slot and the lease back and
+    make the job claimable again in ``delay`` seconds, with ``checkpoint`` merged into its own
+    (what it needs to resume the wait, e.g. the poll cadence). Its next run resumes from there."""
+
+    def __init__(self, delay: float, checkpoint: dict[str, Any]) -> None:
+        super().__init__(f"parked for {delay:.1f} s")
+        self.delay = max(0.0, delay)
+        self.checkpoint = checkpoint

@@ -23,6 +23,7 @@ from knightvision.db.engine import write_transaction
 from knightvision.db.schema import jobs
 from knightvision.job.errors import JobFailure
 from knightvision.job.status import JobStatus
+from knightvision.job.wakeups import announce
 from knightvision.kit.backoff import retry_delay
 from knightvision.kit.clock import utcnow
 
@@ -39,11 +40,15 @@ class ClaimedJob:
     lease_token: str
     credits_used: int
     deadline_at: datetime
+    # What the partner sees now: a resumed job never shows less progress, nor rewrites the same.
+    progress: int = 0
+    status: str | None = None
+    message: str | None = None
 
 
 @dataclass(frozen=True)
 class QueuePolicy:
-    lease_seconds: float = 30.0
+    lease_seconds: float = 10.0
     max_attempts: int = 3
     timeout_seconds: int = 1800
 
@@ -88,6 +93,7 @@ class JobQueue:
                 updated_at=now,
             )
         )
+        await announce(conn, kind)
 
     async def submit_paid(
         self,
@@ -195,6 +201,9 @@ class JobQueue:
                         jobs.c.max_attempts,
                         jobs.c.credits_used,
                         jobs.c.deadline_at,
+                        jobs.c.progress,
+                        jobs.c.status,
+                        jobs.c.message,
                     )
                 )
             ).first()
@@ -210,6 +219,9 @@ class JobQueue:
                     lease_token=token,
                     credits_used=row.credits_used,
                     deadline_at=row.deadline_at,
+                    progress=row.progress or 0,
+                    status=row.status,
+                    message=row.message,
                 )
         return None
 
@@ -282,7 +294,8 @@ class JobQueue:
         return outcome.rowcount == 1
 
     async def release(self, job: ClaimedJob) -> bool:
-        """Hand the job back unfinished (shutdown): runnable at once, the attempt not counted."""
+        """Hand the job back unfinished (shutdown): runnable at once, the attempt not counted,
+        and announced, so another worker resumes it now rather than after a lease or a poll."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
@@ -293,6 +306,34 @@ class JobQueue:
                     lease_token=None,
                     lease_expires_at=None,
                     updated_at=now,
+                )
+            )
+            if outcome.rowcount == 1:
+                await announce(conn, job.kind)
+        return outcome.rowcount == 1
+
+    async def park(
+        self,
+        job: ClaimedJob,
+        delay: float,
+        checkpoint: dict[str, Any],
+        **visible: Any,
+    ) -> bool:
+        """Give the lease back while the job waits on a remote task: claimable by any worker in
+        ``delay`` seconds, resuming from ``checkpoint``. A park is not an attempt (a render polled
+        a hundred times is one attempt); a worker lost while it polls still counts as one."""
+        now = utcnow()
+        async with write_transaction(self.engine) as conn:
+            outcome = await conn.execute(
+                self._fenced(job).values(
+                    checkpoint=checkpoint,
+                    run_after=now + timedelta(seconds=delay),
+                    attempts=jobs.c.attempts - 1,
+                    lease_owner=None,
+                    lease_token=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                    **visible,
                 )
             )
         return outcome.rowcount == 1

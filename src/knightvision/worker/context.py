@@ -8,9 +8,13 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from knightvision.job.errors import JobParked
 from knightvision.job.queue import ClaimedJob, JobQueue
 from knightvision.job.status import JobStatus
 from knightvision.kit.metrics import JobTrace
+
+# How many times the job has parked so far (operators see it in ``jobs show``).
+PARKS = "parks"
 
 
 class LeaseLostError(Exception):
@@ -36,12 +40,18 @@ class Slot:
 
 
 class JobContext:
-    def __init__(self, job: ClaimedJob, queue: JobQueue, slot: Slot | None = None) -> None:
+    def __init__(
+        self, job: ClaimedJob, queue: JobQueue, slot: Slot | None = None, *, parks: bool = False
+    ) -> None:
         self.job = job
         self.queue = queue
         self._slot = slot
+        # Whether a wait may park the job (``JobParked``): only where a runner catches it.
+        self.parks = parks
         self._visible: dict[str, Any] = {}
-        self._published: dict[str, Any] = {}
+        # What the row shows already: reporting it again writes nothing.
+        shown = {"status": job.status, "message": job.message, "progress": job.progress}
+        self._published: dict[str, Any] = {k: v for k, v in shown.items() if v is not None}
         self.trace = JobTrace(job.id, job.kind)  # log lines' job labels, per-stage durations
 
     @property
@@ -54,7 +64,13 @@ class JobContext:
 
     def progress_from_thread(self, fraction: float, *, start: int = 5, end: int = 95) -> None:
         """Called from the stage's thread; the heartbeat publishes it."""
-        self._visible["progress"] = int(start + (end - start) * min(1.0, max(0.0, fraction)))
+        self._visible["progress"] = self._not_back(
+            int(start + (end - start) * min(1.0, max(0.0, fraction)))
+        )
+
+    def _not_back(self, progress: int) -> int:
+        """A job resumed after a park (or a retry) never shows less progress than it had."""
+        return max(self.job.progress, progress)
 
     async def report(
         self,
@@ -63,12 +79,17 @@ class JobContext:
         message: str | None = None,
         progress: int | None = None,
     ) -> None:
-        """Publish status/message/progress now (and extend the lease)."""
+        """Publish status/message/progress now (and extend the lease); nothing new, no write."""
         if status is not None:
             self.trace.stage(status)
-        visible = {"status": status, "message": message, "progress": progress}
+        visible = {
+            "status": status,
+            "message": message,
+            "progress": None if progress is None else self._not_back(progress),
+        }
         self._visible.update({name: value for name, value in visible.items() if value is not None})
-        await self.beat()
+        if self.has_unpublished():
+            await self.beat()
 
     def _unpublished(self) -> dict[str, Any]:
         return {
@@ -102,6 +123,14 @@ class JobContext:
             if task is None or not task.cancelling():  # a cancelled job ends without a slot
                 await self._slot.take_back()
 
+    async def park(self, parked: JobParked) -> None:
+        """Hand the job back to the queue until its wait is over (``JobParked``), publishing what
+        the partner has not seen yet."""
+        parks = int(self.job.checkpoint.get(PARKS) or 0) + 1
+        checkpoint = {**self.job.checkpoint, **parked.checkpoint, PARKS: parks}
+        if not await self.queue.park(self.job, parked.delay, checkpoint, **self._unpublished()):
+            raise LeaseLostError(self.job.id)
+
     async def save_checkpoint(self, **stage_outputs: Any) -> None:
         self.job = replace(self.job, checkpoint={**self.job.checkpoint, **stage_outputs})
         if not await self.queue.save_checkpoint(self.job, self.job.checkpoint):
@@ -129,3 +158,12 @@ class AdapterRun:
 
     async def remember(self, name: str, value: Any) -> None:
         await self._context.save_checkpoint(**{f"adapter.{name}": value})
+
+    @property
+    def parks(self) -> bool:
+        return self._context.parks
+
+    async def park(self, seconds: float, name: str, value: Any) -> None:
+        """Stop here and run again in ``seconds`` (on any worker), ``value`` remembered as
+        ``name``: the adapter waits on its upstream without holding a slot (ADR 0001)."""
+        raise JobParked(seconds, {f"adapter.{name}": value})

@@ -5,6 +5,11 @@ reply) hands its slot to the next job while it waits (``JobContext.off_slot``) a
 slot again when the answer is in, so a slow service never leaves a slot idle; ``waiting`` bounds
 how many such jobs one worker holds besides its slots.
 
+A job that waits minutes on an upstream render it already started holds neither: it parks
+(``JobParked``): the lease goes back to the jobs table with the time of its next poll, and any
+worker claims it again when due and resumes at the poll (ADR 0001). So one worker with two slots
+oversees hundreds of renders.
+
 A heartbeat task extends the lease every third of its length and publishes progress once a
 second. A failure is retried with backoff while attempts remain and the failure is retryable;
 otherwise the job ends in error with a refund. On shutdown a running job's lease is handed
@@ -22,10 +27,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from knightvision.job.errors import JobFailure
+from knightvision.job.errors import JobFailure, JobParked
 from knightvision.job.queue import ClaimedJob, JobQueue
+from knightvision.job.wakeups import listen_for_jobs, listener_conninfo
 from knightvision.kit.clock import utcnow
-from knightvision.worker.context import JobContext, LeaseLostError, Slot
+from knightvision.worker.context import PARKS, JobContext, LeaseLostError, Slot
 
 log = logging.getLogger("knightvision.worker")
 
@@ -46,6 +52,7 @@ class WorkerRunner:
         poll_interval: float,
         worker_id: str | None = None,
         waiting: int | None = None,
+        listen: bool = True,
     ) -> None:
         self.queue = queue
         self.handlers = handlers
@@ -57,6 +64,8 @@ class WorkerRunner:
         # jobs this worker holds at once: on a slot, or waiting off one (default: 4 per slot)
         self._capacity = asyncio.Semaphore(slots + (4 * slots if waiting is None else waiting))
         self._running: set[asyncio.Task[None]] = set()
+        # On PostgreSQL a new job wakes the worker at once (LISTEN/NOTIFY); polling is the fallback.
+        self._listen_on = listener_conninfo(queue.engine.url) if listen else None
 
     def wake(self) -> None:
         """A job was just enqueued in this process: skip the poll wait."""
@@ -65,13 +74,18 @@ class WorkerRunner:
     async def run(self, stop: asyncio.Event) -> None:
         log.info("worker %s started with %d slots", self.worker_id, self.slots)
         claiming = asyncio.create_task(self._claim_loop(stop), name="claim")
+        helpers = [claiming]
+        if self._listen_on is not None:
+            listening = listen_for_jobs(self._listen_on, list(self.handlers), self.wake, stop)
+            helpers.append(asyncio.create_task(listening, name="listen"))
         try:
             await stop.wait()
         finally:
-            claiming.cancel()
+            for helper in helpers:
+                helper.cancel()
             for job in self._running:
-                job.cancel()
-            await asyncio.gather(claiming, *self._running, return_exceptions=True)
+                job.cancel()  # each hands its lease back at once (``release``)
+            await asyncio.gather(*helpers, *self._running, return_exceptions=True)
             log.info("worker %s stopped", self.worker_id)
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
@@ -80,6 +94,7 @@ class WorkerRunner:
         while not stop.is_set():
             await self._capacity.acquire()
             await self._free_slots.acquire()
+            self._wake.clear()  # before the claim, so a wake-up during it is not lost
             try:
                 job = await self.queue.claim(self.worker_id, kinds)
             except asyncio.CancelledError:
@@ -92,7 +107,6 @@ class WorkerRunner:
             if job is None:
                 self._free_slots.release()
                 self._capacity.release()
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):  # the poll interval passed: look again
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
                 continue
@@ -109,9 +123,17 @@ class WorkerRunner:
             self._capacity.release()
 
     async def execute(self, job: ClaimedJob, slot: Slot | None = None) -> None:
-        context = JobContext(job, self.queue, slot)
+        context = JobContext(job, self.queue, slot, parks=True)
         heartbeat = asyncio.create_task(self._heartbeat(context))
-        log.info("job %s (%s) attempt %d/%d", job.id, job.kind, job.attempts, job.max_attempts)
+        # A parked job comes back at every poll: one info line when it starts is enough.
+        log.log(
+            logging.DEBUG if job.checkpoint.get(PARKS) else logging.INFO,
+            "job %s (%s) attempt %d/%d",
+            job.id,
+            job.kind,
+            job.attempts,
+            job.max_attempts,
+        )
         try:
             remaining = max(0.0, (job.deadline_at - utcnow()).total_seconds())
             result = await asyncio.wait_for(self.handlers[job.kind](context), timeout=remaining)
@@ -121,6 +143,9 @@ class WorkerRunner:
         except LeaseLostError:
             log.warning("job %s: lease lost, leaving it to its new owner", job.id)
             return
+        except JobParked as parked:
+            heartbeat.cancel()  # the park gives the lease back: no beat may race it
+            await self._park(context, parked)
         except TimeoutError:
             await self._settle_failure(
                 context.job,
@@ -144,6 +169,23 @@ class WorkerRunner:
         finally:
             heartbeat.cancel()
             context.trace.finish()
+
+    async def _park(self, context: JobContext, parked: JobParked) -> None:
+        # A stop arriving mid-write must not leave the job leased to a worker that is gone: the
+        # hand-back completes first (a stopping worker's jobs are claimable at once).
+        parking = asyncio.ensure_future(context.park(parked))
+        try:
+            await asyncio.shield(parking)
+        except asyncio.CancelledError:
+            with contextlib.suppress(LeaseLostError):
+                await parking
+            raise
+        except LeaseLostError:
+            log.warning("job %s: lease lost before parking", context.job.id)
+            return
+        log.debug("job %s parked for %.1f s", context.job.id, parked.delay)
+        # This worker looks again when the job is due, whatever its poll interval.
+        asyncio.get_running_loop().call_later(parked.delay, self._wake.set)
 
     async def _settle_failure(self, job: ClaimedJob, failure: JobFailure) -> None:
         if failure.code != "timeout" and failure.retryable and job.attempts < job.max_attempts:

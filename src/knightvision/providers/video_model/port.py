@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from knightvision.kit.errors import ProviderError
 
@@ -58,6 +58,20 @@ class GenerationRun(Protocol):
 
     async def remember(self, name: str, value: Any) -> None:
         """Durably record ``value`` (e.g. the upstream task id) before doing anything else."""
+
+
+@runtime_checkable
+class ParkingRun(Protocol):
+    """A run that can wait without holding its worker: a job run by a worker (``parks``)."""
+
+    @property
+    def parks(self) -> bool:
+        """Whether ``park`` may be called now."""
+
+    async def park(self, seconds: float, name: str, value: Any) -> None:
+        """Never returns: the job stops here, ``value`` is remembered as ``name``, and the job
+        runs again (the adapter from the top) in ``seconds``. Where the run cannot park, the
+        adapter sleeps in place instead."""
 
 
 class VideoModelAdapter(Protocol):

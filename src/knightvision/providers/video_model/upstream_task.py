@@ -29,7 +29,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 import httpx
 
@@ -43,6 +43,7 @@ from knightvision.providers.video_model.port import (
     GenerationError,
     GenerationRun,
     GenerationSpec,
+    ParkingRun,
 )
 from knightvision.providers.video_model.transforms import (
     ShapeError,
@@ -54,6 +55,8 @@ from knightvision.providers.video_model.upstream_http import (
     UPSTREAM_FAILED,
     UPSTREAM_MALFORMED,
     LinkExpired,
+    Park,
+    PollCursor,
     RateLimited,
     Sleep,
     TaskState,
@@ -70,6 +73,7 @@ TASK = "upstream_task"
 SUBMISSION = "upstream_submission"
 RESUBMITS = "upstream_resubmits"
 CHARACTER_TASK = "character_task"
+POLL = "upstream_poll"  # where a parked job's poll loop stands, for the task it names
 
 # A delivered frame must be within this of the planned native aspect ratio before we crop it:
 # a 9:16 render when 16:9 was asked for is a wrong render, not something to crop into shape.
@@ -154,7 +158,9 @@ class UpstreamTaskAdapter(ABC):
         async with self._client_factory() as client:
             http = UpstreamHttp(self.name, client)
             task, resumed = await self._ensure_task(http, spec, plan, run)
-            log.info(
+            # A parked job resumes here at every poll: only a new task is worth an info line.
+            log.log(
+                logging.DEBUG if resumed else logging.INFO,
                 "%s task %s for job %s (%s, %s)",
                 self.name,
                 task["task_id"],
@@ -274,25 +280,53 @@ class UpstreamTaskAdapter(ABC):
     async def _wait(
         self, http: UpstreamHttp, task: dict[str, Any], run: GenerationRun, resumed: bool
     ) -> TaskState:
-        task_id = task["task_id"]
-
-        async def fetch() -> TaskState:
-            return await self._fetch(http, task_id)
-
         try:
-            return await poll_until_done(
-                fetch,
-                provider=self.name,
-                deadline=float(task["submitted_at"]) + self.policy.timeout,
-                policy=self.policy,
+            return await self._poll(
+                http,
+                run,
+                task["task_id"],
+                submitted_at=float(task["submitted_at"]),
+                resumed=resumed,
                 on_progress=lambda p: run.progress(0.05 + 0.8 * min(1.0, max(0.0, p))),
-                clock=self._clock,
-                sleep=self._sleep,
-                first_wait=0.0 if resumed else self.policy.poll_initial,
             )
         except GenerationError as exc:
             if exc.code == UPSTREAM_FAILED:  # the task is gone or failed: forget it if retryable
                 await self._give_up_task(run, exc)
+            raise
+
+    async def _poll(
+        self,
+        http: UpstreamHttp,
+        run: GenerationRun,
+        task_id: str,
+        *,
+        submitted_at: float,
+        resumed: bool,
+        on_progress: Callable[[float], None],
+    ) -> TaskState:
+        """Poll ``task_id`` to its end within the overall cap counted from submission. A run on a
+        worker's queue parks between polls and resumes here with the cadence it had; an attempt
+        that ends in an error starts the next one with a fresh poll loop, as in one process."""
+
+        async def fetch() -> TaskState:
+            return await self._fetch(http, task_id)
+
+        parking = _parking(run, task_id)
+        try:
+            return await poll_until_done(
+                fetch,
+                provider=self.name,
+                deadline=submitted_at + self.policy.timeout,
+                policy=self.policy,
+                on_progress=on_progress,
+                clock=self._clock,
+                sleep=self._sleep,
+                first_wait=0.0 if resumed else self.policy.poll_initial,
+                **parking,
+            )
+        except GenerationError:
+            if parking.get("cursor") is not None:
+                await run.remember(POLL, None)
             raise
 
     async def _give_up_task(self, run: GenerationRun, error: GenerationError | None) -> None:
@@ -350,20 +384,14 @@ class UpstreamTaskAdapter(ABC):
             await run.remember(CHARACTER_TASK, task)
         assert isinstance(task, dict)
         task_id = str(task["task_id"])
-
-        async def fetch() -> TaskState:
-            return await self._fetch(http, task_id)
-
         try:
-            state = await poll_until_done(
-                fetch,
-                provider=self.name,
-                deadline=float(task.get("submitted_at") or self._clock()) + self.policy.timeout,
-                policy=self.policy,
+            state = await self._poll(
+                http,
+                run,
+                task_id,
+                submitted_at=float(task.get("submitted_at") or self._clock()),
+                resumed=resumed,
                 on_progress=lambda p: run.progress(min(1.0, max(0.0, p))),
-                clock=self._clock,
-                sleep=self._sleep,
-                first_wait=0.0 if resumed else self.policy.poll_initial,
             )
         except GenerationError as exc:
             if exc.code == UPSTREAM_FAILED and exc.retryable:
@@ -405,6 +433,30 @@ class UpstreamTaskAdapter(ABC):
             raise GenerationError(
                 UPSTREAM_FAILED, f"{self.name}'s render cannot be delivered: {exc}"
             ) from exc
+
+
+class _Parking(TypedDict, total=False):
+    cursor: PollCursor | None
+    park: Park
+
+
+def _parking(run: GenerationRun, task_id: str) -> _Parking:
+    """How ``poll_until_done`` waits for this run: a job on a worker's queue parks between polls
+    (the slot goes to other work) and resumes from where the poll loop of ``task_id`` stood;
+    any other run sleeps in place."""
+    if not isinstance(run, ParkingRun) or not run.parks:
+        return {}
+    saved = run.recall(POLL)
+    cursor = (
+        PollCursor.from_json(saved.get("cursor"))
+        if isinstance(saved, dict) and saved.get("task_id") == task_id
+        else None
+    )
+
+    async def park(seconds: float, at: PollCursor) -> None:
+        await run.park(seconds, POLL, {"task_id": task_id, "cursor": at.to_json()})
+
+    return {"cursor": cursor, "park": park}
 
 
 class ApiKeyAdapter(UpstreamTaskAdapter):
