@@ -192,15 +192,39 @@ def accounts_list(
 @keys_app.command("create")
 def keys_create(
     account: Annotated[str, typer.Option("--account")],
+    test: Annotated[
+        bool,
+        typer.Option(
+            "--test",
+            help="A test-mode key (kv_partner_test_…): offline engines, the test balance.",
+        ),
+    ] = False,
+    test_credits: Annotated[
+        int, typer.Option("--test-credits", help="Credits of a new test balance.")
+    ] = admin.DEFAULT_TEST_CREDITS,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create another API key for an account (shown once)."""
+    """Create another API key for an account (shown once); --test for a test-mode key."""
     result = _run(
-        _settings(data_dir, database_url), lambda engine: admin.create_key(engine, account)
+        _settings(data_dir, database_url),
+        lambda engine: (
+            admin.create_test_key(engine, account, test_credits)
+            if test
+            else admin.create_key(engine, account)
+        ),
     )
-    _emit(result, as_json, lambda r: f"API key for {r['account']} (shown once): {r['api_key']}")
+    _emit(
+        result,
+        as_json,
+        lambda r: (
+            f"test key for {r['live_account']}, on {r['account']} ({r['credits']} test credits)"
+            f" (shown once): {r['api_key']}"
+            if test
+            else f"API key for {r['account']} (shown once): {r['api_key']}"
+        ),
+    )
 
 
 @keys_app.command("list")

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from knightvision.account import repository as repo
 from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
-from knightvision.db.schema import jobs
+from knightvision.db.schema import accounts, jobs
 from knightvision.errors import OperatorError
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.pricing import DEFAULT_RATE_LIMITS
@@ -53,8 +53,47 @@ async def list_accounts(engine: AsyncEngine) -> list[dict[str, Any]]:
 async def create_key(engine: AsyncEngine, account: str) -> dict[str, Any]:
     async with write_transaction(engine) as conn:
         account_id = await repo.get_account_id(conn, account)
+        if await conn.scalar(select(accounts.c.test_of).where(accounts.c.id == account_id)):
+            # A live key spending test credits would call real upstreams for free.
+            raise OperatorError(f"{account!r} is a test account: its keys are made with --test")
         token, prefix = await repo.create_key(conn, account_id, utcnow())
     return {"account": account, "api_key": token, "key_prefix": prefix}
+
+
+TEST_ACCOUNT_SUFFIX = " (test)"
+DEFAULT_TEST_CREDITS = 1000
+
+
+async def create_test_key(
+    engine: AsyncEngine, account: str, credits: int = DEFAULT_TEST_CREDITS
+) -> dict[str, Any]:
+    """A test-mode key for ``account``: it spends from the account's test balance (a test account
+    made with the first test key, granted ``credits``), never from the live pool, and its jobs run
+    on the offline engines."""
+    if credits < 0:
+        raise OperatorError("credits must be zero or more")
+    now = utcnow()
+    async with write_transaction(engine) as conn:
+        live_id = await repo.get_account_id(conn, account)
+        if await conn.scalar(select(accounts.c.test_of).where(accounts.c.id == live_id)):
+            raise OperatorError(f"{account!r} is a test account: name its live account")
+        existing = await repo.test_account_of(conn, live_id)
+        if existing is None:
+            test_name = account + TEST_ACCOUNT_SUFFIX
+            test_id = await repo.create_test_account(conn, live_id, test_name, now)
+            if credits:
+                await ledger.grant(conn, test_id, credits, "initial test credits", now)
+        else:
+            test_id, test_name = existing
+        token, prefix = await repo.create_key(conn, test_id, now, test=True)
+        balance = await ledger.balance(conn, test_id)
+    return {
+        "account": test_name,
+        "live_account": account,
+        "credits": balance,
+        "api_key": token,
+        "key_prefix": prefix,
+    }
 
 
 async def list_keys(engine: AsyncEngine, account: str) -> list[dict[str, Any]]:

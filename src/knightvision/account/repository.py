@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.schema import accounts, api_keys
 from knightvision.errors import OperatorError
-from knightvision.kit.ids import hash_api_key, key_display_prefix, new_api_key
+from knightvision.kit.ids import hash_api_key, is_test_key, key_display_prefix, new_api_key
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ class KeyPrincipal:
     account_id: int
     active: bool
     rate_limits: dict[str, int]
+    # A test-mode key (``kv_partner_test_…``): its account is the test account, its jobs run on
+    # the offline engines.
+    test_mode: bool = False
 
     @classmethod
     def from_row(cls, row: Any) -> KeyPrincipal:
@@ -32,6 +35,7 @@ class KeyPrincipal:
             account_id=row.account_id,
             active=row.active,
             rate_limits=row.rate_limits or {},
+            test_mode=is_test_key(row.prefix),
         )
 
 
@@ -40,6 +44,26 @@ async def create_account(conn: AsyncConnection, name: str, now: datetime) -> int
         result = await conn.execute(accounts.insert().values(name=name, balance=0, created_at=now))
     except IntegrityError:
         raise OperatorError(f"account {name!r} already exists") from None
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+async def test_account_of(conn: AsyncConnection, account_id: int) -> tuple[int, str] | None:
+    """The test account that belongs to a live account: (id, name), or None before its first
+    test key."""
+    row = (
+        await conn.execute(
+            select(accounts.c.id, accounts.c.name).where(accounts.c.test_of == account_id)
+        )
+    ).first()
+    return None if row is None else (int(row.id), str(row.name))
+
+
+async def create_test_account(conn: AsyncConnection, live_id: int, name: str, now: datetime) -> int:
+    result = await conn.execute(
+        accounts.insert().values(name=name, balance=0, test_of=live_id, created_at=now)
+    )
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
@@ -57,9 +81,12 @@ async def list_accounts(conn: AsyncConnection) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in rows]
 
 
-async def create_key(conn: AsyncConnection, account_id: int, now: datetime) -> tuple[str, str]:
-    """A new live key; the token is returned once and only its hash is kept."""
-    token = new_api_key()
+async def create_key(
+    conn: AsyncConnection, account_id: int, now: datetime, *, test: bool = False
+) -> tuple[str, str]:
+    """A new key (a test key on a test account); the token is returned once and only its hash
+    is kept."""
+    token = new_api_key(test=test)
     prefix = key_display_prefix(token)
     await conn.execute(
         api_keys.insert().values(
@@ -74,9 +101,13 @@ async def create_key(conn: AsyncConnection, account_id: int, now: datetime) -> t
 
 
 _PRINCIPAL = OneRowQuery(
-    select(api_keys.c.id, api_keys.c.account_id, api_keys.c.active, api_keys.c.rate_limits).where(
-        api_keys.c.key_hash == bindparam("key_hash")
-    ),
+    select(
+        api_keys.c.id,
+        api_keys.c.account_id,
+        api_keys.c.active,
+        api_keys.c.rate_limits,
+        api_keys.c.prefix,
+    ).where(api_keys.c.key_hash == bindparam("key_hash")),
     build=KeyPrincipal.from_row,
 )
 

@@ -26,6 +26,8 @@ class AnalysisEngines:
     # Stage outputs by media content, reused by later jobs on the same media; None: never reused.
     stage_cache: StageCache | None = None
     llm_timeout_s: float = 90.0  # the whole call to the language model, retries included
+    # Where test-mode jobs find the bundled sample ad (apart from real ads); None: no test mode.
+    test_ad_cache_root: Path | None = None
 
 
 def build_analysis_engines(settings: Settings) -> AnalysisEngines:
@@ -44,6 +46,7 @@ def build_analysis_engines(settings: Settings) -> AnalysisEngines:
         transcriber=_transcriber(settings),
         chat_model=chat_model_from_settings(settings, vision=settings.llm_vision),
         work_root=settings.media_root / "analysis",
+        test_ad_cache_root=settings.media_root / "test-ads",
         stage_cache=StageCache(settings.media_root / "analysis-cache"),
         llm_timeout_s=settings.llm_timeout_seconds,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast
 
 from knightvision.providers.ad_source.urls import Platform
 
@@ -13,6 +13,9 @@ class AnalysisJobParams(TypedDict):
     platform: Platform
     canonical_key: str | None
     submitted_url: str  # what the partner sent, shown back in the status
+    # Submitted with a test-mode key: the bundled sample ad stands in for the ad, and the report
+    # is written offline.
+    test_mode: NotRequired[bool]
 
 
 def analysis_params(stored: Mapping[str, Any]) -> AnalysisJobParams:

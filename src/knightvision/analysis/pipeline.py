@@ -18,10 +18,11 @@ from typing import Any
 from knightvision.analysis import stage_cache
 from knightvision.analysis.engines import AnalysisEngines
 from knightvision.analysis.params import analysis_params
+from knightvision.analysis.sample_ad import seed_sample_ad
 from knightvision.analysis.stage_cache import FRAMES, METRICS, TRANSCRIPT
 from knightvision.job.errors import JobFailure, job_stage
 from knightvision.job.status import JobStatus
-from knightvision.providers.ad_source import parse_ad_url
+from knightvision.providers.ad_source import CachedMedia, parse_ad_url
 from knightvision.providers.ad_source.port import SOURCE_NOT_VIDEO
 from knightvision.providers.ad_source.urls import PLATFORM_NAMES
 from knightvision.providers.transcription.port import Transcript
@@ -54,11 +55,14 @@ async def _download(context: JobContext, engines: AnalysisEngines) -> dict[str, 
     scratch = engines.work_root / context.job.id / "download"
     scratch.mkdir(parents=True, exist_ok=True)
     with job_stage("downloading"):
-        cached = await asyncio.to_thread(
-            engines.fetcher.obtain,
-            parse_ad_url(params["url"], hosts=engines.allowed_hosts),
-            scratch,
-        )
+        if params.get("test_mode"):
+            cached = await asyncio.to_thread(_sample_ad, engines)
+        else:
+            cached = await asyncio.to_thread(
+                engines.fetcher.obtain,
+                parse_ad_url(params["url"], hosts=engines.allowed_hosts),
+                scratch,
+            )
     media = {
         "path": str(cached.path),
         "canonical_key": cached.canonical_key,
@@ -171,11 +175,13 @@ async def _analyze(
         frames=_writer_frames(frames),
         source=source,
     )
+    # A test-mode job never calls an upstream: the offline writer writes its report.
+    chat_model = None if params.get("test_mode") else engines.chat_model
     # Writing is mostly waiting for the language model's reply: the slot serves other jobs.
-    waiting = context.off_slot() if engines.chat_model is not None else contextlib.nullcontext()
+    waiting = context.off_slot() if chat_model is not None else contextlib.nullcontext()
     async with waiting:
         report = await asyncio.to_thread(
-            write_report, inputs, engines.chat_model, timeout=engines.llm_timeout_s
+            write_report, inputs, chat_model, timeout=engines.llm_timeout_s
         )
     if report.llm_exchange is not None:  # for operators (``knightvision jobs show``), not partners
         await context.save_checkpoint(llm=report.llm_exchange)
@@ -185,8 +191,17 @@ async def _analyze(
         "transcription": transcript.get("engine"),
         "cached_stages": context.checkpoint.get("cached_stages", []),
     }
+    if params.get("test_mode"):
+        source["test_mode"] = True  # the bundled sample ad was analysed, not the ad at the URL
     result.update(metrics=metrics, breakdown=breakdown, source=source)
     return result
+
+
+def _sample_ad(engines: AnalysisEngines) -> CachedMedia:
+    """The bundled sample ad, rendered here once and kept apart from real ads' cache."""
+    if engines.test_ad_cache_root is None:
+        raise JobFailure("test_mode_unavailable", "Test mode is not available", retryable=False)
+    return seed_sample_ad(engines.test_ad_cache_root)
 
 
 async def _measure(

@@ -57,6 +57,8 @@ class AnalysisService:
             "canonical_key": ref.canonical_key,
             "submitted_url": raw.strip(),
         }
+        if principal.test_mode:
+            params["test_mode"] = True
         remaining = await self.queue.submit_paid(
             job_id=job_id,
             account_id=principal.account_id,
@@ -108,4 +110,5 @@ def _summary(row: Any) -> dict[str, Any]:
     view = lifecycle_fields(row)
     view["url"] = params["submitted_url"]
     view["platform"] = params["platform"]
+    view["test_mode"] = params.get("test_mode")
     return view

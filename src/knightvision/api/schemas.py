@@ -86,6 +86,9 @@ class RenderNotes(Wire):
     )
 
 
+TestMode = Field(None, description="made with a test-mode key: rendered or analysed offline")
+
+
 class VideoStatusRead(JobLifecycle):
     status: Literal["queued", "processing", "complete", "error"]
     model: str
@@ -96,6 +99,7 @@ class VideoStatusRead(JobLifecycle):
     width: int | None = None
     height: int | None = None
     render_notes: RenderNotes | None = None
+    test_mode: bool | None = TestMode
 
 
 class VideoListItem(Wire):
@@ -112,6 +116,7 @@ class VideoListItem(Wire):
     created_at: str = Timestamp
     error: str | None = None
     error_code: str | None = None
+    test_mode: bool | None = TestMode
 
 
 HasMore = Field(description="whether items follow; pass the last one's id as starting_after")
@@ -219,6 +224,7 @@ class AnalysisSummary(JobFields):
     ]
     url: str
     platform: str
+    test_mode: bool | None = TestMode
 
 
 class AnalysisStatusRead(AnalysisSummary):

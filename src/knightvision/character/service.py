@@ -113,6 +113,8 @@ class CharacterService:
         record_reply: ReplyRecorder | None = None,
     ) -> dict[str, Any]:
         request = self._accept_create(body)
+        # A test-mode key's character is made here, whatever the route: no upstream is called.
+        route = CharacterUpstream(LOCAL, None) if principal.test_mode else self.upstream
         cost = self.prices["character_creation"]
         now = utcnow()
         job_id = new_job_id(now, CREATE_JOB_FAMILY)
@@ -130,8 +132,8 @@ class CharacterService:
                 duration=request.duration,
                 aspect_ratio=request.aspect_ratio,
                 public_token=token,
-                adapter=self.upstream.adapter,
-                upstream_model=self.upstream.upstream_model,
+                adapter=route.adapter,
+                upstream_model=route.upstream_model,
                 create_job_id=job_id,
                 now=now,
             )
@@ -144,8 +146,8 @@ class CharacterService:
                 "aspect_ratio": request.aspect_ratio,
                 "width": width,
                 "height": height,
-                "adapter": self.upstream.adapter,
-                "upstream_model": self.upstream.upstream_model,
+                "adapter": route.adapter,
+                "upstream_model": route.upstream_model,
             }
             await self.queue.enqueue(
                 conn,

@@ -42,6 +42,10 @@ accounts = Table(
     Column("name", String(100), nullable=False, unique=True),
     # A cache of the ledger's sum, changed only by guarded updates (D10).
     Column("balance", BigInteger, nullable=False, default=0),
+    # A test account (test-mode keys, its own balance) names the live account it belongs to.
+    Column(
+        "test_of", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True, unique=True
+    ),
     Column("created_at", DateTime, nullable=False),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
 )

@@ -10,6 +10,7 @@ import string
 from datetime import datetime
 
 API_KEY_PREFIX = "kv_partner_"
+TEST_API_KEY_PREFIX = "kv_partner_test_"  # test mode: offline engines, a test balance
 _JOB_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 VIDEO_FAMILIES = ("sora", "kling", "local")
 
@@ -40,9 +41,10 @@ def is_video_job_id(value: str) -> bool:
     return VIDEO_JOB_ID.fullmatch(value) is not None
 
 
-def new_api_key() -> str:
-    """``kv_partner_`` + 43 URL-safe characters (32 random bytes)."""
-    return API_KEY_PREFIX + secrets.token_urlsafe(32)
+def new_api_key(*, test: bool = False) -> str:
+    """``kv_partner_`` (``kv_partner_test_`` for a test key) + 43 URL-safe characters (32 random
+    bytes)."""
+    return (TEST_API_KEY_PREFIX if test else API_KEY_PREFIX) + secrets.token_urlsafe(32)
 
 
 def hash_api_key(token: str) -> str:
@@ -51,5 +53,10 @@ def hash_api_key(token: str) -> str:
 
 
 def key_display_prefix(token: str) -> str:
-    """A short, non-secret handle an operator can name a key by."""
-    return token[: len(API_KEY_PREFIX) + 8]
+    """A short, non-secret handle an operator can name a key by (a test key's says so)."""
+    kind = TEST_API_KEY_PREFIX if is_test_key(token) else API_KEY_PREFIX
+    return token[: len(kind) + 8]
+
+
+def is_test_key(token_or_prefix: str) -> bool:
+    return token_or_prefix.startswith(TEST_API_KEY_PREFIX)

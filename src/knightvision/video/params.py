@@ -40,6 +40,8 @@ class VideoJobParams(TypedDict):
     render_prompt: NotRequired[str]
     brand_color: NotRequired[str]  # "#RRGGBB", when the request gave one
     style: NotRequired[str]  # the music bed's mood, when the request chose one
+    # Submitted with a test-mode key: rendered offline whatever the model, and marked so.
+    test_mode: NotRequired[bool]
 
 
 def video_params(stored: Mapping[str, Any]) -> VideoJobParams:

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.account.repository import KeyPrincipal
+from knightvision.adapter_names import AdapterName
 from knightvision.db.hot_reads import HotReads
 from knightvision.errors import GenerationUnavailableError
 from knightvision.job.queue import JobQueue
@@ -112,6 +113,11 @@ class VideoService:
         if with_characters is not None:
             params["characters"] = with_characters["characters"]
             params["render_prompt"] = with_characters["render_prompt"]
+        if principal.test_mode:
+            # The same shape and price as live, rendered here: no upstream is ever called.
+            params["adapter"] = AdapterName.LOCAL_STORYBOARD
+            params["upstream_model"] = None
+            params["test_mode"] = True
         remaining = await self.queue.submit_paid(
             job_id=job_id,
             account_id=principal.account_id,
@@ -137,7 +143,7 @@ class VideoService:
 
     def _status_view(self, row: Any) -> dict[str, Any]:
         params = video_params(row.params)
-        view = {**lifecycle_fields(row), **_shape(params)}
+        view = {**lifecycle_fields(row), **_shape(params), "test_mode": params.get("test_mode")}
         if row.status == JobStatus.COMPLETE:
             view.update(
                 video_url=self.video_url(row.id),
@@ -157,6 +163,7 @@ class VideoService:
             "credits_refunded": row.credits_refunded,
             "status": row.status,
             "created_at": format_wire(row.created_at),
+            "test_mode": params.get("test_mode"),
         }
         if row.status == JobStatus.COMPLETE:
             item["video_url"] = self.video_url(row.id)

@@ -1,4 +1,4 @@
-"""idempotency keys
+"""idempotency keys, test accounts
 
 Revision ID: 0003
 Revises: 0002
@@ -46,8 +46,23 @@ def upgrade() -> None:
             batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False
         )
 
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("test_of", _ID, nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_accounts_test_of"), ["test_of"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_accounts_test_of_accounts"),
+            "accounts",
+            ["test_of"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("accounts", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_accounts_test_of_accounts"), type_="foreignkey")
+        batch_op.drop_constraint(batch_op.f("uq_accounts_test_of"), type_="unique")
+        batch_op.drop_column("test_of")
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_idempotency_keys_created_at"))
     op.drop_table("idempotency_keys")
