@@ -196,6 +196,18 @@ async def get(conn: AsyncConnection, account_id: int, character_id: int) -> Char
     return _record(row) if row is not None else None
 
 
+async def by_job(conn: AsyncConnection, job_id: str) -> CharacterRecord:
+    """The character a create or finalize job belongs to."""
+    row = (
+        await conn.execute(
+            _select().where(
+                (characters.c.create_job_id == job_id) | (characters.c.finalize_job_id == job_id)
+            )
+        )
+    ).one()
+    return _record(row)
+
+
 async def list_for_account(
     conn: AsyncConnection, account_id: int, limit: int, starting_after: int | None = None
 ) -> tuple[list[CharacterRecord], bool]:
