@@ -143,17 +143,21 @@ class Container:
             CHARACTER_CREATE: make_character_create_handler(self.adapters, self.storage),
             CHARACTER_FINALIZE: make_character_finalize_handler(self.adapters, self.storage),
             ANALYSIS_JOB_KIND: make_analysis_handler(build_analysis_engines(self.settings)),
-            WEBHOOK_DELIVER: WebhookDelivery(
-                self.engine,
-                self.outbox,
-                DeliveryPolicy(
-                    allow_private=self.settings.webhook_allow_private,
-                    timeout_seconds=self.settings.webhook_timeout_seconds,
-                    retry_schedule=tuple(self.settings.webhook_retry_schedule),
-                    disable_after_seconds=self.settings.webhook_disable_after_seconds,
-                ),
-            ),
+            WEBHOOK_DELIVER: self.webhook_delivery(),
         }
+
+    def webhook_delivery(self) -> WebhookDelivery:
+        """The ``webhook.deliver`` job's handler."""
+        return WebhookDelivery(
+            self.engine,
+            self.outbox,
+            DeliveryPolicy(
+                allow_private=self.settings.webhook_allow_private,
+                timeout_seconds=self.settings.webhook_timeout_seconds,
+                retry_schedule=tuple(self.settings.webhook_retry_schedule),
+                disable_after_seconds=self.settings.webhook_disable_after_seconds,
+            ),
+        )
 
     def wake_workers(self) -> None:
         """Nudge the in-process worker, if any, so a new job starts without waiting for a poll."""

@@ -54,9 +54,11 @@ def refused_class(ip: IPAddress) -> str | None:
         return "multicast"
     if isinstance(ip, ipaddress.IPv6Address) and ip in _UNIQUE_LOCAL:
         return "unique-local"
+    if ip.is_reserved:  # before is_private, which also covers 240.0.0.0/4
+        return "reserved"
     if ip.is_private:
         return "private"
-    if ip.is_reserved or not ip.is_global:
+    if not ip.is_global:  # e.g. carrier-grade NAT: neither private nor reachable from outside
         return "reserved"
     return None
 
