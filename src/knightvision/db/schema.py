@@ -209,7 +209,8 @@ webhook_events = Table(
     UniqueConstraint("account_id", "seq"),
 )
 
-# One message of one event to one endpoint; each attempt is a ``webhook.deliver`` job.
+# One message of one event to one endpoint, or to a submit's own ``webhook_url`` (``url``, signed
+# with the account's oldest enabled endpoint's secrets); each attempt is a ``webhook.deliver`` job.
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
@@ -225,9 +226,10 @@ webhook_deliveries = Table(
         "endpoint_id",
         String(40),
         ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
-        nullable=False,
+        nullable=True,
         index=True,
     ),
+    Column("url", Text, nullable=True),
     # pending, delivered, failed (retries exhausted or 410), abandoned (endpoint disabled)
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
@@ -235,4 +237,12 @@ webhook_deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
+)
+
+# A paid submit's own ``webhook_url``: where its job's terminal event goes besides the endpoints.
+job_webhooks = Table(
+    "job_webhooks",
+    metadata,
+    Column("job_id", String(40), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("url", Text, nullable=False),
 )

@@ -1,10 +1,13 @@
 """The ``webhook.deliver`` job: one attempt at one delivery, then the next one scheduled.
 
-Each attempt re-checks the endpoint's address (``address.py``), signs the event's payload with the
+Each attempt re-checks the target's address (``address.py``), signs the event's payload with the
 endpoint's secrets and posts it. A 2xx delivers it; a 410 disables the endpoint at once; anything
 else (another status, a refused address, a timeout) schedules the next attempt after the next
 delay of the retry schedule, until the schedule runs out. An endpoint failing for longer than
 ``disable_after`` is disabled, and its pending deliveries are abandoned at their next attempt.
+
+A submit's own ``webhook_url`` is signed with the secrets of the account's oldest enabled endpoint
+(the partner's signing endpoint); it is retried the same way but never disables that endpoint.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from knightvision.db.engine import write_transaction
 from knightvision.db.schema import webhook_deliveries, webhook_endpoints, webhook_events
@@ -58,116 +61,143 @@ class WebhookDelivery:
         delivery_id = int(context.params["delivery_id"])
         attempt = int(context.params["attempt"])
         async with self.engine.connect() as conn:
-            row = (
+            delivery = (
                 await conn.execute(
                     select(
                         webhook_deliveries.c.status,
+                        webhook_deliveries.c.endpoint_id,
+                        webhook_deliveries.c.url,
                         webhook_events.c.id.label("event_id"),
+                        webhook_events.c.account_id,
                         webhook_events.c.payload,
-                        webhook_endpoints,
                     )
                     .select_from(
                         webhook_deliveries.join(
                             webhook_events, webhook_events.c.id == webhook_deliveries.c.event_id
-                        ).join(
-                            webhook_endpoints,
-                            webhook_endpoints.c.id == webhook_deliveries.c.endpoint_id,
                         )
                     )
                     .where(webhook_deliveries.c.id == delivery_id)
                 )
             ).first()
-        if row is None or row.status != "pending":  # endpoint deleted, or settled already
-            return {"skipped": True}
-        if not row.enabled:
-            await self._settle_delivery(
-                delivery_id, attempt, "abandoned", None, "endpoint disabled"
-            )
+            if delivery is None or delivery.status != "pending":  # endpoint gone, or settled
+                return {"skipped": True}
+            endpoint = await _signing_endpoint(conn, delivery)
+        if endpoint is None or not endpoint.enabled:
+            await self._settle_delivery(delivery_id, attempt, "abandoned", "endpoint disabled")
             return {"abandoned": True}
-        outcome = await self._attempt(row)
-        await self._settle(row, delivery_id, attempt, outcome)
+        outcome = await self._attempt(delivery, endpoint)
+        await self._settle(delivery, endpoint, delivery_id, attempt, outcome)
         return {"status_code": outcome.status_code, "error": outcome.error}
 
-    async def _attempt(self, row: Any) -> Outcome:
-        now = utcnow()
+    async def _attempt(self, delivery: Any, endpoint: Any) -> Outcome:
         timestamp = int(time.time())
-        body = payload_bytes(row.payload)
+        body = payload_bytes(delivery.payload)
         headers = {
             "content-type": "application/json",
             "user-agent": USER_AGENT,
-            "webhook-id": row.event_id,
+            "webhook-id": delivery.event_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": signature_header(
-                signing_secrets(row, now), row.event_id, timestamp, body
+                signing_secrets(endpoint, utcnow()), delivery.event_id, timestamp, body
             ),
         }
         try:
-            target = await resolve_target(row.url, allow_private=self.policy.allow_private)
+            target = await resolve_target(
+                delivery.url or endpoint.url, allow_private=self.policy.allow_private
+            )
         except UnsafeWebhookUrl as refused:
             return Outcome(None, str(refused))
         return await post(target, headers, body, self.policy.timeout_seconds)
 
-    async def _settle(self, row: Any, delivery_id: int, attempt: int, outcome: Outcome) -> None:
+    async def _settle(
+        self, delivery: Any, endpoint: Any, delivery_id: int, attempt: int, outcome: Outcome
+    ) -> None:
         now = utcnow()
-        endpoints = webhook_endpoints.c
+        # Only a delivery to the endpoint's own URL tells anything about the endpoint.
+        own = delivery.endpoint_id is not None
         async with write_transaction(self.engine) as conn:
             if outcome.delivered:
-                await conn.execute(
-                    update(webhook_endpoints)
-                    .where(endpoints.id == row.id)
-                    .values(failing_since=None, updated_at=now)
-                )
-                await self._mark(conn, delivery_id, attempt, "delivered", outcome, now)
+                if own:
+                    await _endpoint_update(conn, endpoint.id, failing_since=None, updated_at=now)
+                await _mark(conn, delivery_id, attempt, "delivered", outcome, now)
                 return
             if outcome.status_code == 410:  # Gone: the receiver asks us to stop
-                await self._disable(conn, row.id, "gone", now)
-                await self._mark(conn, delivery_id, attempt, "failed", outcome, now)
+                if own:
+                    await _disable(conn, endpoint.id, "gone", now)
+                await _mark(conn, delivery_id, attempt, "failed", outcome, now)
                 return
-            failing_since = row.failing_since or now
-            await conn.execute(
-                update(webhook_endpoints)
-                .where(endpoints.id == row.id)
-                .values(failing_since=func.coalesce(endpoints.failing_since, now), updated_at=now)
-            )
-            if now - failing_since >= timedelta(seconds=self.policy.disable_after_seconds):
-                await self._disable(conn, row.id, "failing", now)
-                await self._mark(conn, delivery_id, attempt, "failed", outcome, now)
-                return
+            if own:
+                failing_since = endpoint.failing_since or now
+                await _endpoint_update(
+                    conn,
+                    endpoint.id,
+                    failing_since=func.coalesce(webhook_endpoints.c.failing_since, now),
+                    updated_at=now,
+                )
+                if now - failing_since >= timedelta(seconds=self.policy.disable_after_seconds):
+                    await _disable(conn, endpoint.id, "failing", now)
+                    await _mark(conn, delivery_id, attempt, "failed", outcome, now)
+                    return
             schedule = self.policy.retry_schedule
             if attempt > len(schedule):
-                await self._mark(conn, delivery_id, attempt, "failed", outcome, now)
+                await _mark(conn, delivery_id, attempt, "failed", outcome, now)
                 return
-            await self._mark(conn, delivery_id, attempt, "pending", outcome, now)
+            await _mark(conn, delivery_id, attempt, "pending", outcome, now)
             await self.outbox.schedule(
-                conn, row.account_id, delivery_id, attempt + 1, now, schedule[attempt - 1]
+                conn, delivery.account_id, delivery_id, attempt + 1, now, schedule[attempt - 1]
             )
 
     async def _settle_delivery(
-        self, delivery_id: int, attempt: int, status: str, code: int | None, error: str
+        self, delivery_id: int, attempt: int, status: str, error: str
     ) -> None:
         async with write_transaction(self.engine) as conn:
-            await self._mark(conn, delivery_id, attempt, status, Outcome(code, error), utcnow())
+            await _mark(conn, delivery_id, attempt, status, Outcome(None, error), utcnow())
 
-    @staticmethod
-    async def _mark(
-        conn: Any, delivery_id: int, attempt: int, status: str, outcome: Outcome, now: datetime
-    ) -> None:
-        await conn.execute(
-            update(webhook_deliveries)
-            .where(webhook_deliveries.c.id == delivery_id)
-            .values(
-                status=status,
-                attempts=attempt,
-                last_status_code=outcome.status_code,
-                last_error=outcome.error,
-                updated_at=now,
+
+async def _signing_endpoint(conn: AsyncConnection, delivery: Any) -> Any:
+    """The endpoint whose secrets sign the delivery: its own, or for a submit's ``webhook_url``
+    the account's oldest enabled one."""
+    query = select(webhook_endpoints)
+    if delivery.endpoint_id is not None:
+        query = query.where(webhook_endpoints.c.id == delivery.endpoint_id)
+    else:
+        query = (
+            query.where(
+                webhook_endpoints.c.account_id == delivery.account_id,
+                webhook_endpoints.c.enabled.is_(True),
             )
+            .order_by(webhook_endpoints.c.created_at, webhook_endpoints.c.id)
+            .limit(1)
         )
+    return (await conn.execute(query)).first()
 
-    @staticmethod
-    async def _disable(conn: Any, endpoint_id: str, reason: str, now: datetime) -> None:
-        await conn.execute(
-            update(webhook_endpoints)
-            .where(webhook_endpoints.c.id == endpoint_id)
-            .values(enabled=False, disabled_reason=reason, updated_at=now)
+
+async def _mark(
+    conn: AsyncConnection,
+    delivery_id: int,
+    attempt: int,
+    status: str,
+    outcome: Outcome,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        update(webhook_deliveries)
+        .where(webhook_deliveries.c.id == delivery_id)
+        .values(
+            status=status,
+            attempts=attempt,
+            last_status_code=outcome.status_code,
+            last_error=outcome.error,
+            updated_at=now,
         )
+    )
+
+
+async def _endpoint_update(conn: AsyncConnection, endpoint_id: str, **values: Any) -> None:
+    await conn.execute(
+        update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id).values(**values)
+    )
+
+
+async def _disable(conn: AsyncConnection, endpoint_id: str, reason: str, now: datetime) -> None:
+    await _endpoint_update(conn, endpoint_id, enabled=False, disabled_reason=reason, updated_at=now)

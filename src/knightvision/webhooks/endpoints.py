@@ -48,6 +48,33 @@ class WebhookEndpoints:
             raise BadRequestError(str(refused), code="invalid_webhook_url", param="url") from None
         return str(target.url)
 
+    async def check_request_url(self, account_id: int, raw: object) -> str:
+        """A submit's own ``webhook_url``: checked as an endpoint's URL is, and signed with the
+        account's oldest enabled endpoint's secrets, so the account needs one."""
+        try:
+            target = await resolve_target(raw, allow_private=self.allow_private)
+        except UnsafeWebhookUrl as refused:
+            message = str(refused).replace("url", "webhook_url", 1)
+            raise BadRequestError(
+                message, code="invalid_webhook_url", param="webhook_url"
+            ) from None
+        async with self.engine.connect() as conn:
+            signing = await conn.scalar(
+                select(func.count())
+                .select_from(webhook_endpoints)
+                .where(
+                    webhook_endpoints.c.account_id == account_id,
+                    webhook_endpoints.c.enabled.is_(True),
+                )
+            )
+        if not signing:
+            raise BadRequestError(
+                "webhook_url needs a registered webhook endpoint: its secret signs the messages",
+                code="no_webhook_endpoint",
+                param="webhook_url",
+            )
+        return str(target.url)
+
     async def create(self, account_id: int, body: dict[str, Any]) -> dict[str, Any]:
         events = _events(body.get("events"))
         description = body.get("description")

@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from knightvision.db.schema import accounts, webhook_deliveries, webhook_endpoints, webhook_events
+from knightvision.db.schema import (
+    accounts,
+    job_webhooks,
+    webhook_deliveries,
+    webhook_endpoints,
+    webhook_events,
+)
 from knightvision.job.queue import ClaimedJob, JobQueue
 from knightvision.job.status import JobStatus
 from knightvision.kit.clock import format_wire, utcnow
@@ -70,7 +76,17 @@ class Outbox:
             return
         data = await events.view(conn, job.id)
         kind = events.completed if succeeded else events.failed
-        await self.record(conn, job.account_id, kind, data)
+        event_id = await self.record(conn, job.account_id, kind, data)
+        own_url = await conn.scalar(
+            select(job_webhooks.c.url).where(job_webhooks.c.job_id == job.id)
+        )
+        if own_url is not None:  # the submit's webhook_url
+            await self._deliver(conn, job.account_id, event_id, utcnow(), url=own_url)
+
+    @staticmethod
+    async def remember_webhook_url(conn: AsyncConnection, job_id: str, url: str) -> None:
+        """A submit's own ``webhook_url``, written in the transaction that creates its job."""
+        await conn.execute(insert(job_webhooks).values(job_id=job_id, url=url))
 
     async def record(
         self, conn: AsyncConnection, account_id: int, kind: str, data: dict[str, Any]
@@ -116,25 +132,37 @@ class Outbox:
         ).all()
         count = 0
         for endpoint in endpoints:
-            if endpoint.events is not None and kind not in endpoint.events:
-                continue
-            delivery_id = (
-                await conn.execute(
-                    insert(webhook_deliveries)
-                    .values(
-                        event_id=event_id,
-                        endpoint_id=endpoint.id,
-                        status="pending",
-                        attempts=0,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .returning(webhook_deliveries.c.id)
-                )
-            ).scalar_one()
-            await self.schedule(conn, account_id, delivery_id, 1, now)
-            count += 1
+            if endpoint.events is None or kind in endpoint.events:
+                await self._deliver(conn, account_id, event_id, now, endpoint_id=endpoint.id)
+                count += 1
         return count
+
+    async def _deliver(
+        self,
+        conn: AsyncConnection,
+        account_id: int,
+        event_id: str,
+        now: datetime,
+        *,
+        endpoint_id: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        delivery_id = (
+            await conn.execute(
+                insert(webhook_deliveries)
+                .values(
+                    event_id=event_id,
+                    endpoint_id=endpoint_id,
+                    url=url,
+                    status="pending",
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                .returning(webhook_deliveries.c.id)
+            )
+        ).scalar_one()
+        await self.schedule(conn, account_id, delivery_id, 1, now)
 
     async def schedule(
         self,

@@ -1,4 +1,5 @@
-"""webhooks: endpoints, the events outbox, deliveries, and each account's event counter
+"""webhooks: endpoints, the events outbox, deliveries, submits' own webhook URLs, and each
+account's event counter
 
 Revision ID: 0004
 Revises: 0003
@@ -71,7 +72,8 @@ def upgrade() -> None:
         "webhook_deliveries",
         sa.Column("id", _ID, autoincrement=True, nullable=False),
         sa.Column("event_id", sa.String(length=40), nullable=False),
-        sa.Column("endpoint_id", sa.String(length=40), nullable=False),
+        sa.Column("endpoint_id", sa.String(length=40), nullable=True),
+        sa.Column("url", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_status_code", sa.Integer(), nullable=True),
@@ -92,6 +94,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
     )
+    op.create_table(
+        "job_webhooks",
+        sa.Column("job_id", sa.String(length=40), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["job_id"], ["jobs.id"], name=op.f("fk_job_webhooks_job_id_jobs"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("job_id", name=op.f("pk_job_webhooks")),
+    )
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_webhook_deliveries_endpoint_id"), ["endpoint_id"], unique=False
@@ -106,6 +117,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_event_id"))
         batch_op.drop_index(batch_op.f("ix_webhook_deliveries_endpoint_id"))
     op.drop_table("webhook_deliveries")
+    op.drop_table("job_webhooks")
     op.drop_table("webhook_events")
     with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webhook_endpoints_account_id_created_at"))
