@@ -60,7 +60,8 @@ async def test_fails_times_out_and_recovers_in_schedule_order(
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(arrivals)]
     # each wait is at least its scheduled delay (the stalled attempt also waited out the timeout)
     assert gaps[0] >= SCHEDULE[0]
-    assert gaps[1] >= TIMEOUT + SCHEDULE[1]
+    # (the timeout runs from the connection, a moment before the receiver sees the request)
+    assert gaps[1] >= TIMEOUT + SCHEDULE[1] - 0.1
     assert gaps[1] < TIMEOUT + 1.0 + SCHEDULE[1]  # the sender gave up, not the stalled receiver
     assert gaps[2] >= SCHEDULE[2]
     payload = json.loads(arrivals[-1].body)
