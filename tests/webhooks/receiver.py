@@ -25,10 +25,15 @@ class Stall:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Endless:
+    """Answer 200 with a body that never ends (until the sender hangs up or 30 s pass)."""
+
+
 @dataclass
 class Receiver:
     url: str
-    script: list[int | Stall]
+    script: list[int | Stall | Endless]
     arrivals: list[Arrival] = field(default_factory=list)
     then: int = 200  # the answer once the script is used up
 
@@ -40,7 +45,9 @@ class Receiver:
 
 
 @contextmanager
-def receiver(script: list[int | Stall] | None = None, then: int = 200) -> Iterator[Receiver]:
+def receiver(
+    script: list[int | Stall | Endless] | None = None, then: int = 200
+) -> Iterator[Receiver]:
     state = Receiver(url="", script=list(script or []), then=then)
     lock = threading.Lock()
 
@@ -52,6 +59,9 @@ def receiver(script: list[int | Stall] | None = None, then: int = 200) -> Iterat
                     Arrival(time.monotonic(), {k.lower(): v for k, v in self.headers.items()}, body)
                 )
                 step = state.script.pop(0) if state.script else state.then
+            if isinstance(step, Endless):
+                self._endless()
+                return
             if isinstance(step, Stall):
                 time.sleep(step.seconds)
                 step = 200
@@ -61,6 +71,16 @@ def receiver(script: list[int | Stall] | None = None, then: int = 200) -> Iterat
                 self.end_headers()
                 self.wfile.write(b"ok")
             except OSError:  # the sender gave up waiting
+                pass
+
+        def _endless(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            deadline = time.monotonic() + 30
+            try:
+                while time.monotonic() < deadline:
+                    self.wfile.write(b"x" * 16384)
+            except OSError:  # the sender stopped reading and hung up
                 pass
 
         def log_message(self, *args: object) -> None:

@@ -19,7 +19,7 @@ from tests.webhooks.conftest import (
     register,
     verified,
 )
-from tests.webhooks.receiver import Stall, receiver
+from tests.webhooks.receiver import Endless, Stall, receiver
 
 SCHEDULE = [0.3, 0.6, 0.9]
 TIMEOUT = 0.5
@@ -139,3 +139,19 @@ async def test_a_rotated_secret_signs_beside_the_new_one(make_container: MakeCon
     assert verified(second["secret"], arrival.headers, arrival.body)
     assert not verified("whsec_" + "A" * 32, arrival.headers, arrival.body)
     assert json.loads(arrival.body)["type"] == "analysis.completed"
+
+
+async def test_an_endless_reply_is_read_only_so_far(make_container: MakeContainer) -> None:
+    """The reply's body is read up to a cap: a 200 whose body never ends is delivered, well
+    before the attempt's timeout would have ended it as a failure."""
+    container = await make_container(webhook_retry_schedule=[0.1], webhook_timeout_seconds=20)
+    partner = await new_partner(container)
+    with receiver([Endless()]) as hook:
+        await register(container, partner, hook.url)
+        async with delivering(container):
+            await end_analysis(container, partner)
+            started = time.monotonic()
+            [delivery] = await settled(container)
+            waited = time.monotonic() - started
+    assert delivery.status == "delivered" and delivery.attempts == 1
+    assert waited < 10
