@@ -18,6 +18,7 @@ from knightvision.api.characters import characters_router
 from knightvision.api.docs import install_docs
 from knightvision.api.errors import install_error_handlers
 from knightvision.api.estimate import estimate_router
+from knightvision.api.events import events_router
 from knightvision.api.guard import Guard
 from knightvision.api.metrics import mount_metrics
 from knightvision.api.middleware import RequestContextMiddleware
@@ -25,6 +26,7 @@ from knightvision.api.partner import partner_router
 from knightvision.api.readiness import readiness
 from knightvision.api.responses import json_response
 from knightvision.api.static import static_router
+from knightvision.api.webhooks import webhooks_router
 from knightvision.container import Container
 from knightvision.db.migrate import prepare_schema
 from knightvision.errors import DependencyUnavailableError
@@ -75,6 +77,8 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         partner_router(container, guard),
         characters_router(container, guard),
         estimate_router(container, guard),
+        webhooks_router(container, guard),
+        events_router(container, guard),
         static_router(container),
     )
     for router in routers:

@@ -34,6 +34,10 @@ from knightvision.video.models import ModelRegistry
 from knightvision.video.pipeline import make_video_handler
 from knightvision.video.service import VIDEO_JOB_KIND, VideoService
 from knightvision.video.upstreams import build_model_registry, build_video_adapters
+from knightvision.webhooks.delivery import DeliveryPolicy, WebhookDelivery
+from knightvision.webhooks.endpoints import WebhookEndpoints
+from knightvision.webhooks.events import WEBHOOK_DELIVER, JobEvents, Outbox
+from knightvision.webhooks.feed import EventsFeed
 from knightvision.worker.runner import JobHandler, WorkerRunner
 
 
@@ -51,6 +55,9 @@ class Container:
     characters: CharacterService
     reads: HotReads
     idempotency: IdempotencyStore
+    outbox: Outbox
+    webhooks: WebhookEndpoints
+    events: EventsFeed
     runner: WorkerRunner | None = None
 
     @classmethod
@@ -92,6 +99,27 @@ class Container:
             settings.base_url,
             character_upstream(settings.character_route),
         )
+        analyses = AnalysisService(engine, reads, queue, settings.price_table)
+        outbox = Outbox(
+            queue,
+            {
+                ANALYSIS_JOB_KIND: JobEvents(
+                    "analysis.completed", "analysis.failed", analyses.event_view
+                ),
+                VIDEO_JOB_KIND: JobEvents("video.completed", "video.failed", videos.event_view),
+                CHARACTER_CREATE: JobEvents(
+                    "character.ready", "character.failed", characters.event_view
+                ),
+                CHARACTER_FINALIZE: JobEvents(
+                    "character.finalized", "character.failed", characters.event_view
+                ),
+            },
+            # credits.low: the balance can no longer pay for one analysis
+            credits_low_below=settings.price_table["analysis"],
+        )
+        # The outbox is written in the transactions that end jobs and debit accounts.
+        queue.on_finish = outbox.job_finished
+        queue.on_debit = outbox.debited
         return cls(
             settings=settings,
             engine=engine,
@@ -104,9 +132,12 @@ class Container:
             adapters=adapters,
             videos=videos,
             characters=characters,
-            analyses=AnalysisService(engine, reads, queue, settings.price_table),
+            analyses=analyses,
             reads=reads,
             idempotency=IdempotencyStore(engine),
+            outbox=outbox,
+            webhooks=WebhookEndpoints(engine, allow_private=settings.webhook_allow_private),
+            events=EventsFeed(engine, outbox),
         )
 
     def job_handlers(self) -> dict[str, JobHandler]:
@@ -119,7 +150,21 @@ class Container:
             CHARACTER_CREATE: make_character_create_handler(self.adapters, self.storage),
             CHARACTER_FINALIZE: make_character_finalize_handler(self.adapters, self.storage),
             ANALYSIS_JOB_KIND: make_analysis_handler(build_analysis_engines(self.settings)),
+            WEBHOOK_DELIVER: self.webhook_delivery(),
         }
+
+    def webhook_delivery(self) -> WebhookDelivery:
+        """The ``webhook.deliver`` job's handler."""
+        return WebhookDelivery(
+            self.engine,
+            self.outbox,
+            DeliveryPolicy(
+                allow_private=self.settings.webhook_allow_private,
+                timeout_seconds=self.settings.webhook_timeout_seconds,
+                retry_schedule=tuple(self.settings.webhook_retry_schedule),
+                disable_after_seconds=self.settings.webhook_disable_after_seconds,
+            ),
+        )
 
     def wake_workers(self) -> None:
         """Nudge the in-process worker, if any, so a new job starts without waiting for a poll."""

@@ -33,6 +33,8 @@ class RateLimitBucket(StrEnum):
     CHARACTERS = "characters"  # GET and POST /characters share one bucket
     CHARACTER = "character"
     CHARACTER_FINALIZE = "character_finalize"
+    WEBHOOKS = "webhooks"  # every /webhooks route (an addition)
+    EVENTS = "events"  # GET /events and POST /events/<id>/redeliver (an addition)
     # Per client address, with their limits in the settings (not per key, not overridable per key).
     AUTH_FAILURES = "auth_failures"
     STATIC_MISSES = "static_misses"
@@ -52,4 +54,6 @@ DEFAULT_RATE_LIMITS: dict[str, int] = {
     RateLimitBucket.CHARACTERS.value: 20,
     RateLimitBucket.CHARACTER.value: 30,
     RateLimitBucket.CHARACTER_FINALIZE.value: 10,
+    RateLimitBucket.WEBHOOKS.value: 20,
+    RateLimitBucket.EVENTS.value: 60,
 }

@@ -23,6 +23,8 @@ from knightvision.errors import OperatorError
 from knightvision.pricing import DEFAULT_PRICES, DEFAULT_RATE_LIMITS
 
 ENV_PREFIX = "KNIGHTVISION_"
+# After 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h and three times 14 h: 11 attempts over ~2.9 days.
+WEBHOOK_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0) + (50400.0,) * 3
 
 
 class ModelUpstream(BaseModel):
@@ -93,6 +95,18 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(30, ge=1)
     static_misses_per_minute: int = Field(60, ge=1)
     trusted_proxies: list[str] = Field(default_factory=list)
+
+    # Webhooks (an addition): private, loopback and link-local targets (and plain http) only when
+    # the operator allows them, e.g. receivers on the same host or network.
+    webhook_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(15.0, gt=0.0, le=60.0)
+    # Seconds to wait after each failed attempt, in order; when it runs out the delivery fails.
+    webhook_retry_schedule: list[float] = Field(
+        default_factory=lambda: list(WEBHOOK_RETRY_SCHEDULE),
+        min_length=1,
+        max_length=30,
+    )
+    webhook_disable_after_seconds: float = Field(5 * 24 * 3600.0, gt=0.0)
 
     prices: dict[str, int] = Field(default_factory=dict)
     rate_limits: dict[str, int] = Field(default_factory=dict)

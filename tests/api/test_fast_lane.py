@@ -23,6 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from knightvision.account import admin
 from knightvision.api.direct import PartnerApp
+from knightvision.db.engine import write_transaction
 from knightvision.kit.ids import API_KEY_PREFIX
 from knightvision.pricing import DEFAULT_RATE_LIMITS
 from knightvision.video.pipeline import video_key
@@ -43,6 +44,7 @@ COMPARED_HEADERS = (
 )
 UNKNOWN_VIDEO_JOB = "local_20260323_141500_abc123"
 UNKNOWN_ANALYSIS_JOB = "an_20260323_141500_abc123"
+HOOK_URL = "https://93.184.215.14/hooks"  # a public address: registered without a DNS lookup
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Partners:
     video_job: str
     analysis_job: str
     character_id: int
+    webhook_id: str
+    event_id: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Answer:
 # ``{character}`` are the partner's own; "limited" has a limit of 1 a minute on every endpoint.
 def routes(p: Partners) -> dict[str, tuple[set[int], list[Call]]]:
     video, analysis, character = p.video_job, p.analysis_job, p.character_id
+    webhook, event = p.webhook_id, p.event_id
     guarded = ["none", "malformed", "unknown", "deactivated"]
 
     def refusals(method: str, path: str, **body: Any) -> list[Call]:
@@ -256,6 +261,73 @@ def routes(p: Partners) -> dict[str, tuple[set[int], list[Call]]]:
                 *limited("POST", f"{API}/characters/999999/finalize"),
             ],
         ),
+        "create-webhook": (
+            {400, 401, 403, 413, 429},
+            [
+                Call("partner", "POST", f"{API}/webhooks", json={"url": "ftp://93.184.215.14/"}),
+                Call("partner", "POST", f"{API}/webhooks", json={"url": "https://127.0.0.1/"}),
+                Call(
+                    "partner",
+                    "POST",
+                    f"{API}/webhooks",
+                    json={"url": "https://[::1]/", "events": ["x"]},
+                ),
+                Call("partner", "POST", f"{API}/webhooks", content=b"[]"),
+                Call("partner", "POST", f"{API}/webhooks", content=too_large),
+                *refusals("POST", f"{API}/webhooks", json={"url": HOOK_URL}),
+                *limited("POST", f"{API}/webhooks", json={}),
+            ],
+        ),
+        "webhooks": (
+            {200, 401, 403, 429},
+            [
+                Call("partner", "GET", f"{API}/webhooks"),
+                Call("other", "GET", f"{API}/webhooks"),
+                *refusals("GET", f"{API}/webhooks"),
+                *limited("GET", f"{API}/webhooks"),
+            ],
+        ),
+        "delete-webhook": (
+            {401, 403, 404, 429},
+            [
+                Call("other", "DELETE", f"{API}/webhooks/{webhook}"),
+                Call("partner", "DELETE", f"{API}/webhooks/we_{'0' * 24}"),
+                Call("partner", "DELETE", f"{API}/webhooks/not-an-id"),
+                *refusals("DELETE", f"{API}/webhooks/{webhook}"),
+                *limited("DELETE", f"{API}/webhooks/{webhook}"),
+            ],
+        ),
+        "rotate-webhook": (
+            {401, 403, 404, 429},
+            [
+                Call("other", "POST", f"{API}/webhooks/{webhook}/rotate"),
+                Call("partner", "POST", f"{API}/webhooks/we_{'0' * 24}/rotate"),
+                *refusals("POST", f"{API}/webhooks/{webhook}/rotate"),
+                *limited("POST", f"{API}/webhooks/{webhook}/rotate"),
+            ],
+        ),
+        "events": (
+            {200, 400, 401, 403, 429},
+            [
+                Call("partner", "GET", f"{API}/events"),
+                Call("partner", "GET", f"{API}/events?limit=1&after={event}"),
+                Call("partner", "GET", f"{API}/events?after=evt_x"),
+                Call("partner", "GET", f"{API}/events?limit=x"),
+                Call("other", "GET", f"{API}/events?after={event}"),
+                *refusals("GET", f"{API}/events"),
+                *limited("GET", f"{API}/events"),
+            ],
+        ),
+        "redeliver-event": (
+            {200, 401, 403, 404, 429},
+            [
+                Call("partner", "POST", f"{API}/events/{event}/redeliver"),
+                Call("other", "POST", f"{API}/events/{event}/redeliver"),
+                Call("partner", "POST", f"{API}/events/evt_{'0' * 24}/redeliver"),
+                *refusals("POST", f"{API}/events/{event}/redeliver"),
+                *limited("POST", f"{API}/events/{event}/redeliver"),
+            ],
+        ),
     }
 
 
@@ -274,6 +346,12 @@ ROUTE_NAMES = [
     "estimate",
     "create-character",
     "finalize-character",
+    "create-webhook",
+    "webhooks",
+    "delete-webhook",
+    "rotate-webhook",
+    "events",
+    "redeliver-event",
 ]
 
 
@@ -294,8 +372,15 @@ async def make_partners(setup: Harness, tmp_path: Path) -> Partners:
         f"{API}/analyze", headers=partner["headers"], json={"url": "123456789"}
     )
     character = await create_character(setup.client, partner["headers"])
-    for response in (video, analysis, character):
+    webhook = await setup.client.post(
+        f"{API}/webhooks", headers=partner["headers"], json={"url": HOOK_URL}
+    )
+    for response in (video, analysis, character, webhook):
         assert response.status_code == 200, response.text
+    async with write_transaction(engine) as conn:  # an event, as a job's end writes one
+        event = await setup.container.outbox.record(
+            conn, partner["account_id"], "credits.low", {"credits_remaining": 1}
+        )
     stored = tmp_path / "stored.mp4"
     stored.write_bytes(bytes(range(256)) * 8)
     setup.container.storage.put_file(video_key(video.json()["job_id"]), stored)
@@ -314,6 +399,8 @@ async def make_partners(setup: Harness, tmp_path: Path) -> Partners:
         video_job=video.json()["job_id"],
         analysis_job=analysis.json()["job_id"],
         character_id=character.json()["character_id"],
+        webhook_id=webhook.json()["id"],
+        event_id=event,
     )
 
 

@@ -34,6 +34,8 @@ LIMITS = [
         "characters",
         "character",
         "character_finalize",
+        "webhooks",
+        "events",
     )
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from knightvision.account.repository import KeyPrincipal
 from knightvision.analysis.params import AnalysisJobParams, analysis_params
@@ -20,6 +20,7 @@ from knightvision.job.views import (
     present,
     queued_reply,
     record_queued_reply,
+    view_row,
 )
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import is_analysis_job_id, new_job_id
@@ -88,11 +89,11 @@ class AnalysisService:
             ) from None
 
     async def status(self, principal: KeyPrincipal, job_id: str) -> dict[str, Any]:
-        row = await self.status_reads.row(principal.account_id, job_id)
-        view = _summary(row)
-        if row.status == JobStatus.COMPLETE:
-            view["result"] = row.result
-        return present(view)
+        return _status_view(await self.status_reads.row(principal.account_id, job_id))
+
+    async def event_view(self, conn: AsyncConnection, job_id: str) -> dict[str, Any]:
+        """The status view a webhook event carries, read in the job's finishing transaction."""
+        return _status_view(await view_row(conn, job_id))
 
     async def list(
         self, principal: KeyPrincipal, limit: int, starting_after: str | None = None
@@ -103,6 +104,13 @@ class AnalysisService:
             self.engine, principal.account_id, ANALYSIS_JOB_KIND, limit, starting_after
         )
         return {"analyses": [present(_summary(row)) for row in rows], "has_more": has_more}
+
+
+def _status_view(row: Any) -> dict[str, Any]:
+    view = _summary(row)
+    if row.status == JobStatus.COMPLETE:
+        view["result"] = row.result
+    return present(view)
 
 
 def _summary(row: Any) -> dict[str, Any]:

@@ -6,7 +6,10 @@ Rate-limit endpoints (D5): ``characters`` (GET and POST /characters share it), `
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -18,6 +21,7 @@ from knightvision.api.request_schemas import (
     character_finalize_schema,
     list_parameters,
 )
+from knightvision.api.request_webhook import RequestWebhooks, both, with_webhook_url
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
@@ -29,6 +33,7 @@ from knightvision.api.schemas import (
     error_responses,
     json_body,
 )
+from knightvision.character import repository
 from knightvision.character.upstream import character_upstream
 from knightvision.container import Container
 from knightvision.pricing import RateLimitBucket
@@ -41,6 +46,7 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
     characters = container.characters
     upstream = character_upstream(container.settings.character_route)
     idempotency = Idempotency(container.idempotency)
+    webhook_urls = RequestWebhooks(container)
 
     @api.get(
         "/characters",
@@ -62,17 +68,25 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="create_character",
         response_model=CharacterSubmitted,
         responses=error_responses(*PAID_SUBMIT, 500),
-        openapi_extra=json_body(character_create_schema(upstream), idempotent=True),
+        openapi_extra=json_body(
+            with_webhook_url(character_create_schema(upstream)), idempotent=True
+        ),
     )
     async def create_character(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.CHARACTERS)
         body = await json_object(request)
+
+        async def create_job(conn: AsyncConnection, reply: dict[str, Any]) -> str:
+            ids = await repository.job_ids(conn, principal.account_id, reply["character_id"])
+            return ids[0]
+
+        own_url = await webhook_urls.recorder(principal, body, create_job)
         response = await idempotency.respond(
             request,
             principal,
             "characters",
             body,
-            lambda record: characters.create(principal, body, record),
+            lambda record: characters.create(principal, body, both(record, own_url)),
         )
         container.wake_workers()
         return response
@@ -93,18 +107,29 @@ def characters_router(container: Container, guard: Guard) -> APIRouter:
         response_model=FinalizeSubmitted,
         responses=error_responses(*PAID_SUBMIT, 404, 500),
         openapi_extra=json_body(
-            character_finalize_schema(upstream), required=False, idempotent=True
+            with_webhook_url(character_finalize_schema(upstream)),
+            required=False,
+            idempotent=True,
         ),
     )
     async def finalize_character(request: Request, character_id: str) -> Response:
         principal = await guard(request, RateLimitBucket.CHARACTER_FINALIZE)
         body = await json_object(request, empty_means={})  # an empty body: all defaults (D4a)
+
+        async def finalize_job(conn: AsyncConnection, _: dict[str, Any]) -> str:
+            ids = await repository.job_ids(conn, principal.account_id, int(character_id))
+            assert ids[1] is not None  # the finalize just claimed it, in this transaction
+            return ids[1]
+
+        own_url = await webhook_urls.recorder(principal, body, finalize_job)
         response = await idempotency.respond(
             request,
             principal,
             f"characters/{character_id}/finalize",
             body,
-            lambda record: characters.finalize(principal, character_id, body, record),
+            lambda record: characters.finalize(
+                principal, character_id, body, both(record, own_url)
+            ),
         )
         container.wake_workers()
         return response

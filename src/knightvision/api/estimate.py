@@ -20,6 +20,7 @@ from starlette.responses import Response
 from knightvision.account.repository import KeyPrincipal
 from knightvision.api.bodies import json_object
 from knightvision.api.guard import Guard
+from knightvision.api.request_webhook import RequestWebhooks
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import EstimateRead, error_responses, json_body
@@ -90,6 +91,7 @@ def estimate_router(container: Container, guard: Guard) -> APIRouter:
         if not isinstance(body, dict):
             raise BadRequestError("body must be a JSON object", code="invalid_body", param="body")
         price = await quote(principal, body)
+        await RequestWebhooks(container).check(principal, body)
         async with container.engine.connect() as conn:
             remaining = await ledger.balance(conn, principal.account_id)
         return json_response(

@@ -10,6 +10,7 @@ from knightvision.api.bodies import VIDEOS_DEFAULT_LIMIT, json_object, list_curs
 from knightvision.api.guard import Guard
 from knightvision.api.idempotency import Idempotency
 from knightvision.api.request_schemas import analyze_schema, list_parameters, video_create_schema
+from knightvision.api.request_webhook import RequestWebhooks, both, job_in_reply, with_webhook_url
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
@@ -36,23 +37,25 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
     analyses = container.analyses
     prices = container.settings.price_table
     idempotency = Idempotency(container.idempotency)
+    webhook_urls = RequestWebhooks(container)
 
     @router.post(
         "/analyze",
         operation_id="analyze_ad",
         response_model=Submitted,
         responses=error_responses(*PAID_SUBMIT),
-        openapi_extra=json_body(analyze_schema(), idempotent=True),
+        openapi_extra=json_body(with_webhook_url(analyze_schema()), idempotent=True),
     )
     async def analyze(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.ANALYZE)
         body = await json_object(request)
+        own_url = await webhook_urls.recorder(principal, body, job_in_reply)
         response = await idempotency.respond(
             request,
             principal,
             "analyze",
             body,
-            lambda record: analyses.submit(principal, body, record),
+            lambda record: analyses.submit(principal, body, both(record, own_url)),
         )
         container.wake_workers()
         return response
@@ -91,17 +94,20 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         operation_id="generate_video",
         response_model=Submitted,
         responses=error_responses(*PAID_SUBMIT, 500),
-        openapi_extra=json_body(video_create_schema(container.registry.models()), idempotent=True),
+        openapi_extra=json_body(
+            with_webhook_url(video_create_schema(container.registry.models())), idempotent=True
+        ),
     )
     async def generate_video(request: Request) -> Response:
         principal = await guard(request, RateLimitBucket.GENERATE_VIDEO)
         body = await json_object(request)
+        own_url = await webhook_urls.recorder(principal, body, job_in_reply)
         response = await idempotency.respond(
             request,
             principal,
             "generate-video",
             body,
-            lambda record: videos.submit(principal, body, record),
+            lambda record: videos.submit(principal, body, both(record, own_url)),
         )
         container.wake_workers()
         return response

@@ -196,6 +196,32 @@ async def get(conn: AsyncConnection, account_id: int, character_id: int) -> Char
     return _record(row) if row is not None else None
 
 
+async def job_ids(
+    conn: AsyncConnection, account_id: int, character_id: int
+) -> tuple[str, str | None]:
+    """The character's create job and its latest finalize job (None before a finalize)."""
+    row = (
+        await conn.execute(
+            select(characters.c.create_job_id, characters.c.finalize_job_id).where(
+                characters.c.id == character_id, characters.c.account_id == account_id
+            )
+        )
+    ).one()
+    return row.create_job_id, row.finalize_job_id
+
+
+async def by_job(conn: AsyncConnection, job_id: str) -> CharacterRecord:
+    """The character a create or finalize job belongs to."""
+    row = (
+        await conn.execute(
+            _select().where(
+                (characters.c.create_job_id == job_id) | (characters.c.finalize_job_id == job_id)
+            )
+        )
+    ).one()
+    return _record(row)
+
+
 async def list_for_account(
     conn: AsyncConnection, account_id: int, limit: int, starting_after: int | None = None
 ) -> tuple[list[CharacterRecord], bool]:

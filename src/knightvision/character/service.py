@@ -12,7 +12,7 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from knightvision.account.repository import KeyPrincipal
 from knightvision.adapter_names import AdapterName
@@ -124,6 +124,7 @@ class CharacterService:
             remaining = await ledger.debit(
                 conn, principal.account_id, cost, job_id, "character creation", now
             )
+            await self.queue.debited(conn, principal.account_id, cost, remaining)
             character_id = await repository.insert(
                 conn,
                 account_id=principal.account_id,
@@ -220,6 +221,7 @@ class CharacterService:
             remaining = await ledger.debit(
                 conn, principal.account_id, cost, job_id, "character finalize", now
             )
+            await self.queue.debited(conn, principal.account_id, cost, remaining)
             previous = record.finalize.id if record.finalize is not None else None
             if not await repository.claim_finalize(conn, record.id, previous, job_id, now):
                 raise BadRequestError(
@@ -259,6 +261,10 @@ class CharacterService:
 
     async def get(self, principal: KeyPrincipal, raw_id: str) -> dict[str, Any]:
         return {"character": self._detail(await self._owned(principal, raw_id))}
+
+    async def event_view(self, conn: AsyncConnection, job_id: str) -> dict[str, Any]:
+        """What GET /characters/<id> answers, for the event its create or finalize job ends with."""
+        return {"character": self._detail(await repository.by_job(conn, job_id))}
 
     async def list(
         self, principal: KeyPrincipal, limit: int, starting_after: str | None = None

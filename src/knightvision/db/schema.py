@@ -47,6 +47,9 @@ accounts = Table(
         "test_of", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=True, unique=True
     ),
     Column("created_at", DateTime, nullable=False),
+    # The last event's number in the account's events feed: taken by a row-locking update in the
+    # transaction that writes the event, so numbers commit in order and the feed has no gaps.
+    Column("last_event_seq", BigInteger, nullable=False, default=0, server_default="0"),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
 )
 
@@ -171,4 +174,79 @@ idempotency_keys = Table(
     Column("locked_until", DateTime, nullable=False),
     Column("created_at", DateTime, nullable=False, index=True),
     UniqueConstraint("key_id", "endpoint", "idempotency_key"),
+)
+
+# Webhooks (an addition, Standard Webhooks). An endpoint's secret is kept as issued (it signs);
+# a rotated-out secret keeps signing beside the new one until ``previous_secret_until``.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    # The event types it receives; null: all of them.
+    Column("events", JSON, nullable=True),
+    Column("description", String(200), nullable=True),
+    Column("secret", String(80), nullable=False),
+    Column("previous_secret", String(80), nullable=True),
+    Column("previous_secret_until", DateTime, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("disabled_reason", String(40), nullable=True),
+    # Since when every delivery has failed (null after a success): disables it after a while.
+    Column("failing_since", DateTime, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Index(None, "account_id", "created_at"),
+)
+
+# The outbox: one row per event, written in the transaction that ends its job. ``seq`` numbers an
+# account's events without gaps (``accounts.last_event_seq``): the events feed pages on it.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("account_id", IdType, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("account_id", "seq"),
+)
+
+# One message of one event to one endpoint, or to a submit's own ``webhook_url`` (``url``, signed
+# with the account's oldest enabled endpoint's secrets); each attempt is a ``webhook.deliver`` job.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column(
+        "event_id",
+        String(40),
+        ForeignKey("webhook_events.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column(
+        "endpoint_id",
+        String(40),
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    Column("url", Text, nullable=True),
+    # pending, delivered, failed (retries exhausted or 410), abandoned (endpoint disabled)
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# A paid submit's own ``webhook_url``: where its job's terminal event goes besides the endpoints.
+job_webhooks = Table(
+    "job_webhooks",
+    metadata,
+    Column("job_id", String(40), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("url", Text, nullable=False),
 )

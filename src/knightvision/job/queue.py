@@ -46,6 +46,12 @@ class ClaimedJob:
     message: str | None = None
 
 
+# Runs inside the transaction that ends a job (True: complete, False: failed): the webhook outbox.
+FinishHook = Callable[[AsyncConnection, ClaimedJob, bool], Awaitable[None]]
+# Runs inside a paid submit's transaction with (account, cost, balance left): credits.low.
+DebitHook = Callable[[AsyncConnection, int, int, int], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class QueuePolicy:
     lease_seconds: float = 10.0
@@ -58,6 +64,8 @@ class JobQueue:
         self.engine = engine
         self.policy = policy
         self._skip_locked = engine.dialect.name == "postgresql"
+        self.on_finish: FinishHook | None = None
+        self.on_debit: DebitHook | None = None
 
     # Enqueue: inside the caller's transaction, beside the debit -------------------------------
 
@@ -73,7 +81,9 @@ class JobQueue:
         params: Mapping[str, Any],
         credits_used: int,
         now: datetime,
+        run_after: datetime | None = None,
     ) -> None:
+        start = run_after or now
         await conn.execute(
             jobs.insert().values(
                 id=job_id,
@@ -87,8 +97,8 @@ class JobQueue:
                 credits_refunded=0,
                 attempts=0,
                 max_attempts=self.policy.max_attempts,
-                run_after=now,
-                deadline_at=now + timedelta(seconds=self.policy.timeout_seconds),
+                run_after=start,
+                deadline_at=start + timedelta(seconds=self.policy.timeout_seconds),
                 created_at=now,
                 updated_at=now,
             )
@@ -125,7 +135,15 @@ class JobQueue:
             )
             if also is not None:
                 await also(conn, remaining)
+            await self.debited(conn, account_id, cost, remaining)
         return remaining
+
+    async def debited(
+        self, conn: AsyncConnection, account_id: int, cost: int, remaining: int
+    ) -> None:
+        """Every paid submit's transaction calls this after its debit (the credits.low event)."""
+        if self.on_debit is not None:
+            await self.on_debit(conn, account_id, cost, remaining)
 
     # Claim -------------------------------------------------------------------------------------
 
@@ -275,6 +293,8 @@ class JobQueue:
                     lease_expires_at=None,
                 )
             )
+            if outcome.rowcount == 1 and self.on_finish is not None:
+                await self.on_finish(conn, job, True)
         return outcome.rowcount == 1
 
     async def retry_later(self, job: ClaimedJob, failure: JobFailure) -> bool:
@@ -365,6 +385,8 @@ class JobQueue:
             await ledger.refund(
                 conn, job.account_id, job.credits_used, job.id, f"refund: {failure.code}", now
             )
+            if self.on_finish is not None:
+                await self.on_finish(conn, job, False)
         return True
 
     # Reads for operators and tests ---------------------------------------------------------------

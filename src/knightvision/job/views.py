@@ -91,6 +91,11 @@ def record_queued_reply(
     return record
 
 
+async def view_row(conn: AsyncConnection, job_id: str) -> Any:
+    """A job's view columns inside a caller's transaction (the event written as it ends)."""
+    return (await conn.execute(select(*VIEW_COLUMNS).where(jobs.c.id == job_id))).one()
+
+
 class JobStatusReads:
     """One partner's job of one kind by id: the most polled read of the API, so a hot-path read
     (ADR 0003). A malformed id is 400, another account's or kind's job is 404 like a missing one."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from knightvision.account.repository import KeyPrincipal
 from knightvision.adapter_names import AdapterName
@@ -20,6 +20,7 @@ from knightvision.job.views import (
     present,
     queued_reply,
     record_queued_reply,
+    view_row,
 )
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.kit.ids import is_video_job_id, new_job_id
@@ -140,6 +141,10 @@ class VideoService:
             self.engine, principal.account_id, VIDEO_JOB_KIND, limit, starting_after
         )
         return {"videos": [self._list_view(row) for row in rows], "has_more": has_more}
+
+    async def event_view(self, conn: AsyncConnection, job_id: str) -> dict[str, Any]:
+        """The status view a webhook event carries, read in the job's finishing transaction."""
+        return self._status_view(await view_row(conn, job_id))
 
     def _status_view(self, row: Any) -> dict[str, Any]:
         params = video_params(row.params)
