@@ -1,8 +1,8 @@
 """OpenAI Videos API (direct Sora): ``POST /videos``, ``GET /videos/{id}``,
 ``GET /videos/{id}/content``.
 
-``seconds`` is a string ("4".."20"), ``size`` a ``WxH`` string; a Video has ``status``
-queued / in_progress / completed / failed and ``progress`` 0-100. Polls honour the
+``seconds`` is a string ("4", "8" or "12", the spec's enum), ``size`` a ``WxH`` string; a Video
+has ``status`` queued / in_progress / completed / failed and ``progress`` 0-100. Polls honour the
 ``openai-poll-after-ms`` hint, 429s their ``Retry-After``. The file is streamed from the content
 endpoint (with our key); assets expire (``expires_at``), so we copy them at once. A 429 whose
 code is ``insufficient_quota`` is OpenAI's way of saying the account is out of credits. The API
