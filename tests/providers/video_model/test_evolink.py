@@ -69,16 +69,15 @@ def test_sora_2_pro_quality_follows_duration(
     }
 
 
-async def test_sora_2_pro_25s_small_render_is_scaled(
+async def test_sora_2_pro_25s_small_render_is_refused_not_upscaled(
     evolink: FakeEvoLink, run: MemoryRun, output: Path
 ) -> None:
     evolink.script.polls_to_finish = 0
     evolink.script.deliver = (640, 360, 25)  # an upstream that renders smaller than asked
     s = spec("sora-2-pro", 25, "16:9")
-    provenance = await evolink_adapter(evolink).generate(s, output, run)
+    error = await failure(evolink_adapter(evolink).generate(s, output, run))
     assert evolink.requests_to("/v1/videos/generations")[0]["json"]["quality"] == "standard"
-    assert_shape(output, s)
-    assert provenance["transforms"] == ["scale 640x360 to 1280x720"]
+    assert (error.code, error.retryable) == ("upstream_failed", False)
 
 
 async def test_kling_1080p_square_is_native(

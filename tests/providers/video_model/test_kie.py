@@ -60,15 +60,11 @@ async def test_storyboard_render_end_to_end_square(
     kie: FakeKie, run: MemoryRun, output: Path
 ) -> None:
     kie.script.polls_to_finish = 0
-    kie.script.deliver = (320, 180, 25)
     s = spec("sora-2-pro-text-to-video", 25, "1:1")
     provenance = await kie_adapter(kie).generate(s, output, run)
     sent = kie.requests_to("createTask")[0]["json"]
     assert sent["model"] == "sora-2-pro-storyboard" and sent["input"]["aspect_ratio"] == "landscape"
-    assert provenance["transforms"] == [
-        "crop 320x180 to centre 180x180",
-        "scale 180x180 to 720x720",
-    ]
+    assert provenance["transforms"] == ["crop 1280x720 to centre 720x720"]
     assert_shape(output, s)
 
 
