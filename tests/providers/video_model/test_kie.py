@@ -126,7 +126,7 @@ async def test_create_failures_including_http_200_body_codes(
 ) -> None:
     kie.script.create_responses = [canned]
     error = await failure(kie_adapter(kie).generate(spec("sora-2-text-to-video", 10), output, run))
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
 
 
 async def test_body_code_429_is_waited_out(kie: FakeKie, run: MemoryRun, output: Path) -> None:
@@ -163,7 +163,7 @@ async def test_failed_tasks(
     kie.script.outcome = "failed"
     kie.script.failure = fail
     error = await failure(kie_adapter(kie).generate(spec("sora-2-text-to-video", 10), output, run))
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
 
 
 async def test_poll_body_401_is_auth(kie: FakeKie, run: MemoryRun, output: Path) -> None:

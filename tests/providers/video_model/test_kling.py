@@ -118,7 +118,7 @@ async def test_create_failures(
 ) -> None:
     kling.script.create_responses = [canned]
     error = await failure(kling_adapter(kling).generate(spec("kling-v3", 5, "16:9"), output, run))
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
 
 
 async def test_concurrency_limit_1303_is_waited_out(

@@ -141,7 +141,7 @@ async def test_create_failures(
             spec("sora-2", 10), output, run
         )
     )
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ async def test_failed_videos(
     openai_fake.script.outcome = "failed"
     openai_fake.script.failure = task_error
     error = await failure(openai_adapter(openai_fake).generate(spec("sora-2", 10), output, run))
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
 
 
 async def test_expired_content_is_retried_once_then_fails(

@@ -53,7 +53,7 @@ from knightvision.providers.video_model.upstream_http import (
     required_text,
     response_error_parts,
 )
-from knightvision.providers.video_model.upstream_task import ApiKeyAdapter
+from knightvision.providers.video_model.upstream_task import ApiKeyAdapter, logs_failures
 
 CHARACTER = "character"  # the registered character, remembered for a retried job
 CONTENT = "openai:content"  # the result "link": the content endpoint of the finished video
@@ -77,6 +77,7 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
             body["characters"] = [{"id": character.upstream_id} for character in spec.characters]
         return body
 
+    @logs_failures("character registration")
     async def register_character(
         self, registration: CharacterRegistration, run: GenerationRun
     ) -> dict[str, Any]:
