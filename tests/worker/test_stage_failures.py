@@ -51,9 +51,10 @@ def test_each_provider_error_becomes_a_job_failure_at_the_named_stage(
 def test_from_error_is_the_same_translation() -> None:
     error = GenerationError("moderation_blocked", "Blocked by the upstream's safety filters")
     failure = JobFailure.from_error(error, stage="registering")
+    # The partner reads the fixed sentence for the code; the upstream's words stay in ``detail``.
     assert (failure.code, failure.message, failure.retryable, failure.stage) == (
         "moderation_blocked",
-        "Blocked by the upstream's safety filters",
+        "The video provider's content filter refused the prompt or the render",
         False,
         "registering",
     )
