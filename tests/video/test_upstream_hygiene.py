@@ -129,3 +129,13 @@ async def test_an_outage_at_submit_is_waited_out_parked_and_creates_one_task(
 
 async def _finished(queue: JobQueue, job_id: str) -> bool:
     return (await job_row(queue, job_id)).finished_at is not None
+
+
+def test_docs_list_exactly_the_sentences_partners_see() -> None:
+    api = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    for code, sentence in PARTNER_MESSAGES.items():
+        assert f"| `{code}` | `{sentence}` |" in api, code
+    # No sentence a partner reads names an upstream or our setup.
+    for sentence in PARTNER_MESSAGES.values():
+        assert not any(word in sentence.lower() for word in SUPPLIER_WORDS)
+        assert not any(name in sentence.lower() for name in ("openai", "kling", "sora"))
