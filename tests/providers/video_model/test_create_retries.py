@@ -14,8 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
+from knightvision.media.shapes import ASPECT_RATIOS
+from knightvision.providers.video_model.capabilities import RESOLUTION_ORDER, plan_render
+from knightvision.providers.video_model.upstream_http import UpstreamHttp
 from tests.fakes.evolink import FakeEvoLink
 from tests.fakes.kie import FakeKie
+from tests.fakes.kling import FakeKling
+from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fakes.upstream import Canned, FakeUpstream
 from tests.fixtures.video_models import (
     FAST,
@@ -24,6 +29,8 @@ from tests.fixtures.video_models import (
     evolink_adapter,
     failure,
     kie_adapter,
+    kling_adapter,
+    openai_adapter,
     spec,
 )
 
@@ -160,3 +167,41 @@ async def test_retried_429s_on_create_and_poll_are_logged(
     assert "kie is rate limiting us" in caplog.text
     assert "creating the task for job sora_20260323_141500_abc123 again in" in caplog.text
     assert "polling again in" in caplog.text
+
+
+async def test_every_native_shape_a_catalogue_plans_is_accepted_by_its_strict_fake(
+    evolink: FakeEvoLink, kie: FakeKie, openai_fake: FakeOpenAIVideos, kling: FakeKling
+) -> None:
+    """The catalogues match the documented protocols: whatever shape a route plans for any
+    contract request, at the route's longest prompt, its strict fake creates without a word."""
+    routes = [
+        (evolink_adapter(evolink), evolink),
+        (kie_adapter(kie), kie),
+        (openai_adapter(openai_fake), openai_fake),
+        (kling_adapter(kling), kling),
+    ]
+    planned = 0
+    for adapter, fake in routes:
+        async with httpx.AsyncClient(timeout=10) as client:
+            http = UpstreamHttp(adapter.name, client)
+            for model, caps in adapter.catalogue.items():
+                shapes = {
+                    plan_render(caps, duration, aspect, resolution)
+                    for duration in range(1, 26)
+                    for aspect in ASPECT_RATIOS
+                    for resolution in RESOLUTION_ORDER
+                } - {None}
+                for plan in shapes:
+                    assert plan is not None
+                    width, height = plan.frame_size
+                    s = replace(
+                        spec(model, plan.duration, plan.aspect_ratio, plan.resolution),
+                        prompt="x" * caps.max_prompt_chars,
+                        width=width,
+                        height=height,
+                    )
+                    task_id = await adapter._submit(http, s, plan, f"kv-shape-{planned}")
+                    assert task_id, (adapter.name, model, plan)
+                    planned += 1
+        assert fake.tasks_created == fake.create_calls, adapter.name
+    assert planned > 100
