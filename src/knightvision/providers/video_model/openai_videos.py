@@ -91,14 +91,17 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
         video = registration.segment.read_bytes()
         async with self._client_factory() as client:
             http = UpstreamHttp(self.name, client)
-            response = await http.request(
-                "POST",
-                f"{self.base_url}/videos/characters",
-                headers=self._headers(),
-                data={"name": registration.name},
-                files={"video": (f"{registration.handle}.mp4", video, "video/mp4")},
-            )
-            body = http.json_or_error(response, self._http_error)
+            try:
+                response = await http.request(
+                    "POST",
+                    f"{self.base_url}/videos/characters",
+                    headers=self._headers(),
+                    data={"name": registration.name},
+                    files={"video": (f"{registration.handle}.mp4", video, "video/mp4")},
+                )
+                body = http.json_or_error(response, self._http_error)
+            except GenerationError as exc:
+                raise self.not_resent(exc) from exc
         character_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(character_id, str) or not character_id:
             raise GenerationError(

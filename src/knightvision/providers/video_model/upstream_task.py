@@ -325,9 +325,9 @@ class UpstreamTaskAdapter(ABC):
                 await self._wait_to_create_again(spec, submission, run, exc)
                 continue
             except GenerationError as exc:
-                if exc.code == UPSTREAM_MALFORMED and not self.idempotent_create:
+                if exc.code == UPSTREAM_MALFORMED:
                     # It may have created a task we cannot see: retrying could render twice.
-                    raise GenerationError(exc.code, exc.detail, retryable=False) from exc
+                    raise self.not_resent(exc) from exc
                 if isinstance(exc, NotSent) or (exc.code == UPSTREAM_UNAVAILABLE and exc.retryable):
                     await self._wait_to_create_again(spec, submission, run, exc)
                     continue
@@ -341,6 +341,16 @@ class UpstreamTaskAdapter(ABC):
             if run.recall(CREATE_RETRIES):
                 await run.remember(CREATE_RETRIES, None)
             return task_id
+
+    def not_resent(self, error: GenerationError) -> GenerationError:
+        """``error`` from a create or registration call, made final where the call may have
+        acted upstream unseen (sent but unanswered, or answered unreadably) and sending it
+        again could not be told apart from a second one."""
+        if self.idempotent_create or not (
+            isinstance(error, NoAnswer) or error.code == UPSTREAM_MALFORMED
+        ):
+            return error
+        return GenerationError(error.code, error.detail, retryable=False)
 
     async def _find_quietly(self, http: UpstreamHttp, key: str) -> str | None:
         """``_find``, where an upstream still unreachable counts as not found."""
@@ -512,10 +522,7 @@ class UpstreamTaskAdapter(ABC):
             try:
                 task_id = await create()
             except GenerationError as exc:
-                if exc.code == UPSTREAM_MALFORMED and not self.idempotent_create:
-                    # It may have created a task we cannot see: registering again could do it twice.
-                    raise GenerationError(exc.code, exc.detail, retryable=False) from exc
-                raise
+                raise self.not_resent(exc) from exc
             task = {"adapter": self.name, "task_id": task_id, "submitted_at": self._clock()}
             await run.remember(CHARACTER_TASK, task)
         assert isinstance(task, dict)
