@@ -11,6 +11,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,9 @@ from knightvision.video.service import VIDEO_JOB_KIND
 from knightvision.worker.runner import WorkerRunner
 from tests.fakes.evolink import FakeEvoLink
 from tests.fakes.kie import FakeKie
+from tests.fakes.openai_videos import FakeOpenAIVideos
 from tests.fixtures.job_queue import balances, job_row, new_account
+from tests.fixtures.partner_api import assert_error, balance_of, generate
 from tests.worker.upstream_jobs import PARKING_POLICY, VIDEO_COST, submit_videos, wait_for
 
 SUPPLIER_WORDS = ("kie", "evolink", "credentials (HTTP", "could not reach", "127.0.0.1")
@@ -139,3 +142,24 @@ def test_docs_list_exactly_the_sentences_partners_see() -> None:
     for sentence in PARTNER_MESSAGES.values():
         assert not any(word in sentence.lower() for word in SUPPLIER_WORDS)
         assert not any(name in sentence.lower() for name in ("openai", "kling", "sora"))
+
+
+async def test_sora_2_for_15_s_on_the_openai_route_is_refused_before_any_charge(
+    make_harness: Callable[..., Awaitable[Any]], openai_fake: FakeOpenAIVideos
+) -> None:
+    """OpenAI's spec renders 4/8/12 s: 15 s is a 500 at submit, nothing charged, nothing sent;
+    10 s (rendered as 12, trimmed) is accepted and charged."""
+    api = await make_harness(
+        models={"sora-2": {"adapter": "openai"}},
+        openai_api_key=openai_fake.api_key,
+        openai_base_url=openai_fake.base_url,
+    )
+    partner = await api.partner(credits=1000)
+    body = {"prompt": "A lighthouse at dusk", "model": "sora-2", "aspect_ratio": "16:9"}
+    refused = await generate(api.client, partner["headers"], {**body, "duration": 15})
+    assert_error(refused, 500, "Video generation not available", "generation_unavailable")
+    assert await balance_of(api, partner["account_id"]) == 1000
+    assert openai_fake.create_calls == 0
+    accepted = await generate(api.client, partner["headers"], {**body, "duration": 10})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["credits_used"] > 0
