@@ -107,15 +107,36 @@ async def test_an_outage_outlasting_the_window_fails_after_minutes_not_seconds(
     assert 180 <= waited <= 300 and len(clock.waits) >= 6  # minutes of backoff, several tries
 
 
-async def test_answered_5xx_on_create_is_retried_and_creates_once(
+async def test_503_and_408_on_create_are_retried_and_create_once(
     kie: FakeKie, run: MemoryRun, output: Path
 ) -> None:
     kie.script.polls_to_finish = 0
-    kie.script.create_responses = [Canned(503, "busy"), Canned(502, "bad gateway")]
+    kie.script.create_responses = [Canned(503, "busy"), Canned(408, "request timeout")]
     clock = SteppedClock()
     adapter = kie_adapter(kie, policy=MINUTES, clock=clock, sleep=clock.sleep)
     await adapter.generate(spec("sora-2-text-to-video", 10, "16:9"), output, run)
     assert kie.create_calls == 3 and kie.tasks_created == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+async def test_an_answer_that_may_hide_a_task_is_final_without_a_key_and_retried_with_one(
+    kie: FakeKie, evolink: FakeEvoLink, output: Path, status: int
+) -> None:
+    clock = SteppedClock()
+    kie.script.create_responses = [Canned(status, "upstream trouble")]
+    error = await failure(
+        kie_adapter(kie, policy=MINUTES, clock=clock, sleep=clock.sleep).generate(
+            spec("sora-2-text-to-video", 10, "16:9"), output, MemoryRun()
+        )
+    )
+    assert (error.code, error.retryable, kie.create_calls) == ("upstream_unavailable", False, 1)
+
+    evolink.script.create_responses = [Canned(status, "upstream trouble")]
+    evolink.script.polls_to_finish = 0
+    await evolink_adapter(evolink, policy=MINUTES, clock=clock, sleep=clock.sleep).generate(
+        spec("sora-2", 10, "16:9"), output, MemoryRun()
+    )
+    assert evolink.create_calls == 2 and evolink.tasks_created == 1  # same Idempotency-Key
 
 
 def short_timeout(fake: FakeUpstream) -> Any:

@@ -122,8 +122,9 @@ async def test_sora_2_ten_seconds_renders_twelve_and_trims(
                 },
             ),
             "upstream_unavailable",
-            True,
+            False,  # a 500 may hide a video OpenAI made: without a key, never resent
         ),
+        (Canned(503, "overloaded"), "upstream_unavailable", True),
         (Canned(200, {"object": "video"}), "upstream_malformed", False),
     ],
 )

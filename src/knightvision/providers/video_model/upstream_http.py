@@ -131,6 +131,26 @@ class NoAnswer(GenerationError):
         super().__init__(UPSTREAM_UNAVAILABLE, detail, retryable=True)
 
 
+class ServerError(GenerationError):
+    """The upstream answered 408 or 5xx (or a body code meaning the same)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(UPSTREAM_UNAVAILABLE, detail, retryable=True)
+        self.status = status
+
+
+# Answers after which the upstream may have acted on a create: an internal error part-way, a
+# gateway that forwarded it and lost the answer. 408 and 503 say it was not taken on.
+AMBIGUOUS_STATUSES = (500, 502, 504)
+
+
+def may_have_acted(error: GenerationError) -> bool:
+    """Whether the request behind ``error`` may have changed something upstream unseen."""
+    return isinstance(error, NoAnswer) or (
+        isinstance(error, ServerError) and error.status in AMBIGUOUS_STATUSES
+    )
+
+
 class TaskGone(GenerationError):
     """The upstream no longer knows a task we remembered (expired or never stored)."""
 
@@ -171,11 +191,7 @@ def error_for_status(
     if status == 402:
         return GenerationError(UPSTREAM_CREDITS, f"{provider} account is out of credits{suffix}")
     if status == 408 or status >= 500:
-        return GenerationError(
-            UPSTREAM_UNAVAILABLE,
-            f"{provider} is unavailable (HTTP {status}){suffix}",
-            retryable=True,
-        )
+        return ServerError(status, f"{provider} is unavailable (HTTP {status}){suffix}")
     if looks_like_moderation(detail):
         return GenerationError(MODERATION_BLOCKED, f"{provider} blocked the request{suffix}")
     return GenerationError(

@@ -58,7 +58,6 @@ from knightvision.providers.video_model.upstream_http import (
     UPSTREAM_MALFORMED,
     UPSTREAM_UNAVAILABLE,
     LinkExpired,
-    NoAnswer,
     NotSent,
     Park,
     PollCursor,
@@ -68,6 +67,7 @@ from knightvision.providers.video_model.upstream_http import (
     UpstreamHttp,
     UpstreamPolicy,
     default_http_client_factory,
+    may_have_acted,
     poll_until_done,
 )
 
@@ -278,11 +278,11 @@ class UpstreamTaskAdapter(ABC):
         run: GenerationRun,
     ) -> str:
         """Create the task, never twice. A 429 is retried in place a few times; a create that
-        did not reach the upstream (``NotSent``) or that it answered with a 5xx is retried with
-        backoff for ``policy.create_retry_window`` from the first try (parked between tries where
-        the run parks). One sent but unanswered (``NoAnswer``) may have created a task: it is
-        retried only where the same key returns the same task, or where the upstream can find it
-        by the key; otherwise the job fails, unretried, and the log names the key."""
+        did not reach the upstream (``NotSent``) or that it refused for now (408, 503) is retried
+        with backoff for ``policy.create_retry_window`` from the first try (parked between tries
+        where the run parks). One it may have acted on (sent but unanswered, 500/502/504) is
+        retried only where the same key returns the same task, or where the upstream finds it by
+        the key; otherwise the job fails, unretried, and the log names the key."""
         key = submission["key"]
         rate_limited = 0
         while True:
@@ -308,26 +308,24 @@ class UpstreamTaskAdapter(ABC):
                 )
                 await self._sleep(wait)
                 continue
-            except NoAnswer as exc:
-                found = await self._find_quietly(http, key)
-                if found:
-                    return found
-                if not self.idempotent_create:
-                    log.error(
-                        "%s create for job %s got no answer (%s): a task may exist upstream for"
-                        " key %s; not retried, so it is never created twice",
-                        self.name,
-                        spec.job_id or "-",
-                        exc.detail,
-                        key,
-                    )
-                    raise GenerationError(exc.code, exc.detail, retryable=False) from exc
-                await self._wait_to_create_again(spec, submission, run, exc)
-                continue
             except GenerationError as exc:
                 if exc.code == UPSTREAM_MALFORMED:
                     # It may have created a task we cannot see: retrying could render twice.
                     raise self.not_resent(exc) from exc
+                if may_have_acted(exc):
+                    found = await self._find_quietly(http, key)
+                    if found:
+                        return found
+                    if not self.idempotent_create:
+                        log.error(
+                            "%s create for job %s may have been taken on (%s): a task may exist"
+                            " upstream for key %s; not retried, so it is never created twice",
+                            self.name,
+                            spec.job_id or "-",
+                            exc.detail,
+                            key,
+                        )
+                        raise self.not_resent(exc) from exc
                 if isinstance(exc, NotSent) or (exc.code == UPSTREAM_UNAVAILABLE and exc.retryable):
                     await self._wait_to_create_again(spec, submission, run, exc)
                     continue
@@ -347,7 +345,7 @@ class UpstreamTaskAdapter(ABC):
         acted upstream unseen (sent but unanswered, or answered unreadably) and sending it
         again could not be told apart from a second one."""
         if self.idempotent_create or not (
-            isinstance(error, NoAnswer) or error.code == UPSTREAM_MALFORMED
+            may_have_acted(error) or error.code == UPSTREAM_MALFORMED
         ):
             return error
         return GenerationError(error.code, error.detail, retryable=False)
