@@ -105,6 +105,8 @@ class FakeKie(FakeUpstream):
         unknown = [c for c in params.get("character_id_list") or [] if c not in self.characters]
         if unknown or len(params.get("character_id_list") or []) > 5:
             return self.envelope(422, f"unknown characters {unknown}")
+        if str(model or "").startswith("sora-2") and len(params.get("prompt") or "") > 10000:
+            return self.envelope(422, "prompt must be at most 10000 characters")
         if model in ("sora-2-text-to-video", "sora-2-pro-text-to-video"):
             if (
                 params.get("n_frames") not in ("10", "15")
@@ -136,6 +138,14 @@ class FakeKie(FakeUpstream):
                 "720p",
             )
         elif model in ("kling-3.0/video", "kling-3.0", "kling/v3-turbo-text-to-video"):
+            if params.get("aspect_ratio", "16:9") not in ("16:9", "9:16", "1:1"):
+                return self.envelope(422, "aspect_ratio is invalid")
+            if len(params.get("prompt") or "") > 2500 or params.get("mode", "pro") not in (
+                "std",
+                "pro",
+                "4K",
+            ):
+                return self.envelope(422, "prompt (max 2500) or mode is invalid")
             duration = params.get("duration")
             if (
                 not isinstance(duration, str)

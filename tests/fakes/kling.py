@@ -27,8 +27,12 @@ MODELS = {
     "kling-v3": tuple(range(3, 16)),
     "kling-v2-6": (5, 10),
     "kling-v2-5-turbo": (5, 10),
+    "kling-v1-6": (5, 10),
     "kling-v2-master": (5, 10),
+    "kling-v2-1-master": (5, 10),
 }
+PRO_ONLY = ("kling-v2-master", "kling-v2-1-master")  # master models render pro (1080p) only
+MAX_PROMPT = 2500
 
 
 class FakeKling(FakeUpstream):
@@ -94,6 +98,10 @@ class FakeKling(FakeUpstream):
         mode = body.get("mode", "std")
         if aspect not in ("16:9", "9:16", "1:1") or mode not in ("std", "pro"):
             return self.envelope(1201, "aspect_ratio or mode is invalid", status=400)
+        if model in PRO_ONLY and mode != "pro":
+            return self.envelope(1201, f"{model} supports mode pro only", status=400)
+        if len(body.get("prompt") or "") > MAX_PROMPT:
+            return self.envelope(1201, "prompt is too long", status=400)
         external = body.get("external_task_id")
         if external and external in self.external_ids:
             return self.envelope(1201, "external_task_id already exists", status=400)

@@ -28,11 +28,19 @@ from starlette.routing import Route
 
 from tests.fakes.upstream import FakeTask, FakeUpstream, bearer
 
-SECONDS = ("4", "8", "12", "16", "20")
-SIZES = {
-    "sora-2": ("720x1280", "1280x720"),
-    "sora-2-pro": ("720x1280", "1280x720", "1024x1792", "1792x1024", "1080x1920", "1920x1080"),
+# Strict to the archived OpenAPI spec's enums (the newer guide's 16/20 s and 1080p sizes are not
+# in it): a request outside them is the 400 a real upstream may answer.
+SECONDS = ("4", "8", "12")
+_SORA_SIZES = ("720x1280", "1280x720")
+_PRO_SIZES = ("720x1280", "1280x720", "1024x1792", "1792x1024")
+SIZES = {  # the spec's model enum, snapshots included
+    "sora-2": _SORA_SIZES,
+    "sora-2-2025-10-06": _SORA_SIZES,
+    "sora-2-2025-12-08": _SORA_SIZES,
+    "sora-2-pro": _PRO_SIZES,
+    "sora-2-pro-2025-10-06": _PRO_SIZES,
 }
+MAX_PROMPT = 32000
 
 
 def parse_multipart(content_type: str, body: bytes) -> dict[str, str | bytes]:
@@ -102,6 +110,10 @@ class FakeOpenAIVideos(FakeUpstream):
         if model not in SIZES:
             return openai_error(
                 400, f"Invalid model {model}", "invalid_request_error", param="model"
+            )
+        if not 1 <= len(body.get("prompt") or "") <= MAX_PROMPT:
+            return openai_error(
+                400, "prompt must be 1-32000 characters", "invalid_request_error", param="prompt"
             )
         if seconds not in SECONDS:
             return openai_error(

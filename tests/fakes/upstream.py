@@ -59,6 +59,10 @@ class Script:
     poll_delay: float = 0.0  # every poll answer waits this long (client timeouts)
     deliver: tuple[int, int, float] | None = None  # override the delivered WxH and seconds
     poll_headers: dict[str, str] = field(default_factory=dict)  # added to running-poll answers
+    # The next N POSTs are handled (a task may be created) but answered only after this long: a
+    # client that times out first cannot know whether the upstream acted on its request.
+    stall_posts: int = 0
+    stall_seconds: float = 0.0
     options: dict[str, Any] = field(default_factory=dict)  # wire-shape variants a fake documents
 
 
@@ -116,14 +120,16 @@ class FakeUpstream:
     def routes(self) -> list[Route]:
         raise NotImplementedError
 
-    def start(self) -> FakeUpstream:
+    def start(self, port: int = 0) -> FakeUpstream:
+        """Serve on ``port`` (0: any free one). A test that starts a fake on a port its adapter
+        already tried plays an upstream coming back after an outage."""
         routes = [*self.routes(), Route("/files/{name}", self._serve_file, methods=["GET"])]
         app = Starlette(
             routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=self._log)]
         )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
         self._server = uvicorn.Server(config)
@@ -159,7 +165,11 @@ class FakeUpstream:
                 "json": parsed,
             }
         )
-        return await call_next(request)
+        response = await call_next(request)
+        if request.method == "POST" and self.script.stall_posts > 0:
+            self.script.stall_posts -= 1
+            await asyncio.sleep(self.script.stall_seconds)
+        return response
 
     # Helpers for subclasses ---------------------------------------------------------------------
 

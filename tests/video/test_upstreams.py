@@ -92,7 +92,7 @@ def test_upstreams_from_toml_and_environment(
     data = tmp_path / "data"
     data.mkdir()
     (data / "knightvision.toml").write_text(
-        '[models.sora-2]\nadapter = "kie"\n\n[models.sora-2-pro]\nadapter = "openai"\n\n'
+        '[models.sora-2]\nadapter = "kie"\n\n[models.sora-2-pro]\nadapter = "kie"\n\n'
         '[models.kling-v3-text-to-video]\nadapter = "kling"\nupstream_model = "kling-v2-6"\n'
     )
     registry = build_model_registry(settings(tmp_path))
@@ -100,7 +100,7 @@ def test_upstreams_from_toml_and_environment(
         "kie",
         "sora-2-text-to-video",
     )  # type: ignore[union-attr]
-    assert registry.get("sora-2-pro").adapter == "openai"  # type: ignore[union-attr]
+    assert registry.get("sora-2-pro").adapter == "kie"  # type: ignore[union-attr]
     assert registry.get("kling-v3-text-to-video").upstream_model == "kling-v2-6"  # type: ignore[union-attr]
 
     monkeypatch.setenv(
@@ -119,6 +119,8 @@ def test_upstreams_from_toml_and_environment(
             "kie does not know upstream model 'veo-3'",
         ),
         ({"kling-o3-text-to-video": {"adapter": "kie"}}, "set upstream_model"),
+        # OpenAI's spec renders 4/8/12 s: none of sora-2-pro's 15/25 s, even by trimming.
+        ({"sora-2-pro": {"adapter": "openai"}}, "cannot render any shape sora-2-pro offers"),
         (
             {
                 "sora-2": {
@@ -150,7 +152,7 @@ def test_upstream_refusals_happen_before_any_charge(tmp_path: Path) -> None:
         settings(
             tmp_path,
             models={
-                "sora-2-pro": {"adapter": "openai"},
+                "sora-2": {"adapter": "openai"},
                 "kling-o3-text-to-video": {"adapter": "disabled"},
             },
         )
@@ -159,18 +161,17 @@ def test_upstream_refusals_happen_before_any_charge(tmp_path: Path) -> None:
     assert (
         upstream_refusal(sora, request(registry, model="sora-2", aspect_ratio="1:1")) is None
     )  # crop is declared
-    too_long = upstream_refusal(sora, request(registry, model="sora-2", prompt="x" * 1500))
+    assert (
+        upstream_refusal(sora, request(registry, model="sora-2", duration=10)) is None
+    )  # 12 s trimmed
+    # OpenAI's spec has no 16 s: refused here, before the charge, not by the upstream after it.
+    fifteen = upstream_refusal(sora, request(registry, model="sora-2", duration=15))
+    assert isinstance(fifteen, GenerationUnavailableError)
+
+    evolink = build_model_registry(settings(tmp_path)).get("sora-2")
+    too_long = upstream_refusal(evolink, request(registry, model="sora-2", prompt="x" * 1500))
     assert isinstance(too_long, BadRequestError) and too_long.code == "prompt_too_long"
     assert too_long.message == "Prompt must be 1000 characters or less for this model"
-
-    pro = registry.get("sora-2-pro")
-    assert (
-        upstream_refusal(pro, request(registry, model="sora-2-pro", duration=15)) is None
-    )  # 16 s trimmed
-    assert isinstance(
-        upstream_refusal(pro, request(registry, model="sora-2-pro", duration=25)),
-        GenerationUnavailableError,
-    )
 
     o3 = registry.get("kling-o3-text-to-video")
     refusal = upstream_refusal(o3, request(registry, model="kling-o3-text-to-video", duration=5))

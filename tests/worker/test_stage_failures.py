@@ -51,9 +51,10 @@ def test_each_provider_error_becomes_a_job_failure_at_the_named_stage(
 def test_from_error_is_the_same_translation() -> None:
     error = GenerationError("moderation_blocked", "Blocked by the upstream's safety filters")
     failure = JobFailure.from_error(error, stage="registering")
+    # The partner reads the fixed sentence for the code; the upstream's words stay in ``detail``.
     assert (failure.code, failure.message, failure.retryable, failure.stage) == (
         "moderation_blocked",
-        "Blocked by the upstream's safety filters",
+        "The video provider's content filter refused the prompt or the render",
         False,
         "registering",
     )
@@ -69,7 +70,10 @@ def test_errors_that_are_not_a_providers_pass_through_unchanged() -> None:
 def test_provider_errors_keep_their_text_and_fields() -> None:
     assert str(LLMError("llm_auth", "Bad key")) == "llm_auth: Bad key"
     assert str(TranscriptionError("transcription_auth", "Bad key")) == "transcription_auth: Bad key"
-    assert str(GenerationError("upstream_failed", "It broke")) == "It broke"
+    # An upstream's words are its detail (logged, shown by str()); the partner gets the sentence.
+    broke = GenerationError("upstream_failed", "It broke")
+    assert (str(broke), broke.detail) == ("upstream_failed: It broke", "It broke")
+    assert broke.message.startswith("The render failed at the video provider")
     source = SourceError("source_timeout", "Slow", True, detail="yt-dlp said so")
     assert (str(source), source.retryable, source.detail) == ("Slow", True, "yt-dlp said so")
     assert repr(source) == "SourceError('source_timeout', 'Slow', retryable=True)"

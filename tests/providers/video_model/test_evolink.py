@@ -69,16 +69,15 @@ def test_sora_2_pro_quality_follows_duration(
     }
 
 
-async def test_sora_2_pro_25s_small_render_is_scaled(
+async def test_sora_2_pro_25s_small_render_is_refused_not_upscaled(
     evolink: FakeEvoLink, run: MemoryRun, output: Path
 ) -> None:
     evolink.script.polls_to_finish = 0
     evolink.script.deliver = (640, 360, 25)  # an upstream that renders smaller than asked
     s = spec("sora-2-pro", 25, "16:9")
-    provenance = await evolink_adapter(evolink).generate(s, output, run)
+    error = await failure(evolink_adapter(evolink).generate(s, output, run))
     assert evolink.requests_to("/v1/videos/generations")[0]["json"]["quality"] == "standard"
-    assert_shape(output, s)
-    assert provenance["transforms"] == ["scale 640x360 to 1280x720"]
+    assert (error.code, error.retryable) == ("upstream_failed", False)
 
 
 async def test_kling_1080p_square_is_native(
@@ -253,7 +252,7 @@ async def test_create_failures_map_to_stable_codes(
 ) -> None:
     evolink.script.create_responses = [canned]
     error = await failure(evolink_adapter(evolink).generate(spec("sora-2", 10), output, run))
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
     # A stat of a local temporary file: nothing for the event loop to wait on.
     assert "upstream_task" not in run.memory and not output.exists()  # noqa: ASYNC240
 
@@ -365,7 +364,7 @@ async def test_failed_tasks(
     evolink.script.outcome = "failed"
     evolink.script.failure = task_error
     error = await failure(evolink_adapter(evolink).generate(spec("sora-2", 10), output, run))
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
     # A retryable remote failure forgets the task, so the next attempt submits afresh (new key).
     assert (run.memory.get("upstream_task") is None) == forgotten
     if forgotten:
@@ -464,14 +463,14 @@ async def test_wrong_aspect_or_short_render_is_refused(evolink: FakeEvoLink, out
     error = await failure(
         evolink_adapter(evolink).generate(spec("sora-2", 10, "9:16"), output, MemoryRun())
     )
-    assert error.code == "upstream_failed" and "9:16" in error.message
+    assert error.code == "upstream_failed" and "9:16" in error.detail
     evolink.script.deliver = (720, 1280, 8)
     error = await failure(
         evolink_adapter(evolink).generate(
             spec("sora-2", 10, "9:16", job_id="sora_x_2"), output, MemoryRun()
         )
     )
-    assert error.code == "upstream_failed" and "shorter" in error.message
+    assert error.code == "upstream_failed" and "shorter" in error.detail
 
 
 def test_unavailable_without_a_key(evolink: FakeEvoLink) -> None:

@@ -53,12 +53,23 @@ async def test_older_model_reaches_seven_seconds_by_trimming_ten(
     kling: FakeKling, run: MemoryRun, output: Path
 ) -> None:
     kling.script.polls_to_finish = 0
-    kling.script.deliver = (640, 360, 10)
     s = spec("kling-v2-6", 7, "16:9")
     provenance = await kling_adapter(kling).generate(s, output, run)
     assert kling.requests_to("/v1/videos/text2video", "POST")[0]["json"]["duration"] == "10"
-    assert provenance["transforms"] == ["scale 640x360 to 1280x720", "trim 10.00 s to 7 s"]
+    assert provenance["transforms"] == ["trim 10.00 s to 7 s"]
     assert_shape(output, s)
+
+
+async def test_a_1080p_job_rendered_at_360p_fails_instead_of_being_upscaled(
+    kling: FakeKling, run: MemoryRun, output: Path
+) -> None:
+    kling.script.polls_to_finish = 0
+    kling.script.deliver = (640, 360, 5)  # the upstream ignored mode "pro"
+    error = await failure(
+        kling_adapter(kling).generate(spec("kling-v3", 5, "16:9", "1080p"), output, run)
+    )
+    assert (error.code, error.retryable) == ("upstream_failed", False)
+    assert kling.requests_to("/v1/videos/text2video", "POST")[0]["json"]["mode"] == "pro"
 
 
 async def test_wrong_secret_is_upstream_auth(
@@ -107,7 +118,7 @@ async def test_create_failures(
 ) -> None:
     kling.script.create_responses = [canned]
     error = await failure(kling_adapter(kling).generate(spec("kling-v3", 5, "16:9"), output, run))
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
 
 
 async def test_concurrency_limit_1303_is_waited_out(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fakes.openai_videos import FakeOpenAIVideos
@@ -121,8 +122,9 @@ async def test_sora_2_ten_seconds_renders_twelve_and_trims(
                 },
             ),
             "upstream_unavailable",
-            True,
+            False,  # a 500 may hide a video OpenAI made: without a key, never resent
         ),
+        (Canned(503, "overloaded"), "upstream_unavailable", True),
         (Canned(200, {"object": "video"}), "upstream_malformed", False),
     ],
 )
@@ -140,7 +142,7 @@ async def test_create_failures(
             spec("sora-2", 10), output, run
         )
     )
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
 
 
 @pytest.mark.parametrize(
@@ -171,7 +173,7 @@ async def test_failed_videos(
     openai_fake.script.outcome = "failed"
     openai_fake.script.failure = task_error
     error = await failure(openai_adapter(openai_fake).generate(spec("sora-2", 10), output, run))
-    assert (error.code, error.retryable) == (code, retryable), error.message
+    assert (error.code, error.retryable) == (code, retryable), error.detail
 
 
 async def test_expired_content_is_retried_once_then_fails(
@@ -191,18 +193,35 @@ async def test_expired_content_is_retried_once_then_fails(
     assert (error.code, error.retryable) == ("upstream_unavailable", False)
 
 
-def test_sora_2_pro_sizes_and_durations(openai_fake: FakeOpenAIVideos) -> None:
+def test_only_the_specs_seconds_are_sent(openai_fake: FakeOpenAIVideos) -> None:
+    # The spec's enum is "4"/"8"/"12": 10 s renders 12 and is trimmed; 15 and 25 s have no
+    # plan (the newer guide's "16"/"20" are refused by a strict upstream, after the charge).
     adapter = openai_adapter(openai_fake)
-    fifteen = spec("sora-2-pro", 15, "16:9")
-    _, plan = adapter.plan(fifteen)
-    assert adapter.request_body(fifteen, plan) == {
+    ten = spec("sora-2-pro", 10, "16:9")
+    _, plan = adapter.plan(ten)
+    assert adapter.request_body(ten, plan) == {
         "model": "sora-2-pro",
-        "prompt": fifteen.prompt,
-        "seconds": "16",
+        "prompt": ten.prompt,
+        "seconds": "12",
         "size": "1280x720",
     }
     from knightvision.providers.video_model.port import GenerationError
 
-    with pytest.raises(GenerationError) as refused:  # 25 s is beyond OpenAI's 20 s: no plan
-        adapter.plan(spec("sora-2-pro", 25, "16:9"))
-    assert refused.value.code == "generation_unavailable"
+    for seconds in (15, 25):
+        with pytest.raises(GenerationError) as refused:
+            adapter.plan(spec("sora-2-pro", seconds, "16:9"))
+        assert refused.value.code == "generation_unavailable"
+
+
+async def test_the_strict_fake_refuses_seconds_outside_the_spec(
+    openai_fake: FakeOpenAIVideos,
+) -> None:
+    # What the catalogue guards against: the upstream itself answers 400 to "16".
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            f"{openai_fake.base_url}/videos",
+            json={"model": "sora-2", "prompt": "x", "seconds": "16", "size": "1280x720"},
+            headers={"Authorization": f"Bearer {openai_fake.api_key}"},
+        )
+    assert answer.status_code == 400 and answer.json()["error"]["param"] == "seconds"
+    assert openai_fake.tasks_created == 0

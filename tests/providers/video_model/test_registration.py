@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from knightvision.media.segment import cut_segment
@@ -230,3 +231,17 @@ async def test_evolink_registers_from_our_public_url(evolink: FakeEvoLink) -> No
         )
     )
     assert too_long.code == "upstream_rejected"  # EvoLink takes at most 2 s
+
+
+async def test_an_unanswered_openai_registration_is_not_sent_again(
+    openai_fake: FakeOpenAIVideos, segment: Path
+) -> None:
+    # OpenAI takes no idempotency key: a registration it may have made is final, not retried.
+    openai_fake.script.stall_posts, openai_fake.script.stall_seconds = 1, 1.5
+    adapter = openai_adapter(
+        openai_fake,
+        http_client_factory=lambda: httpx.AsyncClient(timeout=httpx.Timeout(0.5)),
+    )
+    error = await failure(adapter.register_character(registration(segment=segment), MemoryRun()))
+    assert (error.code, error.retryable) == ("upstream_unavailable", False)
+    assert len(openai_fake.characters) == 1  # it did register, once

@@ -46,20 +46,37 @@ def test_crop_and_trim_keep_audio(tmp_path: Path) -> None:
     assert abs(info.duration - 10) <= 0.05
 
 
-def test_scale_to_exact_size(tmp_path: Path) -> None:
-    src = copy_sample(tmp_path, 360, 640, 3)
-    assert conform(src, tmp_path / "out.mp4", width=720, height=1280, duration=3) == [
-        "scale 360x640 to 720x1280"
+def test_scale_down_to_exact_size(tmp_path: Path) -> None:
+    src = copy_sample(tmp_path, 720, 1280, 3)
+    assert conform(src, tmp_path / "out.mp4", width=360, height=640, duration=3) == [
+        "scale 720x1280 to 360x640"
     ]
     info = probe(tmp_path / "out.mp4")
-    assert (info.width, info.height) == (720, 1280) and abs(info.duration - 3) <= 0.05
+    assert (info.width, info.height) == (360, 640) and abs(info.duration - 3) <= 0.05
 
 
 def test_near_aspect_is_cropped_a_little_then_scaled(tmp_path: Path) -> None:
     src = copy_sample(tmp_path, 352, 640, 3)  # like a 704x1280 render for a 720x1280 ask
-    applied = conform(src, tmp_path / "out.mp4", width=720, height=1280, duration=3)
-    assert applied == ["crop 352x640 to centre 352x626", "scale 352x626 to 720x1280"]
-    assert (probe(tmp_path / "out.mp4").width, probe(tmp_path / "out.mp4").height) == (720, 1280)
+    applied = conform(src, tmp_path / "out.mp4", width=360, height=640, duration=3)
+    assert applied == ["crop 352x640 to centre 352x626", "scale 352x626 to 360x640"]
+    assert (probe(tmp_path / "out.mp4").width, probe(tmp_path / "out.mp4").height) == (360, 640)
+
+
+@pytest.mark.parametrize(
+    ("source", "target"),
+    [
+        ((640, 360), (1280, 720)),  # a "1080p"/"720p" job rendered at 360p
+        ((320, 180), (720, 720)),  # a square cropped from a small frame
+        ((1280, 720), (1920, 1080)),  # 720p delivered for 1080p
+    ],
+)
+def test_a_lower_resolution_is_never_upscaled(
+    tmp_path: Path, source: tuple[int, int], target: tuple[int, int]
+) -> None:
+    src = copy_sample(tmp_path, *source, 1)
+    with pytest.raises(ShapeError, match="never upscaled"):
+        conform(src, tmp_path / "out.mp4", width=target[0], height=target[1], duration=1)
+    assert not (tmp_path / "out.mp4").exists()
 
 
 def test_right_shape_is_moved_untouched(tmp_path: Path) -> None:
@@ -151,7 +168,8 @@ def test_catalogue_covers_the_contract_natively_where_the_upstream_does() -> Non
     assert plan_render(EVOLINK["sora-2-pro"], 25, "16:9", "720p").transforms == ()  # type: ignore[union-attr]
     assert plan_render(EVOLINK["kling-v3-text-to-video"], 15, "1:1", "1080p").transforms == ()  # type: ignore[union-attr]
     assert plan_render(KIE["sora-2-pro-text-to-video"], 25, "9:16", "720p").transforms == ()  # type: ignore[union-attr]
-    assert plan_render(OPENAI["sora-2"], 15, "16:9", "720p").duration == 16  # type: ignore[union-attr]
+    assert plan_render(OPENAI["sora-2"], 15, "16:9", "720p") is None  # the spec has no 16 s
+    assert plan_render(OPENAI["sora-2"], 10, "16:9", "720p").duration == 12  # type: ignore[union-attr]
     assert plan_render(KLING["kling-v2-master"], 5, "16:9", "720p").transforms == ("scale",)  # type: ignore[union-attr]
 
 

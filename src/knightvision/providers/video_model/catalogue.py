@@ -75,9 +75,11 @@ KIE: dict[str, UpstreamCapabilities] = {
     "kling/v3-turbo-text-to-video": _KIE_KLING,
 }
 
-# OpenAI Videos API (direct Sora). seconds 4/8/12 in the archived spec enum, 16/20 in OpenAI's
-# newer first-party guide; sizes 720x1280/1280x720 (sora-2-pro also 1080p in that guide).
-_OPENAI_SECONDS = (4, 8, 12, 16, 20)
+# OpenAI Videos API (direct Sora), as its OpenAPI spec and SDK enums define ``POST /videos``:
+# ``seconds`` "4"/"8"/"12"; sizes 720x1280/1280x720 (plus 1024x1792/1792x1024 for sora-2-pro, not
+# one of our frames). OpenAI's newer guide adds 16/20 s and 1080p sizes, but the spec does not, and
+# a create the upstream refuses fails after the partner was charged: only the spec's values count.
+_OPENAI_SECONDS = (4, 8, 12)
 # Characters: ``characters: [{"id"}]`` (at most 2), per OpenAI's first-party Sora guide.
 _OPENAI_SORA = UpstreamCapabilities(
     durations=_OPENAI_SECONDS,
@@ -86,13 +88,7 @@ _OPENAI_SORA = UpstreamCapabilities(
     max_prompt_chars=32000,
     characters=True,
 )
-_OPENAI_SORA_PRO = UpstreamCapabilities(
-    durations=_OPENAI_SECONDS,
-    aspect_ratios=WIDE_TALL,
-    resolutions=("720p", "1080p"),
-    max_prompt_chars=32000,
-    characters=True,
-)
+_OPENAI_SORA_PRO = _OPENAI_SORA
 OPENAI: dict[str, UpstreamCapabilities] = {
     "sora-2": _OPENAI_SORA,
     "sora-2-2025-10-06": _OPENAI_SORA,

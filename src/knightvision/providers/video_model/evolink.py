@@ -53,7 +53,7 @@ from knightvision.providers.video_model.upstream_http import (
     required_text,
     response_error_parts,
 )
-from knightvision.providers.video_model.upstream_task import ApiKeyAdapter
+from knightvision.providers.video_model.upstream_task import ApiKeyAdapter, logs_failures
 
 CONTENT_CODES = {
     "content_policy_violation",
@@ -132,6 +132,7 @@ class EvoLinkAdapter(ApiKeyAdapter):
             "timestamps": f"{registration.timestamp_start},{registration.timestamp_end}",
         }
 
+    @logs_failures("character registration")
     async def register_character(
         self, registration: CharacterRegistration, run: GenerationRun
     ) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from knightvision.providers.video_model.upstream_http import (
     malformed,
     required_text,
 )
-from knightvision.providers.video_model.upstream_task import ApiKeyAdapter
+from knightvision.providers.video_model.upstream_task import ApiKeyAdapter, logs_failures
 
 RUNNING_STATES = {"waiting", "queuing", "generating", "pending", "processing", "running", "created"}
 SORA_ASPECT = {"16:9": "landscape", "9:16": "portrait"}
@@ -154,6 +154,7 @@ class KieAdapter(ApiKeyAdapter):
             },
         }
 
+    @logs_failures("character registration")
     async def register_character(
         self, registration: CharacterRegistration, run: GenerationRun
     ) -> dict[str, Any]:

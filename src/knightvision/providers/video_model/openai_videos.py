@@ -1,8 +1,8 @@
 """OpenAI Videos API (direct Sora): ``POST /videos``, ``GET /videos/{id}``,
 ``GET /videos/{id}/content``.
 
-``seconds`` is a string ("4".."20"), ``size`` a ``WxH`` string; a Video has ``status``
-queued / in_progress / completed / failed and ``progress`` 0-100. Polls honour the
+``seconds`` is a string ("4", "8" or "12", the spec's enum), ``size`` a ``WxH`` string; a Video
+has ``status`` queued / in_progress / completed / failed and ``progress`` 0-100. Polls honour the
 ``openai-poll-after-ms`` hint, 429s their ``Retry-After``. The file is streamed from the content
 endpoint (with our key); assets expire (``expires_at``), so we copy them at once. A 429 whose
 code is ``insufficient_quota`` is OpenAI's way of saying the account is out of credits. The API
@@ -53,7 +53,7 @@ from knightvision.providers.video_model.upstream_http import (
     required_text,
     response_error_parts,
 )
-from knightvision.providers.video_model.upstream_task import ApiKeyAdapter
+from knightvision.providers.video_model.upstream_task import ApiKeyAdapter, logs_failures
 
 CHARACTER = "character"  # the registered character, remembered for a retried job
 CONTENT = "openai:content"  # the result "link": the content endpoint of the finished video
@@ -77,6 +77,7 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
             body["characters"] = [{"id": character.upstream_id} for character in spec.characters]
         return body
 
+    @logs_failures("character registration")
     async def register_character(
         self, registration: CharacterRegistration, run: GenerationRun
     ) -> dict[str, Any]:
@@ -90,14 +91,17 @@ class OpenAIVideosAdapter(ApiKeyAdapter):
         video = registration.segment.read_bytes()
         async with self._client_factory() as client:
             http = UpstreamHttp(self.name, client)
-            response = await http.request(
-                "POST",
-                f"{self.base_url}/videos/characters",
-                headers=self._headers(),
-                data={"name": registration.name},
-                files={"video": (f"{registration.handle}.mp4", video, "video/mp4")},
-            )
-            body = http.json_or_error(response, self._http_error)
+            try:
+                response = await http.request(
+                    "POST",
+                    f"{self.base_url}/videos/characters",
+                    headers=self._headers(),
+                    data={"name": registration.name},
+                    files={"video": (f"{registration.handle}.mp4", video, "video/mp4")},
+                )
+                body = http.json_or_error(response, self._http_error)
+            except GenerationError as exc:
+                raise self.not_resent(exc) from exc
         character_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(character_id, str) or not character_id:
             raise GenerationError(

@@ -118,5 +118,38 @@ class CharacterRegistrar(Protocol):
         (D14)."""
 
 
+# What a partner reads for each upstream failure code (docs/api.md, "Job error codes"): one fixed
+# sentence per code. The supplier's own words, which may name it or the operator's setup ("kie
+# refused our credentials (HTTP 401)"), stay in ``GenerationError.detail`` for operator logs.
+PARTNER_MESSAGES: dict[str, str] = {
+    "upstream_unavailable": "The video provider was unreachable or kept failing",
+    "upstream_rejected": "The video provider refused the request",
+    "upstream_auth": "The video provider refused the operator's credentials",
+    "insufficient_upstream_credits": "The operator's video provider balance is spent",
+    "upstream_quota": "A video provider account limit was reached",
+    "moderation_blocked": "The video provider's content filter refused the prompt or the render",
+    "upstream_failed": (
+        "The render failed at the video provider, or came back in a shape we cannot deliver"
+    ),
+    "upstream_timeout": "The render was still running at the time limit",
+    "upstream_malformed": "The video provider sent an answer we could not read",
+    "generation_unavailable": "Video generation not available",
+}
+DEFAULT_PARTNER_MESSAGE = "The video provider failed"
+
+
 class GenerationError(ProviderError):
-    """An adapter's failure, with a stable code the job reports (``upstream_timeout``, …)."""
+    """An adapter's failure, with a stable code the job reports (``upstream_timeout``, …).
+
+    ``message`` (what the job shows the partner) is the fixed sentence for ``code``; ``detail``
+    is the upstream's own account, for the operator's log only (``str()`` shows it, with the
+    code)."""
+
+    def __init__(self, code: str, detail: str, *, retryable: bool = False) -> None:
+        super().__init__(
+            code, PARTNER_MESSAGES.get(code, DEFAULT_PARTNER_MESSAGE), retryable=retryable
+        )
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"

@@ -2,8 +2,9 @@
 
 ``conform`` centre-crops to the target aspect ratio, scales to the exact WxH and trims to the exact
 duration, re-encoding the picture with PyAV (H.264, yuv420p) and copying the audio packets that
-fall inside the kept span. It never pads or stretches: a render shorter than asked for, or one
-whose aspect ratio is not what was planned, is a wrong shape, not something to paper over.
+fall inside the kept span. It never pads, stretches or upscales: a render shorter than asked for,
+one whose aspect ratio is not what was planned, or one below the resolution asked for (a 640x360
+render for a 1280x720 job), is a wrong shape, not something to paper over.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ TRIM_TOLERANCE = 0.05
 SHORT_TOLERANCE = 0.1
 # Aspect ratios closer than this are the same frame (no crop, only a scale).
 ASPECT_TOLERANCE = 0.005
+# A frame this much smaller than asked for is an upstream's rounding of the same resolution (say
+# 1248x704 for "720p") and is scaled; anything smaller is a lower resolution and is refused.
+UPSCALE_TOLERANCE = 0.05
 X264_OPTIONS = {"preset": "veryfast", "crf": "20"}
 
 
@@ -79,6 +83,11 @@ def conform(src: Path, dst: Path, *, width: int, height: int, duration: float) -
 
     crop = centre_crop(info.width, info.height, width, height)
     framed = (crop.width, crop.height) if crop else (info.width, info.height)
+    if width > framed[0] * (1 + UPSCALE_TOLERANCE) or height > framed[1] * (1 + UPSCALE_TOLERANCE):
+        raise ShapeError(
+            f"render is {info.width}x{info.height}, below the {width}x{height} asked for"
+            " (never upscaled)"
+        )
     scale = framed != (width, height)
     trim = info.duration > duration + TRIM_TOLERANCE
 

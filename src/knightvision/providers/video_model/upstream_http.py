@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ import httpx
 from knightvision.kit.http import retry_after_seconds
 from knightvision.kit.metrics import upstream_answered
 from knightvision.providers.video_model.port import GenerationError
+
+log = logging.getLogger("knightvision.upstream")
 
 UPSTREAM_UNAVAILABLE = "upstream_unavailable"
 UPSTREAM_REJECTED = "upstream_rejected"
@@ -72,6 +75,13 @@ class UpstreamPolicy:
     transient_poll_errors: int = 5  # consecutive 5xx/connection failures tolerated while polling
     malformed_polls: int = 3  # consecutive unreadable poll answers tolerated
     create_rate_limit_retries: int = 3  # 429s on create retried in place (nothing was created)
+    # A create that did not reach the upstream (connection refused, DNS, 5xx answers) is retried
+    # with backoff (poll_initial doubling to poll_max) for this long from the first try: a short
+    # outage at submit time costs a few minutes' wait, not the job.
+    create_retry_window: float = 300.0
+    # A render's typical length: with no progress from the upstream, the shown progress follows
+    # elapsed / (elapsed + this), rising and never reaching the end before the task does.
+    expected_render: float = 180.0
     max_download_bytes: int = 2 * 1024**3
 
 
@@ -104,6 +114,42 @@ class RateLimited(GenerationError):
             retryable=True,
         )
         self.retry_after = retry_after
+
+
+class NotSent(GenerationError):
+    """The request never reached the upstream (connection refused, DNS, connect timeout): it
+    created nothing, so sending it again cannot create a second task."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(UPSTREAM_UNAVAILABLE, detail, retryable=True)
+
+
+class NoAnswer(GenerationError):
+    """The request was sent but no answer came back (read timeout, connection dropped): the
+    upstream may have acted on it. A create that ends here is ambiguous."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(UPSTREAM_UNAVAILABLE, detail, retryable=True)
+
+
+class ServerError(GenerationError):
+    """The upstream answered 408 or 5xx (or a body code meaning the same)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(UPSTREAM_UNAVAILABLE, detail, retryable=True)
+        self.status = status
+
+
+# Answers after which the upstream may have acted on a create: an internal error part-way, a
+# gateway that forwarded it and lost the answer. 408 and 503 say it was not taken on.
+AMBIGUOUS_STATUSES = (500, 502, 504)
+
+
+def may_have_acted(error: GenerationError) -> bool:
+    """Whether the request behind ``error`` may have changed something upstream unseen."""
+    return isinstance(error, NoAnswer) or (
+        isinstance(error, ServerError) and error.status in AMBIGUOUS_STATUSES
+    )
 
 
 class TaskGone(GenerationError):
@@ -146,11 +192,7 @@ def error_for_status(
     if status == 402:
         return GenerationError(UPSTREAM_CREDITS, f"{provider} account is out of credits{suffix}")
     if status == 408 or status >= 500:
-        return GenerationError(
-            UPSTREAM_UNAVAILABLE,
-            f"{provider} is unavailable (HTTP {status}){suffix}",
-            retryable=True,
-        )
+        return ServerError(status, f"{provider} is unavailable (HTTP {status}){suffix}")
     if looks_like_moderation(detail):
         return GenerationError(MODERATION_BLOCKED, f"{provider} blocked the request{suffix}")
     return GenerationError(
@@ -208,22 +250,33 @@ def body_text(value: Any, limit: int = 300) -> str:
     return text[:limit]
 
 
+# Transport failures raised before a byte of the request left: the upstream saw nothing.
+_BEFORE_SENDING = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+)
+
+
 @contextlib.contextmanager
 def _unavailable_on_transport_error(
     timed_out: Callable[[str], str], failed: Callable[[str], str]
 ) -> Iterator[None]:
-    """httpx timeouts and connection failures as retryable ``upstream_unavailable``; each text is
-    made from the exception's class name."""
+    """httpx timeouts and connection failures as retryable ``upstream_unavailable``: ``NotSent``
+    when the request never left, ``NoAnswer`` when it did. Each text is made from the
+    exception's class name."""
     try:
         yield
+    except _BEFORE_SENDING as exc:
+        text = (timed_out if isinstance(exc, httpx.TimeoutException) else failed)(
+            type(exc).__name__
+        )
+        raise NotSent(text) from exc
     except httpx.TimeoutException as exc:
-        raise GenerationError(
-            UPSTREAM_UNAVAILABLE, timed_out(type(exc).__name__), retryable=True
-        ) from exc
+        raise NoAnswer(timed_out(type(exc).__name__)) from exc
     except httpx.TransportError as exc:
-        raise GenerationError(
-            UPSTREAM_UNAVAILABLE, failed(type(exc).__name__), retryable=True
-        ) from exc
+        raise NoAnswer(failed(type(exc).__name__)) from exc
 
 
 @contextlib.contextmanager
@@ -244,10 +297,12 @@ class UpstreamHttp:
         self.client = client
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        # The URL (never its query, which may carry a token) names a wrong base URL in the log.
+        where = url.split("?", 1)[0]
         with (
             _unavailable_on_transport_error(
-                lambda kind: f"{self.provider} did not answer in time ({kind})",
-                lambda kind: f"could not reach {self.provider} ({kind})",
+                lambda kind: f"{self.provider} did not answer {method} {where} in time ({kind})",
+                lambda kind: f"could not reach {self.provider} at {method} {where} ({kind})",
             ),
             _counted_call(self.provider) as answered,
         ):
@@ -367,7 +422,7 @@ async def poll_until_done(
     provider: str,
     deadline: float,
     policy: UpstreamPolicy,
-    on_progress: Callable[[float], None],
+    on_progress: Callable[[float | None], None],
     clock: Callable[[], float] = time.time,
     sleep: Sleep = asyncio.sleep,
     first_wait: float = 0.0,
@@ -402,6 +457,7 @@ async def poll_until_done(
                 policy.max_rate_limit_wait,
                 limited.retry_after if limited.retry_after is not None else interval,
             )
+            log.warning("%s; polling again in %.1f s", limited.detail, wait)
         except GenerationError as exc:
             if exc.code == UPSTREAM_UNAVAILABLE and exc.retryable:
                 transient += 1
@@ -418,8 +474,7 @@ async def poll_until_done(
             transient = unreadable = 0
             if state.status != "running":
                 return state  # even past the deadline: a task found finished is delivered
-            if state.progress is not None:
-                on_progress(state.progress)
+            on_progress(state.progress)  # None: the upstream did not say
             wait = (
                 min(policy.max_rate_limit_wait, state.poll_after)
                 if state.poll_after is not None

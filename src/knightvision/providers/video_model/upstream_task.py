@@ -23,16 +23,18 @@ new one (with a new key); a non-retryable one ends the job (the partner is refun
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar, TypedDict, TypeVar, cast
 
 import httpx
 
+from knightvision.kit.backoff import retry_delay
 from knightvision.media.probe import probe
 from knightvision.providers.video_model.capabilities import (
     RenderPlan,
@@ -54,7 +56,9 @@ from knightvision.providers.video_model.upstream_http import (
     GENERATION_UNAVAILABLE,
     UPSTREAM_FAILED,
     UPSTREAM_MALFORMED,
+    UPSTREAM_UNAVAILABLE,
     LinkExpired,
+    NotSent,
     Park,
     PollCursor,
     RateLimited,
@@ -63,6 +67,7 @@ from knightvision.providers.video_model.upstream_http import (
     UpstreamHttp,
     UpstreamPolicy,
     default_http_client_factory,
+    may_have_acted,
     poll_until_done,
 )
 
@@ -74,12 +79,42 @@ SUBMISSION = "upstream_submission"
 RESUBMITS = "upstream_resubmits"
 CHARACTER_TASK = "character_task"
 POLL = "upstream_poll"  # where a parked job's poll loop stands, for the task it names
+CREATE_RETRIES = "upstream_create_retries"  # create calls that failed without creating anything
 
 # A delivered frame must be within this of the planned native aspect ratio before we crop it:
 # a 9:16 render when 16:9 was asked for is a wrong render, not something to crop into shape.
 PLANNED_ASPECT_TOLERANCE = 0.1
 
 HttpClientFactory = Callable[[], httpx.AsyncClient]
+
+_Call = TypeVar("_Call", bound=Callable[..., Awaitable[Any]])
+
+
+def logs_failures(what: str) -> Callable[[_Call], _Call]:
+    """Decorate an adapter's ``(self, spec_or_registration, run)`` entry point: a failure is
+    logged for the operator with the upstream's own words (``GenerationError.detail``) before it
+    leaves, since the job itself only shows the partner the fixed sentence for its code."""
+
+    def decorate(method: _Call) -> _Call:
+        @functools.wraps(method)
+        async def logged(self: Any, subject: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(self, subject, *args, **kwargs)
+            except GenerationError as exc:
+                log.warning(
+                    "%s %s for job %s failed: %s (%s%s)",
+                    self.name,
+                    what,
+                    getattr(subject, "job_id", None) or "-",
+                    exc.detail,
+                    exc.code,
+                    ", will retry" if exc.retryable else "",
+                )
+                raise
+
+        return cast(_Call, logged)
+
+    return decorate
 
 
 class UpstreamTaskAdapter(ABC):
@@ -150,6 +185,7 @@ class UpstreamTaskAdapter(ABC):
             )
         return model, plan
 
+    @logs_failures("render")
     async def generate(
         self, spec: GenerationSpec, output: Path, run: GenerationRun
     ) -> dict[str, Any]:
@@ -215,7 +251,8 @@ class UpstreamTaskAdapter(ABC):
             and submission.get("key")
         ):
             # An earlier attempt got as far as the create call; it may have created the task.
-            found = await self._find(http, submission["key"])
+            # (Still unreachable counts as not found: the create below retries through it.)
+            found = await self._find_quietly(http, submission["key"])
             if found:
                 return await self._remember_task(run, submission, found), True
         else:
@@ -229,32 +266,69 @@ class UpstreamTaskAdapter(ABC):
             }
             await run.remember(SUBMISSION, submission)
 
-        task_id = await self._create(http, spec, plan, submission["key"])
-        return await self._remember_task(run, submission, task_id), False
+        task_id = await self._create(http, spec, plan, submission, run)
+        return await self._remember_task(run, submission, task_id, created_at=self._clock()), False
 
     async def _create(
-        self, http: UpstreamHttp, spec: GenerationSpec, plan: RenderPlan, key: str
+        self,
+        http: UpstreamHttp,
+        spec: GenerationSpec,
+        plan: RenderPlan,
+        submission: dict[str, Any],
+        run: GenerationRun,
     ) -> str:
-        """Create, retrying in place only on 429 (the upstream created nothing)."""
-        attempt = 0
+        """Create the task, never twice. A 429 is retried in place a few times; a create that
+        did not reach the upstream (``NotSent``) or that it refused for now (408, 503) is retried
+        with backoff for ``policy.create_retry_window`` from the first try (parked between tries
+        where the run parks). One it may have acted on (sent but unanswered, 500/502/504) is
+        retried only where the same key returns the same task, or where the upstream finds it by
+        the key; otherwise the job fails, unretried, and the log names the key."""
+        key = submission["key"]
+        rate_limited = 0
         while True:
             try:
                 task_id = await self._submit(http, spec, plan, key)
             except RateLimited as limited:
-                attempt += 1
-                if attempt > self.policy.create_rate_limit_retries:
-                    raise
-                wait = (
+                rate_limited += 1
+                wait = min(
+                    self.policy.max_rate_limit_wait,
                     limited.retry_after
                     if limited.retry_after is not None
-                    else self.policy.poll_initial * attempt
+                    else self.policy.poll_initial * rate_limited,
                 )
-                await self._sleep(min(self.policy.max_rate_limit_wait, wait))
+                if rate_limited > self.policy.create_rate_limit_retries:
+                    raise
+                log.warning(
+                    "%s; creating the task for job %s again in %.1f s (%d of %d)",
+                    limited.detail,
+                    spec.job_id or "-",
+                    wait,
+                    rate_limited,
+                    self.policy.create_rate_limit_retries,
+                )
+                await self._sleep(wait)
                 continue
             except GenerationError as exc:
-                if exc.code == UPSTREAM_MALFORMED and not self.idempotent_create:
+                if exc.code == UPSTREAM_MALFORMED:
                     # It may have created a task we cannot see: retrying could render twice.
-                    raise GenerationError(exc.code, exc.message, retryable=False) from exc
+                    raise self.not_resent(exc) from exc
+                if may_have_acted(exc):
+                    found = await self._find_quietly(http, key)
+                    if found:
+                        return found
+                    if not self.idempotent_create:
+                        log.error(
+                            "%s create for job %s may have been taken on (%s): a task may exist"
+                            " upstream for key %s; not retried, so it is never created twice",
+                            self.name,
+                            spec.job_id or "-",
+                            exc.detail,
+                            key,
+                        )
+                        raise self.not_resent(exc) from exc
+                if isinstance(exc, NotSent) or (exc.code == UPSTREAM_UNAVAILABLE and exc.retryable):
+                    await self._wait_to_create_again(spec, submission, run, exc)
+                    continue
                 raise
             if not isinstance(task_id, str) or not task_id:
                 raise GenerationError(
@@ -262,16 +336,76 @@ class UpstreamTaskAdapter(ABC):
                     f"{self.name} returned no task id",
                     retryable=self.idempotent_create,
                 )
+            if run.recall(CREATE_RETRIES):
+                await run.remember(CREATE_RETRIES, None)
             return task_id
 
+    def not_resent(self, error: GenerationError) -> GenerationError:
+        """``error`` from a create or registration call, made final where the call may have
+        acted upstream unseen (sent but unanswered, or answered unreadably) and sending it
+        again could not be told apart from a second one."""
+        if self.idempotent_create or not (
+            may_have_acted(error) or error.code == UPSTREAM_MALFORMED
+        ):
+            return error
+        return GenerationError(error.code, error.detail, retryable=False)
+
+    async def _find_quietly(self, http: UpstreamHttp, key: str) -> str | None:
+        """``_find``, where an upstream still unreachable counts as not found."""
+        try:
+            return await self._find(http, key)
+        except GenerationError:
+            return None
+
+    async def _wait_to_create_again(
+        self,
+        spec: GenerationSpec,
+        submission: dict[str, Any],
+        run: GenerationRun,
+        error: GenerationError,
+    ) -> None:
+        """Back off before the next create, or raise ``error`` once the retry window is spent."""
+        failures = int(run.recall(CREATE_RETRIES) or 0) + 1
+        delay = retry_delay(failures, base=self.policy.poll_initial, cap=self.policy.poll_max)
+        first_try = float(submission.get("submitted_at") or self._clock())
+        if self._clock() + delay - first_try > self.policy.create_retry_window:
+            log.warning(
+                "%s create for job %s still failing after %d tries over %.0f s: %s",
+                self.name,
+                spec.job_id or "-",
+                failures,
+                self._clock() - first_try,
+                error.detail,
+            )
+            raise error
+        log.warning(
+            "%s create for job %s failed (%s); trying again in %.1f s (try %d)",
+            self.name,
+            spec.job_id or "-",
+            error.detail,
+            delay,
+            failures + 1,
+        )
+        if isinstance(run, ParkingRun) and run.parks:
+            await run.park(delay, CREATE_RETRIES, failures)  # does not return
+        await run.remember(CREATE_RETRIES, failures)
+        await self._sleep(delay)
+
     async def _remember_task(
-        self, run: GenerationRun, submission: dict[str, Any], task_id: str
+        self,
+        run: GenerationRun,
+        submission: dict[str, Any],
+        task_id: str,
+        *,
+        created_at: float | None = None,
     ) -> dict[str, Any]:
+        # The render cap counts from the create that made the task, not from the first try of a
+        # create retried through an outage; a task found by its key counts from the first try.
         task = {
             "adapter": self.name,
             "task_id": task_id,
             "key": submission["key"],
-            "submitted_at": submission.get("submitted_at") or self._clock(),
+            "submitted_at": created_at or submission.get("submitted_at") or self._clock(),
             "upstream_model": submission.get("upstream_model"),
         }
         await run.remember(TASK, task)
@@ -287,7 +421,9 @@ class UpstreamTaskAdapter(ABC):
                 task["task_id"],
                 submitted_at=float(task["submitted_at"]),
                 resumed=resumed,
-                on_progress=lambda p: run.progress(0.05 + 0.8 * min(1.0, max(0.0, p))),
+                on_progress=lambda p: run.progress(
+                    0.05 + 0.8 * self._render_fraction(p, float(task["submitted_at"]))
+                ),
             )
         except GenerationError as exc:
             if exc.code == UPSTREAM_FAILED:  # the task is gone or failed: forget it if retryable
@@ -302,7 +438,7 @@ class UpstreamTaskAdapter(ABC):
         *,
         submitted_at: float,
         resumed: bool,
-        on_progress: Callable[[float], None],
+        on_progress: Callable[[float | None], None],
     ) -> TaskState:
         """Poll ``task_id`` to its end within the overall cap counted from submission. A run on a
         worker's queue parks between polls and resumes here with the cadence it had; an attempt
@@ -328,6 +464,14 @@ class UpstreamTaskAdapter(ABC):
             if parking.get("cursor") is not None:
                 await run.remember(POLL, None)
             raise
+
+    def _render_fraction(self, reported: float | None, submitted_at: float) -> float:
+        """How far the render is, 0..1: the upstream's own figure, or (where it gives none, or a
+        figure behind the clock) an estimate from the time since submission that keeps rising
+        and approaches the end only as the task does."""
+        elapsed = max(0.0, self._clock() - submitted_at)
+        estimate = elapsed / (elapsed + self.policy.expected_render)
+        return min(1.0, max(estimate, reported or 0.0))
 
     async def _give_up_task(self, run: GenerationRun, error: GenerationError | None) -> None:
         """End this attempt for a task that failed. A retryable failure forgets the task (and its
@@ -376,10 +520,7 @@ class UpstreamTaskAdapter(ABC):
             try:
                 task_id = await create()
             except GenerationError as exc:
-                if exc.code == UPSTREAM_MALFORMED and not self.idempotent_create:
-                    # It may have created a task we cannot see: registering again could do it twice.
-                    raise GenerationError(exc.code, exc.message, retryable=False) from exc
-                raise
+                raise self.not_resent(exc) from exc
             task = {"adapter": self.name, "task_id": task_id, "submitted_at": self._clock()}
             await run.remember(CHARACTER_TASK, task)
         assert isinstance(task, dict)
@@ -391,7 +532,9 @@ class UpstreamTaskAdapter(ABC):
                 task_id,
                 submitted_at=float(task.get("submitted_at") or self._clock()),
                 resumed=resumed,
-                on_progress=lambda p: run.progress(min(1.0, max(0.0, p))),
+                on_progress=lambda p: run.progress(
+                    self._render_fraction(p, float(task.get("submitted_at") or self._clock()))
+                ),
             )
         except GenerationError as exc:
             if exc.code == UPSTREAM_FAILED and exc.retryable:
