@@ -13,6 +13,8 @@ from knightvision.render.captions import render_caption
 from knightvision.render.frames import SceneLook, scene_palettes
 from knightvision.render.palette import contrast_ratio
 from knightvision.render.scenes import SceneLayers
+from knightvision.render.speech import SPEECH_LEAD
+from knightvision.render.storyboard import cut_before_speech
 from tests.fixtures.render_probe import decode_audio, decode_frames, decode_luma, probe
 
 AD = (
@@ -113,8 +115,13 @@ def test_caption_is_legible_against_a_caption_less_frame(voiced):
 
 
 def test_same_prompt_same_plan(voiced):
+    """The plan's scenes, their cuts moved to the voice (which is the same every time)."""
     spec, report, _ = voiced
-    assert report.scenes == plan_scenes(spec.prompt, spec.duration, spec.fps)
+    planned = plan_scenes(spec.prompt, spec.duration, spec.fps)
+    assert [(s.text, s.role) for s in report.scenes] == [(s.text, s.role) for s in planned]
+    assert report.scenes[-1].end_frame == planned[-1].end_frame
+    spans = {span.scene: span.start for span in report.speech_spans}
+    assert report.scenes == cut_before_speech(planned, spans, SPEECH_LEAD)
 
 
 SIZES = [

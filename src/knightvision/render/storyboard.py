@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .roles import DEFAULT_CTA, Role, is_call_to_action, prompt_language, role_of
 
@@ -195,6 +195,35 @@ def _end_card(beats: list[str], language: str) -> tuple[list[str], str]:
         if is_call_to_action(beats[i]):
             return beats[:i] + beats[i + 1 :], beats[i]
     return beats, DEFAULT_CTA[language]
+
+
+def cut_before_speech(
+    scenes: list[Scene], speech_starts: dict[int, float], lead: float
+) -> list[Scene]:
+    """The scenes with each cut moved to `lead` seconds before its scene's speech starts.
+
+    The plan shares time by text length before anything is said; the voice then needs what it
+    needs (a pause, a long number read out), so a sentence could start a little before its
+    scene or run on into the next one. Cutting where the speech is keeps every caption on screen
+    while its words are heard. A scene without speech keeps its planned cut; every scene keeps
+    at least half a second (or its planned length, if shorter) and the video its length.
+    """
+    if len(scenes) < 2:
+        return scenes
+    fps = scenes[0].fps
+    total = scenes[-1].end_frame
+    shortest = min(round(0.5 * fps), min(scene.frame_count for scene in scenes))
+    starts = [0]
+    for i, scene in enumerate(scenes[1:], start=1):
+        spoken = speech_starts.get(scene.index)
+        wanted = math.floor((spoken - lead) * fps) if spoken is not None else scene.start_frame
+        latest = total - (len(scenes) - i) * shortest
+        starts.append(min(max(wanted, starts[-1] + shortest), latest))
+    ends = [*starts[1:], total]
+    return [
+        replace(scene, start_frame=start, frame_count=end - start)
+        for scene, start, end in zip(scenes, starts, ends, strict=True)
+    ]
 
 
 def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
