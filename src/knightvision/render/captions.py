@@ -18,7 +18,7 @@ from .fonts import PRIMARY, Font, face_font
 from .palette import contrast_ratio
 from .safe_zones import safe_box
 from .text_block import Box, draw_text_block
-from .text_layout import truncate_line, wrap_text
+from .text_layout import line_width, truncate_line, wrap_text
 
 ELLIPSIS = "…"
 
@@ -33,13 +33,14 @@ def load_font(size: int) -> Font:
 
 
 def fit_caption(text: str, base_size: int, max_width: int, max_lines: int) -> tuple[int, list[str]]:
-    """Largest size (down to half of base_size) at which text fits; else truncate."""
+    """Largest size (down to half of base_size) at which text fits, its lines balanced; else
+    truncate."""
     min_size = max(12, base_size // 2)
     size = base_size
     while True:
         lines = wrap_text(text, size, max_width)
         if len(lines) <= max_lines:
-            return size, lines
+            return size, balanced(text, size, lines)
         if size <= min_size:
             kept = lines[:max_lines]
             kept[-1] = truncate_line(kept[-1], size, max_width, ELLIPSIS)
@@ -101,6 +102,21 @@ def caption_block(
     placed = tuple(None if b is None else (b[0] + x, b[1] + y, b[2] + x, b[3] + y) for b in boxes)
     placed += (None,) * (words - len(placed))
     return Caption(block.image, (x, y), placed, size)
+
+
+def balanced(text: str, size: int, lines: list[str]) -> list[str]:
+    """The same number of lines, as even as they go: a greedy wrap leaves a word or a single
+    character alone on the last line ("温か / い。"), which no caption should."""
+    if len(lines) < 2:
+        return lines
+    width = max(line_width(line, size) for line in lines)
+    narrowest = sum(line_width(line, size) for line in lines) / len(lines)
+    for step in range(20):
+        tried = narrowest + (width - narrowest) * step / 20
+        even = wrap_text(text, size, tried)
+        if len(even) == len(lines):
+            return even
+    return lines
 
 
 def render_caption(

@@ -184,17 +184,17 @@ def allocate_frames(weights: list[int], total_frames: int, min_frames: int) -> l
     return frames
 
 
-def _end_card(beats: list[str], language: str) -> tuple[list[str], str]:
+def _end_card(beats: list[str], language: str) -> tuple[list[str], str | None]:
     """Split the beats into the body and the end card's text.
 
     The end card says the prompt's last call to action (an imperative or a URL, taken out of the
     body so it is not said twice); a prompt without one ends on a neutral invitation in its
-    language.
+    language (None here: the caller says it).
     """
     for i in range(len(beats) - 1, 0, -1):
         if is_call_to_action(beats[i]):
             return beats[:i] + beats[i + 1 :], beats[i]
-    return beats, DEFAULT_CTA[language]
+    return beats, None
 
 
 def cut_before_speech(
@@ -240,7 +240,7 @@ def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
     if not beats:
         return [Scene(0, "", 0, total_frames, fps, Role.HOOK, language)]
     card_frames = 0
-    card_text = ""
+    card_text: str | None = None
     if duration >= 2 * MIN_SCENE_SECONDS:
         beats, card_text = _end_card(beats, language)
         low, high = END_CARD_SECONDS
@@ -258,9 +258,11 @@ def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
         scenes.append(Scene(index, beat, start, count, fps, role, language))
         start += count
     if card_frames:
-        # The default invitation is voiced only after words: an emoji-only prompt stays silent.
-        said = any(scene.speakable for scene in scenes)
+        # The prompt's own call to action is meant to be said (and reported if our voice cannot);
+        # the default invitation is voiced only after words: an emoji-only prompt stays silent.
+        said = card_text is not None or any(scene.speakable for scene in scenes)
+        text = card_text if card_text is not None else DEFAULT_CTA[language]
         scenes.append(
-            Scene(len(scenes), card_text, start, card_frames, fps, Role.END_CARD, language, said)
+            Scene(len(scenes), text, start, card_frames, fps, Role.END_CARD, language, said)
         )
     return scenes
