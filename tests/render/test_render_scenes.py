@@ -203,12 +203,23 @@ def _end_card_frame(prompt: str) -> tuple[np.ndarray, tuple[int, int, int, int]]
     return look.frame(scenes[-1].end_frame - 1).to_ndarray(format="rgb24"), safe_box(720, 1280)
 
 
-def test_the_end_card_keeps_the_offer_said_with_the_call_to_action():
-    frame, _ = _end_card_frame(
-        "Meet Brewly, the mug that stays hot. Shop now at brewly.com and get free shipping"
-    )
+@pytest.mark.parametrize(
+    ("prompt", "shown"),
+    [
+        (
+            "Meet Brewly, the mug that stays hot. Shop now at brewly.com and get free shipping",
+            ("brewly", "get free shipping", "shop now", "brewly.com"),
+        ),
+        (  # no name: the call to action's whole sentence up top
+            "Coffee that stays hot. Shop now and get your first box free.",
+            ("shop now and get your first box free", "shop now"),
+        ),
+    ],
+)
+def test_the_end_card_keeps_the_offer_said_with_the_call_to_action(prompt, shown):
+    frame, _ = _end_card_frame(prompt)
     read = _words(read_text([frame])[0])
-    for words in ("brewly", "get free shipping", "shop now", "brewly.com"):
+    for words in shown:
         assert words in read, read
 
 

@@ -147,6 +147,7 @@ class SceneLook:
         cast: tuple[LivePresenter, ...] = (),
         mouth: Callable[[int], float] | None = None,
         words: tuple[SpokenWord, ...] = (),
+        hook: str = "",
     ) -> None:
         self.scene = scene
         self.cast = cast
@@ -174,7 +175,16 @@ class SceneLook:
             else None
         )
         self.layers: SceneLayers = build_layers(
-            scene, palette.text, palette.accent, width, height, reference, name, text_box, words
+            scene,
+            palette.text,
+            palette.accent,
+            width,
+            height,
+            reference,
+            name,
+            text_box,
+            words,
+            hook,
         )
         seed = palette.seed
         self.zoom_in = seed[20] % 2 == 0
@@ -247,10 +257,10 @@ class FrameComposer:
         self._looks: dict[int, SceneLook] = {}
         text = " ".join(scene.text for scene in scenes)
         self.name = product_name(text)
-        # The end card's title: the product's name, else the brand its address spells, else the
-        # hook (a bare button under an empty half frame is no end card).
-        hook = scenes[0].text if scenes and scenes[0].role is not Role.END_CARD else ""
-        self.title = self.name or brand_name(text) or hook or None
+        # What the end card is titled by: the product's name, else the brand its address spells
+        # (else the template falls back on the offer or the hook).
+        self.title = self.name or brand_name(text)
+        self.hook = scenes[0].text if scenes and scenes[0].role is not Role.END_CARD else ""
         # Reference pictures go to the product scenes (to the hook when there is none), in turn.
         shows = [s.index for s in scenes if s.role is Role.PRODUCT] or [0]
         self._reference_of = (
@@ -312,6 +322,7 @@ class FrameComposer:
                 self.cast(self.scenes[index]),
                 self._mouth,
                 self._words_of.get(self.scenes[index].index, ()),
+                self.hook,
             )
             self._looks = {i: v for i, v in self._looks.items() if i >= index - 1}
             self._looks[index] = look

@@ -156,11 +156,12 @@ def build_layers(
     name: str | None = None,
     text_box: Box | None = None,
     words: tuple[SpokenWord, ...] = (),
+    hook: str = "",
 ) -> SceneLayers:
     """The layers of one scene for its role, inside the frame's safe zone.
 
-    name is what the ad sells, when the prompt names it (the product scene shows it big); on the
-    end card, its title. text_box, a
+    name is what the ad sells, when the prompt names it (the product scene shows it big; the end
+    card's title, else the hook line is). text_box, a
     part of the safe zone, keeps the text clear of presenters standing in the scene. words are
     the scene's words as the voice says them: the hook's words pop in as they are heard, a
     caption lights up the word being said.
@@ -193,12 +194,16 @@ def build_layers(
     elif role is Role.PROBLEM:
         _caption(layers, scene.text, width, height, safe, voice, middle=True, scale=1.15)
     elif role is Role.PRODUCT:
-        big_name = reference is None and text_box is None  # no room beside a picture or figure
-        if big_name and name and name in scene.text:  # the product's name, big
+        room = reference is None and text_box is None  # nothing else beside the line
+        if room and name and name in scene.text:  # the product's name, big
             top = (x0, y0, x1, y0 + round((y1 - y0) * 0.5))
             for sprite in kinetic_words(name, top, round(short * 0.15), text_colour, stroke):
                 layers.add_animated(sprite)
-        _caption(layers, scene.text, width, height, safe, voice)
+            _caption(layers, scene.text, width, height, safe, voice)
+        elif room:  # the line alone: big, in the middle, not under an empty frame
+            _caption(layers, scene.text, width, height, safe, voice, middle=True, scale=1.2)
+        else:
+            _caption(layers, scene.text, width, height, safe, voice)
     elif role is Role.PROOF:
         _proof(layers, scene, text_colour, stroke, width, height, safe, voice)
     elif role is Role.OFFER:
@@ -213,7 +218,7 @@ def build_layers(
             layers.add_animated(Pulse(badge, centre, start_tick=2))
         _caption(layers, scene.text, width, height, safe, voice)
     else:
-        _end_card(layers, scene, text_colour, stroke, brand, width, height, safe, name)
+        _end_card(layers, scene, text_colour, stroke, brand, width, height, safe, name, hook)
     return layers
 
 
@@ -259,10 +264,13 @@ def _end_card(
     width: int,
     height: int,
     safe: Box,
-    title: str | None,
+    name: str | None,
+    hook: str,
 ) -> None:
-    """The title (the product's or brand's name, else the hook), what the call to action says
-    beyond the button under it ("… and get free shipping"), the button, the URL under that."""
+    """The upper half, the button, the URL under it. Up top: the product's or brand's name with
+    what the call to action offers besides its button under it ("… and get free shipping");
+    without a name, the call to action's whole sentence when it offers more than the button
+    says, else the hook line: never a bare button under an empty half frame."""
     x0, y0, x1, y1 = safe
     short = min(width, height)
     label = call_to_action_label(scene.text, scene.language)
@@ -270,6 +278,9 @@ def _end_card(
     centre_x = (x0 + x1) / 2
     top = y0 + round((y1 - y0) * 0.45)  # the upper part: title and offer
     offer = offer_clause(scene.text, label)
+    if not name and offer:
+        offer = " ".join(URL.sub(" ", scene.text).split()).strip(" :-–—,")
+    title = name or (None if offer else hook or None)
     split = y0 + round((y1 - y0) * (0.27 if offer else 0.45))
     if title:
         long_title = len(title.split()) > 3
