@@ -316,7 +316,7 @@ def call_to_action_label(text: str, language: str) -> str:
         r"[,;:.!?¡¿—–。、！？]| and | y | e | et | und | at | en | em | auf | on ", rest
     )[0]
     label = " ".join(clause.split()[:4])
-    return label[:1].upper() + label[1:] if label else DEFAULT_CTA["en"]
+    return label[:1].upper() + label[1:] if label else DEFAULT_CTA.get(language, DEFAULT_CTA["en"])
 
 
 def call_to_action_url(text: str) -> str | None:

@@ -8,9 +8,14 @@ are not a guess: the audio is generated from them, and they sum to the sentence'
 What piper does not say is which *written* word a phoneme belongs to: it speaks espeak's words,
 which are not always ours ("4.8" is three spoken words, "of the" can be one). So each written
 word is weighed by its own phoneme count (espeak on the word alone), the words are laid along
-the sentence's phonemes in that proportion, and a boundary that falls within one phoneme of one
-of piper's word spaces snaps to it. Where written and spoken words agree (most of the time) the
-times are piper's exactly; where they do not, a word's time is shared out by its phonemes.
+the scene's phonemes in that proportion, and a boundary that falls within one phoneme of one of
+piper's word spaces snaps to it. Where written and spoken words agree (most of the time) the
+times are piper's exactly; where they do not, a word's time is shared out by its phonemes. If
+piper cannot align a sentence, its words are spread over it by their phoneme counts.
+
+Checked against the audio (every word sounds from its start, none spans a pause between
+sentences: tests/render/test_render_speech.py) and against Whisper's word timestamps on a render
+(the lit caption word is the one heard, within 0.3 s: tests/render/test_render_word_captions.py).
 """
 
 from __future__ import annotations
