@@ -3,7 +3,8 @@
 The voice is synthesized first: the cuts move to just before each scene's speech
 (:func:`.storyboard.cut_before_speech`) and the captions follow its words. Then three threads
 overlap: the music bed and the mix, frame composition and encoding, all CPU-bound in native code
-that releases the GIL. Design and measurements: docs/adr/0002-renderer.md.
+that releases the GIL (the bed itself is made while the voice speaks). Design and measurements:
+docs/adr/0002-renderer.md.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import numpy as np
 
 from .encode import Mp4Writer
 from .frames import FrameComposer
-from .mix import mix_soundtrack
-from .music import choose_style
+from .mix import MIX_RATE, mix_soundtrack
+from .music import choose_style, music_bed
 from .palette import BrandPalette
 from .prefetch import produce_ahead
 from .presenter.lipsync import mouth_openness
@@ -79,20 +80,44 @@ def _speech(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> Speec
     return silent_track(spec.duration)
 
 
-def _sound(spec: RenderSpec, speech: SpeechTrack, speech_seconds: float) -> _Sound:
+@dataclass(frozen=True)
+class _Bed:
+    samples: np.ndarray
+    seconds: float
+
+
+def _bed(spec: RenderSpec, style: str) -> _Bed:
+    """Runs in a worker thread while the voice speaks: the music does not wait for it."""
+    started = time.perf_counter()
+    samples = music_bed(spec.prompt, style, spec.duration, MIX_RATE)
+    return _Bed(samples, time.perf_counter() - started)
+
+
+def _sound(
+    spec: RenderSpec,
+    speech: SpeechTrack,
+    speech_seconds: float,
+    style: str | None,
+    bed: Future[_Bed] | None,
+) -> _Sound:
     """Runs in a worker thread: lay the music under the voice."""
     spoken = time.perf_counter()
     if not spec.music and not speech.has_voice:  # asked for silence
         return _Sound(speech, speech.samples, speech.sample_rate, None, {"speech": speech_seconds})
-    style = choose_style(spec.prompt, spec.style) if spec.music else None
+    music = bed.result() if bed is not None else None
     mixed = mix_soundtrack(
         speech.samples if speech.has_voice else None,
         speech.sample_rate,
         spec.prompt,
         style,
         spec.duration,
+        bed=music.samples if music is not None else None,
     )
-    seconds = {"speech": speech_seconds, "music+mix": time.perf_counter() - spoken}
+    seconds = {
+        "speech": speech_seconds,
+        "music": music.seconds if music is not None else 0.0,
+        "mix": time.perf_counter() - spoken,
+    }
     return _Sound(speech, mixed.samples, mixed.sample_rate, style, seconds)
 
 
@@ -110,12 +135,14 @@ def render_storyboard(
     started = time.perf_counter()
     planned = plan_scenes(spec.prompt, spec.duration, spec.fps)
     plan_seconds = time.perf_counter() - started
-    speech = _speech(spec, planned, voice)
-    speech_seconds = time.perf_counter() - started - plan_seconds
-    scenes = cut_before_speech(planned, {s.scene: s.start for s in speech.spans}, SPEECH_LEAD)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-sound") as pool:
-        sound: Future[_Sound] = pool.submit(_sound, spec, speech, speech_seconds)
+        style = choose_style(spec.prompt, spec.style) if spec.music else None
+        bed = pool.submit(_bed, spec, style) if style is not None else None
+        speech = _speech(spec, planned, voice)
+        speech_seconds = time.perf_counter() - started - plan_seconds
+        scenes = cut_before_speech(planned, {s.scene: s.start for s in speech.spans}, SPEECH_LEAD)
+        sound: Future[_Sound] = pool.submit(_sound, spec, speech, speech_seconds, style, bed)
         encode_started = time.perf_counter()
         brand = BrandPalette.from_request(spec.prompt, spec.brand_color)
         composer = FrameComposer(
