@@ -23,6 +23,12 @@ MIN_SCENE_SECONDS = 1.0
 #: button tapped, but it says little).
 END_CARD_SHARE = 0.2
 END_CARD_SECONDS = (1.5, 3.0)
+#: A short prompt's body needs only the time to say it (at an ad's pace), a beat after each
+#: scene and a moment more; the end card is then held longer, up to this share of the video,
+#: rather than the body's last words standing alone under the music.
+HELD_END_CARD_SHARE = 0.5
+BODY_WORDS_PER_SECOND = 2.5  # 150 words a minute
+BODY_HOLD_SECONDS = (0.6, 1.0)  # after each body scene, and once more
 
 # A sentence ends at . ! ? … optionally followed by closing quotes/brackets,
 # then whitespace; CJK full stops end one even without a space. Newlines
@@ -230,9 +236,9 @@ def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
     """Plan scenes covering exactly duration*fps frames, each with its role.
 
     The first beat is the hook and the last scene the end card (from 2 s on; a 1 s video is all
-    hook). Body scene length is proportional to caption length (with a minimum on-screen time);
-    prompts with more beats than fit are merged. An empty prompt gives one caption-less scene so
-    there is always something to render.
+    hook), held longer when the body says little. Body scene length is proportional to caption
+    length (with a minimum on-screen time); prompts with more beats than fit are merged. An empty
+    prompt gives one caption-less scene so there is always something to render.
     """
     total_frames = duration * fps
     beats = split_beats(prompt)
@@ -244,7 +250,12 @@ def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
     if duration >= 2 * MIN_SCENE_SECONDS:
         beats, card_text = _end_card(beats, language)
         low, high = END_CARD_SECONDS
-        card_frames = round(min(high, max(low, duration * END_CARD_SHARE)) * fps)
+        card = min(high, max(low, duration * END_CARD_SHARE))
+        words = sum(len(beat.split()) for beat in beats)
+        per_scene, once = BODY_HOLD_SECONDS
+        body = words / BODY_WORDS_PER_SECOND + per_scene * len(beats) + once
+        card = max(card, min(duration * HELD_END_CARD_SHARE, duration - body))
+        card_frames = round(card * fps)
         card_frames = min(card_frames, total_frames - round(MIN_SCENE_SECONDS * fps))
     body_frames = total_frames - card_frames
     max_scenes = max(1, int(body_frames / fps // MIN_SCENE_SECONDS))
