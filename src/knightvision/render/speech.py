@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,12 +45,13 @@ MAX_LENGTH_SCALE = 1.7
 #: not proportional, piper keeps some of each phoneme's length).
 SCALE_EXPONENT = 0.85
 PACE_PROBE_WORDS = 6  # words spoken before the pace so far is trusted to correct the rest
+SPEECH_THREADS = 2  # scenes synthesized at once once the pace is known (the machine's 2 cores)
 PACE_TOLERANCE_WPM = 8.0  # off the target by more than this: correct the pace
 TARGET_WPM = 150.0  # a relaxed ad read
 SLOWEST_WPM = 130.0
 FASTEST_WPM = 170.0
 SPEECH_LEAD = 0.15  # s after a scene starts before its speech does: the cut is seen first
-SPEECH_GAP = 0.10  # s of silence between clips when time is short
+SPEECH_GAP = 0.20  # s between clips when time is short: the cut before the next comes after it
 SCENE_PAUSE = 0.45  # s between clips when there is room: a breath between sentences
 SENTENCE_PAUSE = 0.30  # s between the sentences of one scene
 SPEECH_TAIL = 0.15  # s of silence kept at the very end
@@ -369,9 +371,10 @@ def _paced_clips(voice: Voice, texts: list[str], budget: float) -> _Clips:
     length_scale).
 
     The first guess of the pace comes from the text's length; scene by scene the pace so far is
-    measured and the guess corrected for the scenes still to speak, so a render normally
-    synthesizes each scene once. Scenes spoken off the 130-170 range are redone at the
-    corrected pace, and everything is redone faster if it does not fit the budget.
+    measured and the guess corrected until it is right, and the scenes still to speak are then
+    synthesized two at a time (frames wait for the voice, so the second core is free), so a
+    render normally synthesizes each scene once. Scenes spoken off the 130-170 range are redone
+    at the corrected pace, and everything is redone faster if it does not fit the budget.
     """
     rate = voice.sample_rate
     words = sum(count_words(text) for text in texts)
@@ -379,26 +382,39 @@ def _paced_clips(voice: Voice, texts: list[str], budget: float) -> _Clips:
     fits = (budget / max(chars / NATURAL_CHARS_PER_SECOND, 1e-6)) ** (1 / SCALE_EXPONENT)
     scale = _clamp_scale(min(paced_length_scale(words, chars), fits))
     done: list[_Scene] = []
-    for text in texts:
+    for text in texts:  # one by one until the pace so far is right
         done.append(_Scene(text, scale, voice.said(text, scale)))
-        measured = sum(scene.words for scene in done)
-        if measured >= PACE_PROBE_WORDS:  # enough words to judge the pace by
+        if sum(scene.words for scene in done) >= PACE_PROBE_WORDS:  # enough to judge the pace
             wpm = _wpm(done, rate)
-            if abs(wpm - TARGET_WPM) > PACE_TOLERANCE_WPM:
-                scale = min(repaced_length_scale(done[-1].scale, wpm), max(scale, fits))
-    for scene in done:
-        pace = _wpm([scene], rate)
-        if not SLOWEST_WPM <= pace <= FASTEST_WPM and abs(scene.scale - scale) > 0.02:
-            scene.scale, scene.sentences = scale, voice.said(scene.text, scale)
+            if abs(wpm - TARGET_WPM) <= PACE_TOLERANCE_WPM:
+                break
+            scale = min(repaced_length_scale(done[-1].scale, wpm), max(scale, fits))
+    done += _say_all(voice, texts[len(done) :], scale)
+    off = [
+        i
+        for i, scene in enumerate(done)
+        if not SLOWEST_WPM <= _wpm([scene], rate) <= FASTEST_WPM and abs(scene.scale - scale) > 0.02
+    ]
+    for i, redone in zip(off, _say_all(voice, [done[i].text for i in off], scale), strict=True):
+        done[i] = redone
     spoken = _clips(done, rate, SENTENCE_PAUSE)
     needed = sum(len(clip) for clip in spoken.clips) / rate
     if needed > budget:
         faster = _clamp_scale(
             min(scene.scale for scene in done) * (budget / needed) ** (1 / SCALE_EXPONENT) * 0.98
         )
-        done = [_Scene(text, faster, voice.said(text, faster)) for text in texts]
-        spoken = _clips(done, rate, SENTENCE_PAUSE)
+        spoken = _clips(_say_all(voice, texts, faster), rate, SENTENCE_PAUSE)
     return spoken
+
+
+def _say_all(voice: Voice, texts: list[str], scale: float) -> list[_Scene]:
+    """Each text said at `scale`, two at a time (the ONNX session is single-threaded per call
+    and safe to share), in order."""
+    if len(texts) < 2:
+        return [_Scene(text, scale, voice.said(text, scale)) for text in texts]
+    with ThreadPoolExecutor(max_workers=SPEECH_THREADS, thread_name_prefix="kv-voice") as pool:
+        said = list(pool.map(lambda text: voice.said(text, scale), texts))
+    return [_Scene(text, scale, sentences) for text, sentences in zip(texts, said, strict=True)]
 
 
 def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> SpeechTrack:
