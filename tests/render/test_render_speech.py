@@ -56,8 +56,8 @@ def test_layout_keeps_clips_with_their_scenes_when_they_fit():
 
 
 def test_layout_pulls_clips_earlier_to_end_before_the_tail():
-    starts = layout_clips([0.0, 2.0, 4.0], [2.4, 2.4, 2.4], 8.0)
-    ends = [s + 2.4 for s in starts]
+    starts = layout_clips([0.0, 2.0, 4.0], [2.5, 2.5, 2.5], 8.0)
+    ends = [s + 2.5 for s in starts]
     assert ends[-1] <= 8.0 - SPEECH_TAIL + 1e-9
     assert all(b >= a + SPEECH_GAP - 1e-9 for a, b in zip(ends, starts[1:], strict=False))
     assert starts[0] >= 0

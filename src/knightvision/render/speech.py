@@ -45,13 +45,17 @@ MAX_LENGTH_SCALE = 1.7
 #: not proportional, piper keeps some of each phoneme's length).
 SCALE_EXPONENT = 0.85
 PACE_PROBE_WORDS = 6  # words spoken before the pace so far is trusted to correct the rest
-SPEECH_THREADS = 2  # scenes synthesized at once once the pace is known (the machine's 2 cores)
+SPEECH_THREADS = 2  # scenes redone at once (the machine's 2 cores)
 PACE_TOLERANCE_WPM = 8.0  # off the target by more than this: correct the pace
 TARGET_WPM = 150.0  # a relaxed ad read
 SLOWEST_WPM = 130.0
 FASTEST_WPM = 170.0
 SPEECH_LEAD = 0.15  # s after a scene starts before its speech does: the cut is seen first
-SPEECH_GAP = 0.20  # s between clips when time is short: the cut before the next comes after it
+SPEECH_GAP = 0.10  # s of silence between clips when time is really short
+#: Between clips when time is short but allows: the next scene's cut, SPEECH_LEAD before its
+#: speech, then comes after the words before it (with SPEECH_GAP, up to 0.05 s of their tail
+#: runs over the cut).
+CUT_GAP = SPEECH_LEAD + 0.05
 SCENE_PAUSE = 0.45  # s between clips when there is room: a breath between sentences
 SENTENCE_PAUSE = 0.30  # s between the sentences of one scene
 SPEECH_TAIL = 0.15  # s of silence kept at the very end
@@ -371,10 +375,11 @@ def _paced_clips(voice: Voice, texts: list[str], budget: float) -> _Clips:
     length_scale).
 
     The first guess of the pace comes from the text's length; scene by scene the pace so far is
-    measured and the guess corrected until it is right, and the scenes still to speak are then
-    synthesized two at a time (frames wait for the voice, so the second core is free), so a
-    render normally synthesizes each scene once. Scenes spoken off the 130-170 range are redone
-    at the corrected pace, and everything is redone faster if it does not fit the budget.
+    measured and the guess corrected for the scenes still to speak, so a render normally
+    synthesizes each scene once. Scenes spoken off the 130-170 range are redone at the
+    corrected pace, and everything is redone faster if it does not fit the budget; redone
+    scenes are synthesized two at a time (frames wait for the voice, so the second core is
+    free). The first pass stays one by one: each scene's pace corrects the next.
     """
     rate = voice.sample_rate
     words = sum(count_words(text) for text in texts)
@@ -382,14 +387,12 @@ def _paced_clips(voice: Voice, texts: list[str], budget: float) -> _Clips:
     fits = (budget / max(chars / NATURAL_CHARS_PER_SECOND, 1e-6)) ** (1 / SCALE_EXPONENT)
     scale = _clamp_scale(min(paced_length_scale(words, chars), fits))
     done: list[_Scene] = []
-    for text in texts:  # one by one until the pace so far is right
+    for text in texts:
         done.append(_Scene(text, scale, voice.said(text, scale)))
         if sum(scene.words for scene in done) >= PACE_PROBE_WORDS:  # enough to judge the pace
             wpm = _wpm(done, rate)
-            if abs(wpm - TARGET_WPM) <= PACE_TOLERANCE_WPM:
-                break
-            scale = min(repaced_length_scale(done[-1].scale, wpm), max(scale, fits))
-    done += _say_all(voice, texts[len(done) :], scale)
+            if abs(wpm - TARGET_WPM) > PACE_TOLERANCE_WPM:
+                scale = min(repaced_length_scale(done[-1].scale, wpm), max(scale, fits))
     off = [
         i
         for i, scene in enumerate(done)
@@ -441,9 +444,12 @@ def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> Spee
         paced = _paced_clips(voice, [s.text for s in spoken], budget)
         clips = paced.clips
     lengths = [len(c) / rate for c in clips]
-    # A breath between scenes when it fits, else the tight gap.
-    roomy = sum(lengths) + SCENE_PAUSE * (len(clips) - 1) <= budget + SPEECH_GAP * (len(clips) - 1)
-    gap = SCENE_PAUSE if roomy else SPEECH_GAP
+    # A breath between scenes when it fits, else room for the cut, else the tight gap.
+    room = budget + SPEECH_GAP * (len(clips) - 1)
+    gap = next(
+        (g for g in (SCENE_PAUSE, CUT_GAP) if sum(lengths) + g * (len(clips) - 1) <= room),
+        SPEECH_GAP,
+    )
     starts = layout_clips([s.start for s in spoken], lengths, duration, gap)
     total = round(duration * rate)
     track = np.zeros(total, dtype=np.float32)
