@@ -6,6 +6,7 @@ import pytest
 
 from knightvision.render.roles import (
     Role,
+    brand_name,
     call_to_action_label,
     call_to_action_url,
     offer_badge,
@@ -130,3 +131,32 @@ def test_the_default_end_card_of_a_wordless_prompt_is_shown_not_said():
     assert (card.role, card.text, card.speakable) == (Role.END_CARD, "Learn more", False)
     *_, card = plan_scenes("Fresh bread.", 3, 30)
     assert (card.text, card.speakable) == ("Learn more", True)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "card"),
+    [
+        ("冷たいコーヒーにさよなら。このマグは一日中温かい。", "詳しくはこちら"),
+        ("Café fresco para toda la familia.", "Descubre más"),
+        ("Café frais pour toute la famille, avec amour.", "En savoir plus"),
+        ("Frischer Kaffee für die ganze Familie und mehr.", "Mehr erfahren"),
+        ("Café fresco para você e sua família.", "Saiba mais"),
+    ],
+)
+def test_the_default_end_card_speaks_the_prompts_language(prompt, card):
+    *_, end = plan_scenes(prompt, 6, 30)
+    assert (end.role, end.text) == (Role.END_CARD, card)
+    # Words in a script the English voice cannot read are shown, never said.
+    assert end.speakable == (end.language in ("es", "pt", "fr", "de"))
+
+
+def test_a_japanese_call_to_action_is_the_button():
+    *_, end = plan_scenes("冷たいコーヒーにさよなら。このマグは一日中温かい。今すぐ注文。", 6, 30)
+    assert end.role is Role.END_CARD and end.text == "今すぐ注文。" and not end.speakable
+    assert call_to_action_label(end.text, end.language) == "今すぐ注文"
+
+
+def test_the_brand_is_spelt_as_the_prompt_spells_it():
+    assert brand_name("Meet the HeatMug. Shop now at heatmug.com") == "HeatMug"
+    assert brand_name("Shop now at https://www.brewly.com/deals") == "Brewly"
+    assert brand_name("A person walking through a futuristic city") is None

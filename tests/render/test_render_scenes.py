@@ -18,7 +18,7 @@ from knightvision.render.palette import BrandPalette
 from knightvision.render.roles import Role, proof_figure
 from knightvision.render.safe_zones import safe_box
 from knightvision.render.scenes import SceneLayers, apply_transition, transition_frames
-from knightvision.render.scenes.counter import CountUp
+from knightvision.render.scenes.counter import CountUp, StarRow
 from knightvision.render.scenes.kinetic import WORD_STAGGER, KineticText
 from knightvision.render.scenes.transitions import PUSH_UP
 from knightvision.render.storyboard import plan_scenes
@@ -193,3 +193,64 @@ def test_hook_words_pop_in_one_after_another():
     first, second, settled = ink(1), ink(1 + 2 * WORD_STAGGER), ink(kinetic.settle)
     assert 0 < first < second < settled
     assert ink(scenes[0].frame_count - 1) > settled  # then the text pushes in
+
+
+def _end_card_frame(prompt: str) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The end card's last frame as drawn (RGB) and the frame's safe box, 720x1280."""
+    scenes = plan_scenes(prompt, 6, 30)
+    composer = FrameComposer(scenes, 720, 1280, brand=BrandPalette.from_request("", BRAND))
+    look = composer._look(len(scenes) - 1)
+    return look.frame(scenes[-1].end_frame - 1).to_ndarray(format="rgb24"), safe_box(720, 1280)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "shown"),
+    [
+        (
+            "Meet Brewly, the mug that stays hot. Shop now at brewly.com and get free shipping",
+            ("brewly", "get free shipping", "shop now", "brewly.com"),
+        ),
+        (  # no name: the call to action's whole sentence up top
+            "Coffee that stays hot. Shop now and get your first box free.",
+            ("shop now and get your first box free", "shop now"),
+        ),
+    ],
+)
+def test_the_end_card_keeps_the_offer_said_with_the_call_to_action(prompt, shown):
+    frame, _ = _end_card_frame(prompt)
+    read = _words(read_text([frame])[0])
+    for words in shown:
+        assert words in read, read
+
+
+@pytest.mark.parametrize(
+    ("prompt", "title"),
+    [
+        ("A person walking through a futuristic city", "futuristic city"),  # the hook
+        ("Coffee that stays hot all day. Order now at heatmug.com", "heatmug"),  # the brand
+    ],
+)
+def test_an_end_card_without_a_product_name_still_fills_its_upper_half(prompt, title):
+    frame, (x0, y0, x1, y1) = _end_card_frame(prompt)
+    upper = np.ascontiguousarray(frame[y0 : y0 + (y1 - y0) * 45 // 100, x0:x1])
+    assert title in _words(read_text([upper])[0])
+
+
+def test_a_rating_fills_four_stars_and_part_of_the_fifth_without_spaced_digits():
+    figure = proof_figure("Rated 4.8 stars by our customers")
+    assert figure is not None and figure.stars
+    frame = _solid((0, 0, 0))
+    counter = CountUp(figure, 200, (255, 255, 255), (0, 0, 0), (360, 300), count_frames=10)
+    stars = StarRow(counter, 100, (360, 600))
+    counter.draw(frame, 20)
+    stars.draw(frame, 20)
+    picture = frame.to_ndarray(format="rgb24").astype(np.int16)
+    gold = (picture[:, :, 0] > 200) & (picture[:, :, 1] > 140) & (picture[:, :, 2] < 90)
+    filled = [int(gold[y : y + 100, x : x + 100].sum()) for x, y in stars.positions]
+    assert all(f == pytest.approx(filled[0], rel=0.03) for f in filled[:4])
+    assert 0.7 < filled[4] / filled[0] < 0.88  # 0.8 of a star, visibly not a full one
+    # "4.8" set tight: no column gap between the glyphs wider than a tenth of the size.
+    inked = (picture[200:400].max(axis=2) > 128).any(axis=0)
+    columns = np.flatnonzero(inked)
+    assert counter.text(20) == "4.8"
+    assert np.diff(columns).max() < 0.1 * 200

@@ -13,6 +13,7 @@ from knightvision.render.speech import (
     MAX_LENGTH_SCALE,
     MIN_LENGTH_SCALE,
     SCENE_PAUSE,
+    SENTENCE_PAUSE,
     SLOWEST_WPM,
     SPEECH_GAP,
     SPEECH_LEAD,
@@ -24,7 +25,7 @@ from knightvision.render.speech import (
     speakable_prefix,
     synthesize_track,
 )
-from knightvision.render.storyboard import plan_scenes
+from knightvision.render.storyboard import cut_before_speech, plan_scenes
 from tests.fixtures.render_prompts import LONG_PROMPT, README_PROMPT
 
 
@@ -151,3 +152,46 @@ def test_length_scale_estimates_stay_in_bounds():
     assert paced_length_scale(50, 60) == MAX_LENGTH_SCALE
     # Spoken too fast at some scale: slower next time; too slow: faster.
     assert repaced_length_scale(1.0, 200.0) > 1.0 > repaced_length_scale(1.0, 120.0)
+
+
+def _longest_silence(samples: np.ndarray, rate: int) -> float:
+    """The longest run of near-silent 10 ms windows in samples, in seconds."""
+    step = rate // 100
+    quiet = [rms(samples[i : i + step]) < 0.003 for i in range(0, len(samples) - step + 1, step)]
+    longest = run = 0
+    for silent in quiet:
+        run = run + 1 if silent else 0
+        longest = max(longest, run)
+    return longest / 100
+
+
+def test_word_times_follow_the_audio_and_cuts_come_before_the_speech(voice):
+    """Every written word gets piper's time for it: in order, inside its scene's speech, sounding
+    from its start, and no word spans the pause between two sentences. The cuts then move so each
+    scene's narration starts at least SPEECH_LEAD after its cut and is over by the next one, on a
+    prompt that fills the video (where the plan alone let sentences start up to a second early)."""
+    scenes = plan_scenes(LONG_PROMPT, 30, 30)
+    track = synthesize_track(voice, scenes, 30)
+    rate = track.sample_rate
+    words = track.spoken_words
+    assert [w.text for w in words] == LONG_PROMPT.split()
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    spans = {span.scene: span for span in track.spans}
+    loud_onsets = 0
+    for word in words:
+        span = spans[word.scene]
+        assert span.start <= word.start < word.end <= span.end + 1e-6, word
+        loud_onsets += (
+            rms(track.samples[round(word.start * rate) : round((word.start + 0.06) * rate)]) > 0.005
+        )
+        within = track.samples[round(word.start * rate) : round(word.end * rate)]
+        assert _longest_silence(within, rate) < 0.7 * SENTENCE_PAUSE, word
+    assert loud_onsets >= 0.9 * len(words)
+
+    cut = cut_before_speech(scenes, {span.scene: span.start for span in track.spans}, SPEECH_LEAD)
+    assert [(s.text, s.role) for s in cut] == [(s.text, s.role) for s in scenes]
+    assert cut[-1].end_frame == scenes[-1].end_frame
+    assert any(span.start < scenes[span.scene].start + SPEECH_LEAD for span in track.spans)
+    for span in track.spans:
+        assert span.start - cut[span.scene].start >= SPEECH_LEAD - 1e-6
+        assert span.end <= cut[span.scene].end + 0.05

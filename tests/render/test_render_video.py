@@ -9,10 +9,11 @@ import pytest
 from PIL import Image
 
 from knightvision.render import RenderReport, RenderSpec, plan_scenes, render_storyboard
-from knightvision.render.captions import render_caption
 from knightvision.render.frames import SceneLook, scene_palettes
 from knightvision.render.palette import contrast_ratio
 from knightvision.render.scenes import SceneLayers
+from knightvision.render.speech import SPEECH_LEAD
+from knightvision.render.storyboard import cut_before_speech
 from tests.fixtures.render_probe import decode_audio, decode_frames, decode_luma, probe
 
 AD = (
@@ -53,7 +54,7 @@ def test_voiced_render_is_a_valid_mp4(voiced):
     spec, report, _ = voiced
     assert_valid_mp4(report, spec)
     assert report.has_voice
-    assert set(report.seconds_spent) == {"plan", "speech", "music+mix", "frames+encode"}
+    assert set(report.seconds_spent) == {"plan", "speech", "music", "mix", "frames+encode"}
 
 
 def test_moov_atom_is_at_the_front(voiced):
@@ -95,10 +96,10 @@ def test_caption_is_legible_against_a_caption_less_frame(voiced):
     decoded = decode_frames(report.path, {index})[index].astype(np.int16)
     palette = scene_palettes(report.scenes)[1]
     bare = SceneLook(scene, palette, spec.width, spec.height)
+    (x, y, x1, y1), *_ = bare.layers.text_boxes  # where the scene's caption is
     bare.layers = SceneLayers()  # the same scene without its text
     background = bare.frame(index).to_ndarray(format="rgb24").astype(np.int16)
-    layer, (x, y) = render_caption(scene.text, spec.width, spec.height)
-    box = (slice(y, y + layer.height), slice(x, x + layer.width))
+    box = (slice(y, y1), slice(x, x1))
     outside = (slice(0, y - 20), slice(0, spec.width))
     # Outside the caption the video matches the caption-less frame (codec noise only).
     assert np.abs(decoded[outside] - background[outside]).mean() < 4
@@ -113,8 +114,13 @@ def test_caption_is_legible_against_a_caption_less_frame(voiced):
 
 
 def test_same_prompt_same_plan(voiced):
+    """The plan's scenes, their cuts moved to the voice (which is the same every time)."""
     spec, report, _ = voiced
-    assert report.scenes == plan_scenes(spec.prompt, spec.duration, spec.fps)
+    planned = plan_scenes(spec.prompt, spec.duration, spec.fps)
+    assert [(s.text, s.role) for s in report.scenes] == [(s.text, s.role) for s in planned]
+    assert report.scenes[-1].end_frame == planned[-1].end_frame
+    spans = {span.scene: span.start for span in report.speech_spans}
+    assert report.scenes == cut_before_speech(planned, spans, SPEECH_LEAD)
 
 
 SIZES = [

@@ -9,15 +9,16 @@ cost here does not scale with the video length.
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from .colour import blend
 from .fonts import PRIMARY, Font, face_font
 from .palette import contrast_ratio
 from .safe_zones import safe_box
-from .text_layout import draw_line, layout_line, truncate_line, wrap_text
+from .text_block import Box, draw_text_block
+from .text_layout import line_width, truncate_line, wrap_text
 
 ELLIPSIS = "…"
 
@@ -32,13 +33,14 @@ def load_font(size: int) -> Font:
 
 
 def fit_caption(text: str, base_size: int, max_width: int, max_lines: int) -> tuple[int, list[str]]:
-    """Largest size (down to half of base_size) at which text fits; else truncate."""
+    """Largest size (down to half of base_size) at which text fits, its lines balanced; else
+    truncate."""
     min_size = max(12, base_size // 2)
     size = base_size
     while True:
         lines = wrap_text(text, size, max_width)
         if len(lines) <= max_lines:
-            return size, lines
+            return size, balanced(text, size, lines)
         if size <= min_size:
             kept = lines[:max_lines]
             kept[-1] = truncate_line(kept[-1], size, max_width, ELLIPSIS)
@@ -46,54 +48,89 @@ def fit_caption(text: str, base_size: int, max_width: int, max_lines: int) -> tu
         size = max(min_size, int(size * 0.88))
 
 
-def render_caption(
+@dataclass(frozen=True)
+class Caption:
+    """A drawn caption block, where it goes in the frame, and each word's box in the frame (in
+    the order of the text's words; None for a word not placed on its own or cut off)."""
+
+    image: Image.Image
+    position: tuple[int, int]
+    word_boxes: tuple[Box | None, ...]
+    size: int  # the text's size in px
+
+
+def caption_block(
     text: str,
     width: int,
     height: int,
     *,
-    region: tuple[int, int, int, int] | None = None,
+    region: Box | None = None,
     middle: bool = False,
     scale: float = 1.0,
-) -> tuple[Image.Image, tuple[int, int]] | None:
-    """Draw the caption block (box + stroked text) for a width x height frame.
+) -> Caption | None:
+    """The caption block (box + stroked text) for a width x height frame.
 
-    Returns the RGBA layer and its top-left position, or None when there is
-    nothing drawable. Sizes scale with the short side (times `scale`); the block
-    sits at the bottom of `region` (or in its middle), by default the frame's
-    safe zone (:mod:`.safe_zones`: platform UI covers the edges of the video).
+    None when there is nothing drawable. Sizes scale with the short side (times `scale`); the
+    block sits at the bottom of `region` (or in its middle), by default the frame's safe zone
+    (:mod:`.safe_zones`: platform UI covers the edges of the video).
     """
     x0, y0, x1, y1 = region if region is not None else safe_box(width, height)
     short = min(width, height)
     base_size = max(16, round(short * 0.075 * scale))
     pad = round(base_size * 0.45)
-    max_width = x1 - x0 - 2 * pad
     portrait = height > width
-    max_lines = 5 if portrait else 3
-    size, lines = fit_caption(text, base_size, max_width, max_lines)
+    size, lines = fit_caption(text, base_size, x1 - x0 - 2 * pad, 5 if portrait else 3)
     if not lines:
         return None
-    layouts = [layout_line(line, size) for line in lines]
-    stroke = max(2, round(size / 14))
-    line_height = math.ceil(size * 1.22)
-    text_width = max(math.ceil(layout.width) for layout in layouts) + 2 * stroke
-    box_w = min(x1 - x0, text_width + 2 * pad)
-    box_h = min(y1 - y0, line_height * len(lines) + 2 * pad)
-    layer = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(layer)
-    draw.rounded_rectangle((0, 0, box_w - 1, box_h - 1), radius=pad, fill=BOX_FILL)
-    for row, layout in enumerate(layouts):
-        draw_line(
-            layer,
-            layout,
-            (box_w - layout.width) / 2,
-            pad + row * line_height + line_height / 2,
-            fill=TEXT_FILL,
-            stroke_width=stroke,
-            stroke_fill=STROKE_FILL,
-        )
+    block = draw_text_block(
+        lines,
+        size,
+        TEXT_FILL,
+        stroke_width=max(2, round(size / 14)),
+        stroke_fill=STROKE_FILL,
+        spacing=1.22,
+        pad=(pad, pad),
+        box_fill=BOX_FILL,
+        box_radius=pad,
+        max_width=x1 - x0,
+    )
+    box_w, box_h = block.image.size
     x = (x0 + x1 - box_w) // 2
     y = (y0 + y1 - box_h) // 2 if middle else y1 - box_h
-    return layer, (x, y)
+    words = len(text.split())
+    boxes = block.word_boxes if len(block.word_boxes) <= words else ()  # a word broken apart
+    placed = tuple(None if b is None else (b[0] + x, b[1] + y, b[2] + x, b[3] + y) for b in boxes)
+    placed += (None,) * (words - len(placed))
+    return Caption(block.image, (x, y), placed, size)
+
+
+def balanced(text: str, size: int, lines: list[str]) -> list[str]:
+    """The same number of lines, as even as they go: a greedy wrap leaves a word or a single
+    character alone on the last line ("温か / い。"), which no caption should."""
+    if len(lines) < 2:
+        return lines
+    width = max(line_width(line, size) for line in lines)
+    narrowest = sum(line_width(line, size) for line in lines) / len(lines)
+    for step in range(20):
+        tried = narrowest + (width - narrowest) * step / 20
+        even = wrap_text(text, size, tried)
+        if len(even) == len(lines):
+            return even
+    return lines
+
+
+def render_caption(
+    text: str,
+    width: int,
+    height: int,
+    *,
+    region: Box | None = None,
+    middle: bool = False,
+    scale: float = 1.0,
+) -> tuple[Image.Image, tuple[int, int]] | None:
+    """The caption block's RGBA layer and its top-left position (see :func:`caption_block`)."""
+    caption = caption_block(text, width, height, region=region, middle=middle, scale=scale)
+    return None if caption is None else (caption.image, caption.position)
 
 
 def caption_contrast() -> float:

@@ -23,12 +23,13 @@ from PIL import Image, ImageDraw, ImageFilter
 from .colour import RGB, blend, hsv
 from .palette import WHITE, BrandPalette, readable_background, text_colour_on
 from .presenter.live import LivePresenter
-from .roles import Role, product_name
+from .roles import Role, brand_name, product_name
 from .safe_zones import safe_box
 from .scenes import SceneLayers, apply_transition, build_layers, transition_frames, transition_kind
 from .scenes.presenter import presenter_boxes, shows_presenter, text_region
 from .scenes.reference import reference_inset as reference_inset
 from .storyboard import Scene
+from .word_timing import SpokenWord
 from .yuv import YUV_FORMAT, fill_rect
 
 #: Background is drawn at 1/BACKGROUND_DIVISOR of the output size.
@@ -145,6 +146,8 @@ class SceneLook:
         name: str | None = None,
         cast: tuple[LivePresenter, ...] = (),
         mouth: Callable[[int], float] | None = None,
+        words: tuple[SpokenWord, ...] = (),
+        hook: str = "",
     ) -> None:
         self.scene = scene
         self.cast = cast
@@ -172,7 +175,16 @@ class SceneLook:
             else None
         )
         self.layers: SceneLayers = build_layers(
-            scene, palette.text, palette.accent, width, height, reference, name, text_box
+            scene,
+            palette.text,
+            palette.accent,
+            width,
+            height,
+            reference,
+            name,
+            text_box,
+            words,
+            hook,
         )
         seed = palette.seed
         self.zoom_in = seed[20] % 2 == 0
@@ -231,15 +243,24 @@ class FrameComposer:
         brand: BrandPalette | None = None,
         presenters: tuple[str, ...] = (),
         voice_levels: Callable[[int], np.ndarray] | None = None,
+        spoken_words: tuple[SpokenWord, ...] = (),
     ) -> None:
         self.scenes = scenes
+        self._words_of: dict[int, tuple[SpokenWord, ...]] = {}
+        for word in spoken_words:
+            self._words_of[word.scene] = (*self._words_of.get(word.scene, ()), word)
         self.width = width
         self.height = height
         self.references = references
         self.palettes = scene_palettes(scenes, brand)
         self.total_frames = scenes[-1].end_frame if scenes else 0
         self._looks: dict[int, SceneLook] = {}
-        self.name = product_name(" ".join(scene.text for scene in scenes))
+        text = " ".join(scene.text for scene in scenes)
+        self.name = product_name(text)
+        # What the end card is titled by: the product's name, else the brand its address spells
+        # (else the template falls back on the offer or the hook).
+        self.title = self.name or brand_name(text)
+        self.hook = scenes[0].text if scenes and scenes[0].role is not Role.END_CARD else ""
         # Reference pictures go to the product scenes (to the hook when there is none), in turn.
         shows = [s.index for s in scenes if s.role is Role.PRODUCT] or [0]
         self._reference_of = (
@@ -297,9 +318,11 @@ class FrameComposer:
                 self.width,
                 self.height,
                 self._reference_of.get(index),
-                self.name,
+                self.title if self.scenes[index].role is Role.END_CARD else self.name,
                 self.cast(self.scenes[index]),
                 self._mouth,
+                self._words_of.get(self.scenes[index].index, ()),
+                self.hook,
             )
             self._looks = {i: v for i, v in self._looks.items() if i >= index - 1}
             self._looks[index] = look

@@ -99,13 +99,21 @@ def duck_gain(voice: np.ndarray, rate: int) -> np.ndarray:
 
 
 def mix_soundtrack(
-    voice: np.ndarray | None, voice_rate: int, prompt: str, style: str | None, duration: float
+    voice: np.ndarray | None,
+    voice_rate: int,
+    prompt: str,
+    style: str | None,
+    duration: float,
+    *,
+    bed: np.ndarray | None = None,
 ) -> Soundtrack:
-    """Voice (or None) over the style's bed (or none), normalised; exactly `duration` seconds."""
+    """Voice (or None) over the style's bed (or none), normalised; exactly `duration` seconds.
+
+    bed is the style's bed when it was made ahead (:func:`.music.music_bed` at MIX_RATE)."""
     total = round(duration * MIX_RATE)
     if style is None:
         bed = np.zeros(total, dtype=np.float32)
-    else:
+    elif bed is None:
         bed = music_bed(prompt, style, duration, MIX_RATE)
     bed_loudness = integrated_loudness(bed, MIX_RATE)
     if voice is None or not np.any(voice):

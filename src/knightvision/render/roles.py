@@ -38,7 +38,9 @@ CTA = re.compile(
     r"compra|compr[ae]|pide|pedí|consigue|consiga|prueba|descarga|reg[ií]strate|reserva|"
     r"suscr[ií]bete|visita|garanta|pe[çc]a|experimente|baixe|assine|"
     r"achetez|commandez|essayez|t[ée]l[ée]chargez|inscrivez-vous|r[ée]servez|profitez|"
-    r"kauf|kaufen|bestell\w*|hol dir|sichere dir|teste|lade|buche|abonnier\w*|jetzt)(?!\w)",
+    r"kauf|kaufen|bestell\w*|hol dir|sichere dir|teste|lade|buche|abonnier\w*|jetzt)(?!\w)"
+    # Japanese, Chinese, Korean: no spaces, so no word boundaries either.
+    r"|今すぐ|ご注文|注文|購入|お試し|ダウンロード|登録|立即|购买|下单|지금|구매|주문",
     re.IGNORECASE,
 )
 
@@ -98,6 +100,13 @@ DEFAULT_CTA = {
     "pt": "Saiba mais",
     "fr": "En savoir plus",
     "de": "Mehr erfahren",
+    "ja": "詳しくはこちら",
+    "zh": "了解更多",
+    "ko": "자세히 보기",
+    "ar": "اعرف المزيد",
+    "he": "למידע נוסף",
+    "ru": "Подробнее",
+    "el": "Μάθετε περισσότερα",
 }
 _LANGUAGE_WORDS = {
     "es": frozenset(
@@ -185,8 +194,28 @@ _LANGUAGE_WORDS = {
 }
 
 
+# Scripts that name their language well enough for an end card's words, checked in this order
+# (kana before Han: Japanese is written with both).
+_SCRIPT_LANGUAGES = (
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+)
+
+
 def prompt_language(text: str) -> str:
-    """The prompt's language among en/es/pt/fr/de by common-word counts (en on a tie)."""
+    """The prompt's language: by its script when most letters are not Latin (ja, zh, ko, ar, he,
+    ru, el), else among en/es/pt/fr/de by common-word counts (en on a tie)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    latin = sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters)
+    if letters and latin * 2 < len(letters):
+        for language, script in _SCRIPT_LANGUAGES:
+            if script.search(text):
+                return language
     words = re.findall(r"\w+", text.lower())
     scores = {lang: sum(w in common for w in words) for lang, common in _LANGUAGE_WORDS.items()}
     best = max(scores.values())
@@ -283,9 +312,11 @@ def call_to_action_label(text: str, language: str) -> str:
     if match is None:
         return DEFAULT_CTA.get(language, DEFAULT_CTA["en"])
     rest = URL.sub(" ", text)[match.start() :]
-    clause = re.split(r"[,;:.!?¡¿—–]| and | y | e | et | und | at | en | em | auf | on ", rest)[0]
+    clause = re.split(
+        r"[,;:.!?¡¿—–。、！？]| and | y | e | et | und | at | en | em | auf | on ", rest
+    )[0]
     label = " ".join(clause.split()[:4])
-    return label[:1].upper() + label[1:] if label else DEFAULT_CTA["en"]
+    return label[:1].upper() + label[1:] if label else DEFAULT_CTA.get(language, DEFAULT_CTA["en"])
 
 
 def call_to_action_url(text: str) -> str | None:
@@ -303,6 +334,20 @@ _NAMED = re.compile(
     r"(?i:(?:new|nuev[oa]|nov[oa]|nouve(?:au|lle)|neuen?|neues)\s+)?"
     r"(\w[\w'’&-]*(?:\s+[A-Z0-9][\w'’&-]*){0,2})"
 )
+
+
+def brand_name(prompt: str) -> str | None:
+    """The brand the prompt's address spells ("heatmug.com" -> "HeatMug" when the prompt writes
+    it so, else "Heatmug"), or None without an address."""
+    match = URL.search(prompt)
+    if match is None:
+        return None
+    host = re.sub(r"^(?:https?://)?(?:www\.)?", "", match.group(0), flags=re.IGNORECASE)
+    stem = host.split(".")[0]
+    for word in re.findall(r"[\w'’&-]+", URL.sub(" ", prompt)):
+        if word.casefold() == stem.casefold():
+            return str(word)
+    return stem[:1].upper() + stem[1:] if stem else None
 
 
 def product_name(prompt: str) -> str | None:

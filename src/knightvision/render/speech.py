@@ -8,18 +8,28 @@ fill the video: its speech ends and the music bed (:mod:`.mix`) carries the rest
 spoken span is reported so the picture can hold an end card after it. When the text is too long
 for the video, speech is sped up to at most 1.4x and, if it still does not fit, the tail is cut
 with a short fade. The returned track is exactly `duration` seconds long.
+
+The voice is loaded with piper's phoneme durations exposed (the model's ``w_ceil`` tensor, added as
+an output in memory with the ``onnx`` package, as piper's own ``include_alignments`` does), so the
+track also says when each written word is heard (:mod:`.word_timing`): the captions follow it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from piper import AudioChunk
+
 from .storyboard import Scene
+from .word_timing import SaidSentence, SpokenWord, phone_count, said_sentence, word_times
 
 #: A cautious (slow) estimate of how fast the bundled voice speaks at length_scale 1.0, to
 #: decide whether a text can fit at all; the real length is measured afterwards.
@@ -35,12 +45,17 @@ MAX_LENGTH_SCALE = 1.7
 #: not proportional, piper keeps some of each phoneme's length).
 SCALE_EXPONENT = 0.85
 PACE_PROBE_WORDS = 6  # words spoken before the pace so far is trusted to correct the rest
+SPEECH_THREADS = 2  # scenes redone at once (the machine's 2 cores)
 PACE_TOLERANCE_WPM = 8.0  # off the target by more than this: correct the pace
 TARGET_WPM = 150.0  # a relaxed ad read
 SLOWEST_WPM = 130.0
 FASTEST_WPM = 170.0
-SPEECH_LEAD = 0.12  # s after a scene starts before its speech does
-SPEECH_GAP = 0.10  # s of silence between clips when time is short
+SPEECH_LEAD = 0.15  # s after a scene starts before its speech does: the cut is seen first
+SPEECH_GAP = 0.10  # s of silence between clips when time is really short
+#: Between clips when time is short but allows: the next scene's cut, SPEECH_LEAD before its
+#: speech, then comes after the words before it (with SPEECH_GAP, up to 0.05 s of their tail
+#: runs over the cut).
+CUT_GAP = SPEECH_LEAD + 0.05
 SCENE_PAUSE = 0.45  # s between clips when there is room: a breath between sentences
 SENTENCE_PAUSE = 0.30  # s between the sentences of one scene
 SPEECH_TAIL = 0.15  # s of silence kept at the very end
@@ -61,9 +76,11 @@ class Voice:
 
     def __init__(self, model_path: Path, config_path: Path) -> None:
         # Slow imports: only when a voice is needed.
+        import onnx
         import onnxruntime
         from piper import PiperVoice
         from piper.config import PiperConfig
+        from piper.patch_voice_with_alignment import add_alignment_output
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1
@@ -71,8 +88,10 @@ class Voice:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+        model = onnx.load(str(model_path))
+        add_alignment_output(model)  # each phoneme's samples: when each word is said
         session = onnxruntime.InferenceSession(
-            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+            model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
         )
         self.model_path = model_path
         self._piper = PiperVoice(session=session, config=config)
@@ -80,10 +99,28 @@ class Voice:
 
     def sentences(self, text: str, length_scale: float = 1.0) -> list[np.ndarray]:
         """Mono float32 speech for each sentence of text, each trimmed of silence."""
-        chunks = (
-            trim_silence(chunk, self.sample_rate) for chunk in self._chunks(text, length_scale)
-        )
-        return [chunk for chunk in chunks if len(chunk)]
+        return [sentence.audio for sentence in self.said(text, length_scale)]
+
+    def said(self, text: str, length_scale: float = 1.0) -> list[SaidSentence]:
+        """Each sentence of text spoken (trimmed of silence), with when each sound is heard."""
+        said = []
+        for chunk in self._chunks(text, length_scale):
+            begin, end = trimmed_bounds(chunk.audio_float_array, self.sample_rate)
+            if end <= begin:
+                continue
+            alignment = (
+                [(a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments]
+                if chunk.phoneme_alignments
+                else None
+            )
+            said.append(
+                said_sentence(chunk.audio_float_array, alignment, self.sample_rate, begin, end)
+            )
+        return said
+
+    def phone_count(self, word: str) -> int:
+        """How many sounds the voice says for one written word (espeak's phonemes)."""
+        return phone_count(self._piper.phonemize(word))
 
     def synthesize(
         self, text: str, length_scale: float = 1.0, pause: float | None = None
@@ -95,10 +132,11 @@ class Voice:
         chunks = self._chunks(text, length_scale)
         if not chunks:
             return np.zeros(0, dtype=np.float32)
-        return trim_silence(np.concatenate(chunks), self.sample_rate)
+        audio = np.concatenate([chunk.audio_float_array for chunk in chunks])
+        return trim_silence(audio, self.sample_rate)
 
-    def _chunks(self, text: str, length_scale: float) -> list[np.ndarray]:
-        """piper's audio for each sentence of text, untrimmed."""
+    def _chunks(self, text: str, length_scale: float) -> list[AudioChunk]:
+        """piper's audio for each sentence of text, untrimmed, with its phonemes' samples."""
         from piper import SynthesisConfig
 
         # No sampling noise: the same prompt always speaks the same way, so a render is
@@ -106,9 +144,7 @@ class Voice:
         config = SynthesisConfig(
             length_scale=length_scale, noise_scale=0.0, noise_w_scale=0.0, volume=PEAK
         )
-        return [
-            chunk.audio_float_array for chunk in self._piper.synthesize(text, syn_config=config)
-        ]
+        return list(self._piper.synthesize(text, syn_config=config, include_alignments=True))
 
 
 _VOICES: dict[Path, Voice] = {}
@@ -151,11 +187,18 @@ def join_sentences(sentences: list[np.ndarray], pause: float, sample_rate: int) 
 
 def trim_silence(audio: np.ndarray, sample_rate: int, pad: float = 0.03) -> np.ndarray:
     """Cut leading/trailing near-silence so clips pack tightly."""
+    begin, end = trimmed_bounds(audio, sample_rate, pad)
+    return audio[begin:end]
+
+
+def trimmed_bounds(audio: np.ndarray, sample_rate: int, pad: float = 0.03) -> tuple[int, int]:
+    """[begin, end) of audio without its leading/trailing near-silence (begin == end if all
+    of it is silent)."""
     loud = np.flatnonzero(np.abs(audio) > SILENCE_THRESHOLD)
     if loud.size == 0:
-        return audio[:0]
+        return 0, 0
     margin = int(pad * sample_rate)
-    return audio[max(0, loud[0] - margin) : loud[-1] + margin + 1]
+    return int(max(0, loud[0] - margin)), int(min(len(audio), loud[-1] + margin + 1))
 
 
 @dataclass(frozen=True)
@@ -177,6 +220,7 @@ class SpeechTrack:
     spans: tuple[SpeechSpan, ...] = ()
     words: int = 0  # words synthesized
     voiced_seconds: float = 0.0  # piper's speech for them, without our pauses
+    spoken_words: tuple[SpokenWord, ...] = ()  # in order; words cut off at the end are missing
 
     @property
     def words_per_minute(self) -> float | None:
@@ -275,14 +319,14 @@ class _Scene:
 
     text: str
     scale: float
-    sentences: list[np.ndarray]
+    sentences: list[SaidSentence]
 
     @property
     def words(self) -> int:
         return count_words(self.text)
 
     def voiced(self, rate: int) -> float:
-        return sum(len(sentence) for sentence in self.sentences) / rate
+        return sum(len(sentence.audio) for sentence in self.sentences) / rate
 
 
 @dataclass(frozen=True)
@@ -292,14 +336,33 @@ class _Clips:
     clips: list[np.ndarray]
     words: int
     voiced_seconds: float
+    scenes: list[_Scene]
+    pause: float
 
 
 def _clips(scenes: list[_Scene], rate: int, pause: float) -> _Clips:
     return _Clips(
-        [join_sentences(scene.sentences, pause, rate) for scene in scenes],
+        [join_sentences([s.audio for s in scene.sentences], pause, rate) for scene in scenes],
         sum(scene.words for scene in scenes),
         sum(scene.voiced(rate) for scene in scenes),
+        scenes,
+        pause,
     )
+
+
+def _spoken_words(
+    voice: Voice, index: int, scene: _Scene, pause: float, start: float, heard: float
+) -> list[SpokenWord]:
+    """The scene's written words with when each is heard, its clip starting at `start` and
+    heard for `heard` seconds (a word starting after that was cut off)."""
+    words = scene.text.split()
+    weights = [voice.phone_count(word) for word in words]
+    times = word_times(weights, scene.sentences, pause, voice.sample_rate)
+    return [
+        SpokenWord(index, n, word, start + begin, start + min(end, heard))
+        for n, (word, (begin, end)) in enumerate(zip(words, times, strict=True))
+        if begin < heard
+    ]
 
 
 def _wpm(scenes: list[_Scene], rate: int) -> float:
@@ -314,7 +377,9 @@ def _paced_clips(voice: Voice, texts: list[str], budget: float) -> _Clips:
     The first guess of the pace comes from the text's length; scene by scene the pace so far is
     measured and the guess corrected for the scenes still to speak, so a render normally
     synthesizes each scene once. Scenes spoken off the 130-170 range are redone at the
-    corrected pace, and everything is redone faster if it does not fit the budget.
+    corrected pace, and everything is redone faster if it does not fit the budget; redone
+    scenes are synthesized two at a time (frames wait for the voice, so the second core is
+    free). The first pass stays one by one: each scene's pace corrects the next.
     """
     rate = voice.sample_rate
     words = sum(count_words(text) for text in texts)
@@ -323,25 +388,36 @@ def _paced_clips(voice: Voice, texts: list[str], budget: float) -> _Clips:
     scale = _clamp_scale(min(paced_length_scale(words, chars), fits))
     done: list[_Scene] = []
     for text in texts:
-        done.append(_Scene(text, scale, voice.sentences(text, scale)))
-        measured = sum(scene.words for scene in done)
-        if measured >= PACE_PROBE_WORDS:  # enough words to judge the pace by
+        done.append(_Scene(text, scale, voice.said(text, scale)))
+        if sum(scene.words for scene in done) >= PACE_PROBE_WORDS:  # enough to judge the pace
             wpm = _wpm(done, rate)
             if abs(wpm - TARGET_WPM) > PACE_TOLERANCE_WPM:
                 scale = min(repaced_length_scale(done[-1].scale, wpm), max(scale, fits))
-    for scene in done:
-        pace = _wpm([scene], rate)
-        if not SLOWEST_WPM <= pace <= FASTEST_WPM and abs(scene.scale - scale) > 0.02:
-            scene.scale, scene.sentences = scale, voice.sentences(scene.text, scale)
+    off = [
+        i
+        for i, scene in enumerate(done)
+        if not SLOWEST_WPM <= _wpm([scene], rate) <= FASTEST_WPM and abs(scene.scale - scale) > 0.02
+    ]
+    for i, redone in zip(off, _say_all(voice, [done[i].text for i in off], scale), strict=True):
+        done[i] = redone
     spoken = _clips(done, rate, SENTENCE_PAUSE)
     needed = sum(len(clip) for clip in spoken.clips) / rate
     if needed > budget:
         faster = _clamp_scale(
             min(scene.scale for scene in done) * (budget / needed) ** (1 / SCALE_EXPONENT) * 0.98
         )
-        done = [_Scene(text, faster, voice.sentences(text, faster)) for text in texts]
-        spoken = _clips(done, rate, SENTENCE_PAUSE)
+        spoken = _clips(_say_all(voice, texts, faster), rate, SENTENCE_PAUSE)
     return spoken
+
+
+def _say_all(voice: Voice, texts: list[str], scale: float) -> list[_Scene]:
+    """Each text said at `scale`, two at a time (the ONNX session is single-threaded per call
+    and safe to share), in order."""
+    if len(texts) < 2:
+        return [_Scene(text, scale, voice.said(text, scale)) for text in texts]
+    with ThreadPoolExecutor(max_workers=SPEECH_THREADS, thread_name_prefix="kv-voice") as pool:
+        said = list(pool.map(lambda text: voice.said(text, scale), texts))
+    return [_Scene(text, scale, sentences) for text, sentences in zip(texts, said, strict=True)]
 
 
 def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> SpeechTrack:
@@ -361,28 +437,41 @@ def synthesize_track(voice: Voice, scenes: list[Scene], duration: float) -> Spee
     if hopeless:
         windows = [max(0.2, s.duration - SPEECH_LEAD - SPEECH_GAP) for s in spoken]
         texts = [speakable_prefix(s.text, w) for s, w in zip(spoken, windows, strict=True)]
-        hurried = [_Scene(t, MIN_LENGTH_SCALE, voice.sentences(t, MIN_LENGTH_SCALE)) for t in texts]
+        hurried = [_Scene(t, MIN_LENGTH_SCALE, voice.said(t, MIN_LENGTH_SCALE)) for t in texts]
         paced = _clips(hurried, rate, SPEECH_GAP)
         clips = [_cut(c, int(w * rate), rate) for c, w in zip(paced.clips, windows, strict=True)]
     else:
         paced = _paced_clips(voice, [s.text for s in spoken], budget)
         clips = paced.clips
     lengths = [len(c) / rate for c in clips]
-    # A breath between scenes when it fits, else the tight gap.
-    roomy = sum(lengths) + SCENE_PAUSE * (len(clips) - 1) <= budget + SPEECH_GAP * (len(clips) - 1)
-    gap = SCENE_PAUSE if roomy else SPEECH_GAP
+    # A breath between scenes when it fits, else room for the cut, else the tight gap.
+    room = budget + SPEECH_GAP * (len(clips) - 1)
+    gap = next(
+        (g for g in (SCENE_PAUSE, CUT_GAP) if sum(lengths) + g * (len(clips) - 1) <= room),
+        SPEECH_GAP,
+    )
     starts = layout_clips([s.start for s in spoken], lengths, duration, gap)
     total = round(duration * rate)
     track = np.zeros(total, dtype=np.float32)
     end_limit = total - int(SPEECH_TAIL * rate / 2)
     spans: list[SpeechSpan] = []
-    for scene, clip, start in zip(spoken, clips, starts, strict=True):
+    words: list[SpokenWord] = []
+    for scene, said, clip, start in zip(spoken, paced.scenes, clips, starts, strict=True):
         begin = round(start * rate)
         if begin >= end_limit:
             break
         piece = _cut(clip, end_limit - begin, rate)
         track[begin : begin + len(piece)] = piece
         spans.append(SpeechSpan(scene.index, begin / rate, (begin + len(piece)) / rate))
+        words += _spoken_words(
+            voice, scene.index, said, paced.pause, begin / rate, len(piece) / rate
+        )
     return SpeechTrack(
-        track, rate, bool(np.any(track)), tuple(spans), paced.words, paced.voiced_seconds
+        track,
+        rate,
+        bool(np.any(track)),
+        tuple(spans),
+        paced.words,
+        paced.voiced_seconds,
+        tuple(words),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .roles import DEFAULT_CTA, Role, is_call_to_action, prompt_language, role_of
 
@@ -23,6 +23,12 @@ MIN_SCENE_SECONDS = 1.0
 #: button tapped, but it says little).
 END_CARD_SHARE = 0.2
 END_CARD_SECONDS = (1.5, 3.0)
+#: A short prompt's body needs only the time to say it (at an ad's pace), a beat after each
+#: scene and a moment more; the end card is then held longer, up to this share of the video,
+#: rather than the body's last words standing alone under the music.
+HELD_END_CARD_SHARE = 0.5
+BODY_WORDS_PER_SECOND = 2.5  # 150 words a minute
+BODY_HOLD_SECONDS = (0.6, 1.0)  # after each body scene, and once more
 
 # A sentence ends at . ! ? … optionally followed by closing quotes/brackets,
 # then whitespace; CJK full stops end one even without a space. Newlines
@@ -184,26 +190,55 @@ def allocate_frames(weights: list[int], total_frames: int, min_frames: int) -> l
     return frames
 
 
-def _end_card(beats: list[str], language: str) -> tuple[list[str], str]:
+def _end_card(beats: list[str], language: str) -> tuple[list[str], str | None]:
     """Split the beats into the body and the end card's text.
 
     The end card says the prompt's last call to action (an imperative or a URL, taken out of the
     body so it is not said twice); a prompt without one ends on a neutral invitation in its
-    language.
+    language (None here: the caller says it).
     """
     for i in range(len(beats) - 1, 0, -1):
         if is_call_to_action(beats[i]):
             return beats[:i] + beats[i + 1 :], beats[i]
-    return beats, DEFAULT_CTA[language]
+    return beats, None
+
+
+def cut_before_speech(
+    scenes: list[Scene], speech_starts: dict[int, float], lead: float
+) -> list[Scene]:
+    """The scenes with each cut moved to `lead` seconds before its scene's speech starts.
+
+    The plan shares time by text length before anything is said; the voice then needs what it
+    needs (a pause, a long number read out), so a sentence could start a little before its
+    scene or run on into the next one. Cutting where the speech is keeps every caption on screen
+    while its words are heard. A scene without speech keeps its planned cut; every scene keeps
+    at least half a second (or its planned length, if shorter) and the video its length.
+    """
+    if len(scenes) < 2:
+        return scenes
+    fps = scenes[0].fps
+    total = scenes[-1].end_frame
+    shortest = min(round(0.5 * fps), min(scene.frame_count for scene in scenes))
+    starts = [0]
+    for i, scene in enumerate(scenes[1:], start=1):
+        spoken = speech_starts.get(scene.index)
+        wanted = math.floor((spoken - lead) * fps) if spoken is not None else scene.start_frame
+        latest = total - (len(scenes) - i) * shortest
+        starts.append(min(max(wanted, starts[-1] + shortest), latest))
+    ends = [*starts[1:], total]
+    return [
+        replace(scene, start_frame=start, frame_count=end - start)
+        for scene, start, end in zip(scenes, starts, ends, strict=True)
+    ]
 
 
 def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
     """Plan scenes covering exactly duration*fps frames, each with its role.
 
     The first beat is the hook and the last scene the end card (from 2 s on; a 1 s video is all
-    hook). Body scene length is proportional to caption length (with a minimum on-screen time);
-    prompts with more beats than fit are merged. An empty prompt gives one caption-less scene so
-    there is always something to render.
+    hook), held longer when the body says little. Body scene length is proportional to caption
+    length (with a minimum on-screen time); prompts with more beats than fit are merged. An empty
+    prompt gives one caption-less scene so there is always something to render.
     """
     total_frames = duration * fps
     beats = split_beats(prompt)
@@ -211,11 +246,16 @@ def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
     if not beats:
         return [Scene(0, "", 0, total_frames, fps, Role.HOOK, language)]
     card_frames = 0
-    card_text = ""
+    card_text: str | None = None
     if duration >= 2 * MIN_SCENE_SECONDS:
         beats, card_text = _end_card(beats, language)
         low, high = END_CARD_SECONDS
-        card_frames = round(min(high, max(low, duration * END_CARD_SHARE)) * fps)
+        card = min(high, max(low, duration * END_CARD_SHARE))
+        words = sum(len(beat.split()) for beat in beats)
+        per_scene, once = BODY_HOLD_SECONDS
+        body = words / BODY_WORDS_PER_SECOND + per_scene * len(beats) + once
+        card = max(card, min(duration * HELD_END_CARD_SHARE, duration - body))
+        card_frames = round(card * fps)
         card_frames = min(card_frames, total_frames - round(MIN_SCENE_SECONDS * fps))
     body_frames = total_frames - card_frames
     max_scenes = max(1, int(body_frames / fps // MIN_SCENE_SECONDS))
@@ -229,9 +269,11 @@ def plan_scenes(prompt: str, duration: int, fps: int) -> list[Scene]:
         scenes.append(Scene(index, beat, start, count, fps, role, language))
         start += count
     if card_frames:
-        # The default invitation is voiced only after words: an emoji-only prompt stays silent.
-        said = any(scene.speakable for scene in scenes)
+        # The prompt's own call to action is meant to be said (and reported if our voice cannot);
+        # the default invitation is voiced only after words: an emoji-only prompt stays silent.
+        said = card_text is not None or any(scene.speakable for scene in scenes)
+        text = card_text if card_text is not None else DEFAULT_CTA[language]
         scenes.append(
-            Scene(len(scenes), card_text, start, card_frames, fps, Role.END_CARD, language, said)
+            Scene(len(scenes), text, start, card_frames, fps, Role.END_CARD, language, said)
         )
     return scenes

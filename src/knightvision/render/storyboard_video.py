@@ -1,8 +1,10 @@
 """The storyboard video: plan the prompt's scenes, speak and draw them, mux an MP4.
 
-Three threads overlap: the soundtrack (speech synthesis, then the music bed and the mix), frame
-composition and encoding, all CPU-bound in native code that releases the GIL. Design and
-measurements: docs/adr/0002-renderer.md.
+The voice is synthesized first: the cuts move to just before each scene's speech
+(:func:`.storyboard.cut_before_speech`) and the captions follow its words. Then three threads
+overlap: the music bed and the mix, frame composition and encoding, all CPU-bound in native code
+that releases the GIL (the bed itself is made while the voice speaks). Design and measurements:
+docs/adr/0002-renderer.md.
 """
 
 from __future__ import annotations
@@ -17,15 +19,24 @@ import numpy as np
 
 from .encode import Mp4Writer
 from .frames import FrameComposer
-from .mix import mix_soundtrack
-from .music import choose_style
+from .mix import MIX_RATE, mix_soundtrack
+from .music import choose_style, music_bed
 from .palette import BrandPalette
 from .prefetch import produce_ahead
 from .presenter.lipsync import mouth_openness
 from .spec import PROGRESS_EVERY, RenderSpec
-from .speech import SpeechSpan, SpeechTrack, Voice, load_voice, silent_track, synthesize_track
-from .storyboard import Scene, plan_scenes
+from .speech import (
+    SPEECH_LEAD,
+    SpeechSpan,
+    SpeechTrack,
+    Voice,
+    load_voice,
+    silent_track,
+    synthesize_track,
+)
+from .storyboard import Scene, cut_before_speech, plan_scenes
 from .text_layout import undrawable_characters
+from .word_timing import SpokenWord
 
 FRAMES_AHEAD = 6  # frames composed ahead of the encoder
 
@@ -48,6 +59,8 @@ class RenderReport:
     #: When each scene's speech sounds: after the last span, the music carries the video.
     speech_spans: tuple[SpeechSpan, ...] = ()
     words_per_minute: float | None = None  # the pace the voice spoke at
+    #: When each written word is heard (what the captions follow).
+    spoken_words: tuple[SpokenWord, ...] = ()
     style: str | None = None  # the music bed's mood; None without music
 
 
@@ -60,35 +73,52 @@ class _Sound:
     seconds: dict[str, float]
 
 
-def _sound(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> _Sound:
-    """Runs in a worker thread: load the voice if needed, synthesize, lay the music under it."""
-    started = time.perf_counter()
+def _speech(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> SpeechTrack:
+    """Load the voice if needed and say the speakable scenes."""
     if spec.voice and any(scene.speakable for scene in scenes):
-        speech = synthesize_track(voice or load_voice(), scenes, spec.duration)
-    else:
-        speech = silent_track(spec.duration)
+        return synthesize_track(voice or load_voice(), scenes, spec.duration)
+    return silent_track(spec.duration)
+
+
+@dataclass(frozen=True)
+class _Bed:
+    samples: np.ndarray
+    seconds: float
+
+
+def _bed(spec: RenderSpec, style: str) -> _Bed:
+    """Runs in a worker thread while the voice speaks: the music does not wait for it."""
+    started = time.perf_counter()
+    samples = music_bed(spec.prompt, style, spec.duration, MIX_RATE)
+    return _Bed(samples, time.perf_counter() - started)
+
+
+def _sound(
+    spec: RenderSpec,
+    speech: SpeechTrack,
+    speech_seconds: float,
+    style: str | None,
+    bed: Future[_Bed] | None,
+) -> _Sound:
+    """Runs in a worker thread: lay the music under the voice."""
     spoken = time.perf_counter()
     if not spec.music and not speech.has_voice:  # asked for silence
-        return _Sound(
-            speech, speech.samples, speech.sample_rate, None, {"speech": spoken - started}
-        )
-    style = choose_style(spec.prompt, spec.style) if spec.music else None
+        return _Sound(speech, speech.samples, speech.sample_rate, None, {"speech": speech_seconds})
+    music = bed.result() if bed is not None else None
     mixed = mix_soundtrack(
         speech.samples if speech.has_voice else None,
         speech.sample_rate,
         spec.prompt,
         style,
         spec.duration,
+        bed=music.samples if music is not None else None,
     )
-    seconds = {"speech": spoken - started, "music+mix": time.perf_counter() - spoken}
+    seconds = {
+        "speech": speech_seconds,
+        "music": music.seconds if music is not None else 0.0,
+        "mix": time.perf_counter() - spoken,
+    }
     return _Sound(speech, mixed.samples, mixed.sample_rate, style, seconds)
-
-
-def _voice_levels(sound: Future[_Sound], fps: int, total_frames: int) -> np.ndarray:
-    """The presenters' mouth per frame, from the voice alone, not the music under it (waits for
-    the sound to be ready)."""
-    track = sound.result().speech
-    return mouth_openness(track.samples, track.sample_rate, fps, total_frames)
 
 
 def render_storyboard(
@@ -103,11 +133,16 @@ def render_storyboard(
     report_progress(0.0)
     out_path = Path(out_path)
     started = time.perf_counter()
-    scenes = plan_scenes(spec.prompt, spec.duration, spec.fps)
+    planned = plan_scenes(spec.prompt, spec.duration, spec.fps)
     plan_seconds = time.perf_counter() - started
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-speech") as pool:
-        sound: Future[_Sound] = pool.submit(_sound, spec, scenes, voice)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-sound") as pool:
+        style = choose_style(spec.prompt, spec.style) if spec.music else None
+        bed = pool.submit(_bed, spec, style) if style is not None else None
+        speech = _speech(spec, planned, voice)
+        speech_seconds = time.perf_counter() - started - plan_seconds
+        scenes = cut_before_speech(planned, {s.scene: s.start for s in speech.spans}, SPEECH_LEAD)
+        sound: Future[_Sound] = pool.submit(_sound, spec, speech, speech_seconds, style, bed)
         encode_started = time.perf_counter()
         brand = BrandPalette.from_request(spec.prompt, spec.brand_color)
         composer = FrameComposer(
@@ -117,7 +152,11 @@ def render_storyboard(
             spec.reference_images,
             brand,
             spec.presenters,
-            voice_levels=lambda frames: _voice_levels(sound, spec.fps, frames),
+            # The presenters' mouths follow the voice alone, not the music under it.
+            voice_levels=lambda frames: mouth_openness(
+                speech.samples, speech.sample_rate, spec.fps, frames
+            ),
+            spoken_words=speech.spoken_words,
         )
         writer = Mp4Writer(out_path, spec.width, spec.height, spec.fps)
         frames = produce_ahead(composer.frames(), FRAMES_AHEAD)
@@ -153,5 +192,6 @@ def render_storyboard(
         seconds_spent={"plan": plan_seconds, **done.seconds, "frames+encode": encode_seconds},
         speech_spans=done.speech.spans,
         words_per_minute=done.speech.words_per_minute,
+        spoken_words=done.speech.spoken_words,
         style=done.style,
     )

@@ -1,7 +1,9 @@
 """Proof: the prompt's own number counted up from zero, with stars for a rating out of five.
 
-Every character the count passes through is drawn once as a sprite (digits at one width, so the
-number does not wobble while it counts); a frame blends the sprites of the current value.
+Every character the count passes through is drawn once as a sprite and set at the face's own
+advance (digits all at the widest digit's, so the number does not wobble while it counts; a
+sprite's outline margin is not spacing: "4.8", never "4 . 8"); a frame blends the sprites of
+the current value.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import math
 
 import av
+import numpy as np
 from PIL import Image, ImageDraw
 
 from ..colour import RGB
 from ..roles import Figure
+from ..text_layout import line_width
 from ..yuv import Overlay
 from .sprites import rgba, text_image
 
@@ -42,9 +46,9 @@ class CountUp:
         self.centre = centre
         alphabet = set("0123456789") | set(figure.format(figure.value))
         images = {ch: text_image([ch], size, fill, stroke=stroke) for ch in alphabet}
-        digit_width = max(images[d].width for d in "0123456789")
+        digit_width = max(line_width(d, size) for d in "0123456789")
         self.advance = {
-            ch: (digit_width if ch.isdigit() else image.width) for ch, image in images.items()
+            ch: (digit_width if ch.isdigit() else line_width(ch, size)) for ch in images
         }
         self.glyphs = {ch: Overlay.from_rgba(image) for ch, image in images.items()}
         self.height = max(image.height for image in images.values())
@@ -94,8 +98,21 @@ def star_image(side: int, colour: RGB, *, outline: bool = False) -> Image.Image:
     return layer
 
 
+def fill_widths(star: Image.Image, steps: int) -> list[int]:
+    """For k = 1..steps, the width from the left that covers k/steps of the star's area.
+
+    A star's area sits in its middle, so filling by width would hide a fraction: 0.8 of the
+    width is ~0.95 of the star, and 4.8 would look like five full stars.
+    """
+    alpha = np.asarray(star.getchannel("A"), dtype=np.float64)
+    covered = np.cumsum(alpha.sum(axis=0))
+    covered /= covered[-1]
+    return [max(2, int(np.searchsorted(covered, k / steps)) + 1) for k in range(1, steps + 1)]
+
+
 class StarRow:
-    """Five stars filling up with the count (a rating of 4.8 fills four and most of the fifth)."""
+    """Five stars filling up with the count (a rating of 4.8 fills four and 80 % of the fifth's
+    area)."""
 
     STEPS = 10  # partial fills of one star
 
@@ -111,8 +128,8 @@ class StarRow:
         self.empty = [Overlay.from_rgba(empty, p) for p in self.positions]
         self.partial = [
             [
-                Overlay.from_rgba(full.crop((0, 0, max(2, side * k // self.STEPS), side)), p)
-                for k in range(1, self.STEPS + 1)
+                Overlay.from_rgba(full.crop((0, 0, width, side)), p)
+                for width in fill_widths(full, self.STEPS)
             ]
             for p in self.positions
         ]

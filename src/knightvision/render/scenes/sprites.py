@@ -6,13 +6,11 @@ animation step asks for, so motion costs a blend of a small box, never a redraw.
 
 from __future__ import annotations
 
-import math
-
 import av
 from PIL import Image, ImageDraw
 
 from ..colour import RGB
-from ..text_layout import draw_line, layout_line
+from ..text_block import draw_text_block
 from ..yuv import Overlay
 
 #: Scale per frame while a sprite pops in: overshoot, then settle.
@@ -30,22 +28,16 @@ def text_image(
 
     The optional stroke is a thin outline that keeps glyph edges crisp on busy backgrounds.
     """
-    layouts = [layout_line(line, size) for line in lines]
     stroke_width = max(1, round(size / 22)) if stroke is not None else 0
-    line_height = math.ceil(size * spacing)
-    width = max(math.ceil(layout.width) for layout in layouts) + 2 * stroke_width + 4
-    layer = Image.new("RGBA", (width, line_height * len(lines) + 2 * stroke_width), (0, 0, 0, 0))
-    for row, layout in enumerate(layouts):
-        draw_line(
-            layer,
-            layout,
-            (width - layout.width) / 2,
-            stroke_width + row * line_height + line_height / 2,
-            fill=rgba(fill),
-            stroke_width=stroke_width,
-            stroke_fill=rgba(stroke or fill),
-        )
-    return layer
+    return draw_text_block(
+        lines,
+        size,
+        rgba(fill),
+        stroke_width=stroke_width,
+        stroke_fill=rgba(stroke or fill),
+        spacing=spacing,
+        pad=(2, stroke_width),
+    ).image
 
 
 def rounded_box(size: tuple[int, int], fill: RGB, radius: int) -> Image.Image:
