@@ -420,6 +420,8 @@ async def twins(
         max_body_bytes=MAX_BODY_BYTES,
         static_misses_per_minute=STATIC_MISSES_PER_MINUTE,
         auth_failures_per_minute=1000,
+        # Each twin counts its own requests: shared limits (Redis) would mix the two lanes' counts.
+        redis_url=None,
     )
     async with running_harness(settings, run_workers=False) as setup:
         partners = await make_partners(setup, tmp_path)
