@@ -34,11 +34,12 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
     (D19). ``fast_lane=False`` sends every request through FastAPI, so tests can hold the fast
     lane (``api/direct.py``) to it."""
     container = Container.build(settings)
+    stop = asyncio.Event()  # set on shutdown, or at once on a signal (``app.state.stop_work``)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(prepare_schema, settings.async_database_url)
-        stop = asyncio.Event()
+        stop.clear()
         worker_task = None
         if run_workers and settings.workers > 0:
             container.runner = container.worker(settings.workers)
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
             if worker_task is not None:
                 await worker_task
             await container.close()
+            app.state.work_stopped()
 
     app = PartnerApp(
         title="Knightvision Partner API",
@@ -59,6 +61,8 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         redoc_url=None,
     )
     app.state.container = container
+    app.state.stop_work = stop.set
+    app.state.work_stopped = lambda: None  # ``serve`` exits here after a signal (kit/stopping)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     guard = Guard(container)

@@ -369,13 +369,43 @@ def serve(
     )
     configure_logging(settings.log_level)
     application = create_app(settings, run_workers=not no_workers)
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
+        timeout_graceful_shutdown=1,  # a slow client cannot hold the exit up past 3 s
     )
+    server = _stopping_server(config, application.state.stop_work)
+    application.state.work_stopped = server.signals.stopped
+    server.run()
+
+
+def _stopping_server(config: Any, stop_work: Callable[[], None]) -> Any:
+    """uvicorn's server, whose signal handling also stops the in-process jobs at once (not after
+    the connections drain) and bounds the exit (``StopSignals``)."""
+    import uvicorn
+
+    from knightvision.kit.stopping import StopSignals
+
+    class StoppingServer(uvicorn.Server):
+        def __init__(self) -> None:
+            super().__init__(config)
+            self.signals = StopSignals(self._stop_work)
+
+        @staticmethod
+        def _stop_work() -> None:
+            try:  # the handler runs on the loop's thread, between two of its steps
+                asyncio.get_running_loop().call_soon_threadsafe(stop_work)
+            except RuntimeError:  # before the loop runs
+                stop_work()
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            self.signals(sig)
+
+    return StoppingServer()
 
 
 @app.command()

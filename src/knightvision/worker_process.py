@@ -8,6 +8,7 @@ import signal
 from knightvision.container import Container
 from knightvision.db.migrate import prepare_schema
 from knightvision.kit.logs import configure_logging
+from knightvision.kit.stopping import StopSignals
 from knightvision.settings import Settings
 
 
@@ -21,9 +22,11 @@ async def _serve_jobs(settings: Settings, slots: int) -> None:
     container = Container.build(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    signals = StopSignals(stop.set)
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, signals, signum)
     try:
         await container.worker(slots).run(stop)
     finally:
         await container.close()
+    signals.stopped()
