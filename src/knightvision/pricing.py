@@ -31,6 +31,7 @@ class RateLimitBucket(StrEnum):
     CHARACTERS = "characters"  # GET and POST /characters share one bucket
     CHARACTER = "character"
     CHARACTER_FINALIZE = "character_finalize"
+    CANCEL = "cancel"
     # Per client address, with their limits in the settings (not per key, not overridable per key).
     AUTH_FAILURES = "auth_failures"
     STATIC_MISSES = "static_misses"
@@ -48,4 +49,5 @@ DEFAULT_RATE_LIMITS: dict[str, int] = {
     RateLimitBucket.CHARACTERS.value: 20,
     RateLimitBucket.CHARACTER.value: 30,
     RateLimitBucket.CHARACTER_FINALIZE.value: 10,
+    RateLimitBucket.CANCEL.value: 30,
 }

@@ -56,6 +56,8 @@ class JobLifecycle(Wire):
     error_code: str | None = None
     failed_stage: str | None = None
     retryable: bool | None = None
+    # Only on a cancelled job: whether an upstream had already billed its render (no refund).
+    upstream_billed: bool | None = None
 
 
 class RenderNotes(Wire):
@@ -229,3 +231,8 @@ def json_body(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any
             "content": {"application/json": {"schema": schema}},
         }
     }
+
+
+JOB_FINISHED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The job already finished (cancel)"}
+}

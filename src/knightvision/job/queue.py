@@ -287,6 +287,7 @@ class JobQueue:
                     message=message,
                     progress=100,
                     result=result,
+                    error_code=None,  # a cancel that came too late asks nothing any more
                     finished_at=now,
                     updated_at=now,
                     lease_owner=None,
