@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -60,14 +61,35 @@ class _Sound:
     seconds: dict[str, float]
 
 
-def _sound(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> _Sound:
+class _CheckedVoice:
+    """The voice, calling ``before_scene`` before each scene it speaks: the caller's progress
+    callback, which may raise to stop the render (a stopped job) while frames wait on speech
+    (``render_storyboard``'s ``progress``)."""
+
+    def __init__(self, voice: Voice, before_scene: Callable[[], None]) -> None:
+        self._voice = voice
+        self._before_scene = before_scene
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._voice, name)
+
+    def sentences(self, text: str, length_scale: float = 1.0) -> list[np.ndarray]:
+        self._before_scene()
+        return self._voice.sentences(text, length_scale)
+
+
+def _sound(
+    spec: RenderSpec, scenes: list[Scene], voice: Voice | None, before_scene: Callable[[], None]
+) -> _Sound:
     """Runs in a worker thread: load the voice if needed, synthesize, lay the music under it."""
     started = time.perf_counter()
     if spec.voice and any(scene.speakable for scene in scenes):
-        speech = synthesize_track(voice or load_voice(), scenes, spec.duration)
+        checked = cast(Voice, _CheckedVoice(voice or load_voice(), before_scene))
+        speech = synthesize_track(checked, scenes, spec.duration)
     else:
         speech = silent_track(spec.duration)
     spoken = time.perf_counter()
+    before_scene()  # the mix is seconds of CPU on a long video: not for a stopped render
     if not spec.music and not speech.has_voice:  # asked for silence
         return _Sound(
             speech, speech.samples, speech.sample_rate, None, {"speech": spoken - started}
@@ -99,46 +121,57 @@ def render_storyboard(
     progress: Callable[[float], None] | None = None,
 ) -> RenderReport:
     """Render spec to an MP4 at out_path and report on it."""
-    report_progress = progress or (lambda fraction: None)
+    shown = [0.0]  # the last fraction reported, repeated by the speech thread before each scene
+
+    def report_progress(fraction: float) -> None:
+        shown[0] = fraction
+        if progress is not None:
+            progress(fraction)
+
     report_progress(0.0)
     out_path = Path(out_path)
     started = time.perf_counter()
     scenes = plan_scenes(spec.prompt, spec.duration, spec.fps)
     plan_seconds = time.perf_counter() - started
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-speech") as pool:
-        sound: Future[_Sound] = pool.submit(_sound, spec, scenes, voice)
-        encode_started = time.perf_counter()
-        brand = BrandPalette.from_request(spec.prompt, spec.brand_color)
-        composer = FrameComposer(
-            scenes,
-            spec.width,
-            spec.height,
-            spec.reference_images,
-            brand,
-            spec.presenters,
-            voice_levels=lambda frames: _voice_levels(sound, spec.fps, frames),
-        )
-        writer = Mp4Writer(out_path, spec.width, spec.height, spec.fps)
-        frames = produce_ahead(composer.frames(), FRAMES_AHEAD)
-        try:
-            audio_attached = False
-            for index, frame in enumerate(frames):  # the composer numbers frames from 0
-                writer.write_frame(frame)
-                if not audio_attached and sound.done():
-                    writer.set_audio(sound.result().samples, sound.result().sample_rate)
-                    audio_attached = True
-                if index % PROGRESS_EVERY == 0:
-                    report_progress(0.97 * (index + 1) / composer.total_frames)
-            done = sound.result()
-            if not audio_attached:
-                writer.set_audio(done.samples, done.sample_rate)
-            writer.close()
-        except BaseException:
-            frames.close()
-            writer.abort()
-            out_path.unlink(missing_ok=True)  # never leave a half-written video behind
-            raise
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-speech")
+    sound: Future[_Sound] = pool.submit(
+        _sound, spec, scenes, voice, lambda: report_progress(shown[0])
+    )
+    encode_started = time.perf_counter()
+    brand = BrandPalette.from_request(spec.prompt, spec.brand_color)
+    composer = FrameComposer(
+        scenes,
+        spec.width,
+        spec.height,
+        spec.reference_images,
+        brand,
+        spec.presenters,
+        voice_levels=lambda frames: _voice_levels(sound, spec.fps, frames),
+    )
+    writer = Mp4Writer(out_path, spec.width, spec.height, spec.fps)
+    frames = produce_ahead(composer.frames(), FRAMES_AHEAD)
+    try:
+        audio_attached = False
+        for index, frame in enumerate(frames):  # the composer numbers frames from 0
+            writer.write_frame(frame)
+            if not audio_attached and sound.done():
+                writer.set_audio(sound.result().samples, sound.result().sample_rate)
+                audio_attached = True
+            if index % PROGRESS_EVERY == 0:
+                report_progress(0.97 * (index + 1) / composer.total_frames)
+        done = sound.result()
+        if not audio_attached:
+            writer.set_audio(done.samples, done.sample_rate)
+        writer.close()
+    except BaseException:
+        frames.close()
+        writer.abort()
+        out_path.unlink(missing_ok=True)  # never leave a half-written video behind
+        # A soundtrack still mixing ends on its own; a stopped render does not wait for it.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     encode_seconds = time.perf_counter() - encode_started
     report_progress(1.0)
     return RenderReport(
