@@ -116,6 +116,7 @@ def test_worker_stops_within_seconds_and_the_next_worker_resumes(deployment: Dep
 
         took = _signal_and_time_exit(first, signal.SIGTERM)
 
+        print(f"worker exited {took:.2f} s after SIGTERM")
         assert took <= EXIT_WITHIN, took
         assert first.returncode == 0, deployment.log("worker-1")  # stopped, not forced out
         assert "still stopping" not in deployment.log("worker-1")
@@ -138,6 +139,7 @@ def test_serve_stops_within_seconds_with_a_render_in_flight(deployment: Deployme
         job_id = _submit(deployment, headers, duration=12)
         _rendering(deployment, headers, job_id, server)
         took = _signal_and_time_exit(server, signal.SIGINT)
+    print(f"serve exited {took:.2f} s after SIGINT")
     assert took <= EXIT_WITHIN, took
     assert "still stopping" not in deployment.log("serve")
     assert deployment.cli("jobs", "show", job_id)["attempts"] == 0
@@ -156,6 +158,7 @@ def test_a_second_signal_exits_at_once(deployment: Deployment, command: list[str
         process = deployment.spawn("stopping", *command, *port)
         _rendering(deployment, headers, job_id, process)
         took = _signal_and_time_exit(process, signal.SIGINT, signal.SIGINT)
+    print(f"{command[0]} exited {took:.2f} s after two SIGINTs 0.1 s apart")
     assert took <= EXIT_WITHIN, took
     # 128 + SIGINT: the second signal's immediate exit, not the first one's orderly stop
     assert process.returncode == 128 + signal.SIGINT, deployment.log("stopping")
