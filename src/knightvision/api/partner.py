@@ -121,7 +121,11 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         "/jobs/{job_id}/cancel",
         operation_id="cancel_job",
         response_model=AnalysisStatusRead | VideoStatusRead,
-        responses={**ERROR_RESPONSES, **JOB_FINISHED_RESPONSE},
+        # nothing is charged: no 402
+        responses={
+            **{k: v for k, v in ERROR_RESPONSES.items() if k != 402},
+            **JOB_FINISHED_RESPONSE,
+        },
     )
     async def cancel(request: Request, job_id: str) -> Response:
         principal = await guard(request, RateLimitBucket.CANCEL)
