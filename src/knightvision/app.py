@@ -42,11 +42,12 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
     lane (``api/direct.py``) to it."""
     container = Container.build(settings)
     verify_storage(container.storage)  # an API that cannot read its storage answers 404s
+    stop = asyncio.Event()  # set on shutdown, or at once on a signal (``app.state.stop_work``)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(prepare_schema, settings.async_database_url)
-        stop = asyncio.Event()
+        stop.clear()
         worker_task = None
         if run_workers and settings.workers > 0:
             container.runner = container.worker(settings.workers)
@@ -58,6 +59,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
             if worker_task is not None:
                 await worker_task
             await container.close()
+            app.state.work_stopped()
 
     app = ObservedApp(
         title="Knightvision Partner API",
@@ -69,6 +71,8 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
     app.state.container = container
     app.access_log_enabled = settings.access_log
     app.trusted_proxies = settings.trusted_proxies
+    app.state.stop_work = stop.set
+    app.state.work_stopped = lambda: None  # ``serve`` exits here after a signal (kit/stopping)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
     install_docs(app)

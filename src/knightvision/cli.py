@@ -498,15 +498,45 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     check_dependencies(settings)
     application = create_app(settings, run_workers=not no_workers)
+    config = uvicorn.Config(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None,  # uvicorn's lines go through our handler, in our format
+        access_log=False,  # ours (api/access.py) carry the request id, route and key
+        timeout_graceful_shutdown=1,  # a slow client cannot hold the exit up past 3 s
+    )
+    server = _stopping_server(config, application.state.stop_work)
+    application.state.work_stopped = server.signals.stopped
     with sole_api_process(settings):  # limits in memory: refuse a second API process (ADR 0004)
-        uvicorn.run(
-            application,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            log_config=None,  # uvicorn's lines go through our handler, in our format
-            access_log=False,  # ours (api/access.py) carry the request id, route and key
-        )
+        server.run()
+
+
+def _stopping_server(config: Any, stop_work: Callable[[], None]) -> Any:
+    """uvicorn's server, whose signal handling also stops the in-process jobs at once (not after
+    the connections drain) and bounds the exit (``StopSignals``)."""
+    import uvicorn
+
+    from knightvision.kit.stopping import StopSignals
+
+    class StoppingServer(uvicorn.Server):
+        def __init__(self) -> None:
+            super().__init__(config)
+            self.signals = StopSignals(self._stop_work)
+
+        @staticmethod
+        def _stop_work() -> None:
+            try:  # the handler runs on the loop's thread, between two of its steps
+                asyncio.get_running_loop().call_soon_threadsafe(stop_work)
+            except RuntimeError:  # before the loop runs
+                stop_work()
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            self.signals(sig)
+
+    return StoppingServer()
 
 
 @app.command()

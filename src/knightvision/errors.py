@@ -101,6 +101,14 @@ class MethodNotAllowedError(KVError):
     message = "Method not allowed"
 
 
+class JobFinishedError(KVError):
+    """A cancel for a job that already ended (complete, or in error for another reason)."""
+
+    status = 409
+    code = "job_finished"
+    message = "The job has already finished"
+
+
 class BodyTooLargeError(KVError):
     status = 413
     code = "body_too_large"

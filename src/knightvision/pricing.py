@@ -35,6 +35,7 @@ class RateLimitBucket(StrEnum):
     CHARACTER_FINALIZE = "character_finalize"
     WEBHOOKS = "webhooks"  # every /webhooks route (an addition)
     EVENTS = "events"  # GET /events and POST /events/<id>/redeliver (an addition)
+    CANCEL = "cancel"
     # Per client address, with their limits in the settings (not per key, not overridable per key).
     AUTH_FAILURES = "auth_failures"
     STATIC_MISSES = "static_misses"
@@ -56,4 +57,5 @@ DEFAULT_RATE_LIMITS: dict[str, int] = {
     RateLimitBucket.CHARACTER_FINALIZE.value: 10,
     RateLimitBucket.WEBHOOKS.value: 20,
     RateLimitBucket.EVENTS.value: 60,
+    RateLimitBucket.CANCEL.value: 30,
 }

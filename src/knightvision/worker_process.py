@@ -14,6 +14,7 @@ from knightvision.db.schema import jobs
 from knightvision.errors import OperatorError
 from knightvision.job.status import JobStatus
 from knightvision.kit.logs import configure_logging
+from knightvision.kit.stopping import StopSignals
 from knightvision.providers.storage.probe import verify_storage
 from knightvision.settings import Settings
 from knightvision.video.pipeline import video_key
@@ -33,15 +34,17 @@ def run_worker_process(settings: Settings, slots: int) -> None:
 async def _serve_jobs(settings: Settings, slots: int) -> None:
     await asyncio.to_thread(prepare_schema, settings.async_database_url)
     container = Container.build(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = StopSignals(stop.set)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, signals, signum)
     try:
         await check_worker_storage(container)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         await container.worker(slots).run(stop)
     finally:
         await container.close()
+    signals.stopped()
 
 
 async def check_worker_storage(container: Container) -> None:

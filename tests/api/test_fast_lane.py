@@ -251,6 +251,19 @@ def routes(p: Partners) -> dict[str, tuple[set[int], list[Call]]]:
                 *limited("POST", f"{API}/characters", json={}),
             ],
         ),
+        "cancel": (
+            {200, 400, 401, 403, 404, 429},
+            [
+                Call("other", "POST", f"{API}/jobs/{video}/cancel"),
+                Call("partner", "POST", f"{API}/jobs/{video}/cancel"),
+                Call("partner", "POST", f"{API}/jobs/{video}/cancel"),  # idempotent
+                Call("partner", "POST", f"{API}/jobs/{analysis}/cancel"),
+                Call("partner", "POST", f"{API}/jobs/{UNKNOWN_VIDEO_JOB}/cancel"),
+                Call("partner", "POST", f"{API}/jobs/not-a-job-id/cancel"),
+                *refusals("POST", f"{API}/jobs/{video}/cancel"),
+                *limited("POST", f"{API}/jobs/{UNKNOWN_ANALYSIS_JOB}/cancel"),
+            ],
+        ),
         "finalize-character": (
             {400, 401, 403, 404, 429},
             [
@@ -345,6 +358,7 @@ ROUTE_NAMES = [
     "analyze",
     "estimate",
     "create-character",
+    "cancel",
     "finalize-character",
     "create-webhook",
     "webhooks",

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from knightvision.analysis.service import ANALYSIS_JOB_KIND
 from knightvision.api.bodies import VIDEOS_DEFAULT_LIMIT, json_object, list_cursor, list_limit
 from knightvision.api.guard import Guard
 from knightvision.api.idempotency import Idempotency
@@ -14,6 +15,7 @@ from knightvision.api.request_webhook import RequestWebhooks, both, job_in_reply
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
 from knightvision.api.schemas import (
+    JOB_FINISHED_RESPONSE,
     PAID_SUBMIT,
     AnalysesRead,
     AnalysisStatusRead,
@@ -26,7 +28,11 @@ from knightvision.api.schemas import (
 )
 from knightvision.container import Container
 from knightvision.credit import ledger
+from knightvision.errors import InvalidJobIdError
+from knightvision.job.cancel import cancel_job
+from knightvision.kit.ids import is_analysis_job_id, is_video_job_id
 from knightvision.pricing import RateLimitBucket
+from knightvision.video.service import VIDEO_JOB_KIND
 
 PREFIX = "/api/v1/partner"
 
@@ -149,5 +155,21 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         principal = await guard(request, RateLimitBucket.ANALYSES)
         page = await analyses.list(principal, list_limit(request), list_cursor(request))
         return json_response(request, page)
+
+    @router.post(
+        "/jobs/{job_id}/cancel",
+        operation_id="cancel_job",
+        response_model=AnalysisStatusRead | VideoStatusRead,
+        responses={**error_responses(400, 404), **JOB_FINISHED_RESPONSE},
+    )
+    async def cancel(request: Request, job_id: str) -> Response:
+        principal = await guard(request, RateLimitBucket.CANCEL)
+        if not (is_analysis_job_id(job_id) or is_video_job_id(job_id)):
+            raise InvalidJobIdError()
+        kind = await cancel_job(
+            container.engine, principal.account_id, job_id, (ANALYSIS_JOB_KIND, VIDEO_JOB_KIND)
+        )
+        service = analyses if kind == ANALYSIS_JOB_KIND else videos
+        return json_response(request, await service.status(principal, job_id))
 
     return router

@@ -67,6 +67,8 @@ class JobFields(Wire):
     error_code: str | None = None
     failed_stage: str | None = None
     retryable: bool | None = None
+    # Only on a cancelled job: whether an upstream had already billed its render (no refund).
+    upstream_billed: bool | None = None
 
 
 class JobLifecycle(JobFields):
@@ -306,3 +308,8 @@ def json_body(
             }
         ]
     return extra
+
+
+JOB_FINISHED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "The job already finished (cancel)"}
+}

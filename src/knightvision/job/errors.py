@@ -1,4 +1,5 @@
-"""How a job step says it failed: a stable code, a human message, and whether to try again."""
+"""How a job step says it failed: a stable code, a human message, and whether to try again; and
+how its work learns it must stop."""
 
 from __future__ import annotations
 
@@ -43,3 +44,18 @@ class JobParked(Exception):
         super().__init__(f"parked for {delay:.1f} s")
         self.delay = max(0.0, delay)
         self.checkpoint = checkpoint
+
+
+# Why a job's work was told to stop before it finished (``JobStopped.reason``).
+SHUTDOWN = "shutdown"  # the worker stops: the lease goes back, the attempt is not counted
+TIMEOUT = "timeout"  # past its deadline: error and refund, like any timeout
+CANCELLED = "cancelled"  # the partner cancelled it (``job.cancel``)
+
+
+class JobStopped(Exception):
+    """Raised inside a job's work (its render thread at the next frame, its pipeline at the next
+    stage) once the job was told to stop; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"stopped: {reason}")
+        self.reason = reason

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import IntEnum
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -21,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
 from knightvision.db.schema import jobs
-from knightvision.job.errors import JobFailure
+from knightvision.job.errors import CANCELLED, JobFailure
 from knightvision.job.status import JobStatus
+from knightvision.job.upstream_billing import upstream_billed
 from knightvision.job.wakeups import announce
 from knightvision.kit.backoff import retry_delay
 from knightvision.kit.clock import utcnow
@@ -44,6 +46,26 @@ class ClaimedJob:
     progress: int = 0
     status: str | None = None
     message: str | None = None
+    cancel_requested: bool = False
+
+    @property
+    def cancel_refund(self) -> int:
+        """What cancelling refunds (docs/api.md "Cancel"): everything, unless an upstream task
+        was created and so billed to us; then nothing, since it renders and bills regardless."""
+        return 0 if upstream_billed(self.checkpoint) else self.credits_used
+
+
+class Lease(IntEnum):
+    """What a heartbeat learnt: the lease is gone (falsy), held, or held by a job the partner
+    asked to cancel (``job.cancel`` marks an unfinished job's ``error_code`` ``cancelled``)."""
+
+    LOST = 0
+    HELD = 1
+    CANCEL_REQUESTED = 2
+
+
+def cancelled_failure() -> JobFailure:
+    return JobFailure(CANCELLED, "The job was cancelled", retryable=False)
 
 
 # Runs inside the transaction that ends a job (True: complete, False: failed): the webhook outbox.
@@ -158,7 +180,9 @@ class JobQueue:
                 job = await self._claim_one(conn, worker_id, kinds, now, only)
             if job is None:
                 return None
-            if job.attempts > job.max_attempts:
+            if job.cancel_requested:  # asked while its worker was gone, stopping or parked
+                await self.fail(job, cancelled_failure(), refund=job.cancel_refund)
+            elif job.attempts > job.max_attempts:
                 await self.fail(
                     job,
                     JobFailure(
@@ -182,7 +206,8 @@ class JobQueue:
     ) -> ClaimedJob | None:
         claimable = and_(
             jobs.c.finished_at.is_(None),
-            jobs.c.run_after <= now,
+            # a cancel request is settled at once, not when a parked job's next poll is due
+            or_(jobs.c.run_after <= now, jobs.c.error_code == CANCELLED),
             or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now),
         )
         candidates = (
@@ -222,6 +247,7 @@ class JobQueue:
                         jobs.c.progress,
                         jobs.c.status,
                         jobs.c.message,
+                        jobs.c.error_code,
                     )
                 )
             ).first()
@@ -240,6 +266,7 @@ class JobQueue:
                     progress=row.progress or 0,
                     status=row.status,
                     message=row.message,
+                    cancel_requested=row.error_code == CANCELLED,
                 )
         return None
 
@@ -250,18 +277,24 @@ class JobQueue:
             jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.finished_at.is_(None)
         )
 
-    async def heartbeat(self, job: ClaimedJob, **visible: Any) -> bool:
-        """Extend the lease and publish progress; False once the lease is lost."""
+    async def heartbeat(self, job: ClaimedJob, **visible: Any) -> Lease:
+        """Extend the lease and publish progress; ``Lease.LOST`` once the lease is lost."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
-            result = await conn.execute(
-                self._fenced(job).values(
-                    lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds),
-                    updated_at=now,
-                    **visible,
+            row = (
+                await conn.execute(
+                    self._fenced(job)
+                    .values(
+                        lease_expires_at=now + timedelta(seconds=self.policy.lease_seconds),
+                        updated_at=now,
+                        **visible,
+                    )
+                    .returning(jobs.c.error_code)
                 )
-            )
-        return result.rowcount == 1
+            ).first()
+        if row is None:
+            return Lease.LOST
+        return Lease.CANCEL_REQUESTED if row.error_code == CANCELLED else Lease.HELD
 
     async def save_checkpoint(self, job: ClaimedJob, checkpoint: dict[str, Any]) -> bool:
         async with write_transaction(self.engine) as conn:
@@ -286,6 +319,7 @@ class JobQueue:
                     message=message,
                     progress=100,
                     result=result,
+                    error_code=None,  # a cancel that came too late asks nothing any more
                     finished_at=now,
                     updated_at=now,
                     lease_owner=None,
@@ -359,10 +393,17 @@ class JobQueue:
         return outcome.rowcount == 1
 
     async def fail(
-        self, job: ClaimedJob, failure: JobFailure, *, status: JobStatus = JobStatus.ERROR
+        self,
+        job: ClaimedJob,
+        failure: JobFailure,
+        *,
+        status: JobStatus = JobStatus.ERROR,
+        refund: int | None = None,
     ) -> bool:
-        """End the job in error and refund its charge, in one transaction."""
+        """End the job in error and refund its charge (or ``refund`` of it), in one
+        transaction."""
         now = utcnow()
+        refund = job.credits_used if refund is None else refund
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
                 self._fenced(job).values(
@@ -372,7 +413,7 @@ class JobQueue:
                     error_code=failure.code,
                     failed_stage=failure.stage,
                     retryable=failure.retryable,
-                    credits_refunded=job.credits_used,
+                    credits_refunded=refund,
                     finished_at=now,
                     updated_at=now,
                     lease_owner=None,
@@ -383,7 +424,7 @@ class JobQueue:
             if outcome.rowcount != 1:
                 return False
             await ledger.refund(
-                conn, job.account_id, job.credits_used, job.id, f"refund: {failure.code}", now
+                conn, job.account_id, refund, job.id, f"refund: {failure.code}", now
             )
             if self.on_finish is not None:
                 await self.on_finish(conn, job, False)

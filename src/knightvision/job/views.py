@@ -13,6 +13,7 @@ from knightvision.db.hot_reads import HotReads, OneRowQuery
 from knightvision.db.pages import UnknownCursor, after_cursor
 from knightvision.db.schema import jobs
 from knightvision.errors import InvalidCursorError, InvalidJobIdError, JobNotFoundError
+from knightvision.job.errors import CANCELLED
 from knightvision.job.status import JobStatus
 from knightvision.kit.clock import format_wire
 
@@ -59,6 +60,8 @@ def lifecycle_fields(row: Any) -> dict[str, Any]:
             failed_stage=row.failed_stage,
             retryable=row.retryable,
         )
+        if row.error_code == CANCELLED:  # what cancelling refunded (docs/api.md "Cancel")
+            view["upstream_billed"] = row.credits_refunded < row.credits_used
     return view
 
 

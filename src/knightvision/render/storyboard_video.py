@@ -14,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from .speech import (
 )
 from .storyboard import Scene, cut_before_speech, plan_scenes
 from .text_layout import undrawable_characters
-from .word_timing import SpokenWord
+from .word_timing import SaidSentence, SpokenWord
 
 FRAMES_AHEAD = 6  # frames composed ahead of the encoder
 
@@ -73,10 +74,29 @@ class _Sound:
     seconds: dict[str, float]
 
 
-def _speech(spec: RenderSpec, scenes: list[Scene], voice: Voice | None) -> SpeechTrack:
+class _CheckedVoice:
+    """The voice, calling ``before_scene`` before each scene it speaks: the caller's progress
+    callback, which may raise to stop the render (a stopped job) while it is still speaking."""
+
+    def __init__(self, voice: Voice, before_scene: Callable[[], None]) -> None:
+        self._voice = voice
+        self._before_scene = before_scene
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._voice, name)
+
+    def said(self, text: str, length_scale: float = 1.0) -> list[SaidSentence]:
+        self._before_scene()
+        return self._voice.said(text, length_scale)
+
+
+def _speech(
+    spec: RenderSpec, scenes: list[Scene], voice: Voice | None, before_scene: Callable[[], None]
+) -> SpeechTrack:
     """Load the voice if needed and say the speakable scenes."""
     if spec.voice and any(scene.speakable for scene in scenes):
-        return synthesize_track(voice or load_voice(), scenes, spec.duration)
+        checked = cast(Voice, _CheckedVoice(voice or load_voice(), before_scene))
+        return synthesize_track(checked, scenes, spec.duration)
     return silent_track(spec.duration)
 
 
@@ -99,9 +119,11 @@ def _sound(
     speech_seconds: float,
     style: str | None,
     bed: Future[_Bed] | None,
+    before_mix: Callable[[], None],
 ) -> _Sound:
     """Runs in a worker thread: lay the music under the voice."""
     spoken = time.perf_counter()
+    before_mix()  # the mix is seconds of CPU on a long video: not for a stopped render
     if not spec.music and not speech.has_voice:  # asked for silence
         return _Sound(speech, speech.samples, speech.sample_rate, None, {"speech": speech_seconds})
     music = bed.result() if bed is not None else None
@@ -129,20 +151,32 @@ def render_storyboard(
     progress: Callable[[float], None] | None = None,
 ) -> RenderReport:
     """Render spec to an MP4 at out_path and report on it."""
-    report_progress = progress or (lambda fraction: None)
+    shown = [0.0]  # the last fraction reported, repeated before each scene spoken and the mix
+
+    def report_progress(fraction: float) -> None:
+        shown[0] = fraction
+        if progress is not None:
+            progress(fraction)
+
+    def checkpoint() -> None:
+        report_progress(shown[0])
+
     report_progress(0.0)
     out_path = Path(out_path)
     started = time.perf_counter()
     planned = plan_scenes(spec.prompt, spec.duration, spec.fps)
     plan_seconds = time.perf_counter() - started
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-sound") as pool:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kv-sound")
+    try:
         style = choose_style(spec.prompt, spec.style) if spec.music else None
         bed = pool.submit(_bed, spec, style) if style is not None else None
-        speech = _speech(spec, planned, voice)
+        speech = _speech(spec, planned, voice, checkpoint)
         speech_seconds = time.perf_counter() - started - plan_seconds
         scenes = cut_before_speech(planned, {s.scene: s.start for s in speech.spans}, SPEECH_LEAD)
-        sound: Future[_Sound] = pool.submit(_sound, spec, speech, speech_seconds, style, bed)
+        sound: Future[_Sound] = pool.submit(
+            _sound, spec, speech, speech_seconds, style, bed, checkpoint
+        )
         encode_started = time.perf_counter()
         brand = BrandPalette.from_request(spec.prompt, spec.brand_color)
         composer = FrameComposer(
@@ -178,6 +212,11 @@ def render_storyboard(
             writer.abort()
             out_path.unlink(missing_ok=True)  # never leave a half-written video behind
             raise
+    except BaseException:
+        # A music bed or a mix under way ends on its own; a stopped render does not wait for it.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     encode_seconds = time.perf_counter() - encode_started
     report_progress(1.0)
     return RenderReport(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from knightvision.job.errors import JobParked
-from knightvision.job.queue import ClaimedJob, JobQueue
+from knightvision.job.errors import CANCELLED, JobParked, JobStopped
+from knightvision.job.queue import ClaimedJob, JobQueue, Lease
 from knightvision.job.status import JobStatus
 from knightvision.kit.metrics import JobTrace
 
@@ -53,6 +54,20 @@ class JobContext:
         shown = {"status": job.status, "message": job.message, "progress": job.progress}
         self._published: dict[str, Any] = {k: v for k, v in shown.items() if v is not None}
         self.trace = JobTrace(job.id, job.kind)  # log lines' job labels, per-stage durations
+        # Set when the job must stop (shutdown, deadline, cancel): an Event, because the work
+        # that checks it runs in threads (a render checks at every progress tick, ~10 frames).
+        self._stop = threading.Event()
+        self.stop_reason: str | None = None
+
+    def request_stop(self, reason: str) -> None:
+        """Tell the job's work to stop at its next frame or stage; the first reason wins."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        self._stop.set()
+
+    def raise_if_stopped(self) -> None:
+        if self._stop.is_set():
+            raise JobStopped(self.stop_reason or "")
 
     @property
     def params(self) -> dict[str, Any]:
@@ -63,7 +78,9 @@ class JobContext:
         return self.job.checkpoint
 
     def progress_from_thread(self, fraction: float, *, start: int = 5, end: int = 95) -> None:
-        """Called from the stage's thread; the heartbeat publishes it."""
+        """Called from the stage's thread; the heartbeat publishes it. Also where that thread
+        stops once the job was told to (``JobStopped`` ends the render or the extraction)."""
+        self.raise_if_stopped()
         self._visible["progress"] = self._not_back(
             int(start + (end - start) * min(1.0, max(0.0, fraction)))
         )
@@ -79,7 +96,9 @@ class JobContext:
         message: str | None = None,
         progress: int | None = None,
     ) -> None:
-        """Publish status/message/progress now (and extend the lease); nothing new, no write."""
+        """Publish status/message/progress now (and extend the lease); nothing new, no write.
+        A stage boundary: a job told to stop stops here."""
+        self.raise_if_stopped()
         if status is not None:
             self.trace.stage(status)
         visible = {
@@ -103,9 +122,16 @@ class JobContext:
 
     async def beat(self) -> None:
         visible = self._unpublished()
-        if not await self.queue.heartbeat(self.job, **visible):
+        lease = await self.queue.heartbeat(self.job, **visible)
+        if not lease:
             raise LeaseLostError(self.job.id)
         self._published.update(visible)
+        if lease is Lease.CANCEL_REQUESTED:
+            self.request_stop(CANCELLED)
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
 
     @asynccontextmanager
     async def off_slot(self) -> AsyncIterator[None]:

@@ -11,9 +11,12 @@ worker claims it again when due and resumes at the poll (ADR 0001). So one worke
 oversees hundreds of renders.
 
 A heartbeat task extends the lease every third of its length and publishes progress once a
-second. A failure is retried with backoff while attempts remain and the failure is retryable;
-otherwise the job ends in error with a refund. On shutdown a running job's lease is handed
-back at once, so another worker resumes it from its last checkpoint.
+second; it also learns when the partner cancelled the job, which then stops at its next frame or
+stage (``JobContext.request_stop``), as does a job past its deadline. A failure is retried
+with backoff while attempts remain and the failure is retryable;
+otherwise the job ends in error with a refund. On shutdown a running job is told to stop and
+its lease is handed back at once, so another worker resumes it from its last checkpoint without
+counting the attempt.
 """
 
 from __future__ import annotations
@@ -27,8 +30,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from knightvision.job.errors import JobFailure, JobParked
-from knightvision.job.queue import ClaimedJob, JobQueue
+from knightvision.job.errors import (
+    CANCELLED,
+    SHUTDOWN,
+    TIMEOUT,
+    JobFailure,
+    JobParked,
+    JobStopped,
+)
+from knightvision.job.queue import ClaimedJob, JobQueue, cancelled_failure
 from knightvision.job.wakeups import listen_for_jobs, listener_conninfo
 from knightvision.kit.clock import utcnow
 from knightvision.worker.context import PARKS, JobContext, LeaseLostError, Slot
@@ -64,6 +74,7 @@ class WorkerRunner:
         # jobs this worker holds at once: on a slot, or waiting off one (default: 4 per slot)
         self._capacity = asyncio.Semaphore(slots + (4 * slots if waiting is None else waiting))
         self._running: set[asyncio.Task[None]] = set()
+        self._contexts: set[JobContext] = set()  # the running jobs, told to stop on shutdown
         # On PostgreSQL a new job wakes the worker at once (LISTEN/NOTIFY); polling is the fallback.
         self._listen_on = listener_conninfo(queue.engine.url) if listen else None
 
@@ -83,6 +94,8 @@ class WorkerRunner:
         finally:
             for helper in helpers:
                 helper.cancel()
+            for context in self._contexts:  # threads stop at their next frame or stage
+                context.request_stop(SHUTDOWN)
             for job in self._running:
                 job.cancel()  # each hands its lease back at once (``release``)
             await asyncio.gather(*helpers, *self._running, return_exceptions=True)
@@ -124,7 +137,9 @@ class WorkerRunner:
 
     async def execute(self, job: ClaimedJob, slot: Slot | None = None) -> None:
         context = JobContext(job, self.queue, slot, parks=True)
-        heartbeat = asyncio.create_task(self._heartbeat(context))
+        work = asyncio.ensure_future(self.handlers[job.kind](context))
+        heartbeat = asyncio.create_task(self._heartbeat(context, work))
+        self._contexts.add(context)
         # A parked job comes back at every poll: one info line when it starts is enough.
         log.log(
             logging.DEBUG if job.checkpoint.get(PARKS) else logging.INFO,
@@ -136,7 +151,7 @@ class WorkerRunner:
         )
         try:
             remaining = max(0.0, (job.deadline_at - utcnow()).total_seconds())
-            result = await asyncio.wait_for(self.handlers[job.kind](context), timeout=remaining)
+            result = await self._outcome(context, work, remaining)
         except asyncio.CancelledError:
             await asyncio.shield(self.queue.release(context.job))
             raise
@@ -146,11 +161,8 @@ class WorkerRunner:
         except JobParked as parked:
             heartbeat.cancel()  # the park gives the lease back: no beat may race it
             await self._park(context, parked)
-        except TimeoutError:
-            await self._settle_failure(
-                context.job,
-                JobFailure("timeout", "The job ran past its time limit", retryable=True),
-            )
+        except JobStopped as stopped:
+            await self._settle_stop(context, stopped.reason)
         except JobFailure as failure:
             await self._settle_failure(context.job, failure)
         except Exception as exc:
@@ -169,6 +181,39 @@ class WorkerRunner:
         finally:
             heartbeat.cancel()
             context.trace.finish()
+            self._contexts.discard(context)
+
+    @staticmethod
+    async def _outcome(
+        context: JobContext, work: asyncio.Future[dict[str, Any]], seconds_left: float
+    ) -> dict[str, Any]:
+        """The job's result, or why it stopped: past ``seconds_left`` its work is stopped like a
+        cancelled one (its render thread at the next frame), not left to burn CPU."""
+        try:
+            await asyncio.wait({work}, timeout=seconds_left)
+            if not work.done():
+                context.request_stop(TIMEOUT)
+                work.cancel()
+                await asyncio.wait({work})
+        except asyncio.CancelledError:  # this worker stops
+            context.request_stop(SHUTDOWN)
+            work.cancel()
+            raise
+        if work.cancelled():  # by the deadline or by the partner's cancel (``_heartbeat``)
+            raise JobStopped(context.stop_reason or SHUTDOWN)
+        return work.result()
+
+    async def _settle_stop(self, context: JobContext, reason: str) -> None:
+        job = context.job
+        if reason == CANCELLED:
+            log.info("job %s cancelled", job.id)
+            await self.queue.fail(job, cancelled_failure(), refund=job.cancel_refund)
+        elif reason == TIMEOUT:
+            await self._settle_failure(
+                job, JobFailure("timeout", "The job ran past its time limit", retryable=True)
+            )
+        else:  # the work saw the stop before this worker's own cancellation reached it
+            await asyncio.shield(self.queue.release(job))
 
     async def _park(self, context: JobContext, parked: JobParked) -> None:
         # A stop arriving mid-write must not leave the job leased to a worker that is gone: the
@@ -195,7 +240,7 @@ class WorkerRunner:
             log.warning("job %s failed: %s (%s)", job.id, failure.message, failure.code)
             await self.queue.fail(job, failure)
 
-    async def _heartbeat(self, context: JobContext) -> None:
+    async def _heartbeat(self, context: JobContext, work: asyncio.Future[Any]) -> None:
         lease_every = self.queue.policy.lease_seconds / 3
         since_lease = 0.0
         while True:
@@ -205,6 +250,9 @@ class WorkerRunner:
                 if context.has_unpublished() or since_lease >= lease_every:
                     await context.beat()
                     since_lease = 0.0
+                if context.stop_reason == CANCELLED:  # the partner cancelled it (``beat``)
+                    work.cancel()
+                    return
             except LeaseLostError:
                 return
             except Exception:
