@@ -65,6 +65,7 @@ async def submit_videos(queue: JobQueue, account_id: int, count: int) -> list[st
             kind=VIDEO_JOB_KIND,
             params={
                 "adapter": "evolink",
+                "model": "sora-2",
                 "prompt": "A paper boat crossing a puddle",
                 "duration": 10,
                 "width": 1280,
