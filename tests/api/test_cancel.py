@@ -81,6 +81,14 @@ async def test_a_queued_job_is_cancelled_at_once_with_a_full_refund(harness: Har
     _assert_cancelled(analysed.json(), refunded=50)
     assert await _balance(harness, partner["account_id"]) == 1000  # refunded once each
 
+    # Each cancelled job has its terminal event, once, with the job as it ended.
+    events = (await harness.client.get(f"{API}/events", headers=partner["headers"])).json()
+    assert [(e["type"], e["data"]["job_id"]) for e in events["events"]] == [
+        ("video.failed", video["job_id"]),
+        ("analysis.failed", analysis["job_id"]),
+    ]
+    assert events["events"][0]["data"]["error_code"] == "cancelled"
+
 
 async def test_malformed_and_unknown_ids(harness: Harness) -> None:
     partner = await _partner(harness)

@@ -27,14 +27,14 @@ async def test_cancel_during_a_parked_upstream_wait(
 ) -> None:
     account = await new_account(queue, credits=VIDEO_COST * 2)
     waiting, queued = await submit_videos(queue, account, 2)
-    await cancel_job(queue.engine, account, queued, [VIDEO_JOB_KIND])  # before any worker
+    await cancel_job(queue, account, queued, [VIDEO_JOB_KIND])  # before any worker
     evolink.script.never_finish = True
     worker = video_worker(queue, evolink, tmp_path / "media", slots=1)
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
         await wait_for(lambda: _parked(queue, waiting), 60, "the render to be parked upstream")
-        await cancel_job(queue.engine, account, waiting, [VIDEO_JOB_KIND])
+        await cancel_job(queue, account, waiting, [VIDEO_JOB_KIND])
         cancelled = await job_row(queue, waiting)
         polls = evolink.poll_calls
         evolink.script.never_finish = False  # were it still polled, it would now complete

@@ -89,7 +89,7 @@ async def test_a_cancelled_running_job_stops_at_its_next_frame_with_a_full_refun
     job = TwoStageJob()
     stop, running = await _start(queue, job)
     try:
-        await cancel_job(queue.engine, account, job_id, [KIND])
+        await cancel_job(queue, account, job_id, [KIND])
         marked = await job_row(queue, job_id)
         assert marked.finished_at is None and marked.error_code == "cancelled"  # a request
         await wait_for(lambda: _finished(queue, job_id), 15, "the worker to end the job")
@@ -101,7 +101,7 @@ async def test_a_cancelled_running_job_stops_at_its_next_frame_with_a_full_refun
     assert (row.status, row.error_code, row.retryable) == ("error", "cancelled", False)
     assert row.credits_refunded == COST and job.frames < FRAMES
     assert await balances(queue, account) == (100, 100)
-    await cancel_job(queue.engine, account, job_id, [KIND])  # again: nothing changes
+    await cancel_job(queue, account, job_id, [KIND])  # again: nothing changes
     assert await balances(queue, account) == (100, 100)
 
 

@@ -167,7 +167,7 @@ def partner_router(container: Container, guard: Guard) -> APIRouter:
         if not (is_analysis_job_id(job_id) or is_video_job_id(job_id)):
             raise InvalidJobIdError()
         kind = await cancel_job(
-            container.engine, principal.account_id, job_id, (ANALYSIS_JOB_KIND, VIDEO_JOB_KIND)
+            container.queue, principal.account_id, job_id, (ANALYSIS_JOB_KIND, VIDEO_JOB_KIND)
         )
         service = analyses if kind == ANALYSIS_JOB_KIND else videos
         return json_response(request, await service.status(principal, job_id))

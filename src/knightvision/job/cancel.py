@@ -13,27 +13,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
 from knightvision.db.schema import jobs
 from knightvision.errors import JobFinishedError, JobNotFoundError
 from knightvision.job.errors import CANCELLED
-from knightvision.job.queue import cancelled_failure
+from knightvision.job.queue import EndedJob, JobQueue, cancelled_failure, error_values
 from knightvision.job.status import JobStatus
 from knightvision.job.upstream_billing import upstream_billed
 from knightvision.kit.clock import utcnow
 
 
-async def cancel_job(
-    engine: AsyncEngine, account_id: int, job_id: str, kinds: Sequence[str]
-) -> str:
+async def cancel_job(queue: JobQueue, account_id: int, job_id: str, kinds: Sequence[str]) -> str:
     """Cancel the account's job of one of ``kinds`` and return its kind. Cancelling a cancelled
-    job again changes nothing; any other finished job is 409; another account's is 404."""
+    job again changes nothing; any other finished job is 409; another account's is 404. A job
+    ended here gets its terminal event like any other (the queue's finish hook)."""
     now = utcnow()
     failure = cancelled_failure()
-    async with write_transaction(engine) as conn:
+    async with write_transaction(queue.engine) as conn:
         query = select(
             jobs.c.kind,
             jobs.c.status,
@@ -42,7 +40,9 @@ async def cancel_job(
             jobs.c.checkpoint,
             jobs.c.credits_used,
         ).where(jobs.c.id == job_id, jobs.c.account_id == account_id, jobs.c.kind.in_(kinds))
-        if engine.dialect.name == "postgresql":  # no claim slips between this read and the write
+        if (
+            queue.engine.dialect.name == "postgresql"
+        ):  # no claim slips between this read and the write
             query = query.with_for_update()
         row = (await conn.execute(query)).first()
         if row is None:
@@ -55,24 +55,12 @@ async def cancel_job(
         unfinished = (jobs.c.id == job_id) & jobs.c.finished_at.is_(None)
         unheld = or_(jobs.c.lease_token.is_(None), jobs.c.lease_expires_at < now)
         ended = await conn.execute(
-            update(jobs)
-            .where(unfinished, unheld)
-            .values(
-                status=JobStatus.ERROR,
-                message=failure.message,
-                error=failure.message,
-                error_code=failure.code,
-                retryable=failure.retryable,
-                credits_refunded=refund,
-                finished_at=now,
-                updated_at=now,
-                lease_owner=None,
-                lease_token=None,
-                lease_expires_at=None,
-            )
+            update(jobs).where(unfinished, unheld).values(error_values(failure, refund, now))
         )
         if ended.rowcount == 1:
             await ledger.refund(conn, account_id, refund, job_id, f"refund: {CANCELLED}", now)
+            if queue.on_finish is not None:
+                await queue.on_finish(conn, EndedJob(job_id, str(row.kind), account_id), False)
         else:  # a worker holds it: it stops the job at its next frame or stage
             await conn.execute(
                 update(jobs).where(unfinished).values(error_code=CANCELLED, updated_at=now)

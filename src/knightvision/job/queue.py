@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -68,8 +68,48 @@ def cancelled_failure() -> JobFailure:
     return JobFailure(CANCELLED, "The job was cancelled", retryable=False)
 
 
+class FinishedJob(Protocol):
+    """What a finish hook is told of the job that ended."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def account_id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class EndedJob:
+    """A job ended without a worker holding it (a cancel)."""
+
+    id: str
+    kind: str
+    account_id: int
+
+
 # Runs inside the transaction that ends a job (True: complete, False: failed): the webhook outbox.
-FinishHook = Callable[[AsyncConnection, ClaimedJob, bool], Awaitable[None]]
+FinishHook = Callable[[AsyncConnection, FinishedJob, bool], Awaitable[None]]
+
+
+def error_values(failure: JobFailure, refund: int, now: datetime) -> dict[str, Any]:
+    """The columns of a job that ends in ``error`` now, refunded ``refund``, its lease released."""
+    return {
+        "status": JobStatus.ERROR,
+        "message": failure.message,
+        "error": failure.message,
+        "error_code": failure.code,
+        "failed_stage": failure.stage,
+        "retryable": failure.retryable,
+        "credits_refunded": refund,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_token": None,
+        "lease_expires_at": None,
+    }
+
+
 # Runs inside a paid submit's transaction with (account, cost, balance left): credits.low.
 DebitHook = Callable[[AsyncConnection, int, int, int], Awaitable[None]]
 
@@ -406,20 +446,7 @@ class JobQueue:
         refund = job.credits_used if refund is None else refund
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
-                self._fenced(job).values(
-                    status=status,
-                    message=failure.message,
-                    error=failure.message,
-                    error_code=failure.code,
-                    failed_stage=failure.stage,
-                    retryable=failure.retryable,
-                    credits_refunded=refund,
-                    finished_at=now,
-                    updated_at=now,
-                    lease_owner=None,
-                    lease_token=None,
-                    lease_expires_at=None,
-                )
+                self._fenced(job).values({**error_values(failure, refund, now), "status": status})
             )
             if outcome.rowcount != 1:
                 return False

@@ -18,7 +18,7 @@ from knightvision.db.schema import (
     webhook_endpoints,
     webhook_events,
 )
-from knightvision.job.queue import ClaimedJob, JobQueue
+from knightvision.job.queue import FinishedJob, JobQueue
 from knightvision.job.status import JobStatus
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.webhooks.ids import new_event_id
@@ -69,7 +69,7 @@ class Outbox:
             data = {"credits_remaining": remaining, "threshold": self.credits_low_below}
             await self.record(conn, account_id, "credits.low", data)
 
-    async def job_finished(self, conn: AsyncConnection, job: ClaimedJob, succeeded: bool) -> None:
+    async def job_finished(self, conn: AsyncConnection, job: FinishedJob, succeeded: bool) -> None:
         """``JobQueue``'s finish hook: the job's terminal event, if its kind has one."""
         events = self.job_events.get(job.kind)
         if events is None:
