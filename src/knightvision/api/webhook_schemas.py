@@ -9,20 +9,8 @@ from pydantic import Field
 from knightvision.api.schemas import HasMore, RequestId, Timestamp, Wire
 from knightvision.webhooks.address import MAX_URL_CHARS
 from knightvision.webhooks.endpoints import MAX_DESCRIPTION_CHARS
-from knightvision.webhooks.events import EVENT_TYPES
+from knightvision.webhooks.events import EVENT_TYPES, EventType
 from knightvision.webhooks.ids import ENDPOINT_ID_PATTERN, EVENT_ID_PATTERN
-
-EventType = Literal[
-    "analysis.completed",
-    "analysis.failed",
-    "video.completed",
-    "video.failed",
-    "character.ready",
-    "character.failed",
-    "character.finalized",
-    "credits.low",
-]
-assert set(EventType.__args__) == set(EVENT_TYPES)  # type: ignore[attr-defined]
 
 
 class WebhookEndpoint(Wire):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -23,7 +23,7 @@ from knightvision.job.status import JobStatus
 from knightvision.kit.clock import format_wire, utcnow
 from knightvision.webhooks.ids import new_event_id
 
-EVENT_TYPES = (
+EventType = Literal[
     "analysis.completed",
     "analysis.failed",
     "video.completed",
@@ -32,7 +32,8 @@ EVENT_TYPES = (
     "character.failed",
     "character.finalized",
     "credits.low",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 WEBHOOK_DELIVER = "webhook.deliver"
 
 # Reads, in the finishing transaction, what the job's status endpoint would answer.
