@@ -58,28 +58,6 @@ def _spawn_worker(deployment: Deployment, env: dict[str, str]) -> subprocess.Pop
         )
 
 
-def _partner(deployment: Deployment) -> dict[str, str]:
-    account = deployment.cli("accounts", "create", "acme", "--credits", "100")
-    deployment.cli("keys", "limits", account["key_prefix"], "--set", "video_status=100000")
-    return {"Authorization": f"Bearer {account['api_key']}"}
-
-
-def _video(deployment: Deployment, headers: dict[str, str]) -> str:
-    response = httpx.post(
-        f"{deployment.base}{API}/generate-video",
-        headers=headers,
-        timeout=10,
-        json={
-            "prompt": "A lighthouse keeper paints the sunrise. The gulls gather to watch.",
-            "model": "local-storyboard",
-            "duration": 2,
-            "aspect_ratio": "16:9",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["job_id"]
-
-
 def _finished(
     deployment: Deployment, headers: dict[str, str], job_id: str, worker: subprocess.Popen[bytes]
 ) -> dict:
@@ -115,9 +93,9 @@ def test_a_video_made_on_another_host_downloads_and_a_stray_worker_is_refused(
     s3_bucket: str,
     tmp_path: Path,
 ) -> None:
-    headers = _partner(deployment)
+    headers = deployment.polling_partner(100)
     with deployment.server("--no-workers"):
-        job_id = _video(deployment, headers)
+        job_id = deployment.submit_video(headers, duration=2)
         final = _finished(deployment, headers, job_id, worker)
         assert final["status"] == "complete", final
         assert final["video_url"] == f"{deployment.base}/static/videos/{job_id}.mp4"
@@ -179,13 +157,13 @@ def test_a_store_failing_during_the_upload(
         KNIGHTVISION_STORAGE_MAX_ATTEMPTS="2",
     )
     worker = _spawn_worker(deployment, env)
-    headers = _partner(deployment)
+    headers = deployment.polling_partner(100)
     try:
         with deployment.server("--no-workers"):
             # Once the worker's start-up probe went through, the faults begin.
             wait_until(lambda: flaky_s3.forwarded_puts >= 1, timeout=60, what="the probe")
             flaky_s3.fail_puts = 1 if outage == "one dropped upload" else -1
-            job_id = _video(deployment, headers)
+            job_id = deployment.submit_video(headers, duration=2)
             final = _finished(deployment, headers, job_id, worker)
             served = httpx.get(f"{deployment.base}/static/videos/{job_id}.mp4", timeout=30)
     finally:

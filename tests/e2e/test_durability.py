@@ -15,6 +15,9 @@ from knightvision.settings import Settings
 from tests.fixtures.processes import Deployment, stop, wait_until
 
 API = "/api/v1/partner"
+THREE_SCENES = (
+    "A lighthouse keeper paints the sunrise. The gulls gather to watch. Then the tide comes in."
+)
 
 
 @pytest.fixture
@@ -23,60 +26,25 @@ def deployment(backend_url: str, tmp_path: Path) -> Deployment:
     return Deployment(tmp_path / "data", backend_url)
 
 
-def _partner(deployment: Deployment) -> dict[str, str]:
-    """An account whose key may poll as fast as the test needs."""
-    account = deployment.cli("accounts", "create", "acme", "--credits", "100")
-    deployment.cli("keys", "limits", account["key_prefix"], "--set", "video_status=100000")
-    return {"Authorization": f"Bearer {account['api_key']}"}
-
-
-def _submit(deployment: Deployment, headers: dict[str, str], duration: int) -> str:
-    response = httpx.post(
-        f"{deployment.base}{API}/generate-video",
-        headers=headers,
-        timeout=10,
-        json={
-            "prompt": (
-                "A lighthouse keeper paints the sunrise. The gulls gather to watch. "
-                "Then the tide comes in."
-            ),
-            "model": "local-storyboard",
-            "duration": duration,
-            "aspect_ratio": "16:9",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return response.json()["job_id"]
-
-
-def _status(deployment: Deployment, headers: dict[str, str], job_id: str) -> dict:
-    return httpx.get(
-        f"{deployment.base}{API}/video-status/{job_id}", headers=headers, timeout=10
-    ).json()
-
-
 def test_worker_killed_mid_job_leads_to_one_rerun_and_one_charge(deployment: Deployment) -> None:
-    headers = _partner(deployment)
+    headers = deployment.polling_partner(100)
     with deployment.server("--no-workers"):
-        job_id = _submit(deployment, headers, duration=8)
+        job_id = deployment.submit_video(headers, 8, prompt=THREE_SCENES)
         doomed = deployment.spawn("worker-1", "worker", "--slots", "1")
         wait_until(
-            lambda: _status(deployment, headers, job_id)["status"] == "processing",
+            lambda: deployment.video_status(headers, job_id)["status"] == "processing",
             timeout=60,
             what="the first worker to start the job",
             process=doomed,
             every=0.05,
         )
         stop(doomed, signal.SIGKILL)
-        assert _status(deployment, headers, job_id)["status"] == "processing"
+        assert deployment.video_status(headers, job_id)["status"] == "processing"
 
         survivor = deployment.spawn("worker-2", "worker", "--slots", "1")
         try:
             final = wait_until(
-                lambda: (
-                    (s := _status(deployment, headers, job_id))["status"] in {"complete", "error"}
-                    and s
-                ),
+                lambda: deployment.finished_video(headers, job_id),
                 timeout=120,
                 what="the second worker to finish the job",
                 process=survivor,
@@ -96,15 +64,13 @@ def test_worker_killed_mid_job_leads_to_one_rerun_and_one_charge(deployment: Dep
 
 
 def test_queued_job_survives_a_killed_server(deployment: Deployment) -> None:
-    headers = _partner(deployment)
+    headers = deployment.polling_partner(100)
     with deployment.server("--no-workers") as server:
-        job_id = _submit(deployment, headers, duration=2)
+        job_id = deployment.submit_video(headers, 2, prompt=THREE_SCENES)
         stop(server, signal.SIGKILL)
     with deployment.server("--workers", "1"):
         final = wait_until(
-            lambda: (
-                (s := _status(deployment, headers, job_id))["status"] in {"complete", "error"} and s
-            ),
+            lambda: deployment.finished_video(headers, job_id),
             timeout=120,
             what="the restarted server to finish the job",
         )

@@ -10,7 +10,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from knightvision.db.migrate import upgrade
@@ -29,38 +28,10 @@ def deployment(backend_url: str, tmp_path: Path) -> Deployment:
     return Deployment(tmp_path / "data", backend_url)
 
 
-def _partner(deployment: Deployment) -> dict[str, str]:
-    account = deployment.cli("accounts", "create", "acme", "--credits", str(CREDITS))
-    deployment.cli("keys", "limits", account["key_prefix"], "--set", "video_status=100000")
-    return {"Authorization": f"Bearer {account['api_key']}"}
-
-
-def _submit(deployment: Deployment, headers: dict[str, str], duration: int) -> str:
-    response = httpx.post(
-        f"{deployment.base}{API}/generate-video",
-        headers=headers,
-        timeout=10,
-        json={
-            "prompt": "A lighthouse keeper paints the sunrise. The gulls gather to watch.",
-            "model": "local-storyboard",
-            "duration": duration,
-            "aspect_ratio": "16:9",
-        },
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["job_id"])
-
-
-def _status(deployment: Deployment, headers: dict[str, str], job_id: str) -> dict:
-    return httpx.get(
-        f"{deployment.base}{API}/video-status/{job_id}", headers=headers, timeout=10
-    ).json()
-
-
 def _rendering(deployment: Deployment, headers: dict[str, str], job_id: str, process) -> None:
     """Until the render is writing frames (progress moved past the start)."""
     wait_until(
-        lambda: _status(deployment, headers, job_id).get("progress", 0) >= 10,
+        lambda: deployment.video_status(headers, job_id).get("progress", 0) >= 10,
         timeout=90,
         what="the render to be in flight",
         process=process,
@@ -84,9 +55,7 @@ def _signal_and_time_exit(process: subprocess.Popen[bytes], *signums: int) -> fl
 
 def _finish(deployment: Deployment, headers: dict[str, str], job_id: str, process) -> dict:
     return wait_until(
-        lambda: (
-            (s := _status(deployment, headers, job_id))["status"] in {"complete", "error"} and s
-        ),
+        lambda: deployment.finished_video(headers, job_id),
         timeout=180,
         what="the job to finish",
         process=process,
@@ -109,9 +78,9 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def test_worker_stops_within_seconds_and_the_next_worker_resumes(deployment: Deployment) -> None:
-    headers = _partner(deployment)
+    headers = deployment.polling_partner(CREDITS)
     with deployment.server("--no-workers"):
-        job_id = _submit(deployment, headers, duration=12)
+        job_id = deployment.submit_video(headers, duration=12)
         first = deployment.spawn("worker-1", "worker", "--slots", "1")
         _rendering(deployment, headers, job_id, first)
 
@@ -135,9 +104,9 @@ def test_worker_stops_within_seconds_and_the_next_worker_resumes(deployment: Dep
 
 
 def test_serve_stops_within_seconds_with_a_render_in_flight(deployment: Deployment) -> None:
-    headers = _partner(deployment)
+    headers = deployment.polling_partner(CREDITS)
     with deployment.server("--workers", "1") as server:
-        job_id = _submit(deployment, headers, duration=12)
+        job_id = deployment.submit_video(headers, duration=12)
         _rendering(deployment, headers, job_id, server)
         took = _signal_and_time_exit(server, signal.SIGINT)
     print(f"serve exited {took:.2f} s after SIGINT")
@@ -154,9 +123,9 @@ def test_serve_stops_within_seconds_with_a_render_in_flight(deployment: Deployme
 def test_a_second_signal_exits_at_once(deployment: Deployment, command: list[str]) -> None:
     if command[0] == "serve":  # two API processes on one database share their limits in Redis
         deployment.env["KNIGHTVISION_REDIS_URL"] = empty_redis_database()
-    headers = _partner(deployment)
+    headers = deployment.polling_partner(CREDITS)
     with deployment.server("--no-workers"):
-        job_id = _submit(deployment, headers, duration=12)
+        job_id = deployment.submit_video(headers, duration=12)
         port = ["--port", str(deployment.port + 1)] if command[0] == "serve" else []
         process = deployment.spawn("stopping", *command, *port)
         _rendering(deployment, headers, job_id, process)
@@ -170,9 +139,9 @@ def test_a_second_signal_exits_at_once(deployment: Deployment, command: list[str
 
 def test_a_job_past_its_deadline_stops_rendering(deployment: Deployment) -> None:
     deployment.env["KNIGHTVISION_JOB_TIMEOUT_SECONDS"] = "10"  # the least allowed
-    headers = _partner(deployment)
+    headers = deployment.polling_partner(CREDITS)
     with deployment.server("--no-workers"):
-        job_id = _submit(deployment, headers, duration=60)  # far longer than the 10 s allowed
+        job_id = deployment.submit_video(headers, duration=60)  # far longer than the 10 s allowed
         worker = deployment.spawn("worker", "worker", "--slots", "1")
         try:
             final = _finish(deployment, headers, job_id, worker)
