@@ -102,7 +102,14 @@ async def test_a_live_key_never_carries_the_mark(harness):
 
 
 async def test_a_test_analysis_reads_the_sample_ad_and_writes_offline(settings_factory):
-    settings = settings_factory(llm_base_url="http://127.0.0.1:9", llm_model="unreachable")
+    # Live jobs here would use a language model and OpenAI's transcription, both unreachable.
+    settings = settings_factory(
+        llm_base_url="http://127.0.0.1:9",
+        llm_model="unreachable",
+        transcription="openai",
+        openai_api_key="unused",
+        openai_base_url="http://127.0.0.1:9/v1",
+    )
     async with running_harness(settings, run_workers=False) as harness:
         live = await harness.partner(credits=100)
         test = await _test_key(harness, live["account"])
@@ -130,6 +137,7 @@ async def test_a_test_analysis_reads_the_sample_ad_and_writes_offline(settings_f
         assert "brightbrew" in result["transcription"].lower()  # the bundled sample ad's voice
         # The configured model was never tried (a failed try would be named in the engine).
         assert result["engine"]["summary"] == "deterministic-v1", result["engine"]
+        assert result["engine"]["transcription"].startswith("faster-whisper"), result["engine"]
         assert await balance_of(harness, live["account_id"]) == 100
 
 

@@ -28,6 +28,13 @@ class AnalysisEngines:
     llm_timeout_s: float = 90.0  # the whole call to the language model, retries included
     # Where test-mode jobs find the bundled sample ad (apart from real ads); None: no test mode.
     test_ad_cache_root: Path | None = None
+    # What transcribes a test-mode job: the local engine even when live jobs use OpenAI's.
+    offline_transcriber: Transcriber | None = None
+
+    def transcriber_for(self, test_mode: bool) -> Transcriber:
+        if test_mode and self.offline_transcriber is not None:
+            return self.offline_transcriber
+        return self.transcriber
 
 
 def build_analysis_engines(settings: Settings) -> AnalysisEngines:
@@ -41,12 +48,16 @@ def build_analysis_engines(settings: Settings) -> AnalysisEngines:
         max_duration_s=settings.ad_max_duration_seconds,
         timeout_s=settings.ad_download_timeout_seconds,
     )
+    live_transcriber = _transcriber(settings)
     return AnalysisEngines(
         fetcher=AdMediaFetcher(MediaCache(settings.ad_cache_root), source),
-        transcriber=_transcriber(settings),
+        transcriber=live_transcriber,
         chat_model=chat_model_from_settings(settings, vision=settings.llm_vision),
         work_root=settings.media_root / "analysis",
         test_ad_cache_root=settings.media_root / "test-ads",
+        offline_transcriber=(
+            _local_transcriber(settings) if settings.transcription == "openai" else live_transcriber
+        ),
         stage_cache=StageCache(settings.media_root / "analysis-cache"),
         llm_timeout_s=settings.llm_timeout_seconds,
     )
@@ -66,6 +77,10 @@ def _transcriber(settings: Settings) -> Transcriber:
                 model=settings.openai_transcription_model,
             )
         )
+    return _local_transcriber(settings)
+
+
+def _local_transcriber(settings: Settings) -> Transcriber:
     from knightvision.providers.transcription.local_whisper import (
         LocalWhisperConfig,
         LocalWhisperTranscriber,

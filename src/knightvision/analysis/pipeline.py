@@ -124,7 +124,8 @@ async def _transcribe(
         status=JobStatus.TRANSCRIBING, message="Transcribing audio...", progress=40
     )
     cache, sha256 = engines.stage_cache, _sha256(media)
-    version = stage_cache.transcript_version(engines.transcriber)
+    transcriber = engines.transcriber_for(bool(context.params.get("test_mode")))
+    version = stage_cache.transcript_version(transcriber)
     if (
         cache
         and version
@@ -134,7 +135,7 @@ async def _transcribe(
         return reused
     with job_stage("transcribing"):
         transcript: Transcript = await asyncio.to_thread(
-            engines.transcriber.transcribe, Path(media["path"])
+            transcriber.transcribe, Path(media["path"])
         )
     data = transcript.to_dict()
     if cache and version:
@@ -216,7 +217,9 @@ async def _measure(
     from knightvision.analysis.metrics import measure
 
     cache, sha256 = engines.stage_cache, _sha256(media)
-    heard = stage_cache.transcript_version(engines.transcriber)
+    heard = stage_cache.transcript_version(
+        engines.transcriber_for(bool(context.params.get("test_mode")))
+    )
     version = heard and stage_cache.metrics_version(stage_cache.frames_version(), heard)
     if (
         cache
