@@ -298,7 +298,7 @@ def test_the_rendered_ad_with_voice_over(ad: Any) -> None:
     """The storyboard ad (captions and piper voice-over of the same lines over a music bed): the
     brand and product are found said and shown at the scene that says them once the transcript
     agrees with the screen (as the pipeline reads it); free shipping is said with the call to
-    action, whose end card shows the button only."""
+    action and shown again on the end card, above its button."""
     metrics = copy.deepcopy(ad.metrics)
     reconcile_metrics(metrics, ad.transcript.to_dict())
     offer = metrics["offer"]
@@ -310,7 +310,7 @@ def test_the_rendered_ad_with_voice_over(ad: Any) -> None:
     assert brand["times_s"][0] == pytest.approx(meet.start, abs=0.3)
     assert (product["value"], product["source"]) == ("heatmug smart mug", "both")
     shipping = _one(offer, "free_shipping")
-    assert shipping["source"] == "spoken"
+    assert shipping["source"] == "both"
     assert order.start <= shipping["times_s"][0] <= order.end
     assert all(o["text"].lower() == "free shipping" for o in shipping["occurrences"])
     assert offer["sold"][0]["value"] == "mug"
