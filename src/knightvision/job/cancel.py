@@ -21,7 +21,7 @@ from knightvision.errors import JobFinishedError, JobNotFoundError
 from knightvision.job.errors import CANCELLED
 from knightvision.job.queue import EndedJob, JobQueue, cancelled_failure, error_values
 from knightvision.job.status import JobStatus
-from knightvision.job.upstream_billing import upstream_billed
+from knightvision.job.upstream_billing import cancel_refund
 from knightvision.kit.clock import utcnow
 
 
@@ -51,7 +51,7 @@ async def cancel_job(queue: JobQueue, account_id: int, job_id: str, kinds: Seque
             if row.status == JobStatus.ERROR and row.error_code == CANCELLED:
                 return str(row.kind)
             raise JobFinishedError()
-        refund = 0 if upstream_billed(row.checkpoint) else row.credits_used
+        refund = cancel_refund(row.checkpoint, row.credits_used)
         unfinished = (jobs.c.id == job_id) & jobs.c.finished_at.is_(None)
         unheld = or_(jobs.c.lease_token.is_(None), jobs.c.lease_expires_at < now)
         ended = await conn.execute(

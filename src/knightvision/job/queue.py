@@ -24,7 +24,7 @@ from knightvision.db.engine import write_transaction
 from knightvision.db.schema import jobs
 from knightvision.job.errors import CANCELLED, JobFailure
 from knightvision.job.status import JobStatus
-from knightvision.job.upstream_billing import upstream_billed
+from knightvision.job.upstream_billing import cancel_refund
 from knightvision.job.wakeups import announce
 from knightvision.kit.backoff import retry_delay
 from knightvision.kit.clock import utcnow
@@ -50,9 +50,8 @@ class ClaimedJob:
 
     @property
     def cancel_refund(self) -> int:
-        """What cancelling refunds (docs/api.md "Cancel"): everything, unless an upstream task
-        was created and so billed to us; then nothing, since it renders and bills regardless."""
-        return 0 if upstream_billed(self.checkpoint) else self.credits_used
+        """What cancelling this job refunds (``upstream_billing.cancel_refund``)."""
+        return cancel_refund(self.checkpoint, self.credits_used)
 
 
 class Lease(IntEnum):

@@ -14,3 +14,9 @@ _CREATED = (f"adapter.{TASK}", f"adapter.{CHARACTER_TASK}")
 
 def upstream_billed(checkpoint: Mapping[str, Any] | None) -> bool:
     return any((checkpoint or {}).get(name) for name in _CREATED)
+
+
+def cancel_refund(checkpoint: Mapping[str, Any] | None, credits_used: int) -> int:
+    """What cancelling refunds (docs/api.md "Cancel"): everything, unless an upstream task was
+    created and so billed to us; then nothing, since it renders and bills regardless."""
+    return 0 if upstream_billed(checkpoint) else credits_used
