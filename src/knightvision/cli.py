@@ -482,6 +482,7 @@ def serve(
     import uvicorn
 
     from knightvision.app import create_app
+    from knightvision.kit.heap import freeze_startup_heap
     from knightvision.kit.logs import configure_logging
     from knightvision.preflight import check_dependencies
     from knightvision.ratelimit.sole_process import sole_api_process
@@ -509,6 +510,7 @@ def serve(
     )
     server = _stopping_server(config, application.state.stop_work)
     application.state.work_stopped = server.signals.stopped
+    freeze_startup_heap()  # full collections that walk only what requests made (kit/heap.py)
     with sole_api_process(settings):  # limits in memory: refuse a second API process (ADR 0004)
         server.run()
 
