@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from knightvision.providers.storage.local import LocalStorage
@@ -27,6 +28,7 @@ def s3_client(settings: Settings) -> Any:
     """A boto3 client. Unset settings fall back to boto3's own chain: ``AWS_ENDPOINT_URL``,
     ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``, profiles, roles."""
     import boto3
+    import botocore.session
     from botocore.config import Config
 
     config = Config(
@@ -37,7 +39,9 @@ def s3_client(settings: Settings) -> Any:
         # Enough connections for the API's concurrent streams and a worker's upload threads.
         max_pool_connections=50,
     )
-    return boto3.session.Session().client(
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _service_models())
+    return boto3.session.Session(botocore_session=session).client(
         "s3",
         endpoint_url=settings.storage_endpoint_url,
         region_name=settings.storage_region,
@@ -45,3 +49,12 @@ def s3_client(settings: Settings) -> Any:
         aws_secret_access_key=settings.storage_secret_access_key,
         config=config,
     )
+
+
+@functools.cache
+def _service_models() -> Any:
+    """One loader of botocore's service descriptions per process: each session would otherwise
+    parse S3's model again (~14 MB of dicts per client, for as long as the client lives)."""
+    from botocore.loaders import create_loader
+
+    return create_loader()
