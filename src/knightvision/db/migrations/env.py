@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from knightvision.db.schema import metadata
+
+# Every API unit runs `knightvision db upgrade` before it starts (deploy/systemd), so hosts
+# starting together on a fresh PostgreSQL would each create the same tables; they take turns
+# on this transaction-scoped lock instead, and the later ones find the schema current.
+MIGRATION_LOCK = 0x6B76_6D69_6772  # "kvmigr"
 
 
 def _database_url() -> str:
@@ -24,6 +29,10 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                )
             context.run_migrations()
     engine.dispose()
 
