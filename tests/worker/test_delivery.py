@@ -80,3 +80,32 @@ async def test_a_wrong_shape_is_refused_and_not_stored(
     assert failure.message == f"{described}; asked for 320x240, 2 s"
     assert storage.local_path(KEY) is None
     assert list(storage.scratch_dir().iterdir()) == []
+
+
+async def test_the_next_attempt_sweeps_what_a_killed_one_left_in_scratch(
+    queue: JobQueue, tmp_path: Path
+) -> None:
+    storage = LocalStorage(tmp_path / "media")
+    context = JobContext(await claim(queue), queue)
+    # What a worker killed mid-render leaves: its attempt's folder with half a video in it.
+    killed = storage.scratch_dir() / context.job.id / "tmp-killed"
+    killed.mkdir(parents=True)
+    (killed / "render.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    seen: list[str] = []
+
+    async def render(output: Path) -> dict[str, Any]:
+        seen.extend(path.name for path in output.parent.parent.iterdir())
+        make_mp4(output, 320, 240, 2, audio=False)
+        return {"renderer": "test"}
+
+    await render_verify_store(
+        context,
+        storage,
+        render,
+        shape=ASKED,
+        key=KEY,
+        file_name="render.mp4",
+        storing_message="Storing video...",
+    )
+    assert len(seen) == 1 and seen != ["tmp-killed"]  # only this attempt's folder, while it ran
+    assert list(storage.scratch_dir().iterdir()) == []

@@ -10,13 +10,19 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def atomic_fill(target: Path, fill: Callable[[BinaryIO], object]) -> None:
-    """Write ``target`` through ``fill`` into a synced temporary file beside it, then rename it
-    into place: a reader sees the whole old file or the whole new one, never a half-written one,
-    and the temporary file never outlives a failure (``fill`` may raise to refuse what it wrote).
+def atomic_fill(
+    target: Path, fill: Callable[[BinaryIO], object], staging: Path | None = None
+) -> None:
+    """Write ``target`` through ``fill`` into a synced temporary file beside it (or in
+    ``staging``, a folder on the same filesystem), then rename it into place: a reader sees the
+    whole old file or the whole new one, never a half-written one, and the temporary file never
+    outlives a failure (``fill`` may raise to refuse what it wrote); only a killed process
+    leaves it, which is why a caller may stage it in a folder that is swept.
     The file is readable by all: caches may serve other users (``mkstemp`` makes it owner-only)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    fd, partial = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".partial", dir=staging or target.parent
+    )
     try:
         with os.fdopen(fd, "wb") as sink:
             fill(sink)
@@ -33,9 +39,9 @@ def atomic_write(target: Path, data: bytes) -> None:
     atomic_fill(target, lambda sink: sink.write(data))
 
 
-def atomic_copy(source: Path, target: Path) -> None:
+def atomic_copy(source: Path, target: Path, staging: Path | None = None) -> None:
     def copy(sink: BinaryIO) -> None:
         with open(source, "rb") as src:
             shutil.copyfileobj(src, sink, 1 << 20)
 
-    atomic_fill(target, copy)
+    atomic_fill(target, copy, staging)

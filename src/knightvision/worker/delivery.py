@@ -7,9 +7,11 @@ permanent key, so a partner gets exactly the shape asked for, or nothing and a r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,14 +54,34 @@ async def render_verify_store(
     file_name: str,
     storing_message: str,
 ) -> StoredVideo:
-    with tempfile.TemporaryDirectory(dir=storage.scratch_dir()) as scratch:
-        output = Path(scratch) / file_name
+    with attempt_scratch(storage, context.job.id) as scratch:
+        output = scratch / file_name
         provenance = await render(output)
         await context.report(message=storing_message, progress=STORING_PROGRESS)
         info = await asyncio.to_thread(probe, output)
         verify_shape(info, shape)
         size = await store(storage, key, output)
     return StoredVideo(info=info, size_bytes=size, provenance=provenance)
+
+
+@contextlib.contextmanager
+def attempt_scratch(storage: MediaStorage, job_id: str) -> Iterator[Path]:
+    """This attempt's scratch folder, inside the job's own. A worker killed mid-render (or
+    mid-copy) leaves its folder behind; the job's next attempt removes it first. Only one
+    attempt holds the lease: an older one still running can no longer finish the job, so its
+    folder goes too."""
+    job_scratch = storage.scratch_dir() / job_id
+    if job_scratch.is_dir():
+        for stale in job_scratch.iterdir():
+            shutil.rmtree(stale, ignore_errors=True)
+    job_scratch.mkdir(exist_ok=True)
+    attempt = Path(tempfile.mkdtemp(dir=job_scratch))
+    try:
+        yield attempt
+    finally:
+        shutil.rmtree(attempt, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another attempt's folder is in it
+            job_scratch.rmdir()
 
 
 async def store(storage: MediaStorage, key: str, source: Path) -> int:

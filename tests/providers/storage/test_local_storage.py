@@ -3,6 +3,9 @@ backend from the storage URL."""
 
 from __future__ import annotations
 
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,41 @@ def test_the_factory_follows_the_storage_url(tmp_path: Path) -> None:
     assert isinstance(remote, S3Storage)
     assert remote.describe() == "s3://media/kv/ at http://127.0.0.1:9"
     assert remote.scratch_dir() == tmp_path.resolve() / "scratch"
+
+
+@pytest.mark.parametrize("from_scratch", [True, False], ids=["from-scratch", "from-elsewhere"])
+def test_a_copy_in_progress_is_staged_where_a_killed_one_is_swept(
+    tmp_path: Path, from_scratch: bool
+) -> None:
+    """A render in scratch space is copied beside itself (a job's next attempt sweeps its
+    folder), any other file beside its key. Seen mid-copy: the source is a pipe the copy waits
+    on."""
+    storage = LocalStorage(tmp_path / "media")
+    folder = storage.scratch_dir() / "job" if from_scratch else tmp_path / "elsewhere"
+    folder.mkdir()
+    source = folder / "render.mp4"
+    os.mkfifo(source)
+    key = "videos/local_20260101_000000_abcdef.mp4"
+    videos = tmp_path / "media" / "videos"
+    staged, not_staged = (folder, videos) if from_scratch else (videos, folder)
+    with ThreadPoolExecutor(1) as pool:
+        put = pool.submit(storage.put_file, key, source)
+        with open(source, "wb") as pipe:  # opens once the copy reads
+            pipe.write(BODY[:1000])
+            pipe.flush()
+            assert _partial_appears(staged), list(staged.iterdir())
+            assert not any(path.name.endswith(".partial") for path in not_staged.iterdir())
+            pipe.write(BODY[1000:])
+        assert put.result(timeout=30) == len(BODY)
+    stored = storage.local_path(key)
+    assert stored is not None and stored.read_bytes() == BODY
+    assert [path.name for path in folder.iterdir()] == ["render.mp4"]
+    assert [path.name for path in videos.iterdir()] == [Path(key).name]
+
+
+def _partial_appears(folder: Path) -> bool:
+    for _ in range(200):
+        if any(path.name.endswith(".partial") for path in folder.iterdir()):
+            return True
+        time.sleep(0.01)
+    return False

@@ -11,6 +11,7 @@ from knightvision.kit.files import atomic_copy
 from knightvision.providers.storage.port import StoredObject, is_safe_key
 
 _CHUNK = 1 << 20
+_SCRATCH = "scratch"
 
 
 class LocalStorage:
@@ -25,8 +26,14 @@ class LocalStorage:
 
     def put_file(self, key: str, source: Path) -> int:
         target = self._path(key)
-        atomic_copy(source, target)
+        # A file from scratch space is copied beside itself, so a copy cut short by a killed
+        # worker is swept with that scratch instead of lying beside the key for good.
+        staging = source.parent if self._in_scratch(source) else None
+        atomic_copy(source, target, staging)
         return target.stat().st_size
+
+    def _in_scratch(self, source: Path) -> bool:
+        return source.resolve().is_relative_to((self.root / _SCRATCH).resolve())
 
     def local_path(self, key: str) -> Path | None:
         try:
@@ -69,7 +76,7 @@ class LocalStorage:
         return None  # local files are served by the API itself
 
     def scratch_dir(self) -> Path:
-        scratch = self.root / "scratch"
+        scratch = self.root / _SCRATCH
         scratch.mkdir(parents=True, exist_ok=True)
         return scratch
 
