@@ -507,6 +507,9 @@ def serve(
         log_config=None,  # uvicorn's lines go through our handler, in our format
         access_log=False,  # ours (api/access.py) carry the request id, route and key
         timeout_graceful_shutdown=1,  # a slow client cannot hold the exit up past 3 s
+        # Forwarding headers are read in one place, by KNIGHTVISION_TRUSTED_PROXIES
+        # (api/proxies.py): uvicorn's own reading would trust any local peer's X-Forwarded-For.
+        proxy_headers=False,
     )
     server = _stopping_server(config, application.state.stop_work)
     application.state.work_stopped = server.signals.stopped
