@@ -76,7 +76,11 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
     app.untrusted_proxies = UntrustedProxyWarning(proxies)
     app.state.stop_work = stop.set
     app.state.work_stopped = lambda: None  # ``serve`` exits here after a signal (kit/stopping)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
     install_error_handlers(app)
     install_docs(app)
     guard = Guard(container, proxies)
@@ -94,6 +98,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         app.serve_directly(
             [route for router in routers for route in router.routes if isinstance(route, APIRoute)],
             settings.max_body_bytes,
+            settings.body_timeout_seconds,
         )
 
     @app.get("/healthz", include_in_schema=False)

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(0.5, gt=0.0, le=60.0)
 
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # Slow or silent clients (ADR 0007): a connection that has not sent a whole request head this
+    # long after it opened (or after its last answer) is closed; a body not wholly received this
+    # long after its head is answered 408. Beyond max_connections open at once, requests get 503.
+    header_timeout_seconds: float = Field(10.0, gt=0.0, le=300.0)
+    body_timeout_seconds: float = Field(15.0, gt=0.0, le=600.0)
+    max_connections: int = Field(1000, ge=1, le=1_000_000)
     # Guessing throttles per client address (ADR 0007): past the limit a failure is answered 429
     # after throttle_delay_seconds; a live key and an existing file are never refused by them.
     auth_failures_per_minute: int = Field(30, ge=1)
