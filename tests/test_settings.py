@@ -95,6 +95,49 @@ def test_invalid_environment_value_names_the_variable(monkeypatch: pytest.Monkey
         load_settings()
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('["127.0.0.1", "10.0.0.0/8"]', ["127.0.0.1", "10.0.0.0/8"]),
+        ("127.0.0.1, 10.0.0.0/8", ["127.0.0.1", "10.0.0.0/8"]),
+        ("fd00::/8", ["fd00::/8"]),
+        ("", []),
+    ],
+)
+def test_trusted_proxies_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: list[str]
+) -> None:
+    monkeypatch.setenv("KNIGHTVISION_TRUSTED_PROXIES", value)
+    assert load_settings().trusted_proxies == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "fault"),
+    [
+        ("10.0.0.1/33", "'10.0.0.1/33' is not an IP address or CIDR network"),
+        ("10.0.0.1, proxy.internal", "'proxy.internal' is not an IP address or CIDR network"),
+        ('["10.0.0.1"', "not a valid JSON list"),
+    ],
+)
+def test_an_invalid_trusted_proxy_stops_the_start_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, value: str, fault: str
+) -> None:
+    monkeypatch.setenv("KNIGHTVISION_TRUSTED_PROXIES", value)
+    with pytest.raises(OperatorError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert (
+        message.startswith("invalid settings: KNIGHTVISION_TRUSTED_PROXIES: ") and fault in message
+    )
+    assert "\n" not in message
+
+
+def test_a_list_setting_that_is_not_json_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KNIGHTVISION_WEBHOOK_RETRY_SCHEDULE", "5 then 60")
+    with pytest.raises(OperatorError, match="webhook_retry_schedule"):
+        load_settings()
+
+
 def test_missing_or_broken_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KNIGHTVISION_CONFIG", str(tmp_path / "absent.toml"))
     with pytest.raises(OperatorError, match="no such file"):

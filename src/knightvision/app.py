@@ -23,6 +23,7 @@ from knightvision.api.guard import Guard
 from knightvision.api.metrics import mount_metrics
 from knightvision.api.middleware import RequestContextMiddleware
 from knightvision.api.partner import partner_router
+from knightvision.api.proxies import TrustedProxies, UntrustedProxyWarning
 from knightvision.api.readiness import readiness
 from knightvision.api.responses import json_response
 from knightvision.api.static import static_router
@@ -69,21 +70,27 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         redoc_url=None,
     )
     app.state.container = container
+    proxies = TrustedProxies(settings.trusted_proxies)
     app.access_log_enabled = settings.access_log
-    app.trusted_proxies = settings.trusted_proxies
+    app.proxies = proxies
+    app.untrusted_proxies = UntrustedProxyWarning(proxies)
     app.state.stop_work = stop.set
     app.state.work_stopped = lambda: None  # ``serve`` exits here after a signal (kit/stopping)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+    )
     install_error_handlers(app)
     install_docs(app)
-    guard = Guard(container)
+    guard = Guard(container, proxies)
     routers = (
         partner_router(container, guard),
         characters_router(container, guard),
         estimate_router(container, guard),
         webhooks_router(container, guard),
         events_router(container, guard),
-        static_router(container),
+        static_router(container, proxies),
     )
     for router in routers:
         app.include_router(router)
@@ -91,6 +98,7 @@ def create_app(settings: Settings, *, run_workers: bool = True, fast_lane: bool 
         app.serve_directly(
             [route for router in routers for route in router.routes if isinstance(route, APIRoute)],
             settings.max_body_bytes,
+            settings.body_timeout_seconds,
         )
 
     @app.get("/healthz", include_in_schema=False)

@@ -481,6 +481,7 @@ def serve(
     text, or JSON lines with KNIGHTVISION_LOG_FORMAT=json."""
     import uvicorn
 
+    from knightvision.api.connection_limits import check_open_file_limit, guarded_http_protocol
     from knightvision.app import create_app
     from knightvision.kit.heap import freeze_startup_heap
     from knightvision.kit.logs import configure_logging
@@ -507,7 +508,13 @@ def serve(
         log_config=None,  # uvicorn's lines go through our handler, in our format
         access_log=False,  # ours (api/access.py) carry the request id, route and key
         timeout_graceful_shutdown=1,  # a slow client cannot hold the exit up past 3 s
+        # The header timeout and the connection cap (ADR 0007); the body timeout is the app's.
+        http=guarded_http_protocol(settings.header_timeout_seconds, settings.max_connections),
+        # Forwarding headers are read in one place, by KNIGHTVISION_TRUSTED_PROXIES
+        # (api/proxies.py): uvicorn's own reading would trust any local peer's X-Forwarded-For.
+        proxy_headers=False,
     )
+    check_open_file_limit(settings.max_connections)
     server = _stopping_server(config, application.state.stop_work)
     application.state.work_stopped = server.signals.stopped
     freeze_startup_heap()  # full collections that walk only what requests made (kit/heap.py)

@@ -101,6 +101,19 @@ class MethodNotAllowedError(KVError):
     message = "Method not allowed"
 
 
+class BodyTimeoutError(KVError):
+    """The request body did not arrive within ``body_timeout_seconds`` of its head (ADR 0007):
+    answered, then the connection is closed (the rest of the body may still be on its way)."""
+
+    status = 408
+    code = "body_timeout"
+    message = "Request body not received in time"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers = {"Connection": "close"}
+
+
 class JobFinishedError(KVError):
     """A cancel for a job that already ended (complete, or in error for another reason)."""
 
@@ -172,6 +185,19 @@ class DependencyUnavailableError(KVError):
     def __init__(self) -> None:
         super().__init__()
         self.headers = {"Retry-After": str(self.retry_after)}
+
+
+class ServerBusyError(KVError):
+    """Every connection this process accepts at once is taken (``max_connections``, ADR 0007)."""
+
+    status = 503
+    code = "server_busy"
+    message = "Server busy"
+    retry_after = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.headers = {"Retry-After": str(self.retry_after), "Connection": "close"}
 
 
 class OperatorError(Exception):

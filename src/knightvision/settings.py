@@ -7,16 +7,24 @@ No configuration at all is the embedded default (D19).
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from knightvision.adapter_names import AdapterName
 from knightvision.errors import OperatorError
@@ -92,9 +100,19 @@ class Settings(BaseSettings):
     poll_interval_seconds: float = Field(0.5, gt=0.0, le=60.0)
 
     max_body_bytes: int = Field(64 * 1024, ge=1024)
+    # Slow or silent clients (ADR 0007): a connection that has not sent a whole request head this
+    # long after it opened (or after its last answer) is closed; a body not wholly received this
+    # long after its head is answered 408. Beyond max_connections open at once, requests get 503.
+    header_timeout_seconds: float = Field(10.0, gt=0.0, le=300.0)
+    body_timeout_seconds: float = Field(15.0, gt=0.0, le=600.0)
+    max_connections: int = Field(1000, ge=1, le=1_000_000)
+    # Guessing throttles per client address (ADR 0007): past the limit a failure is answered 429
+    # after throttle_delay_seconds; a live key and an existing file are never refused by them.
     auth_failures_per_minute: int = Field(30, ge=1)
     static_misses_per_minute: int = Field(60, ge=1)
-    trusted_proxies: list[str] = Field(default_factory=list)
+    throttle_delay_seconds: float = Field(1.0, ge=0.0, le=30.0)
+    # Proxies whose X-Forwarded-For is believed: a JSON list or comma-separated addresses/CIDRs.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Webhooks (an addition): private, loopback and link-local targets (and plain http) only when
     # the operator allows them, e.g. receivers on the same host or network.
@@ -214,6 +232,31 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        """From the environment: a JSON list, or addresses separated by commas."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a valid JSON list ({exc})") from None
+        return [part.strip() for part in value.split(",") if part.strip()]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or CIDR network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return [entry.strip() for entry in value]
 
     @field_validator("prices")
     @classmethod
@@ -344,6 +387,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(_named(_setting_name(*err["loc"]), err["msg"]) for err in exc.errors())
         raise OperatorError(f"invalid settings: {problems}") from None
+    except SettingsError as exc:  # an environment value that is not the JSON its setting needs
+        raise OperatorError(f"invalid settings: {exc}") from None
 
 
 def invalid_setting(field: str, problems: Sequence[str]) -> OperatorError:

@@ -3,10 +3,14 @@ address."""
 
 from __future__ import annotations
 
+import logging
+import time
+
 import pytest
+from prometheus_client import REGISTRY
 
 from knightvision.account import admin
-from tests.fixtures.harness import API
+from tests.fixtures.harness import API, CLIENT_ADDRESS
 from tests.fixtures.partner_api import assert_error, assert_request_id, balance_of, generate, local
 
 MISSING = ("Missing or invalid Authorization header", "missing_auth")
@@ -146,7 +150,26 @@ async def test_success_carries_a_request_id(harness):
     assert_request_id(response)
 
 
-# Failed-authentication throttling, per client address --------------------------------------------
+# Failed-authentication throttling, per client address (ADR 0007) ----------------------------------
+
+DELAY = 0.25  # the tarpit, short for tests; the default is 1 s
+UNKNOWN = {"Authorization": f"Bearer {UNKNOWN_KEY}"}
+
+
+async def throttled_api(make_harness, limit: int = 3):
+    """The API with an address over its failed-auth limit: ``limit`` failures, then one more
+    answered 429."""
+    api = await make_harness(auth_failures_per_minute=limit, throttle_delay_seconds=DELAY)
+    for _ in range(limit):
+        assert (await api.client.get(f"{API}/credits", headers=UNKNOWN)).status_code == 401
+    assert (await api.client.get(f"{API}/credits", headers=UNKNOWN)).status_code == 429
+    return api
+
+
+async def timed(request):
+    started = time.monotonic()
+    response = await request
+    return response, time.monotonic() - started
 
 
 @pytest.mark.parametrize(
@@ -154,32 +177,81 @@ async def test_success_carries_a_request_id(harness):
     [
         pytest.param({}, id="missing"),
         pytest.param({"Authorization": "Basic Zm9vOmJhcg=="}, id="other-scheme"),
-        pytest.param({"Authorization": f"Bearer {UNKNOWN_KEY}"}, id="unknown-key"),
+        pytest.param(UNKNOWN, id="unknown-key"),
     ],
 )
-async def test_failed_auth_is_throttled_per_address(make_harness, bad_headers):
-    api = await make_harness(auth_failures_per_minute=3)
+async def test_failed_auth_past_the_limit_is_a_delayed_429(make_harness, bad_headers):
+    api = await make_harness(auth_failures_per_minute=3, throttle_delay_seconds=DELAY)
     for _ in range(3):
-        assert (await api.client.get(f"{API}/credits", headers=bad_headers)).status_code == 401
-    throttled = await api.client.get(f"{API}/credits", headers=bad_headers)
-    body = assert_error(throttled, 429, "Rate limit exceeded", "rate_limited")
-    assert body["retry_after"] >= 10
-    assert throttled.headers["Retry-After"] == str(body["retry_after"])
+        response, took = await timed(api.client.get(f"{API}/credits", headers=bad_headers))
+        assert response.status_code == 401 and took < DELAY, took
+    for _ in range(2):
+        throttled, took = await timed(api.client.get(f"{API}/credits", headers=bad_headers))
+        body = assert_error(throttled, 429, "Rate limit exceeded", "rate_limited")
+        assert took >= DELAY, took  # the tarpit: a verdict at most every DELAY per connection
+        assert 10 <= body["retry_after"] <= 60
+        assert throttled.headers["Retry-After"] == str(body["retry_after"])
+        assert "RateLimit-Limit" not in throttled.headers  # no key was judged
 
     # Another address is not affected.
     elsewhere = api.client_from("198.51.100.20")
     assert (await elsewhere.get(f"{API}/credits", headers=bad_headers)).status_code == 401
 
 
-async def test_failure_kinds_share_one_address_budget(make_harness):
-    api = await make_harness(auth_failures_per_minute=3)
+async def test_a_valid_key_from_a_throttled_address_is_served(make_harness):
+    """A live key is judged by its own limits only: at once, with its rate headers, however many
+    failures its address has made (the throttle used to refuse it for up to 60 s)."""
+    api = await throttled_api(make_harness)
+    partner = await api.partner(credits=10)
+    for n in range(5):
+        response, took = await timed(api.client.get(f"{API}/credits", headers=partner["headers"]))
+        assert response.status_code == 200, response.text
+        assert response.headers["RateLimit-Remaining"] == str(29 - n)
+        assert took < DELAY, took
+    submitted = await generate(api.client, partner["headers"], local(duration=1))
+    assert submitted.status_code == 200, submitted.text
+    # ... and the address's failures are still throttled.
+    assert (await api.client.get(f"{API}/credits", headers=UNKNOWN)).status_code == 429
+
+
+async def test_a_valid_key_past_its_own_limit_gets_its_own_429(make_harness):
+    api = await throttled_api(make_harness)
+    partner = await api.partner(credits=10)
+    await admin.key_limits(api.container.engine, partner["key_prefix"], {"credits": 2})
+    statuses = [
+        (await api.client.get(f"{API}/credits", headers=partner["headers"])).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [200, 200, 429]
+    limited = await api.client.get(f"{API}/credits", headers=partner["headers"])
+    assert limited.headers["RateLimit-Limit"] == "2"  # the key's limit refused it, no delay
+
+
+async def test_a_deactivated_key_always_gets_its_403(make_harness):
+    """A deactivated key is a real key, not a guess: its retries are never counted as failures
+    and never turn into 429, from a throttled address or not."""
+    api = await make_harness(auth_failures_per_minute=3, throttle_delay_seconds=DELAY)
     partner = await api.partner(credits=10)
     await admin.deactivate_key(api.container.engine, partner["key_prefix"])
+    for _ in range(20):
+        refused = await api.client.get(f"{API}/credits", headers=partner["headers"])
+        assert_error(refused, 403, "API key deactivated", "key_deactivated")
+    # None of those counted: the address still has its three failures.
+    for _ in range(3):
+        assert (await api.client.get(f"{API}/credits", headers=UNKNOWN)).status_code == 401
+    assert (await api.client.get(f"{API}/credits", headers=UNKNOWN)).status_code == 429
+    for _ in range(5):
+        refused = await api.client.get(f"{API}/videos", headers=partner["headers"])
+        assert_error(refused, 403, "API key deactivated", "key_deactivated")
+
+
+async def test_failure_kinds_share_one_address_budget(make_harness):
+    api = await make_harness(auth_failures_per_minute=3, throttle_delay_seconds=DELAY)
     assert (await api.client.get(f"{API}/credits")).status_code == 401
+    assert (await api.client.get(f"{API}/credits", headers=UNKNOWN)).status_code == 401
     assert (
-        await api.client.get(f"{API}/credits", headers={"Authorization": f"Bearer {UNKNOWN_KEY}"})
+        await api.client.get(f"{API}/videos", headers={"Authorization": "Token x"})
     ).status_code == 401
-    assert (await api.client.get(f"{API}/credits", headers=partner["headers"])).status_code == 403
     throttled = await api.client.get(f"{API}/videos", headers={"Authorization": "Bearer nope"})
     assert_error(throttled, 429, "Rate limit exceeded", "rate_limited")
 
@@ -198,14 +270,29 @@ async def test_successful_auth_does_not_count_as_a_failure(make_harness):
     ).status_code == 401  # the 3rd failure, still allowed
 
 
-async def test_throttled_address_cannot_keep_guessing_keys(make_harness):
-    """While an address is throttled its guesses are not evaluated: a right key gets the same
-    429."""
-    api = await make_harness(auth_failures_per_minute=3)
-    partner = await api.partner(credits=10)
-    for _ in range(4):
-        await api.client.get(f"{API}/credits", headers={"Authorization": f"Bearer {UNKNOWN_KEY}"})
-    guessed = await api.client.get(f"{API}/credits", headers=partner["headers"])
-    assert_error(guessed, 429, "Rate limit exceeded", "rate_limited")
-    elsewhere = api.client_from("198.51.100.21")
-    assert (await elsewhere.get(f"{API}/credits", headers=partner["headers"])).status_code == 200
+async def test_a_throttled_address_is_named_once_in_the_log_and_counted(make_harness, caplog):
+    caplog.set_level(logging.WARNING, "knightvision.throttle")
+    before = _refused_failures()
+    api = await throttled_api(make_harness)
+    for _ in range(3):
+        assert (await api.client.get(f"{API}/credits", headers=UNKNOWN)).status_code == 429
+    named = [r for r in caplog.records if CLIENT_ADDRESS in r.getMessage()]
+    assert len(named) == 1, [r.getMessage() for r in named]
+    assert named[0].levelno == logging.WARNING
+    assert "throttled" in named[0].getMessage() and "failed authentications" in (
+        named[0].getMessage()
+    )
+    assert _refused_failures() - before == 4  # the 429s by reason, on /metrics
+
+    caplog.clear()
+    elsewhere = api.client_from("198.51.100.22")
+    for _ in range(5):
+        await elsewhere.get(f"{API}/credits")
+    assert [r for r in caplog.records if "198.51.100.22" in r.getMessage()]  # its own line
+
+
+def _refused_failures() -> float:
+    sample = REGISTRY.get_sample_value(
+        "knightvision_rate_limited_total", {"reason": "auth_failures"}
+    )
+    return sample or 0.0

@@ -1,7 +1,9 @@
-"""The error catalogue's shape (D6), request ids (D7), unknown routes, 405, 413, static misses,
-healthz."""
+"""The error catalogue's shape (D6), request ids (D7), unknown routes, 405, 413, static misses
+and their throttle, healthz."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -274,41 +276,55 @@ async def test_static_video_miss_is_json_404(harness, name):
     assert_error(response, 404, "Not found", "not_found")
 
 
-async def test_static_video_misses_are_throttled_per_address(make_harness):
-    api = await make_harness(static_misses_per_minute=3)
+THROTTLE_DELAY = 0.25  # the tarpit, short for tests; the default is 1 s
+
+
+async def test_static_video_misses_past_the_limit_are_a_delayed_429(make_harness):
+    api = await make_harness(static_misses_per_minute=3, throttle_delay_seconds=THROTTLE_DELAY)
     for _ in range(3):
         name = new_job_id(utcnow(), "local")
         assert (await api.client.get(f"/static/videos/{name}.mp4")).status_code == 404
-    throttled = await api.client.get(f"/static/videos/{new_job_id(utcnow(), 'local')}.mp4")
-    body = assert_error(throttled, 429, "Rate limit exceeded", "rate_limited")
-    assert body["retry_after"] >= 10
-    assert throttled.headers["Retry-After"] == str(body["retry_after"])
+    for path in (f"/static/videos/{new_job_id(utcnow(), 'local')}.mp4", "/static/videos/x.mov"):
+        started = time.monotonic()
+        throttled = await api.client.get(path)
+        assert time.monotonic() - started >= THROTTLE_DELAY  # the tarpit
+        body = assert_error(throttled, 429, "Rate limit exceeded", "rate_limited")
+        assert body["retry_after"] >= 10
+        assert throttled.headers["Retry-After"] == str(body["retry_after"])
     elsewhere = api.client_from("198.51.100.30")
     assert (await elsewhere.get("/static/videos/nope.mp4")).status_code == 404
 
 
-async def test_static_video_is_served_by_id(make_harness, tmp_path):
-    """A stored video is public at its permanent URL; a throttled address cannot probe for it."""
-    api = await make_harness(static_misses_per_minute=2)
+async def test_existing_files_are_served_to_a_throttled_address(make_harness, tmp_path):
+    """A stored video or character video is public at its permanent URL, whatever its address
+    missed before (the throttle used to refuse them too): lookups come first, only misses are
+    throttled."""
+    api = await make_harness(static_misses_per_minute=2, throttle_delay_seconds=THROTTLE_DELAY)
     job_id = new_job_id(utcnow(), "local")
+    token = "0123456789abcdef01234567"
     source = tmp_path / "seed.mp4"
     source.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
     api.container.storage.put_file(f"videos/{job_id}.mp4", source)
-
-    served = await api.client.get(f"/static/videos/{job_id}.mp4")
-    assert served.status_code == 200
-    assert served.headers["content-type"] == "video/mp4"
-    assert served.content == source.read_bytes()
-    ranged = await api.client.get(f"/static/videos/{job_id}.mp4", headers={"Range": "bytes=0-3"})
-    assert ranged.status_code == 206 and ranged.content == source.read_bytes()[:4]
+    api.container.storage.put_file(f"characters/{token}.mp4", source)
 
     for _ in range(3):
         await api.client.get(f"/static/videos/{new_job_id(utcnow(), 'local')}.mp4")
-    probed = await api.client.get(f"/static/videos/{job_id}.mp4")
-    assert_error(probed, 429, "Rate limit exceeded", "rate_limited")
     assert (
-        await api.client_from("198.51.100.31").get(f"/static/videos/{job_id}.mp4")
-    ).status_code == 200
+        await api.client.get("/static/characters/abcdefabcdefabcdefabcdef.mp4")
+    ).status_code == (429)
+    for path in (f"/static/videos/{job_id}.mp4", f"/static/characters/{token}.mp4"):
+        started = time.monotonic()
+        served = await api.client.get(path)
+        assert time.monotonic() - started < THROTTLE_DELAY
+        assert served.status_code == 200, served.text
+        assert served.headers["content-type"] == "video/mp4"
+        assert served.content == source.read_bytes()
+        ranged = await api.client.get(path, headers={"Range": "bytes=0-3"})
+        assert ranged.status_code == 206 and ranged.content == source.read_bytes()[:4]
+        assert (await api.client.head(path)).status_code == 200
+    # ... and its misses are still throttled.
+    missed = await api.client.get(f"/static/videos/{new_job_id(utcnow(), 'local')}.mp4")
+    assert_error(missed, 429, "Rate limit exceeded", "rate_limited")
 
 
 async def test_a_405_allows_every_method_served_at_that_path(harness):

@@ -434,6 +434,7 @@ async def twins(
         max_body_bytes=MAX_BODY_BYTES,
         static_misses_per_minute=STATIC_MISSES_PER_MINUTE,
         auth_failures_per_minute=1000,
+        throttle_delay_seconds=0,  # the throttled misses answer at once (ADR 0007's tarpit off)
         # Each twin counts its own requests: shared limits (Redis) would mix the two lanes' counts.
         redis_url=None,
     )

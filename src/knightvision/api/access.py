@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client.metrics import Counter, Histogram
-from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 from knightvision.api.direct import PartnerApp
-from knightvision.api.guard import client_address
 from knightvision.api.middleware import ClientGoneError
+from knightvision.api.proxies import TrustedProxies, UntrustedProxyWarning
 from knightvision.kit.ids import API_KEY_PREFIX, key_display_prefix
 from knightvision.kit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -27,16 +25,20 @@ UNMATCHED_ROUTE = "unmatched"  # unknown paths share one label: a scanner cannot
 
 
 class ObservedApp(PartnerApp):
-    """``PartnerApp`` that logs and counts each HTTP answer."""
+    """``PartnerApp`` that logs and counts each HTTP answer, and reports forwarding headers from
+    proxies it does not trust (``api/proxies.py``)."""
 
     access_log_enabled = True
-    trusted_proxies: Sequence[str] = ()
+    proxies = TrustedProxies(())
+    untrusted_proxies: UntrustedProxyWarning | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         started = time.perf_counter()
+        if self.untrusted_proxies is not None:
+            self.untrusted_proxies(scope)
         status = [500]  # what the request counts as if it ends before an answer starts
 
         async def observed_send(message: Message) -> None:
@@ -57,7 +59,7 @@ class ObservedApp(PartnerApp):
         children[0].inc()
         children[1].observe(seconds)
         if self.access_log_enabled and access_log.isEnabledFor(logging.INFO):
-            _log_access(scope, route, method, status, seconds, self.trusted_proxies)
+            _log_access(scope, route, method, status, seconds, self.proxies)
 
 
 # (route, method, status) -> its metric children: a dict lookup instead of ``labels()`` per request.
@@ -70,12 +72,11 @@ def _children_for(key: tuple[str, str, int]) -> tuple[Counter, Histogram]:
 
 
 def _log_access(
-    scope: Scope, route: str, method: str, status: int, seconds: float, trusted: Sequence[str]
+    scope: Scope, route: str, method: str, status: int, seconds: float, proxies: TrustedProxies
 ) -> None:
     state: dict[str, Any] = scope.get("state") or {}
-    client = scope.get("client")
-    # Behind a trusted proxy, the address the limits see (X-Forwarded-For), not the proxy's.
-    address = client_address(Request(scope), list(trusted)) if trusted else client and client[0]
+    # Behind a trusted proxy, the address the throttles see (X-Forwarded-For), not the proxy's.
+    address = proxies.client_address(scope)
     fields = {
         "request_id": state.get("request_id", "-"),
         "method": method,

@@ -29,7 +29,9 @@ class PartnerApp(FastAPI):
 
     _direct_routes: tuple[tuple[str, str, APIRoute], ...] = ()
 
-    def serve_directly(self, routes: Sequence[APIRoute], max_body_bytes: int) -> None:
+    def serve_directly(
+        self, routes: Sequence[APIRoute], max_body_bytes: int, body_timeout_seconds: float
+    ) -> None:
         # (method, literal path prefix, route): two string checks rule a route out before its
         # regular expression runs.
         self._direct_routes = tuple(
@@ -38,6 +40,7 @@ class PartnerApp(FastAPI):
             for method in route.methods or ()
         )
         self._max_body_bytes = max_body_bytes
+        self._body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -55,7 +58,7 @@ class PartnerApp(FastAPI):
     async def _serve(self, route: APIRoute, scope: Scope, receive: Receive, send: Send) -> None:
         """What ``RequestContextMiddleware`` and FastAPI's handlers do, in one frame."""
         request_id = begin_request(scope)
-        request = Request(scope, capped(receive, self._max_body_bytes))
+        request = Request(scope, capped(receive, self._max_body_bytes, self._body_timeout_seconds))
         try:
             if declared_too_large(scope, self._max_body_bytes):
                 raise BodyTooLargeError()

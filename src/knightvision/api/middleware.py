@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from knightvision.errors import BodyTooLargeError, KVError
+from knightvision.errors import BodyTimeoutError, BodyTooLargeError, KVError
 from knightvision.kit.ids import new_request_id
 from knightvision.kit.logs import current_request_id
 
@@ -15,9 +17,10 @@ REQUEST_ID_HEADER = b"request-id"
 class RequestContextMiddleware:
     """Gives every request its id (body and ``Request-Id`` header); refuses big bodies early."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout_seconds: float) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_seconds = body_timeout_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -26,9 +29,10 @@ class RequestContextMiddleware:
         request_id = begin_request(scope)
         send = with_request_id(send, request_id)
         if declared_too_large(scope, self.max_body_bytes):
-            await _send_error(send, request_id, BodyTooLargeError())
+            await send_error(send, request_id, BodyTooLargeError())
             return
-        await self.app(scope, capped(receive, self.max_body_bytes), send)
+        body = capped(receive, self.max_body_bytes, self.body_timeout_seconds)
+        await self.app(scope, body, send)
 
 
 def begin_request(scope: Scope) -> str:
@@ -74,37 +78,48 @@ class ClientGoneError(KVError):
     message = "The client closed the connection before sending the whole request"
 
 
-def capped(receive: Receive, limit: int) -> Receive:
-    """Chunked bodies have no declared length: count them as they arrive. A disconnect before the
-    body's end is ``ClientGoneError``."""
+def capped(receive: Receive, limit: int, timeout_seconds: float) -> Receive:
+    """The body within its bounds: at most ``limit`` bytes (chunked bodies have no declared
+    length: counted as they arrive), and all of it within ``timeout_seconds`` of the first read,
+    which follows the head at once (else ``BodyTimeoutError``, 408: a client trickling its body
+    cannot hold a connection and a task for long). A disconnect before the body's end is
+    ``ClientGoneError``."""
     seen = 0
     whole = False
+    deadline: float | None = None
 
     async def capped_receive() -> Message:
-        nonlocal seen, whole
-        message = await receive()
+        nonlocal seen, whole, deadline
+        if whole:  # past the body, a read waits for the disconnect: no deadline for that
+            return await receive()
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + timeout_seconds
+        try:
+            async with asyncio.timeout_at(deadline):
+                message = await receive()
+        except TimeoutError:
+            raise BodyTimeoutError() from None
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:
                 raise BodyTooLargeError()
             whole = not message.get("more_body", False)
-        elif message["type"] == "http.disconnect" and not whole:
+        elif message["type"] == "http.disconnect":
             raise ClientGoneError()
         return message
 
     return capped_receive
 
 
-async def _send_error(send: Send, request_id: str, error: BodyTooLargeError) -> None:
+async def send_error(send: Send, request_id: str, error: KVError) -> None:
+    """An error in the documented shape, sent straight to the server (outside any route)."""
     body = orjson.dumps({"request_id": request_id, **error.body()})
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (REQUEST_ID_HEADER, request_id.encode()),
+    ]
+    for name, value in (error.headers or {}).items():
+        headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -2,8 +2,8 @@
 misses (D9).
 
 Videos are addressed by their job id, character videos by an unguessable token; both are public.
-A client address that keeps missing is refused before anything is looked up, so it cannot learn
-which guessed names exist.
+A file that exists is always served. Misses are counted per client address, and past that
+throttle each further miss is answered 429 after a delay (ADR 0007), which slows guessing names.
 
 HTTP semantics (RFC 9110): ``GET`` and ``HEAD``; ``ETag`` and ``Last-Modified`` with
 ``If-None-Match`` / ``If-Modified-Since`` answered 304; byte ranges, ``If-Range`` and multipart
@@ -35,11 +35,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from knightvision.api.guard import client_address
+from knightvision.api.proxies import TrustedProxies
 from knightvision.api.routing import DirectRoute
+from knightvision.api.throttle import AddressThrottle
 from knightvision.character.service import character_video_key
 from knightvision.container import Container
-from knightvision.errors import NotFoundError, RangeNotSatisfiableError, RateLimitedError
+from knightvision.errors import NotFoundError, RangeNotSatisfiableError
 from knightvision.kit.ids import is_video_job_id
 from knightvision.pricing import RateLimitBucket
 from knightvision.providers.storage.port import MediaStorage, StoredObject
@@ -48,14 +49,29 @@ from knightvision.video.pipeline import video_key
 _CHARACTER_TOKEN = re.compile(r"[0-9a-f]{24}")
 
 
-def static_router(container: Container) -> APIRouter:
+def static_router(container: Container, proxies: TrustedProxies) -> APIRouter:
     router = APIRouter(prefix="/static", include_in_schema=False, route_class=DirectRoute)
+    settings = container.settings
+    misses = AddressThrottle(
+        container.limiter,
+        RateLimitBucket.STATIC_MISSES,
+        settings.static_misses_per_minute,
+        settings.throttle_delay_seconds,
+        "/static misses",
+    )
+
+    async def public_file(request: Request, key: str | None) -> Response:
+        found = await _found_file(request, container, key)
+        if found is None:
+            await misses.failed(proxies.client_address(request.scope))
+            raise NotFoundError()
+        return found
 
     @router.api_route("/videos/{filename}", methods=["GET", "HEAD"])
     async def video_file(request: Request, filename: str) -> Response:
         name = filename.removesuffix(".mp4")
         key = video_key(name) if filename.endswith(".mp4") and is_video_job_id(name) else None
-        return await _public_file(request, container, key)
+        return await public_file(request, key)
 
     @router.api_route("/characters/{filename}", methods=["GET", "HEAD"])
     async def character_file(request: Request, filename: str) -> Response:
@@ -65,34 +81,25 @@ def static_router(container: Container) -> APIRouter:
             if filename.endswith(".mp4") and _CHARACTER_TOKEN.fullmatch(name)
             else None
         )
-        return await _public_file(request, container, key)
+        return await public_file(request, key)
 
     return router
 
 
-async def _public_file(request: Request, container: Container, key: str | None) -> Response:
-    settings = container.settings
-    address = client_address(request, settings.trusted_proxies)
-    refused = await container.limiter.exceeded(
-        RateLimitBucket.STATIC_MISSES, address, settings.static_misses_per_minute
-    )
-    if refused is not None:
-        raise RateLimitedError(retry_after=refused.retry_after)
+async def _found_file(request: Request, container: Container, key: str | None) -> Response | None:
+    """The stored file's response, or None when there is no such file (a miss)."""
+    if key is None:
+        return None
     storage = container.storage
-    path = storage.local_path(key) if key is not None else None
+    path = storage.local_path(key)
     if path is not None:  # the hot path on local files: no thread hop, no store round trip
         return _file_response(
             request, _PublicFile(path, **_FILE_OPTIONS, stat_result=os.stat(path))
         )
-    found = await asyncio.to_thread(storage.stat, key) if key is not None else None
-    if key is None or found is None:
-        decision = await container.limiter.hit(
-            RateLimitBucket.STATIC_MISSES, address, settings.static_misses_per_minute
-        )
-        if not decision.allowed:
-            raise RateLimitedError(retry_after=decision.retry_after)
-        raise NotFoundError()
-    if settings.storage_redirect:
+    found = await asyncio.to_thread(storage.stat, key)
+    if found is None:
+        return None
+    if container.settings.storage_redirect:
         url = await asyncio.to_thread(storage.presigned_url, key)
         if url is not None:
             return RedirectResponse(url, status_code=302, headers=_NO_STORE)

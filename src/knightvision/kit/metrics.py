@@ -33,6 +33,12 @@ RATE_LIMITED = Counter(
     "auth_failures or static_misses)",
     ["reason"],
 )
+CONNECTION_LIMITS = Counter(
+    "knightvision_connection_limits",
+    "Connections closed for not sending a request head in time (header_timeout), and requests "
+    "answered 503 because every connection slot was taken (max_connections)",
+    ["limit"],
+)
 JOB_STAGE_SECONDS = Histogram(
     "knightvision_job_stage_duration_seconds",
     "Time a job attempt spent in each stage, by job kind and stage",
@@ -61,6 +67,10 @@ def upstream_answered(provider: str, code: int | str) -> None:
 
 def rate_limited(reason: str) -> None:
     RATE_LIMITED.labels(reason).inc()
+
+
+def connection_limited(limit: str) -> None:
+    CONNECTION_LIMITS.labels(limit).inc()
 
 
 class JobTrace:

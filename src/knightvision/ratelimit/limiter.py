@@ -52,12 +52,6 @@ class _MemoryWindows:
             hits.append(now)
         return allowed, hits[0] if hits else now, len(hits), now
 
-    def peek(self, key: tuple[str, str]) -> tuple[float, int, float]:
-        """(time of the oldest hit in the window, hits in the window, now)."""
-        now = time.time()
-        hits = self._current(key, now)
-        return (hits[0], len(hits), now) if hits else (now, 0, now)
-
     def _sweep(self, now: float) -> None:
         for key in list(self._hits):
             if not self._current(key, now):
@@ -108,42 +102,8 @@ class RateLimiter:
                     allowed, per_minute, max(0, per_minute - count), _reset_seconds(oldest, now)
                 ),
             )
-        allowed, count, reset, _ = await self.shared.decide(bucket, identity, per_minute, hit=True)
+        allowed, count, reset = await self.shared.decide(bucket, identity, per_minute)
         return _counted(bucket, Decision(allowed, per_minute, max(0, per_minute - count), reset))
-
-    async def hit_unless_throttled(
-        self,
-        throttle: tuple[RateLimitBucket, str, int],
-        bucket: RateLimitBucket,
-        identity: str,
-        per_minute: int,
-    ) -> tuple[Decision, bool]:
-        """``hit``, unless the ``throttle`` window (bucket, identity, limit) is full: then
-        (that window's refusal, True) and nothing counted. One Redis call either way."""
-        if self.shared is None:
-            refused = await self.exceeded(*throttle)
-            if refused is not None:
-                return refused, True
-            return await self.hit(bucket, identity, per_minute), False
-        allowed, count, reset, throttled = await self.shared.decide(
-            bucket, identity, per_minute, hit=True, unless_full=throttle
-        )
-        if throttled:
-            return _counted(throttle[0], Decision(False, throttle[2], 0, reset)), True
-        decision = Decision(allowed, per_minute, max(0, per_minute - count), reset)
-        return _counted(bucket, decision), False
-
-    async def exceeded(
-        self, bucket: RateLimitBucket, identity: str, per_minute: int
-    ) -> Decision | None:
-        """Without counting: the refusal a new hit would get, or None while under the limit."""
-        if self.shared is None:
-            oldest, count, now = self._memory.peek((bucket, identity))
-            if count < per_minute:
-                return None
-            return _counted(bucket, Decision(False, per_minute, 0, _reset_seconds(oldest, now)))
-        allowed, _, reset, _ = await self.shared.decide(bucket, identity, per_minute, hit=False)
-        return None if allowed else _counted(bucket, Decision(False, per_minute, 0, reset))
 
     async def ping(self) -> None:
         """Raises when the shared store is unreachable (readiness); in memory it always answers."""

@@ -20,13 +20,10 @@ from redis.backoff import NoBackoff
 
 WINDOW_SECONDS = 60
 
-# Several decisions in one call, in order. Decision i has KEYS[2i-1] its window and KEYS[2i] its
-# guard window (unused when its guard limit is 0), and ARGV[i+1] "limit hit guard_limit" (hit: 1 to
-# log the hit, 0 only to test); ARGV[1] is the window in seconds. When the guard window is full
-# nothing is logged. Returns one string, per decision "allowed count reset by_guard" (allowed 0/1,
-# hits in the window after this call, seconds until a slot frees, 1 when refused by the guard:
-# the two values before are then its), decisions joined by ";": one reply to parse, not 4 per
-# decision.
+# Several decisions in one call, in order. Decision i has KEYS[i] its window and ARGV[i+1] its
+# limit; ARGV[1] is the window in seconds. Returns one string, per decision "allowed count reset"
+# (allowed 0/1, hits in the window after this call, seconds until a slot frees), decisions joined
+# by ";": one reply to parse, not 3 per decision.
 _WINDOW_SCRIPT = """
 local window = tonumber(ARGV[1])
 local clock = redis.call('TIME')
@@ -39,45 +36,27 @@ local function reset_of(oldest)
   return reset
 end
 
--- Hits that left the window are dropped; what is left is counted in O(1).
-local function live(key)
+local function decide(key, limit)
+  -- Hits that left the window are dropped; what is left is counted in O(1).
   redis.call('ZREMRANGEBYSCORE', key, '-inf', cutoff)
-  return redis.call('ZCARD', key)
-end
-
--- When a full window frees a slot: the hit at rank count - limit, oldest first, leaves it.
-local function refusal_reset(key, count, limit)
-  local entry = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-  return reset_of(tonumber(entry[2]))
-end
-
-local function decide(key, limit, hit, guard_key, guard_limit)
-  if guard_limit > 0 then
-    local count = live(guard_key)
-    if count >= guard_limit then
-      return 0, count, refusal_reset(guard_key, count, guard_limit), 1
-    end
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    -- A full window frees a slot when the hit at rank count - limit, oldest first, leaves it.
+    local entry = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    return 0, count, reset_of(tonumber(entry[2]))
   end
-  local count = live(key)
-  if count >= limit then return 0, count, refusal_reset(key, count, limit), 0 end
-  if hit then
-    local member = string.format('%.6f', now)
-    if redis.call('ZSCORE', key, member) then member = member .. '-' .. count end
-    redis.call('ZADD', key, now, member)
-    redis.call('EXPIRE', key, window + 1)
-    count = count + 1
-  end
-  local oldest = now
-  if count > 0 then oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]) end
-  return 1, count, reset_of(oldest), 0
+  local member = string.format('%.6f', now)
+  if redis.call('ZSCORE', key, member) then member = member .. '-' .. count end
+  redis.call('ZADD', key, now, member)
+  redis.call('EXPIRE', key, window + 1)
+  local oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+  return 1, count + 1, reset_of(oldest)
 end
 
 local out = {}
-for i = 1, #KEYS / 2 do
-  local limit, hit, guard_limit = string.match(ARGV[i + 1], '(%d+) (%d) (%d+)')
-  local allowed, count, reset, by_guard = decide(
-    KEYS[2 * i - 1], tonumber(limit), hit == '1', KEYS[2 * i], tonumber(guard_limit))
-  out[i] = allowed .. ' ' .. count .. ' ' .. reset .. ' ' .. by_guard
+for i = 1, #KEYS do
+  local allowed, count, reset = decide(KEYS[i], tonumber(ARGV[i + 1]))
+  out[i] = allowed .. ' ' .. count .. ' ' .. reset
 end
 return table.concat(out, ';')
 """
@@ -85,7 +64,7 @@ return table.concat(out, ';')
 #: At most this many decisions go in one call.
 MAX_BATCH = 256
 
-Outcome = tuple[bool, int, int, bool]
+Outcome = tuple[bool, int, int]
 
 
 class RedisWindows:
@@ -120,33 +99,19 @@ class RedisWindows:
         self.client: Redis = Redis(connection_pool=pool)
         self._script = self.client.register_script(_WINDOW_SCRIPT)
         self._prefix = key_prefix
-        self._pending: list[tuple[str, str, str, asyncio.Future[Outcome]]] = []
+        self._pending: list[tuple[str, str, asyncio.Future[Outcome]]] = []
         self._in_flight = 0
         # Calls out at once: overlapping ones cut the wait to about one round trip.
         self._max_in_flight = max(1, min(4, max_connections - 1))
         self._flush_scheduled = False
         self._sending: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak refs
 
-    async def decide(
-        self,
-        bucket: str,
-        identity: str,
-        limit: int,
-        *,
-        hit: bool,
-        unless_full: tuple[str, str, int] | None = None,
-    ) -> Outcome:
-        """(allowed, hits in the window, seconds until a slot frees, refused by ``unless_full``).
-        ``unless_full`` (bucket, identity, limit) is a window tested first: when it is full the
-        request is refused and nothing is logged."""
-        key = self._key(bucket, identity)
-        if unless_full is None:
-            guard_key, guard_limit = key, 0
-        else:
-            guard_key, guard_limit = self._key(unless_full[0], unless_full[1]), unless_full[2]
+    async def decide(self, bucket: str, identity: str, limit: int) -> Outcome:
+        """Logs a hit unless the window is full: (allowed, hits in the window, seconds until a
+        slot frees)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Outcome] = loop.create_future()
-        self._pending.append((key, guard_key, f"{limit} {1 if hit else 0} {guard_limit}", future))
+        self._pending.append((self._key(bucket, identity), str(limit), future))
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
@@ -164,9 +129,9 @@ class RedisWindows:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, batch: list[tuple[str, str, str, asyncio.Future[Outcome]]]) -> None:
-        keys = [key for entry in batch for key in entry[:2]]
-        args = [str(WINDOW_SECONDS), *(entry[2] for entry in batch)]
+    async def _send(self, batch: list[tuple[str, str, asyncio.Future[Outcome]]]) -> None:
+        keys = [key for key, _, _ in batch]
+        args = [str(WINDOW_SECONDS), *(limit for _, limit, _ in batch)]
         try:
             reply: Any = await self._script(keys=keys, args=args)
         except asyncio.CancelledError:
@@ -180,8 +145,8 @@ class RedisWindows:
         else:
             for outcome, (*_, future) in zip(reply.split(b";"), batch, strict=True):
                 if not future.done():
-                    allowed, count, reset, by_guard = outcome.split()
-                    future.set_result((allowed == b"1", int(count), int(reset), by_guard == b"1"))
+                    allowed, count, reset = outcome.split()
+                    future.set_result((allowed == b"1", int(count), int(reset)))
         finally:
             self._in_flight -= 1
             self._flush()
