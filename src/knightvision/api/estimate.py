@@ -23,7 +23,7 @@ from knightvision.api.guard import Guard
 from knightvision.api.request_webhook import RequestWebhooks
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
-from knightvision.api.schemas import EstimateRead, error_responses, json_body
+from knightvision.api.schemas import WITH_BODY, EstimateRead, error_responses, json_body
 from knightvision.container import Container
 from knightvision.credit import ledger
 from knightvision.errors import BadRequestError
@@ -80,7 +80,7 @@ def estimate_router(container: Container, guard: Guard) -> APIRouter:
         "/estimate",
         operation_id="estimate",
         response_model=EstimateRead,
-        responses=error_responses(400, 404, 413, 500),
+        responses=error_responses(400, 404, *WITH_BODY, 500),
         openapi_extra=json_body(estimate_schema()),
     )
     async def estimate(request: Request) -> Response:

@@ -260,16 +260,20 @@ _ERROR_DESCRIPTIONS = {
     402: "Insufficient credits",
     403: "API key deactivated",
     404: "Not found or not yours",
+    408: "The request body did not arrive in time",
     409: "A request with this Idempotency-Key is in progress",
     413: "Request body too large",
     422: "This Idempotency-Key was used with a different request body",
     429: "Rate limit exceeded",
     500: "Server-side error",
+    503: "Try again after Retry-After: a dependency is unreachable or the server is at capacity",
 }
-# Every partner call can be refused for its key (401, 403) or its rate (429).
-_GUARDED = (401, 403, 429)
-# What a paid submit may answer beyond its own checks: the charge, Idempotency-Key, the body cap.
-PAID_SUBMIT = (400, 402, 409, 413, 422)
+# Every partner call can be refused for its key (401, 403), its rate (429), or for now (503).
+_GUARDED = (401, 403, 429, 503)
+# A call with a body: too slow (408) or too large (413).
+WITH_BODY = (408, 413)
+# What a paid submit may answer beyond its own checks: the charge, Idempotency-Key, the body.
+PAID_SUBMIT = (400, 402, 409, 422, *WITH_BODY)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -12,7 +12,7 @@ from knightvision.api.bodies import json_object
 from knightvision.api.guard import Guard
 from knightvision.api.responses import json_response
 from knightvision.api.routing import DirectRoute
-from knightvision.api.schemas import error_responses, json_body
+from knightvision.api.schemas import WITH_BODY, error_responses, json_body
 from knightvision.api.webhook_schemas import (
     WebhookDeleted,
     WebhookEndpointsRead,
@@ -44,7 +44,7 @@ def webhooks_router(container: Container, guard: Guard) -> APIRouter:
         "/webhooks",
         operation_id="create_webhook",
         response_model=WebhookEndpointWithSecret,
-        responses=error_responses(400, 413),
+        responses=error_responses(400, *WITH_BODY),
         openapi_extra=json_body(webhook_create_schema()),
     )
     async def create_webhook(request: Request) -> Response:
