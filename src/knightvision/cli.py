@@ -401,9 +401,15 @@ def db_upgrade(
 ) -> None:
     """Migrate the database schema to this build's head."""
     from knightvision.db.migrate import current_revision, upgrade
+    from knightvision.preflight import database_failure
 
     settings = _settings(data_dir, database_url)
-    upgrade(settings.async_database_url)
+    try:
+        upgrade(settings.async_database_url)
+    except Exception as exc:
+        raise database_failure(
+            "upgrade", settings.async_database_url, settings.database_url, exc
+        ) from None
     _emit(
         {"revision": current_revision(settings.async_database_url)},
         as_json,

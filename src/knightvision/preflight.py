@@ -33,8 +33,15 @@ def _check_database(url: str, given: str | None) -> None:
     except OperatorError:
         raise
     except Exception as exc:
-        shown = hidden_password(given or url)  # as the operator wrote it, without the password
-        raise OperatorError(f"cannot use the database {shown}: {reason(exc)}") from None
+        raise database_failure("use", url, given, exc) from None
+
+
+def database_failure(doing: str, url: str, given: str | None, exc: BaseException) -> OperatorError:
+    """One line: what could not be done to which database (as the operator wrote its URL,
+    without the password), and the driver's reason."""
+    return OperatorError(
+        f"cannot {doing} the database {hidden_password(given or url)}: {reason(exc)}"
+    )
 
 
 def _check_redis(url: str) -> None:

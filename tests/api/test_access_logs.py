@@ -120,9 +120,13 @@ def start(tmp_path: Path, *command: str, **env: str) -> subprocess.CompletedProc
     )
 
 
-@pytest.mark.parametrize("command", [(), ("worker",)], ids=["serve", "worker"])
+@pytest.mark.parametrize(
+    ("command", "doing"),
+    [((), "use"), (("worker",), "use"), (("db", "upgrade"), "upgrade")],
+    ids=["serve", "worker", "db-upgrade"],
+)
 def test_an_unreachable_database_stops_the_start_in_one_line(
-    tmp_path: Path, command: tuple[str, ...]
+    tmp_path: Path, command: tuple[str, ...], doing: str
 ) -> None:
     done = start(
         tmp_path,
@@ -131,7 +135,9 @@ def test_an_unreachable_database_stops_the_start_in_one_line(
     )
     assert done.returncode != 0
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert "cannot use the database postgresql://kv:***@127.0.0.1:1/knightvision" in done.stderr
+    assert (
+        f"cannot {doing} the database postgresql://kv:***@127.0.0.1:1/knightvision" in done.stderr
+    )
     assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
 
 
