@@ -9,18 +9,20 @@ job that exhausted its attempts, or ran past its deadline, ends in ``error`` wit
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
+from knightvision.db.outages import through_outages
 from knightvision.db.schema import jobs
 from knightvision.job.errors import CANCELLED, JobFailure
 from knightvision.job.status import JobStatus
@@ -118,6 +120,33 @@ class QueuePolicy:
     lease_seconds: float = 10.0
     max_attempts: int = 3
     timeout_seconds: int = 1800
+    # How long a lease holder's write waits for an unreachable database (a restart, a failover)
+    # before it gives up and leaves the job to its lease.
+    outage_patience_seconds: float = 60.0
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _waits_out_outages(
+    write: Callable[Concatenate[JobQueue, ClaimedJob, P], Awaitable[R]],
+) -> Callable[Concatenate[JobQueue, ClaimedJob, P], Awaitable[R]]:
+    """A lease holder's write waits for a database that went away instead of failing the job:
+    a render is not redone, nor an attempt spent, over a database restart. Repeating one is
+    harmless, also when the first landed and only its answer was lost: it is fenced on the lease
+    token and an unfinished job, so one that ended the job or handed it back matches nothing the
+    second time, and the others write the same again."""
+
+    @functools.wraps(write)
+    async def waiting(queue: JobQueue, job: ClaimedJob, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await through_outages(
+            lambda: write(queue, job, *args, **kwargs),
+            patience=queue.policy.outage_patience_seconds,
+            what=f"job {job.id}: {write.__name__}",
+        )
+
+    return waiting
 
 
 class JobQueue:
@@ -309,14 +338,15 @@ class JobQueue:
                 )
         return None
 
-    # Fenced writes by the lease holder ---------------------------------------------------------
+    # Fenced writes by the lease holder (all but ``release`` wait out a database outage) -------
 
     def _fenced(self, job: ClaimedJob):  # type: ignore[no-untyped-def]
         return update(jobs).where(
             jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.finished_at.is_(None)
         )
 
-    async def heartbeat(self, job: ClaimedJob, **visible: Any) -> Lease:
+    @_waits_out_outages
+    async def heartbeat(self, job: ClaimedJob, /, **visible: Any) -> Lease:
         """Extend the lease and publish progress; ``Lease.LOST`` once the lease is lost."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
@@ -335,6 +365,7 @@ class JobQueue:
             return Lease.LOST
         return Lease.CANCEL_REQUESTED if row.error_code == CANCELLED else Lease.HELD
 
+    @_waits_out_outages
     async def save_checkpoint(self, job: ClaimedJob, checkpoint: dict[str, Any]) -> bool:
         async with write_transaction(self.engine) as conn:
             result = await conn.execute(
@@ -342,6 +373,7 @@ class JobQueue:
             )
         return result.rowcount == 1
 
+    @_waits_out_outages
     async def complete(
         self,
         job: ClaimedJob,
@@ -370,6 +402,7 @@ class JobQueue:
                 await self.on_finish(conn, job, True)
         return outcome.rowcount == 1
 
+    @_waits_out_outages
     async def retry_later(self, job: ClaimedJob, failure: JobFailure) -> bool:
         """Give the lease back and make the job runnable again after a jittered backoff."""
         now = utcnow()
@@ -388,7 +421,8 @@ class JobQueue:
 
     async def release(self, job: ClaimedJob) -> bool:
         """Hand the job back unfinished (shutdown): runnable at once, the attempt not counted,
-        and announced, so another worker resumes it now rather than after a lease or a poll."""
+        and announced, so another worker resumes it now rather than after a lease or a poll.
+        A stopping worker does not wait for an unreachable database: the lease hands it on."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
@@ -405,9 +439,11 @@ class JobQueue:
                 await announce(conn, job.kind)
         return outcome.rowcount == 1
 
+    @_waits_out_outages
     async def park(
         self,
         job: ClaimedJob,
+        /,
         delay: float,
         checkpoint: dict[str, Any],
         **visible: Any,
@@ -431,6 +467,7 @@ class JobQueue:
             )
         return outcome.rowcount == 1
 
+    @_waits_out_outages
     async def fail(
         self,
         job: ClaimedJob,
