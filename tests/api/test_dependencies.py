@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 import redis
 
 from knightvision.kit.clock import utcnow
@@ -160,6 +161,37 @@ async def test_postgres_down_is_503_then_recovers(
             response = await eventually(call, 200)
             assert response.status_code == 200, (name, response.text)
         assert (await api.client.get("/readyz")).status_code == 200
+
+
+@pytest.mark.parametrize("delivered", [True, False], ids=["it-committed", "it-did-not"])
+async def test_a_submit_that_loses_the_database_as_it_commits_answers_what_happened(
+    settings_factory: Callable[..., Settings], delivered: bool
+) -> None:
+    """PostgreSQL may commit a transaction whose answer never comes back. The submit then looks
+    for its job once the database answers: a job that exists is answered 200 (and was charged
+    once); 503 "nothing charged" only when nothing was."""
+    async with (
+        postgres_behind_proxy() as (url, proxy),
+        running_harness(settings_factory(database_url=url), run_workers=False) as api,
+    ):
+        partner = await api.partner(credits=100)
+        proxy.lose_next_commit(delivered=delivered)
+        submitted = await api.client.post(
+            f"{API}/generate-video",
+            headers=partner["headers"],
+            json={"prompt": "A knight at dawn", "model": "local-storyboard", "duration": 4},
+        )
+        videos = await api.client.get(f"{API}/videos", headers=partner["headers"])
+        credits = await api.client.get(f"{API}/credits", headers=partner["headers"])
+    listed = [video["job_id"] for video in videos.json()["videos"]]
+    if delivered:
+        assert submitted.status_code == 200, submitted.text
+        assert submitted.json()["credits_remaining"] == 96
+        assert listed == [submitted.json()["job_id"]]
+        assert credits.json()["credits_remaining"] == 96
+    else:
+        assert_unavailable(submitted)
+        assert (listed, credits.json()["credits_remaining"]) == ([], 100)
 
 
 def _calls(

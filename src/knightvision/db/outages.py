@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TypeVar
 
 import psycopg
 import sqlalchemy.exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from knightvision.db.engine import read_transaction, write_transaction
 from knightvision.kit.backoff import retry_delay
 
 log = logging.getLogger("knightvision.db")
@@ -65,3 +68,52 @@ async def through_outages(write: Callable[[], Awaitable[T]], *, patience: float,
             if tries:
                 log.info("%s: written after %d tries", what, tries + 1)
             return result
+
+
+@asynccontextmanager
+async def settled_transaction(
+    engine: AsyncEngine,
+    landed: Callable[[AsyncConnection], Awaitable[bool]],
+    *,
+    patience: float,
+    what: str,
+) -> AsyncIterator[AsyncConnection]:
+    """A write transaction whose outcome is known even when the connection is lost while it
+    commits. PostgreSQL may have committed a transaction whose answer never came back, so an
+    error from the commit proves nothing. ``landed(connection)`` looks for what the transaction
+    wrote, as soon as the database answers again (for up to ``patience`` seconds): found, the
+    transaction is done and no error is raised; not found, or the database still away, the
+    commit's error is."""
+    statements_done = False
+    try:
+        async with write_transaction(engine) as connection:
+            yield connection
+            statements_done = True
+    except DATABASE_UNREACHABLE as exc:
+        if not statements_done:  # it failed before its commit: rolled back
+            raise
+        try:
+            committed = await through_outages(
+                lambda: _landed(engine, landed), patience=patience, what=f"{what}: the check"
+            )
+        except DATABASE_UNREACHABLE:
+            log.error(
+                "%s: the database was lost while it committed and stayed away for %g s: whether "
+                "it committed is unknown (%s)",
+                what,
+                patience,
+                brief(exc),
+            )
+            raise exc from None
+        if not committed:
+            raise
+        log.warning(
+            "%s: the database was lost while it committed, and it had (%s)", what, brief(exc)
+        )
+
+
+async def _landed(
+    engine: AsyncEngine, landed: Callable[[AsyncConnection], Awaitable[bool]]
+) -> bool:
+    async with read_transaction(engine) as connection:
+        return await landed(connection)

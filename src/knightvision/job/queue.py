@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
-from knightvision.db.outages import through_outages
+from knightvision.db.outages import settled_transaction, through_outages
 from knightvision.db.schema import jobs
 from knightvision.job.errors import CANCELLED, JobFailure
 from knightvision.job.status import JobStatus
@@ -123,6 +124,9 @@ class QueuePolicy:
     # How long a lease holder's write waits for an unreachable database (a restart, a failover)
     # before it gives up and leaves the job to its lease.
     outage_patience_seconds: float = 60.0
+    # How long a paid submit whose commit went unanswered waits to learn whether it committed
+    # (its partner is waiting for the answer).
+    commit_doubt_seconds: float = 10.0
 
 
 P = ParamSpec("P")
@@ -210,7 +214,7 @@ class JobQueue:
         ``also`` runs in that transaction with the balance left (an idempotency record).
         Returns the balance left; raises 402 when it cannot be covered."""
         now = utcnow()
-        async with write_transaction(self.engine) as conn:
+        async with self.paid_transaction(job_id) as conn:
             remaining = await ledger.debit(conn, account_id, cost, job_id, reason, now)
             await self.enqueue(
                 conn,
@@ -227,6 +231,21 @@ class JobQueue:
                 await also(conn, remaining)
             await self.debited(conn, account_id, cost, remaining)
         return remaining
+
+    def paid_transaction(self, job_id: str) -> AbstractAsyncContextManager[AsyncConnection]:
+        """The transaction of a paid submit: the debit and the job ``job_id``. If the database is
+        lost as it commits, the job's row says whether it committed, so a submit answered 503
+        (nothing charged) is one that charged nothing (``settled_transaction``)."""
+
+        async def landed(conn: AsyncConnection) -> bool:
+            return await conn.scalar(select(jobs.c.id).where(jobs.c.id == job_id)) is not None
+
+        return settled_transaction(
+            self.engine,
+            landed,
+            patience=self.policy.commit_doubt_seconds,
+            what=f"paid submit of job {job_id}",
+        )
 
     async def debited(
         self, conn: AsyncConnection, account_id: int, cost: int, remaining: int
