@@ -16,5 +16,6 @@ pytest_plugins = [
     "tests.fixtures.harness",
     "tests.fixtures.job_queue",
     "tests.fixtures.object_storage",
+    "tests.fixtures.outages",
     "tests.fixtures.upstreams",
 ]

@@ -3,50 +3,31 @@
 ``/healthz`` stays up; and everything recovers by itself when the dependency is back.
 
 Redis is a real ``redis-server`` this test starts on a spare port and stops; PostgreSQL is the real
-server behind a TCP proxy this test starts, cuts and restores.
+server behind a TCP proxy this test starts, cuts and restores (both in ``tests.fixtures.outages``;
+``tests/e2e/test_dependency_chaos.py`` does the same under load, with real processes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
 import redis
 
-from knightvision.db.migrate import upgrade
 from knightvision.kit.clock import utcnow
 from knightvision.kit.ids import new_job_id
 from knightvision.settings import Settings
-from tests.fixtures.databases import fresh_postgres_database
 from tests.fixtures.harness import API, Harness, running_harness
-from tests.fixtures.partner_api import assert_error
-from tests.fixtures.processes import free_port
-
-UNAVAILABLE = ("Service temporarily unavailable", "dependency_unavailable")
-
-
-def assert_unavailable(response: httpx.Response) -> None:
-    assert_error(response, 503, *UNAVAILABLE)
-    assert int(response.headers["Retry-After"]) >= 1
-
-
-def assert_not_ready(response: httpx.Response, down: str) -> None:
-    """503 naming the dependency that is down, and nothing about where it lives."""
-    assert response.status_code == 503, response.text
-    assert int(response.headers["Retry-After"]) >= 1
-    body = response.json()
-    assert (body["error"], body["code"], body["status"]) == (*UNAVAILABLE, "unavailable")
-    assert body["checks"][down] == "unavailable"
-    assert {state for name, state in body["checks"].items() if name != down} == {"ok"}
-    assert "127.0.0.1" not in response.text
+from tests.fixtures.outages import (
+    RedisServer,
+    assert_not_ready,
+    assert_unavailable,
+    postgres_behind_proxy,
+)
 
 
 async def eventually(
@@ -62,62 +43,6 @@ async def eventually(
 
 
 # Redis ---------------------------------------------------------------------------------------
-
-
-class RedisServer:
-    """A real redis-server on a spare loopback port, stopped and started again on that port."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.workdir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping()
-                return
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def test_redis_down_is_503_on_partner_routes_and_static_then_recovers(
@@ -204,63 +129,6 @@ async def test_a_redis_that_never_answers_is_503_within_seconds(
 # PostgreSQL ------------------------------------------------------------------------------------
 
 
-class TcpProxy:
-    """Forwards a loopback port to PostgreSQL; ``cut()`` drops every connection and refuses new
-    ones, ``restore()`` listens again on the same port."""
-
-    def __init__(self, target_port: int) -> None:
-        self.port = free_port()
-        self.target_port = target_port
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def restore(self) -> None:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
-
-    async def cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in list(self._writers):
-            writer.transport.abort()
-        self._writers.clear()
-        await self._server.wait_closed()
-        self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            writer.transport.abort()
-            return
-        self._writers |= {writer, up_writer}
-        await asyncio.gather(
-            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
-        )
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        finally:
-            writer.transport.abort()
-            self._writers.discard(writer)
-
-
-@asynccontextmanager
-async def postgres_behind_proxy() -> AsyncIterator[tuple[str, TcpProxy]]:
-    with fresh_postgres_database() as direct_url:
-        await asyncio.to_thread(upgrade, Settings(database_url=direct_url).async_database_url)
-        target = httpx.URL(direct_url.replace("postgresql://", "http://", 1))
-        proxy = TcpProxy(target.port or 5432)
-        await proxy.restore()
-        try:
-            yield direct_url.replace(f":{target.port}/", f":{proxy.port}/", 1), proxy
-        finally:
-            if proxy._server is not None:
-                await proxy.cut()
-
-
 async def test_postgres_down_is_503_then_recovers(
     settings_factory: Callable[..., Settings],
 ) -> None:
@@ -293,6 +161,37 @@ async def test_postgres_down_is_503_then_recovers(
             response = await eventually(call, 200)
             assert response.status_code == 200, (name, response.text)
         assert (await api.client.get("/readyz")).status_code == 200
+
+
+@pytest.mark.parametrize("delivered", [True, False], ids=["it-committed", "it-did-not"])
+async def test_a_submit_that_loses_the_database_as_it_commits_answers_what_happened(
+    settings_factory: Callable[..., Settings], delivered: bool
+) -> None:
+    """PostgreSQL may commit a transaction whose answer never comes back. The submit then looks
+    for its job once the database answers: a job that exists is answered 200 (and was charged
+    once); 503 "nothing charged" only when nothing was."""
+    async with (
+        postgres_behind_proxy() as (url, proxy),
+        running_harness(settings_factory(database_url=url), run_workers=False) as api,
+    ):
+        partner = await api.partner(credits=100)
+        proxy.lose_next_commit(delivered=delivered)
+        submitted = await api.client.post(
+            f"{API}/generate-video",
+            headers=partner["headers"],
+            json={"prompt": "A knight at dawn", "model": "local-storyboard", "duration": 4},
+        )
+        videos = await api.client.get(f"{API}/videos", headers=partner["headers"])
+        credits = await api.client.get(f"{API}/credits", headers=partner["headers"])
+    listed = [video["job_id"] for video in videos.json()["videos"]]
+    if delivered:
+        assert submitted.status_code == 200, submitted.text
+        assert submitted.json()["credits_remaining"] == 96
+        assert listed == [submitted.json()["job_id"]]
+        assert credits.json()["credits_remaining"] == 96
+    else:
+        assert_unavailable(submitted)
+        assert (listed, credits.json()["credits_remaining"]) == ([], 100)
 
 
 def _calls(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 
-import psycopg
 import redis.exceptions
-import sqlalchemy.exc
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -14,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from knightvision.api.responses import json_response
+from knightvision.db.outages import DATABASE_UNREACHABLE, brief
 from knightvision.errors import (
     BodyTooLargeError,
     DependencyUnavailableError,
@@ -40,23 +39,13 @@ def error_response(request: Request, exc: KVError) -> Response:
 DEPENDENCY_FAILURES: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
-    psycopg.OperationalError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,
-    ConnectionError,
+    *DATABASE_UNREACHABLE,
 )
 
 
 def dependency_unavailable_response(request: Request, exc: BaseException) -> Response:
     """One line in the log, not a traceback per request while a dependency is down."""
-    log.warning(
-        "dependency unavailable on %s %s: %s: %s",
-        request.method,
-        request.url.path,
-        type(exc).__name__,
-        str(exc).splitlines()[0] if str(exc) else "",
-    )
+    log.warning("dependency unavailable on %s %s: %s", request.method, request.url.path, brief(exc))
     return error_response(request, DependencyUnavailableError())
 
 

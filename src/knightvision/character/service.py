@@ -33,7 +33,6 @@ from knightvision.character.validation import (
     parse_finalize_request,
 )
 from knightvision.credit import ledger
-from knightvision.db.engine import write_transaction
 from knightvision.db.pages import UnknownCursor
 from knightvision.errors import (
     BadRequestError,
@@ -120,7 +119,7 @@ class CharacterService:
         job_id = new_job_id(now, CREATE_JOB_FAMILY)
         token = secrets.token_hex(12)
         width, height = frame_size(request.aspect_ratio)
-        async with write_transaction(self.engine) as conn:
+        async with self.queue.paid_transaction(job_id) as conn:
             remaining = await ledger.debit(
                 conn, principal.account_id, cost, job_id, "character creation", now
             )
@@ -217,7 +216,7 @@ class CharacterService:
             "timestamp_end": request.timestamp_end,
             "character_prompt": request.character_prompt,
         }
-        async with write_transaction(self.engine) as conn:
+        async with self.queue.paid_transaction(job_id) as conn:
             remaining = await ledger.debit(
                 conn, principal.account_id, cost, job_id, "character finalize", now
             )

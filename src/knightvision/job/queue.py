@@ -9,18 +9,21 @@ job that exhausted its attempts, or ran past its deadline, ends in ``error`` wit
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from knightvision.credit import ledger
 from knightvision.db.engine import write_transaction
+from knightvision.db.outages import settled_transaction, through_outages
 from knightvision.db.schema import jobs
 from knightvision.job.errors import CANCELLED, JobFailure
 from knightvision.job.status import JobStatus
@@ -118,6 +121,36 @@ class QueuePolicy:
     lease_seconds: float = 10.0
     max_attempts: int = 3
     timeout_seconds: int = 1800
+    # How long a lease holder's write waits for an unreachable database (a restart, a failover)
+    # before it gives up and leaves the job to its lease.
+    outage_patience_seconds: float = 60.0
+    # How long a paid submit whose commit went unanswered waits to learn whether it committed
+    # (its partner is waiting for the answer).
+    commit_doubt_seconds: float = 10.0
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _waits_out_outages(
+    write: Callable[Concatenate[JobQueue, ClaimedJob, P], Awaitable[R]],
+) -> Callable[Concatenate[JobQueue, ClaimedJob, P], Awaitable[R]]:
+    """A lease holder's write waits for a database that went away instead of failing the job:
+    a render is not redone, nor an attempt spent, over a database restart. Repeating one is
+    harmless, also when the first landed and only its answer was lost: it is fenced on the lease
+    token and an unfinished job, so one that ended the job or handed it back matches nothing the
+    second time, and the others write the same again."""
+
+    @functools.wraps(write)
+    async def waiting(queue: JobQueue, job: ClaimedJob, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await through_outages(
+            lambda: write(queue, job, *args, **kwargs),
+            patience=queue.policy.outage_patience_seconds,
+            what=f"job {job.id}: {write.__name__}",
+        )
+
+    return waiting
 
 
 class JobQueue:
@@ -181,7 +214,7 @@ class JobQueue:
         ``also`` runs in that transaction with the balance left (an idempotency record).
         Returns the balance left; raises 402 when it cannot be covered."""
         now = utcnow()
-        async with write_transaction(self.engine) as conn:
+        async with self.paid_transaction(job_id) as conn:
             remaining = await ledger.debit(conn, account_id, cost, job_id, reason, now)
             await self.enqueue(
                 conn,
@@ -198,6 +231,21 @@ class JobQueue:
                 await also(conn, remaining)
             await self.debited(conn, account_id, cost, remaining)
         return remaining
+
+    def paid_transaction(self, job_id: str) -> AbstractAsyncContextManager[AsyncConnection]:
+        """The transaction of a paid submit: the debit and the job ``job_id``. If the database is
+        lost as it commits, the job's row says whether it committed, so a submit answered 503
+        (nothing charged) is one that charged nothing (``settled_transaction``)."""
+
+        async def landed(conn: AsyncConnection) -> bool:
+            return await conn.scalar(select(jobs.c.id).where(jobs.c.id == job_id)) is not None
+
+        return settled_transaction(
+            self.engine,
+            landed,
+            patience=self.policy.commit_doubt_seconds,
+            what=f"paid submit of job {job_id}",
+        )
 
     async def debited(
         self, conn: AsyncConnection, account_id: int, cost: int, remaining: int
@@ -309,14 +357,15 @@ class JobQueue:
                 )
         return None
 
-    # Fenced writes by the lease holder ---------------------------------------------------------
+    # Fenced writes by the lease holder (all but ``release`` wait out a database outage) -------
 
     def _fenced(self, job: ClaimedJob):  # type: ignore[no-untyped-def]
         return update(jobs).where(
             jobs.c.id == job.id, jobs.c.lease_token == job.lease_token, jobs.c.finished_at.is_(None)
         )
 
-    async def heartbeat(self, job: ClaimedJob, **visible: Any) -> Lease:
+    @_waits_out_outages
+    async def heartbeat(self, job: ClaimedJob, /, **visible: Any) -> Lease:
         """Extend the lease and publish progress; ``Lease.LOST`` once the lease is lost."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
@@ -335,6 +384,7 @@ class JobQueue:
             return Lease.LOST
         return Lease.CANCEL_REQUESTED if row.error_code == CANCELLED else Lease.HELD
 
+    @_waits_out_outages
     async def save_checkpoint(self, job: ClaimedJob, checkpoint: dict[str, Any]) -> bool:
         async with write_transaction(self.engine) as conn:
             result = await conn.execute(
@@ -342,6 +392,7 @@ class JobQueue:
             )
         return result.rowcount == 1
 
+    @_waits_out_outages
     async def complete(
         self,
         job: ClaimedJob,
@@ -370,6 +421,7 @@ class JobQueue:
                 await self.on_finish(conn, job, True)
         return outcome.rowcount == 1
 
+    @_waits_out_outages
     async def retry_later(self, job: ClaimedJob, failure: JobFailure) -> bool:
         """Give the lease back and make the job runnable again after a jittered backoff."""
         now = utcnow()
@@ -388,7 +440,8 @@ class JobQueue:
 
     async def release(self, job: ClaimedJob) -> bool:
         """Hand the job back unfinished (shutdown): runnable at once, the attempt not counted,
-        and announced, so another worker resumes it now rather than after a lease or a poll."""
+        and announced, so another worker resumes it now rather than after a lease or a poll.
+        A stopping worker does not wait for an unreachable database: the lease hands it on."""
         now = utcnow()
         async with write_transaction(self.engine) as conn:
             outcome = await conn.execute(
@@ -405,9 +458,11 @@ class JobQueue:
                 await announce(conn, job.kind)
         return outcome.rowcount == 1
 
+    @_waits_out_outages
     async def park(
         self,
         job: ClaimedJob,
+        /,
         delay: float,
         checkpoint: dict[str, Any],
         **visible: Any,
@@ -431,6 +486,7 @@ class JobQueue:
             )
         return outcome.rowcount == 1
 
+    @_waits_out_outages
     async def fail(
         self,
         job: ClaimedJob,

@@ -16,7 +16,8 @@ stage (``JobContext.request_stop``), as does a job past its deadline. A failure 
 with backoff while attempts remain and the failure is retryable;
 otherwise the job ends in error with a refund. On shutdown a running job is told to stop and
 its lease is handed back at once, so another worker resumes it from its last checkpoint without
-counting the attempt.
+counting the attempt. A database that goes away mid-job is waited out, not counted against the job
+either: the job's writes wait for it (``JobQueue``), and the claim loop keeps looking.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from knightvision.db.outages import DATABASE_UNREACHABLE, brief
 from knightvision.job.errors import (
     CANCELLED,
     SHUTDOWN,
@@ -104,6 +106,7 @@ class WorkerRunner:
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         """Claim a job whenever a slot is free and the worker holds fewer jobs than it may."""
         kinds = list(self.handlers)
+        unreachable = False  # one line when the database goes away and one when it is back
         while not stop.is_set():
             await self._capacity.acquire()
             await self._free_slots.acquire()
@@ -114,9 +117,20 @@ class WorkerRunner:
                 self._free_slots.release()
                 self._capacity.release()
                 raise
-            except Exception:  # the database is briefly unreachable: keep the worker alive
+            except DATABASE_UNREACHABLE as exc:  # keep the worker alive, and the log readable
+                if not unreachable:
+                    log.warning(
+                        "database unreachable, claiming again until it is back (%s)", brief(exc)
+                    )
+                unreachable = True
+                job = None
+            except Exception:
                 log.exception("claim failed")
                 job = None
+            else:
+                if unreachable:
+                    log.info("database reachable again")
+                    unreachable = False
             if job is None:
                 self._free_slots.release()
                 self._capacity.release()
@@ -150,6 +164,25 @@ class WorkerRunner:
             job.max_attempts,
         )
         try:
+            await self._run_and_settle(context, work, heartbeat)
+        except DATABASE_UNREACHABLE as exc:
+            # Its last write waited out its patience: the job stays leased to this worker, and
+            # the next one resumes it once the lease runs out.
+            log.warning("job %s: database unreachable, left to its lease (%s)", job.id, brief(exc))
+        finally:
+            heartbeat.cancel()
+            context.trace.finish()
+            self._contexts.discard(context)
+
+    async def _run_and_settle(
+        self,
+        context: JobContext,
+        work: asyncio.Future[dict[str, Any]],
+        heartbeat: asyncio.Task[None],
+    ) -> None:
+        """Wait for the job's work, then write how it ended (complete, failed, parked, ...)."""
+        job = context.job
+        try:
             remaining = max(0.0, (job.deadline_at - utcnow()).total_seconds())
             result = await self._outcome(context, work, remaining)
         except asyncio.CancelledError:
@@ -178,10 +211,6 @@ class WorkerRunner:
         else:
             if await self.queue.complete(context.job, result):
                 log.info("job %s complete", job.id)
-        finally:
-            heartbeat.cancel()
-            context.trace.finish()
-            self._contexts.discard(context)
 
     @staticmethod
     async def _outcome(
@@ -255,5 +284,7 @@ class WorkerRunner:
                     return
             except LeaseLostError:
                 return
+            except DATABASE_UNREACHABLE as exc:  # waited out its patience (``JobQueue``)
+                log.warning("heartbeat for %s failed (%s)", context.job.id, brief(exc))
             except Exception:
                 log.exception("heartbeat for %s failed", context.job.id)
