@@ -11,6 +11,7 @@ without the interpreter's teardown, which would wait for every thread and unload
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import signal
@@ -36,7 +37,11 @@ class StopSignals:
         self.received += 1
         if self.received > 1:
             _exit_now(f"second signal ({signum}): exiting at once", 128 + signum)
-        log.info("signal %d: stopping; a second signal exits at once", signum)
+        # A signal lands inside whatever code runs, perhaps a request's: log outside its context,
+        # or the line would carry that request's id.
+        contextvars.Context().run(
+            log.info, "signal %d: stopping; a second signal exits at once", signum
+        )
         timer = threading.Timer(
             self._grace, _exit_now, (f"still stopping after {self._grace:.1f} s: exiting", 1)
         )
