@@ -38,7 +38,7 @@ def _within(ch: str, ranges: tuple[tuple[int, int], ...]) -> bool:
     return any(low <= code <= high for low, high in ranges)
 
 
-def is_cjk(ch: str) -> bool:
+def _is_cjk(ch: str) -> bool:
     """Han, kana, Hangul, CJK punctuation and fullwidth forms: text set without spaces."""
     code = ord(ch)
     return (
@@ -122,7 +122,7 @@ def break_offsets(text: str) -> frozenset[int]:
             offsets |= {start + i for i in _phrase_starts(run, "th" if thai else language)}
         else:  # Hangul: between syllables
             offsets |= {
-                start + i for i in range(1, len(run)) if is_cjk(run[i]) or is_cjk(run[i - 1])
+                start + i for i in range(1, len(run)) if _is_cjk(run[i]) or _is_cjk(run[i - 1])
             }
         start = end
     return frozenset(
