@@ -53,3 +53,12 @@ def test_caption_scales_with_resolution():
 @pytest.mark.parametrize("text", ["", "   ", "\n\t "])
 def test_nothing_drawable_means_no_caption(text):
     assert render_caption(text, 720, 1280) is None
+
+
+def test_evening_out_the_lines_never_cuts_a_word_the_wrap_kept_whole():
+    # The narrower widths tried to balance the lines used to cut "Feather-ligh / t" here (the
+    # bench ad's second product scene): the caption then lit no word as it was said.
+    text = "Feather-light foam keeps every step springy."
+    size, lines = fit_caption(text, 90, 560, 4)
+    assert " ".join(lines) == text
+    assert len(lines) == 4 and size < 90

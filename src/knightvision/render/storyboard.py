@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
+from .line_breaks import break_offsets
 from .roles import DEFAULT_CTA, Role, is_call_to_action, prompt_language, role_of
 
 #: A caption longer than this is split into several beats (about two lines of
@@ -121,16 +122,15 @@ def chunk_sentence(sentence: str, max_chars: int = MAX_BEAT_CHARS) -> list[str]:
     Words are packed greedily up to a per-chunk limit sized so the chunks come
     out similar in length; when a chunk overflows it is cut after the last
     clause mark (comma, semicolon, dash) in its second half if there is one,
-    so captions read naturally. Words longer than a chunk (URLs, unspaced
-    scripts) are cut hard.
+    so captions read naturally. Text longer than a chunk without spaces is cut
+    between phrases where its script has them (Japanese, Chinese, Thai:
+    :mod:`.line_breaks`), else hard (a URL).
     """
     if len(sentence) <= max_chars:
         return [sentence]
-    words = [
-        word[i : i + max_chars] for word in sentence.split() for i in range(0, len(word), max_chars)
-    ]
     parts = math.ceil(len(sentence) / max_chars)
     limit = min(max_chars, math.ceil(len(sentence) / parts) + max_chars // 10)
+    words = [piece for word in sentence.split() for piece in _cut_word(word, limit, max_chars)]
     chunks: list[str] = []
     current: list[str] = []
     for word in words:
@@ -146,6 +146,22 @@ def chunk_sentence(sentence: str, max_chars: int = MAX_BEAT_CHARS) -> list[str]:
     if current:
         chunks.append(" ".join(current))
     return chunks
+
+
+def _cut_word(word: str, limit: int, max_chars: int) -> list[str]:
+    """word in pieces of about `limit` characters, cut at the last phrase boundary within it;
+    where there is none, at max_chars (a word up to max_chars stays whole)."""
+    breaks = break_offsets(word)
+    pieces: list[str] = []
+    start = 0
+    while len(word) - start > limit:
+        within = [b for b in breaks if start < b <= start + limit]
+        cut = max(within) if within else min(len(word), start + max_chars)
+        pieces.append(word[start:cut])
+        start = cut
+    if start < len(word):
+        pieces.append(word[start:])
+    return pieces
 
 
 def split_beats(text: str, max_chars: int = MAX_BEAT_CHARS) -> list[str]:

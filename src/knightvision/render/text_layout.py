@@ -19,18 +19,12 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from .fonts import FACES, PRIMARY, Face, coverage, emoji_image, face_font, match_emoji
+from .line_breaks import allowed_before, break_offsets
 
 EMOJI_SCALE = 1.08  # an emoji's side, in em
 EMOJI_GAP = 0.06  # space beside an emoji, in em
 BOX_WIDTH = 0.62  # the box drawn for a character no face has, in em
 BASELINE_BELOW_CENTRE = 0.36  # em: puts cap height and CJK ideographs around the line's centre
-
-# No line starts with these (closing punctuation, small kana, prolonged sound mark) ...
-_NO_LINE_START = frozenset(
-    "、。，．,.!?！？：；:;)）」』】〉》〕ー…ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ々"
-)
-# ... and none ends with these (opening brackets).
-_NO_LINE_END = frozenset("(（「『【〈《〔")
 
 
 @dataclass(frozen=True)
@@ -290,36 +284,21 @@ def _draw_pictures(
 
 
 def _segments(text: str) -> list[str]:
-    """Pieces a line may break between: words with their trailing space, and CJK characters."""
+    """Pieces a line may break between (:func:`.line_breaks.break_offsets`): words with their
+    trailing space, phrases of scripts without spaces, Hangul syllables."""
+    breaks = break_offsets(text)
     pieces: list[str] = []
     current = ""
+    offset = 0
     for cluster in clusters(text):
-        ch = cluster.text
-        breakable_before = (
-            current
-            and (current[-1].isspace() or _is_cjk(ch[0]) or _is_cjk(current[-1]))
-            and ch[0] not in _NO_LINE_START
-            and current[-1] not in _NO_LINE_END
-            and not ch.isspace()
-        )
-        if breakable_before:
+        if current and offset in breaks:
             pieces.append(current)
             current = ""
-        current += ch
+        current += cluster.text
+        offset += len(cluster.text)
     if current:
         pieces.append(current)
     return pieces
-
-
-def _is_cjk(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x2E80 <= code <= 0x9FFF
-        or 0xAC00 <= code <= 0xD7AF
-        or 0xF900 <= code <= 0xFAFF
-        or 0xFF00 <= code <= 0xFFEF
-        or 0x20000 <= code <= 0x3FFFF
-    )
 
 
 def wrap_text(text: str, size: int, max_width: float) -> list[str]:
@@ -343,17 +322,36 @@ def wrap_text(text: str, size: int, max_width: float) -> list[str]:
     return lines
 
 
+def segments_fit(text: str, size: int, max_width: float) -> bool:
+    """Whether every word or phrase of text fits a line of max_width on its own, so wrapping
+    never has to cut one."""
+    return all(
+        line_width(segment.strip(), size) <= max_width
+        for segment in _segments(" ".join(text.split()))
+    )
+
+
 def _break_segment(segment: str, size: int, max_width: float) -> list[str]:
+    """A segment wider than a line, in pieces that fit, cut between clusters where kinsoku
+    allows (anywhere only when it allows nowhere)."""
     pieces: list[str] = []
-    current = ""
+    current: list[str] = []
     for cluster in clusters(segment):
-        if current and line_width((current + cluster.text).strip(), size) > max_width:
-            pieces.append(current)
-            current = cluster.text
-        else:
-            current += cluster.text
+        if current and line_width("".join([*current, cluster.text]).strip(), size) > max_width:
+            following = [*current, cluster.text]
+            cut = next(
+                (
+                    i
+                    for i in range(len(current), 0, -1)
+                    if allowed_before(following[i - 1][-1], following[i][0])
+                ),
+                len(current),
+            )
+            pieces.append("".join(current[:cut]))
+            current = current[cut:]
+        current.append(cluster.text)
     if current:
-        pieces.append(current)
+        pieces.append("".join(current))
     return pieces
 
 

@@ -10,11 +10,13 @@ same matrix and range.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 
 YUV_FORMAT = "yuv420p"
@@ -32,11 +34,20 @@ def planes(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return y, u, v
 
 
-def rgb_to_yuv420(rgb: np.ndarray) -> av.VideoFrame:
-    """Convert an (even-sized) RGB array to a yuv420p frame via libswscale."""
-    return av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
-        format=YUV_FORMAT
-    )
+_SCALERS = threading.local()
+
+
+def rgb_to_yuv420(pixels: np.ndarray) -> av.VideoFrame:
+    """Convert an (even-sized) RGB or RGBA array (its alpha ignored) to a yuv420p frame via
+    libswscale. RGBA goes in as it is (copying out its RGB cost more than the conversion), and
+    each thread keeps its scaler: ``VideoFrame.reformat()`` builds a new one per call, whose
+    set-up cost more than converting a caption."""
+    scaler = getattr(_SCALERS, "scaler", None)
+    if scaler is None:
+        scaler = _SCALERS.scaler = VideoReformatter()
+    packed = "rgba" if pixels.shape[2] == 4 else "rgb24"
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format=packed)
+    return scaler.reformat(frame, format=YUV_FORMAT)
 
 
 @lru_cache(maxsize=256)
@@ -79,7 +90,7 @@ class Overlay:
         chroma_alpha = (
             alpha[0::2, 0::2] + alpha[1::2, 0::2] + alpha[0::2, 1::2] + alpha[1::2, 1::2] + 2
         ) // 4
-        layer = planes(rgb_to_yuv420(rgba[:, :, :3]))
+        layer = planes(rgb_to_yuv420(rgba))
         weights = (alpha, chroma_alpha, chroma_alpha)
         y_layer, u_layer, v_layer = (
             p.astype(np.uint16) * w for p, w in zip(layer, weights, strict=True)

