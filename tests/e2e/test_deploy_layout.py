@@ -6,7 +6,6 @@ then one API process stops and the proxy still answers every request."""
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import shutil
@@ -19,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
 
 from knightvision.media.probe import probe
 from tests.fixtures.ad_source import write_mp4
 from tests.fixtures.databases import fresh_postgres_database
+from tests.fixtures.harness import empty_redis_database
 from tests.fixtures.nginx import loopback_config, nginx_log, nginx_or_skip, running_nginx
 from tests.fixtures.object_storage import S3Server
-from tests.fixtures.processes import PARTNER_API, free_port, stop, wait_until
+from tests.fixtures.processes import PARTNER_API, free_port, run_cli, stop, wait_until
 from tests.ratelimit.test_limiter import _redis_or_skip
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -119,15 +118,7 @@ class Host:
             stop(process)
 
     def cli(self, *args: str) -> Any:
-        done = subprocess.run(
-            [sys.executable, "-m", "knightvision", *args, "--json"],
-            env=self.environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        return json.loads(done.stdout)
+        return run_cli(self.environment, *args)
 
     def logs(self, tail: int = 3000) -> str:
         """Each process's log, the last ``tail`` characters of it."""
@@ -323,13 +314,7 @@ def _status(url: str) -> int | None:
 
 
 def _empty_redis() -> str:
-    url = _redis_or_skip().rsplit("/", 1)[0] + f"/{REDIS_DATABASE}"
-    client = redis.Redis.from_url(url)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-    return url
+    return empty_redis_database(_redis_or_skip().rsplit("/", 1)[0] + f"/{REDIS_DATABASE}")
 
 
 @contextmanager

@@ -29,7 +29,12 @@ def renders(width: int, height: int, seconds: float) -> Render:
 
 async def deliver(queue: JobQueue, storage: LocalStorage, render: Render) -> Any:
     context = JobContext(await claim(queue), queue)
-    return context, await render_verify_store(
+    return context, await store(context, storage, render)
+
+
+async def store(context: JobContext, storage: LocalStorage, render: Render) -> Any:
+    """The delivery step every test here runs: render, verify and store as ``render.mp4``."""
+    return await render_verify_store(
         context,
         storage,
         render,
@@ -98,14 +103,6 @@ async def test_the_next_attempt_sweeps_what_a_killed_one_left_in_scratch(
         make_mp4(output, 320, 240, 2, audio=False)
         return {"renderer": "test"}
 
-    await render_verify_store(
-        context,
-        storage,
-        render,
-        shape=ASKED,
-        key=KEY,
-        file_name="render.mp4",
-        storing_message="Storing video...",
-    )
+    await store(context, storage, render)
     assert len(seen) == 1 and seen != ["tmp-killed"]  # only this attempt's folder, while it ran
     assert list(storage.scratch_dir().iterdir()) == []
